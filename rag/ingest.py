@@ -1,0 +1,240 @@
+"""Corpus files to clean Article records: decoding, front matter, dates, both seed formats."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from rag.clean import drop_repeated_paragraphs, html_to_paragraphs, text_to_paragraphs
+from rag.errors import IngestError
+
+DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
+CORPUS_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+_FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_TEXT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_LOOKS_HTML = re.compile(r"<(p|div|br|span|font|a|img|html|body)\b", re.I)
+_ENCODINGS = ("utf-8-sig", "gb18030")
+MAX_FILE_BYTES = 20_000_000
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned news article; `paragraphs` is the text the index is built from."""
+
+    article_id: str
+    title: str
+    paragraphs: list[str]
+    date: datetime | None = None
+    date_source: str = "none"  # "front_matter", "text" or "none"
+    author: str = ""
+    categories: list[str] = field(default_factory=list)
+    source_path: str = ""
+    content_hash: str = ""
+
+    @property
+    def display_date(self) -> str:
+        """The article date as YYYY-MM-DD in Beijing time, or "" when unknown."""
+        if self.date is None:
+            return ""
+        if self.date.tzinfo is None:
+            return self.date.date().isoformat()
+        return self.date.astimezone(DISPLAY_TZ).date().isoformat()
+
+    @property
+    def text(self) -> str:
+        """The cleaned article body; chunk offsets point into this string."""
+        return "\n".join(self.paragraphs)
+
+
+def decode_bytes(raw: bytes, name: str) -> str:
+    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030.
+
+    Raises:
+        IngestError: the bytes are binary or in none of these encodings.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise IngestError(f"{name}: invalid UTF-16 text ({exc.reason})") from exc
+    if b"\x00" in raw[:8192]:
+        raise IngestError(f"{name}: binary file (NUL bytes), not text")
+    for encoding in _ENCODINGS:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise IngestError(f"{name}: not UTF-8 or GB18030 text")
+
+
+def parse_article(text: str, article_id: str, source_path: str = "") -> Article:
+    """Parse one article in either corpus format.
+
+    Hexo markdown: YAML front matter (title, categories, author, date) and an HTML body.
+    Plain text: title on the first line, body after it (repeated bodies collapsed).
+
+    Raises:
+        IngestError: malformed front matter, or no text left after cleaning.
+    """
+    name = source_path or article_id
+    text = text.lstrip("\ufeff")
+    meta: dict = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        meta = _load_front_matter(match.group(1), name)
+        body = text[match.end() :]
+        paragraphs = _body_paragraphs(body)
+        title = str(meta.get("title") or "").strip() or (paragraphs[0] if paragraphs else "")
+    else:
+        paragraphs = _body_paragraphs(text)
+        if not paragraphs:
+            raise IngestError(f"{name}: no text after cleaning")
+        title, paragraphs = paragraphs[0], paragraphs[1:]
+    paragraphs = drop_repeated_paragraphs(paragraphs)
+    if not paragraphs:
+        raise IngestError(f"{name}: no body text after cleaning")
+
+    date, date_source = _front_matter_date(meta.get("date"), name), "front_matter"
+    if date is None:
+        date, date_source = date_from_text("\n".join(paragraphs)), "text"
+    if date is None:
+        date_source = "none"
+    categories = meta.get("categories") or []
+    if isinstance(categories, str):
+        categories = [categories]
+    return Article(
+        article_id=article_id,
+        title=title,
+        paragraphs=paragraphs,
+        date=date,
+        date_source=date_source,
+        author=str(meta.get("author") or ""),
+        categories=[str(c).strip() for c in categories],
+        source_path=source_path,
+    )
+
+
+def _load_front_matter(block: str, name: str) -> dict:
+    """Parse YAML with the safe loader: no tags that construct objects, no code."""
+    try:
+        meta = yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        raise IngestError(f"{name}: front matter is not valid YAML: {exc}") from exc
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise IngestError(f"{name}: front matter must be a mapping, got {type(meta).__name__}")
+    return meta
+
+
+def _body_paragraphs(body: str) -> list[str]:
+    if _LOOKS_HTML.search(body):
+        return html_to_paragraphs(body)
+    return text_to_paragraphs(body)
+
+
+def _front_matter_date(value: object, name: str) -> datetime | None:
+    """Accept RFC 2822 (`Thu, 05 Aug 2021 14:49:40 GMT`), ISO strings and YAML datetimes."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if hasattr(value, "isoformat"):  # a YAML date without a time
+        return datetime.fromisoformat(value.isoformat())
+    raw = str(value).strip()
+    try:
+        return parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise IngestError(f"{name}: front matter field 'date' is not a date: {raw!r}") from exc
+
+
+def date_from_text(text: str) -> datetime | None:
+    """The first full Chinese date in the text (`2020年6月12日`), at midnight Beijing time."""
+    for match in _TEXT_DATE.finditer(text):
+        year, month, day = (int(g) for g in match.groups())
+        try:
+            return datetime(year, month, day, tzinfo=DISPLAY_TZ)
+        except ValueError:
+            continue
+    return None
+
+
+def article_id_for(path: Path, corpus_dir: Path) -> str:
+    """Stable id: the path relative to the corpus folder, without its extension."""
+    return path.relative_to(corpus_dir).with_suffix("").as_posix()
+
+
+def list_corpus_files(corpus_dir: Path) -> list[Path]:
+    """Corpus files in a stable order; symlinks leaving the corpus folder are ignored."""
+    if not corpus_dir.is_dir():
+        raise IngestError(f"corpus folder not found: {corpus_dir}")
+    root = corpus_dir.resolve()
+    files = []
+    for path in sorted(corpus_dir.rglob("*")):
+        if path.suffix.lower() not in CORPUS_SUFFIXES or not path.is_file():
+            continue
+        if any(part.startswith(".") for part in path.relative_to(corpus_dir).parts):
+            continue
+        if not path.resolve().is_relative_to(root):
+            continue
+        files.append(path)
+    return files
+
+
+def read_corpus_file(path: Path) -> bytes:
+    """The raw bytes of one corpus file, refusing empty and oversized files.
+
+    Raises:
+        IngestError: unreadable, empty or too large, naming the file.
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise IngestError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read: {exc.strerror}") from exc
+    if not raw.strip():
+        raise IngestError(f"{path}: empty file")
+    return raw
+
+
+def article_from_bytes(raw: bytes, path: Path, corpus_dir: Path) -> Article:
+    """Decode and parse one corpus file; `content_hash` is the SHA-256 of its bytes."""
+    article = parse_article(decode_bytes(raw, str(path)), article_id_for(path, corpus_dir), str(path))
+    return dataclasses.replace(article, content_hash=content_hash(raw))
+
+
+def content_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def read_article(path: Path, corpus_dir: Path) -> Article:
+    """Read and parse one corpus file (IngestError names the file on failure)."""
+    return article_from_bytes(read_corpus_file(path), path, corpus_dir)
+
+
+def iter_articles(
+    corpus_dir: Path, errors: list[str] | None = None
+) -> Iterator[Article]:
+    """Yield each parsable article; a bad file is reported in `errors` and skipped."""
+    for path in list_corpus_files(corpus_dir):
+        try:
+            yield read_article(path, corpus_dir)
+        except IngestError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))

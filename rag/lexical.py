@@ -1,0 +1,44 @@
+"""The BM25 index over Chinese tokens (bm25s sparse matrices, saved as .npy + JSON, no pickle)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+class LexicalIndex:
+    """BM25 scores for every chunk of the corpus from a tokenised query."""
+
+    def __init__(self, model: bm25s.BM25) -> None:
+        self._model = model
+
+    @classmethod
+    def build(cls, corpus_tokens: list[list[str]]) -> LexicalIndex:
+        """Index one token list per chunk; chunk i keeps row i."""
+        model = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+        model.index(corpus_tokens, show_progress=False)
+        return cls(model)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """Load with memory-mapped arrays, so a large index is not read whole."""
+        return cls(bm25s.BM25.load(str(folder), mmap=True, load_corpus=False))
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder), allow_pickle=False)
+
+    @property
+    def size(self) -> int:
+        return int(self._model.scores["num_docs"])
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk (zeros when no query token is in the vocabulary)."""
+        known = [t for t in query_tokens if t in self._model.vocab_dict]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return self._model.get_scores(known)
