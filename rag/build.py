@@ -94,7 +94,9 @@ def chunk_rows(article: Article, settings: Settings, tokenizer: ChineseTokenizer
     text = article.text
     title_tokens = tokenizer(article.title)
     rows = []
-    for number, span in enumerate(chunk_paragraphs(article.paragraphs, settings.chunk_max_chars, settings.chunk_min_chars)):
+    for number, span in enumerate(
+        chunk_paragraphs(article.paragraphs, settings.chunk_max_chars, settings.chunk_min_chars)
+    ):
         chunk_text = text[span.start : span.end]
         rows.append({
             "chunk_id": f"{article.article_id}#{number}",
@@ -128,9 +130,7 @@ def _load_previous(index_dir: Path, identity: dict, pipeline: dict) -> tuple[dic
             previous[data["article_id"]] = _ArticleChunks(
                 {k: v for k, v in data.items() if k != "num"}, [], []
             )
-        by_num = {
-            num: previous[aid] for num, aid in db.execute("SELECT num, article_id FROM articles")
-        }
+        by_num = {num: previous[aid] for num, aid in db.execute("SELECT num, article_id FROM articles")}
         for row in db.execute(f"SELECT {', '.join(store.CHUNK_COLUMNS)} FROM chunks ORDER BY row"):
             data = dict(row)
             entry = by_num[data.pop("article_num")]
@@ -169,7 +169,9 @@ def build_index(
     """
     started = time.perf_counter()
     embedder = embedder or load_embedder(settings.embedder)
-    tokenizer = tokenizer or ChineseTokenizer(user_dict=Path(settings.jieba_user_dict) if settings.jieba_user_dict else None)
+    tokenizer = tokenizer or ChineseTokenizer(
+        user_dict=Path(settings.jieba_user_dict) if settings.jieba_user_dict else None
+    )
     log = log or (lambda message: print(message, file=sys.stderr))
     identity = embedding_identity(embedder)
     pipeline = pipeline_settings(settings, tokenizer)

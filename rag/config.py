@@ -49,9 +49,7 @@ def _coerce(name: str, raw: object, kind: type) -> object:
         raise ConfigError(f"setting '{name}' must be {kind.__name__}, got {raw!r}") from exc
 
 
-def load_settings(
-    config_file: Path | None = None, environ: dict[str, str] | None = None
-) -> Settings:
+def load_settings(config_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Build Settings from defaults, an optional TOML file and the environment.
 
     Args:

@@ -227,9 +227,7 @@ def read_article(path: Path, corpus_dir: Path) -> Article:
     return article_from_bytes(read_corpus_file(path), path, corpus_dir)
 
 
-def iter_articles(
-    corpus_dir: Path, errors: list[str] | None = None
-) -> Iterator[Article]:
+def iter_articles(corpus_dir: Path, errors: list[str] | None = None) -> Iterator[Article]:
     """Yield each parsable article; a bad file is reported in `errors` and skipped."""
     for path in list_corpus_files(corpus_dir):
         try:

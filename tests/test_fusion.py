@@ -1,0 +1,27 @@
+import numpy as np
+
+from rag.fusion import FusionWeights, dedup_key, diversify, fuse
+
+
+def test_fuse_normalises_bm25_by_the_best_score():
+    fused = fuse(np.array([10.0, 5.0, 0.0]), np.array([0.2, 0.9, 0.5]), FusionWeights(lexical=0.5, dense=0.5))
+    np.testing.assert_allclose(fused, [0.6, 0.7, 0.25])
+
+
+def test_fuse_without_lexical_matches_uses_dense_only():
+    fused = fuse(np.zeros(2), np.array([0.3, 0.1]), FusionWeights(lexical=0.7, dense=0.3))
+    np.testing.assert_allclose(fused, [0.09, 0.03])
+
+
+def test_dedup_key_folds_width_case_space_and_punctuation():
+    assert dedup_key("ＡＩ 技术，加速！") == dedup_key("ai技术加速")
+
+
+def test_diversify_skips_duplicates_and_caps_one_article():
+    keys = ["a", "a", "b", "c", "d", "e"]
+    groups = ["x", "y", "x", "x", "x", "z"]
+    assert diversify(range(6), keys, groups, k=3, per_group=2) == [0, 2, 5]
+
+
+def test_diversify_fills_from_one_article_when_it_is_the_only_match():
+    assert diversify(range(4), ["a", "b", "c", "d"], ["x"] * 4, k=3, per_group=1) == [0, 1, 2]

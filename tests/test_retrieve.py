@@ -1,0 +1,92 @@
+import json
+
+import pytest
+
+from rag.cli import main
+from rag.errors import QueryError
+from rag.retrieve import Hit
+
+SEED_QUESTIONS = [
+    ("东盟数字经济占GDP比重", "003_f30a3f95d871ccd8"),
+    ("2021智博会有多少家企业参展？", "002_c22cbfc4fcc6f316"),
+    ("蔡奇对北京数字贸易发展提出了哪些要求？", "004_0a1dfa763c39606a"),
+    ("许科敏在哪个论坛上讲话？", "001_79559e53e2614f5a"),
+    ("二十国集团数字部长会议的主题是什么？", "000_2deaa8aae2986475"),
+    ("AI技术把新冠肺炎诊断时间缩短到多少？", "003_f30a3f95d871ccd8"),
+]
+
+
+@pytest.mark.parametrize(("question", "article_id"), SEED_QUESTIONS)
+def test_seed_questions_find_their_article(seed_index, question, article_id):
+    hits = seed_index.search(question, k=5)
+    assert hits[0].article_id == article_id
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert all(isinstance(h, Hit) and h.title and h.date for h in hits)
+
+
+def test_hit_text_is_the_article_slice(seed_index):
+    hit = seed_index.search("东盟数字经济占GDP比重", k=1)[0]
+    article = seed_index.article(hit.article_id)
+    assert article["text"][hit.start : hit.end] == hit.text
+    assert "1.3%" in hit.text and hit.date == "2020-06-12"
+
+
+def test_full_width_query_matches_half_width_text(seed_index):
+    assert seed_index.search("ＡＩ技术 ＣＴ影像识别", k=1)[0].article_id == "003_f30a3f95d871ccd8"
+
+
+def test_date_filter_applies_inside_search(seed_index):
+    hits = seed_index.search("数字经济", k=5, since="2021-08-01", until="2021-12-31")
+    assert hits and {h.article_id for h in hits} <= {"000_2deaa8aae2986475", "002_c22cbfc4fcc6f316"}
+    assert len(hits) == 5  # k hits even though other years rank higher unfiltered
+
+
+def test_article_and_category_filters(seed_index):
+    hits = seed_index.search("数字经济", k=3, article_ids=["004_0a1dfa763c39606a"])
+    assert {h.article_id for h in hits} == {"004_0a1dfa763c39606a"}
+    # The plain-text seed has no categories, so a category filter excludes it.
+    hits = seed_index.search("东盟数字经济", k=10, categories=["新浪财经"])
+    assert hits and all(h.article_id != "003_f30a3f95d871ccd8" for h in hits)
+
+
+def test_one_article_does_not_fill_every_slot(seed_index):
+    hits = seed_index.search("蔡奇强调数字贸易", k=4)
+    assert len({h.article_id for h in hits}) >= 2
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x00\x01"])
+def test_empty_query_is_refused(seed_index, query):
+    with pytest.raises(QueryError, match="empty"):
+        seed_index.search(query)
+
+
+def test_overlong_query_is_refused(seed_index):
+    with pytest.raises(QueryError, match="limit is 500"):
+        seed_index.search("数" * 100_000)
+
+
+def test_bad_date_names_the_field(seed_index):
+    with pytest.raises(QueryError, match="'since'"):
+        seed_index.search("数字经济", since="last year")
+
+
+def test_cli_search_json(seed_index_dir, capsys):
+    code = main(["search", "东盟数字经济占GDP比重", "--index", str(seed_index_dir), "-k", "3", "--json"])
+    assert code == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 3
+    assert set(hits[0]) >= {"rank", "score", "chunk_id", "article_id", "title", "date", "text"}
+    assert hits[0]["article_id"] == "003_f30a3f95d871ccd8" and hits[0]["date"] == "2020-06-12"
+
+
+def test_cli_reports_errors_without_traceback(tmp_path, capsys):
+    assert main(["search", "数字经济", "--index", str(tmp_path / "none")]) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_python_api_as_in_readme(seed_index_dir):
+    import rag
+
+    index = rag.open_index(seed_index_dir)
+    hits = index.search("二十国集团数字部长会议", k=2, since="2021-01-01")
+    assert hits[0].title.startswith("肖亚庆出席")
