@@ -7,7 +7,7 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rag import store
+from rag.calibration import load_calibration
 from rag.chunk import chunk_paragraphs
 from rag.config import Settings
 from rag.dense import DenseIndex
@@ -155,6 +156,7 @@ def build_index(
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
     log: Callable[[str], None] | None = None,
+    articles: Iterable[Article] | None = None,
 ) -> BuildReport:
     """Build or update the index at `settings.index` from the files in `settings.corpus`.
 
@@ -162,6 +164,10 @@ def build_index(
     re-embedded; files gone from the corpus are dropped; a file that cannot be parsed
     is reported in `skipped` and left out. The new version replaces the old one
     atomically, so readers and crashes never see a half-written index.
+
+    Args:
+        articles: index these parsed articles instead of reading `settings.corpus`
+            (evaluation data sets, generated corpora).
 
     Raises:
         IngestError: the corpus folder does not exist.
@@ -179,7 +185,11 @@ def build_index(
     index_dir = settings.index
     with store.build_lock(index_dir):
         previous, old_vectors = ({}, None) if rebuild else _load_previous(index_dir, identity, pipeline)
-        entries = _collect_articles(settings, tokenizer, previous, report, log)
+        if articles is None:
+            entries = _collect_articles(settings, tokenizer, previous, report, log)
+        else:
+            entries = [_ArticleChunks(article_row(a), chunk_rows(a, settings, tokenizer)) for a in articles]
+            report.added = [e.article["article_id"] for e in entries]
         report.removed = sorted(set(previous) - {e.article["article_id"] for e in entries})
         report.articles = len(entries)
         report.chunks = sum(len(e.chunks) for e in entries)
@@ -201,6 +211,7 @@ def build_index(
                 "counts": {"articles": report.articles, "chunks": report.chunks},
                 "corpus": str(settings.corpus),
                 "corpus_fingerprint": fingerprint_now,
+                "fusion": load_calibration().fusion.to_dict(),
             }
             report.version = store.publish_version(index_dir, staged, manifest).name
         except BaseException:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A sentence ends at 。！？；!? (plus any closing quotes/brackets that follow it).
-_SENTENCE_END = re.compile(r"[^。！？；!?]*(?:[。！？；!?]+[”’」』）)\"]*|$)")
+# A sentence ends at 。！？；!? (plus any closing quotes/brackets that follow it) or a newline.
+_SENTENCE_END = re.compile(r"[^。！？；!?\n]*(?:[。！？；!?]+[”’」』）)\"]*|\n|$)")
 _CLAUSE_END = re.compile(r"[^，、,：:]*(?:[，、,：:]|$)")
 
 

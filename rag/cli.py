@@ -133,7 +133,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluate import check_thresholds, parse_thresholds, run_eval
+    from rag.evaluate import run_eval
+    from rag.metrics import check_thresholds, parse_thresholds
 
     settings = _settings(args)
     thresholds = parse_thresholds(args.fail_under)

@@ -36,6 +36,18 @@ class LexicalIndex:
     def size(self) -> int:
         return int(self._model.scores["num_docs"])
 
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of each token; unseen tokens get the maximum."""
+        indptr = self._model.scores["indptr"]
+        vocab = self._model.vocab_dict
+        n = self.size
+        result = {}
+        for token in tokens:
+            t = vocab.get(token)
+            df = 0 if t is None else int(indptr[t + 1] - indptr[t])
+            result[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return result
+
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk (zeros when no query token is in the vocabulary)."""
         known = [t for t in query_tokens if t in self._model.vocab_dict]

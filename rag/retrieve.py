@@ -17,7 +17,7 @@ from rag.embed import Embedder, load_embedder
 from rag.errors import IndexLoadError, QueryError
 from rag.fusion import FusionWeights, dedup_key, diversify, fuse
 from rag.lexical import LexicalIndex
-from rag.tokens import ChineseTokenizer, normalise_text
+from rag.tokens import TOKENIZER_VERSION, ChineseTokenizer, normalise_text
 
 _EPOCH = date(1970, 1, 1)
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\n\t")
@@ -199,7 +199,8 @@ class SearchIndex:
         dense_scores = np.asarray(self.vectors[rows], dtype=np.float32) @ query_vector
         lexical_scores = lexical_all[rows].astype(np.float32)
         fused = fuse(lexical_scores, dense_scores, self.weights)
-        order = np.argsort(-fused, kind="stable")[: max(pool, k)]
+        # Metadata (with text, for duplicate checks) only for the head of the ranking.
+        order = np.argsort(-fused, kind="stable")[: 4 * k + 8]
         records = self._chunk_records(rows[order])
         picked = diversify(
             range(len(order)),
@@ -255,6 +256,11 @@ class SearchIndex:
 
 def _tokenizer_args(manifest: dict) -> dict:
     settings = manifest.get("pipeline", {}).get("tokenizer", {})
+    if settings.get("version") != TOKENIZER_VERSION:
+        raise IndexLoadError(
+            f"index tokenised with tokenizer version {settings.get('version')}, this release uses "
+            f"{TOKENIZER_VERSION}; run `rag build` to update it"
+        )
     user_dict = settings.get("user_dict") or None
     return {"bigrams": settings.get("bigrams", True), "user_dict": Path(user_dict) if user_dict else None}
 

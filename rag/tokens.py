@@ -10,13 +10,16 @@ from pathlib import Path
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff\u3400-\u4dbf]", re.UNICODE)
 BIGRAM_PREFIX = "#"
+# Bump when the token rules or STOPWORDS change: indexes built with another version re-tokenise.
+TOKENIZER_VERSION = 1
 # Function words and question words: they carry no topic, and question words in a
 # query would otherwise reward passages that happen to contain them.
 STOPWORDS = frozenset(
     (
         "的 了 是 在 和 与 及 或 也 都 而 就 被 把 将 对 于 为 以 从 由 向 这 那 其 之 "
         "个 中 上 下 等 吗 呢 吧 啊 哪 哪些 哪个 哪里 哪儿 哪天 哪年 什么 怎么 怎样 如何 为什么 "
-        "多少 几 谁 何 何时 是否 有没有 请问 一下 一个 有 没有 你 我 他 她 它 们 我们 他们"
+        "多少 几 谁 何 何时 是否 有没有 请问 一下 一个 有 没有 你 我 他 她 它 们 我们 他们 "
+        "哪种 哪类 哪项 哪位 哪名 哪所 哪家 哪次 哪篇 哪国 什么样 第几 是不是 有哪些 还 呢"
     ).split()
 )
 
@@ -37,31 +40,54 @@ class ChineseTokenizer:
         self.user_dict = user_dict
         self.bigrams = bigrams
         self._jieba = None
+        self._pos = None
         self._lock = threading.Lock()
 
     def _segmenter(self):
         with self._lock:
-            if self._jieba is None:
-                import jieba
+            return self._segmenter_unlocked()
 
-                jieba.setLogLevel(60)
-                segmenter = jieba.Tokenizer()
-                segmenter.initialize()
-                if self.user_dict is not None:
-                    segmenter.load_userdict(str(self.user_dict))
-                self._jieba = segmenter
-            return self._jieba
+    def _segmenter_unlocked(self):
+        if self._jieba is None:
+            import jieba
+
+            jieba.setLogLevel(60)
+            segmenter = jieba.Tokenizer()
+            segmenter.initialize()
+            if self.user_dict is not None:
+                segmenter.load_userdict(str(self.user_dict))
+            self._jieba = segmenter
+        return self._jieba
 
     def settings(self) -> dict:
         """What changes the tokens: stored with the index so a mismatch is detected."""
-        return {"kind": "jieba", "bigrams": self.bigrams, "user_dict": str(self.user_dict or "")}
+        return {
+            "kind": "jieba",
+            "version": TOKENIZER_VERSION,
+            "bigrams": self.bigrams,
+            "user_dict": str(self.user_dict or ""),
+        }
+
+    def pos_flags(self, text: str) -> set[str]:
+        """jieba part-of-speech flags in `text` (`nr` person, `ns` place, `nt` organisation...)."""
+        from jieba import posseg
+
+        with self._lock:
+            if self._pos is None:
+                self._pos = posseg.POSTokenizer(self._segmenter_unlocked())
+            tagger = self._pos
+        return {pair.flag for pair in tagger.cut(text)}
+
+    def words(self, text: str) -> list[str]:
+        """Content words only (no bigrams): for overlap scoring of answer sentences."""
+        return [
+            w for w in self._segmenter().cut_for_search(normalise_text(text))
+            if w.strip() and w not in STOPWORDS and _WORDLIKE.search(w)
+        ]  # fmt: skip
 
     def __call__(self, text: str) -> list[str]:
         text = normalise_text(text)
-        words = [
-            w for w in self._segmenter().cut_for_search(text)
-            if w.strip() and w not in STOPWORDS and _WORDLIKE.search(w)
-        ]  # fmt: skip
+        words = self.words(text)
         if self.bigrams:
             for run in _CJK_RUN.findall(text):
                 words.extend(BIGRAM_PREFIX + run[i : i + 2] for i in range(len(run) - 1))

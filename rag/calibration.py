@@ -1,0 +1,62 @@
+"""Learned settings (fusion weights, answer thresholds) read from the shipped calibration.json.
+
+`benchmarks/calibrate.py` writes that file from held-apart questions; nothing here is
+tuned by hand. A build copies the fusion weights into the index manifest, so an index
+keeps answering the way it was built even after the package is recalibrated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from rag.fusion import FusionWeights
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+@dataclass(frozen=True)
+class AnswerCalibration:
+    """Sentence scoring weights and the refusal threshold of the extractive answerer."""
+
+    coverage_weight: float = 1.0
+    similarity_weight: float = 0.5
+    passage_weight: float = 0.3
+    type_bonus: float = 0.3
+    refuse_below: float = 0.6
+    min_coverage: float = 0.3
+    second_ratio: float = 0.9
+    max_sentences: int = 2
+    max_sentence_chars: int = 80
+
+
+@dataclass(frozen=True)
+class Calibration:
+    fusion: FusionWeights = field(default_factory=FusionWeights)
+    answer: AnswerCalibration = field(default_factory=AnswerCalibration)
+    source: str = "defaults"
+
+    def to_dict(self) -> dict:
+        return {"fusion": asdict(self.fusion), "answer": asdict(self.answer), "source": self.source}
+
+
+def _known(cls, data: dict) -> dict:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
+    """The shipped calibration, or defaults when the file is absent."""
+    if not path.is_file():
+        return Calibration()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Calibration(
+        fusion=FusionWeights(**_known(FusionWeights, data.get("fusion", {}))),
+        answer=AnswerCalibration(**_known(AnswerCalibration, data.get("answer", {}))),
+        source=data.get("source", str(path)),
+    )
+
+
+def save_calibration(calibration: Calibration, path: Path = CALIBRATION_FILE) -> None:
+    path.write_text(json.dumps(calibration.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

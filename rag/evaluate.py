@@ -1,0 +1,235 @@
+"""Question sets (JSONL or SQuAD) against an index: retrieval, answer, citation, refusal, latency."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.answer import Answerer
+from rag.build import build_index
+from rag.config import Settings
+from rag.errors import ConfigError
+from rag.ingest import Article
+from rag.metrics import (
+    answer_matches,
+    first_relevant_rank,
+    hit_at,
+    mean,
+    percentile,
+    reciprocal_rank,
+    strip_markers,
+    unique_in_order,
+)
+from rag.retrieve import SearchIndex, open_index
+
+DEFAULT_QUESTIONS = Path("seeds/questions.jsonl")
+RETRIEVAL_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Question:
+    """One evaluation question; `answers` are accepted strings, any one suffices."""
+
+    id: str
+    question: str
+    answers: list[str]
+    articles: list[str]
+    answerable: bool = True
+    type: str = ""
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSONL question set.
+
+    Raises:
+        ConfigError: missing file, bad JSON or a missing field, naming the line.
+    """
+    if not path.is_file():
+        raise ConfigError(f"question set not found: {path}")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            question = Question(
+                id=str(data["id"]),
+                question=str(data["question"]),
+                answers=[str(a) for a in data.get("answers", [])],
+                articles=[str(a) for a in data.get("articles", [])],
+                answerable=bool(data.get("answerable", True)),
+                type=str(data.get("type", "")),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}:{number}: not a valid question ({exc!r})") from exc
+        if question.answerable and not (question.answers and question.articles):
+            raise ConfigError(f"{path}:{number}: answerable question needs 'answers' and 'articles'")
+        questions.append(question)
+    return questions
+
+
+def load_squad(path: Path) -> tuple[list[Article], list[Question]]:
+    """A SQuAD-format file as articles (one per context) and questions about them.
+
+    Raises:
+        ConfigError: not SQuAD-shaped JSON, naming the file and what is missing.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a SQuAD-format JSON file with a 'data' list ({exc!r})") from exc
+    articles, questions = [], []
+    for doc_number, document in enumerate(data):
+        for par_number, paragraph in enumerate(document.get("paragraphs", [])):
+            article_id = str(paragraph.get("id") or f"doc{doc_number}_p{par_number}")
+            title = str(document.get("title") or article_id)
+            context = str(paragraph.get("context", "")).strip()
+            if not context:
+                continue
+            articles.append(Article(article_id=article_id, title=title, paragraphs=[context]))
+            for qa in paragraph.get("qas", []):
+                if not str(qa.get("question", "")).strip():
+                    continue  # CMRC's trial set has a question with empty text
+                answers = unique_in_order([a["text"] for a in qa.get("answers", []) if a.get("text")])
+                questions.append(
+                    Question(
+                        id=str(qa["id"]),
+                        question=str(qa["question"]),
+                        answers=answers,
+                        articles=[article_id],
+                        answerable=bool(answers) and not qa.get("is_impossible", False),
+                    )
+                )
+    if not articles:
+        raise ConfigError(f"{path}: no contexts found")
+    return articles, questions
+
+
+@dataclass
+class EvalResult:
+    """Overall metrics plus one row per question."""
+
+    metrics: dict
+    rows: list[dict] = field(default_factory=list)
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        return {**self.metrics, "questions": self.rows}
+
+    def summary_table(self) -> str:
+        lines = [f"evaluation of {self.source}", "", "| metric | value |", "|---|---|"]
+        for name, value in self.metrics.items():
+            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+            lines.append(f"| {name} | {shown} |")
+        return "\n".join(lines)
+
+    def markdown(self) -> str:
+        """A report a person can read: the metrics, then every failed question with what came back."""
+        failed = [r for r in self.rows if not r["ok"]]
+        lines = [
+            f"# Evaluation: {self.source}",
+            "",
+            self.summary_table(),
+            "",
+            f"## Failed questions ({len(failed)})",
+        ]
+        for row in failed:
+            lines += [
+                "",
+                f"### {row['id']}: {row['question']}",
+                f"- expected: {' / '.join(row['answers']) or '(refusal)'}"
+                f" in {', '.join(row['articles']) or '-'}",
+                f"- retrieved articles: {', '.join(row['retrieved'][:5])} (gold rank: {row['rank']})",
+                f"- answer: {row['answer']}",
+            ]
+        return "\n".join(lines) + "\n"
+
+
+def evaluate(
+    index: SearchIndex, answerer: Answerer | None, questions: list[Question], source: str = ""
+) -> EvalResult:
+    """Ask every question; score retrieval by article and answers by accepted strings."""
+    rows = []
+    search_ms, answer_ms = [], []
+    for q in questions:
+        started = time.perf_counter()
+        hits = index.search(q.question, k=RETRIEVAL_DEPTH)
+        search_ms.append((time.perf_counter() - started) * 1000)
+        ranking = unique_in_order([h.article_id for h in hits])
+        rank = first_relevant_rank(ranking, q.articles)
+        row = {
+            "id": q.id,
+            "question": q.question,
+            "type": q.type,
+            "answerable": q.answerable,
+            "answers": q.answers,
+            "articles": q.articles,
+            "retrieved": ranking,
+            "rank": rank,
+            "chunk_has_answer": bool(hits) and answer_matches(hits[0].text, q.answers),
+        }
+        ok = rank == 1 if q.answerable else True
+        if answerer is not None:
+            started = time.perf_counter()
+            answer = answerer.ask(q.question)
+            answer_ms.append((time.perf_counter() - started) * 1000)
+            row["answer"] = answer.answer
+            row["answered"] = answer.answerable
+            row["answer_ok"] = answer.answerable and answer_matches(answer.answer, q.answers)
+            row["citation_ok"] = (
+                answer.answerable and bool(answer.citations) and answer.citations[0].article_id in q.articles
+            )
+            ok = row["answer_ok"] if q.answerable else not answer.answerable
+        row["ok"] = ok
+        rows.append(row)
+    return EvalResult(_metrics(rows, search_ms, answer_ms), rows, source)
+
+
+def _metrics(rows: list[dict], search_ms: list[float], answer_ms: list[float]) -> dict:
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    metrics: dict = {
+        "n": len(rows),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+        "hit@1": mean([hit_at(r["rank"], 1) for r in answerable]),
+        "hit@5": mean([hit_at(r["rank"], 5) for r in answerable]),
+        "hit@10": mean([hit_at(r["rank"], 10) for r in answerable]),
+        "mrr@10": mean([reciprocal_rank(r["rank"], 10) for r in answerable]),
+        "chunk_hit@1": mean([float(r["chunk_has_answer"]) for r in answerable]),
+        "search_ms_p50": percentile(search_ms, 50),
+        "search_ms_p95": percentile(search_ms, 95),
+    }
+    if answer_ms:
+        answered = [r for r in rows if r["answered"]]
+        metrics |= {
+            "answer_accuracy": mean([float(r["answer_ok"]) for r in answerable]),
+            "citation_accuracy": mean([float(r["citation_ok"]) for r in answerable]),
+            "refusal_accuracy": mean([float(not r["answered"]) for r in unanswerable]),
+            "correct_refusals": sum(not r["answered"] for r in unanswerable),
+            "false_refusals": sum(not r["answered"] for r in answerable),
+            "answer_ms_p50": percentile(answer_ms, 50),
+            "answer_ms_p95": percentile(answer_ms, 95),
+            "answer_chars_mean": mean([len(strip_markers(r["answer"])) for r in answered]) or 0.0,
+        }
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+
+
+def run_eval(
+    settings: Settings, questions: Path | None = None, squad: Path | None = None, limit: int | None = None
+) -> EvalResult:
+    """`rag eval`: a JSONL set against the configured index, or a SQuAD file in a temporary index."""
+    if squad is not None:
+        articles, question_list = load_squad(squad)
+        with tempfile.TemporaryDirectory(prefix="rag-squad-") as folder:
+            temp = settings.replace(index=Path(folder))
+            build_index(temp, articles=articles, log=lambda _: None)
+            index = open_index(temp.index, settings.embedder)
+            return evaluate(index, Answerer(index, settings), question_list[:limit], str(squad))
+    path = questions or DEFAULT_QUESTIONS
+    question_list = load_questions(path)[:limit]
+    index = open_index(settings.index, settings.embedder)
+    return evaluate(index, Answerer(index, settings), question_list, str(path))

@@ -1,0 +1,53 @@
+"""Pure question analysis: what kind of answer a Chinese question asks for, and spans that carry it."""
+
+from __future__ import annotations
+
+import re
+
+NUMBER, DATE, PERSON, PLACE, OTHER = "number", "date", "person", "place", "other"
+
+_QUESTION_PATTERNS = (
+    (DATE, re.compile(r"哪一?天|何时|什么时候|几月几[日号]|哪一?年|哪个月|什么日子|日期是|几号")),
+    (NUMBER, re.compile(r"多少|几[个家条场点天年次位种项名所]?|多大|多高|多长|多久|比重|比例|百分之")),
+    (PERSON, re.compile(r"谁|哪位|哪些人|什么人|叫什么名字|哪名")),
+    (PLACE, re.compile(r"哪里|哪儿|在哪|何地|什么地方|哪个(城市|国家|省|地区|地方)|何处")),
+)
+_CN_DIGITS = "零〇○一二两三四五六七八九十百千万亿"
+_NUMBER_SPAN = re.compile(
+    rf"[\d{_CN_DIGITS}][\d{_CN_DIGITS}.,，%％]*\s*(余|多)?\s*[%％个家条场点天年次位种项名所亿万千百元美倍米分钟小时]?"
+)
+_DATE_SPAN = re.compile(
+    rf"(\d{{4}}|[{_CN_DIGITS}]{{4}})\s*年|[\d{_CN_DIGITS}]{{1,3}}\s*月\s*[\d{_CN_DIGITS}]{{1,3}}\s*[日号]|"
+    rf"[\d{_CN_DIGITS}]{{1,3}}\s*[日号](上午|下午|晚)?|\d{{4}}-\d{{1,2}}-\d{{1,2}}"
+)
+# Suffixes that mark a place or an organisation name in news text.
+_PLACE_SPAN = re.compile(r"[\u4e00-\u9fff]{1,8}(省|市|区|县|国|州|岛|中心|会馆|馆|大厦|广场|酒店|公园|大学)")
+_PERSON_CUE = re.compile(
+    r"(部长|主席|总理|书记|院长|秘书长|市长|主任|记者|总经济师|副总理|委员|教授|先生|女士)"
+)
+
+
+def question_type(question: str) -> str:
+    """The answer type a question asks for: number, date, person, place or other."""
+    for kind, pattern in _QUESTION_PATTERNS:
+        if pattern.search(question):
+            return kind
+    return OTHER
+
+
+def carries_type(text: str, kind: str, pos_flags: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Whether `text` holds something of the asked-for type (a number, a date, a name...).
+
+    Args:
+        pos_flags: jieba part-of-speech flags of the text's words (`nr` person, `ns` place,
+            `nt` organisation), when the caller has them; cue words are used either way.
+    """
+    if kind == NUMBER:
+        return bool(_NUMBER_SPAN.search(text))
+    if kind == DATE:
+        return bool(_DATE_SPAN.search(text))
+    if kind == PLACE:
+        return bool(_PLACE_SPAN.search(text)) or "ns" in pos_flags
+    if kind == PERSON:
+        return bool(_PERSON_CUE.search(text)) or "·" in text or "nr" in pos_flags
+    return True
