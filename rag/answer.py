@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -13,7 +14,8 @@ from rag.retrieve import Hit, SearchIndex, clean_query
 from rag.tokens import normalise_text
 
 NOT_FOUND = "资料中没有找到相关信息。"
-_CLAUSE_MARKS = "，,；;：:"
+# Clause cuts for trimming long sentences; never after a colon, which introduces the answer.
+_CLAUSE_MARKS = "，,；;"
 _BLANK = " \t\n\u3000"
 
 
@@ -77,13 +79,25 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class SentenceFeatures:
+    """Why a sentence might answer the question; `score` weighs these by calibration."""
+
     hit_index: int
     start: int  # within the hit's text
     end: int
-    score: float
-    passage_coverage: float
-    typed: bool
+    coverage: float  # IDF-weighted share of question words in the sentence
+    similarity: float  # embedding cosine between question and sentence
+    passage: float  # the passage's retrieval score relative to the best passage
+    typed: bool  # holds the kind of thing asked for (number, date, person, place)
+    passage_coverage: float  # share of question words in the passage and its title
+
+    def score(self, cal: AnswerCalibration) -> float:
+        return (
+            cal.coverage_weight * self.coverage
+            + cal.similarity_weight * self.similarity
+            + cal.passage_weight * self.passage
+            + (cal.type_bonus if self.typed else 0.0)
+        )
 
 
 def _clause_window(sentence: str, weights: dict[str, float], kind: str, limit: int) -> tuple[int, int]:
@@ -105,6 +119,19 @@ def _clause_window(sentence: str, weights: dict[str, float], kind: str, limit: i
             if score > best_score:
                 best, best_score = (cuts[i], min(cuts[j], cuts[i] + limit)), score
     return best
+
+
+def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
+    """Reweight query words by how few of the candidate sentences hold them.
+
+    The subject of a question ("纽西兰鸡毛松") is in every sentence of its article and
+    says nothing about which sentence answers; the asked-about word ("多高") does.
+    """
+    count = len(sentences)
+    return {
+        word: weight * math.log(1 + count / (1 + sum(word in s for s in sentences)))
+        for word, weight in weights.items()
+    }
 
 
 def coverage(text: str, weights: dict[str, float]) -> float:
@@ -153,15 +180,22 @@ class Answerer:
         return answer
 
     def query_weights(self, question: str) -> dict[str, float]:
-        """Content words of the question weighted by corpus IDF: rare words must be supported."""
-        words = list(dict.fromkeys(self.index.tokenizer.words(question)))
-        return self.index.lexical.idf(words)
+        """Content words of the question weighted by corpus IDF: rare words must be supported.
 
-    def score_sentences(self, question: str, hits: list[Hit]) -> list[_Candidate]:
-        """Score every sentence of the passages against the question, best first."""
-        cal = self.calibration
-        weights = self.query_weights(question)
-        kind = question_type(question)
+        A word the corpus never contains is either a paraphrase or a sign the corpus does
+        not cover the question; `unseen_weight` (calibrated) sets how much it counts.
+        """
+        words = list(dict.fromkeys(self.index.tokenizer.words(question)))
+        known = self.index.lexical.known(words)
+        return {
+            word: idf * (1.0 if word in known else self.calibration.unseen_weight)
+            for word, idf in self.index.lexical.idf(words).items()
+        }
+
+    def sentence_features(
+        self, question: str, hits: list[Hit], weights: dict[str, float], kind: str
+    ) -> list[SentenceFeatures]:
+        """Features of every sentence of the retrieved passages (in passage order)."""
         spans = [
             (i, s, e)
             for i, hit in enumerate(hits)
@@ -171,66 +205,83 @@ class Answerer:
         if not spans:
             return []
         texts = [hits[i].text[s:e] for i, s, e in spans]
-        vectors = self.index.embedder.encode([normalise_text(question)] + [normalise_text(t) for t in texts])
+        folded = [normalise_text(t) for t in texts]
+        vectors = self.index.embedder.encode([normalise_text(question), *folded])
         similarity = vectors[1:] @ vectors[0]
+        local = local_weights(weights, folded)
         best_passage = max(h.score for h in hits) or 1.0
         passage_coverage = [coverage(normalise_text(h.title + h.text), weights) for h in hits]
-        candidates = []
-        for (i, s, e), text, sim in zip(spans, texts, similarity, strict=True):
-            needs_tags = kind in (PERSON, PLACE)
-            typed = carries_type(
-                text, kind, self.index.tokenizer.pos_flags(text) if needs_tags else frozenset()
+        tagger = self.index.tokenizer.pos_flags if kind in (PERSON, PLACE) else (lambda _: frozenset())
+        return [
+            SentenceFeatures(
+                hit_index=i,
+                start=s,
+                end=e,
+                coverage=coverage(fold, local),
+                similarity=float(sim),
+                passage=hits[i].score / best_passage,
+                typed=carries_type(text, kind, tagger(text)),
+                passage_coverage=passage_coverage[i],
             )
-            score = (
-                cal.coverage_weight * coverage(normalise_text(text), weights)
-                + cal.similarity_weight * float(sim)
-                + cal.passage_weight * hits[i].score / best_passage
-                + (cal.type_bonus if typed else 0.0)
-            )
-            candidates.append(_Candidate(i, s, e, score, passage_coverage[i], typed))
-        candidates.sort(key=lambda c: -c.score)
-        return candidates
+            for (i, s, e), text, fold, sim in zip(spans, texts, folded, similarity, strict=True)
+        ]
 
     def answer_from_hits(self, question: str, hits: list[Hit]) -> Answer:
         """Compose the answer text and citations from already retrieved passages."""
-        if not hits:
-            return Answer(question, NOT_FOUND, False, [], hits)
-        cal = self.calibration
-        candidates = self.score_sentences(question, hits)
-        if not candidates or not self.supported(candidates[0]):
-            closest = [self._citation(n, hit, 0, len(hit.text)) for n, hit in enumerate(hits[:3], 1)]
-            return Answer(question, NOT_FOUND, False, closest, hits)
+        weights, kind = self.query_weights(question), question_type(question)
+        features = self.sentence_features(question, hits, weights, kind)
+        return compose_answer(question, hits, features, self.calibration, weights, kind)
 
-        weights = self.query_weights(question)
-        kind = question_type(question)
-        chosen = [candidates[0]]
-        for candidate in candidates[1 : cal.max_sentences]:
-            if candidate.score >= cal.second_ratio * candidates[0].score:
-                chosen.append(candidate)
-        citations: list[Citation] = []
-        numbers: dict[int, int] = {}
-        parts = []
-        for candidate in chosen:
-            hit = hits[candidate.hit_index]
-            sentence = hit.text[candidate.start : candidate.end]
-            a, b = _clause_window(sentence, weights, kind, cal.max_sentence_chars)
-            start, end = _strip_span(hit.text, candidate.start + a, candidate.start + b)
-            if start >= end:
-                continue
-            if candidate.hit_index not in numbers:
-                numbers[candidate.hit_index] = len(citations) + 1
-                citations.append(self._citation(numbers[candidate.hit_index], hit, start, end))
-            parts.append(f"{hit.text[start:end]}[{numbers[candidate.hit_index]}]")
-        return Answer(question, "".join(parts), True, citations, hits)
 
-    def supported(self, best: _Candidate) -> bool:
-        """Whether the best sentence is evidence enough to answer (calibrated thresholds)."""
-        cal = self.calibration
-        return best.score >= cal.refuse_below and best.passage_coverage >= cal.min_coverage
+def cite(n: int, hit: Hit, start: int, end: int) -> Citation:
+    """Citation number `n` for a passage, supporting span `hit.text[start:end]`."""
+    return Citation(n, hit.article_id, hit.title, hit.date, hit.chunk_id, hit.text, start, end, hit.start)
 
-    @staticmethod
-    def _citation(n: int, hit: Hit, start: int, end: int) -> Citation:
-        return Citation(n, hit.article_id, hit.title, hit.date, hit.chunk_id, hit.text, start, end, hit.start)
+
+def refusal(question: str, hits: list[Hit]) -> Answer:
+    """The honest "not found" answer, still citing the closest passages for the reader."""
+    closest = [cite(n, hit, 0, len(hit.text)) for n, hit in enumerate(hits[:3], 1)]
+    return Answer(question, NOT_FOUND, False, closest, hits)
+
+
+def is_supported(best: SentenceFeatures, cal: AnswerCalibration) -> bool:
+    """Whether the best sentence is evidence enough to answer (calibrated thresholds)."""
+    return best.score(cal) >= cal.refuse_below and best.passage_coverage >= cal.min_coverage
+
+
+def compose_answer(
+    question: str,
+    hits: list[Hit],
+    features: list[SentenceFeatures],
+    cal: AnswerCalibration,
+    weights: dict[str, float],
+    kind: str,
+) -> Answer:
+    """The best sentences (trimmed to their most relevant clauses) with [n] markers, or a refusal.
+
+    A refusal still cites the closest passages, so the reader sees what was found.
+    """
+    ranked = sorted(features, key=lambda f: -f.score(cal))
+    if not ranked or not is_supported(ranked[0], cal):
+        return refusal(question, hits)
+    best_score = ranked[0].score(cal)
+    chosen = [ranked[0]] + [
+        f for f in ranked[1 : cal.max_sentences] if f.score(cal) >= cal.second_ratio * best_score
+    ]
+    citations: list[Citation] = []
+    numbers: dict[int, int] = {}
+    parts = []
+    for feature in chosen:
+        hit = hits[feature.hit_index]
+        a, b = _clause_window(hit.text[feature.start : feature.end], weights, kind, cal.max_sentence_chars)
+        start, end = _strip_span(hit.text, feature.start + a, feature.start + b)
+        if start >= end:
+            continue
+        if feature.hit_index not in numbers:
+            numbers[feature.hit_index] = len(citations) + 1
+            citations.append(cite(numbers[feature.hit_index], hit, start, end))
+        parts.append(f"{hit.text[start:end]}[{numbers[feature.hit_index]}]")
+    return Answer(question, "".join(parts), True, citations, hits)
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:

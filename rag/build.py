@@ -8,14 +8,14 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from rag import store
-from rag.calibration import load_calibration
+from rag.calibration import BM25Parameters, load_calibration
 from rag.chunk import chunk_paragraphs
 from rag.config import Settings
 from rag.dense import DenseIndex
@@ -72,6 +72,7 @@ def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer) -> dict:
         "chunk_max_chars": settings.chunk_max_chars,
         "chunk_min_chars": settings.chunk_min_chars,
         "tokenizer": tokenizer.settings(),
+        "bm25": asdict(load_calibration().bm25),
     }
 
 
@@ -203,7 +204,7 @@ def build_index(
         vectors = _vectors_for(entries, old_vectors, embedder, report, progress)
         staged = store.new_version_dir(index_dir)
         try:
-            _write_version(staged, entries, vectors)
+            _write_version(staged, entries, vectors, BM25Parameters(**pipeline["bm25"]))
             manifest = {
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "embedder": identity,
@@ -283,7 +284,9 @@ def _day_number(display_date: str | None) -> int:
     return (date.fromisoformat(display_date) - _EPOCH).days
 
 
-def _write_version(folder: Path, entries: list[_ArticleChunks], vectors: np.ndarray) -> None:
+def _write_version(
+    folder: Path, entries: list[_ArticleChunks], vectors: np.ndarray, bm25: BM25Parameters
+) -> None:
     files = store.VersionFiles(folder)
     db = store.create_metadata_db(files.metadata)
     chunk_article, chunk_day, tokens = [], [], []
@@ -315,4 +318,4 @@ def _write_version(folder: Path, entries: list[_ArticleChunks], vectors: np.ndar
     store.save_array(files.chunk_article, np.asarray(chunk_article, dtype=np.int32))
     store.save_array(files.chunk_day, np.asarray(chunk_day, dtype=np.int32))
     DenseIndex.build(vectors).save(files.dense)
-    LexicalIndex.build(tokens).save(files.bm25)
+    LexicalIndex.build(tokens, bm25.k1, bm25.b).save(files.bm25)

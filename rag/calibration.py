@@ -24,6 +24,7 @@ class AnswerCalibration:
     similarity_weight: float = 0.5
     passage_weight: float = 0.3
     type_bonus: float = 0.3
+    unseen_weight: float = 1.0  # weight of question words the corpus never contains, relative to IDF
     refuse_below: float = 0.6
     min_coverage: float = 0.3
     second_ratio: float = 0.9
@@ -32,13 +33,27 @@ class AnswerCalibration:
 
 
 @dataclass(frozen=True)
+class BM25Parameters:
+    """Term-frequency saturation (k1) and length normalisation (b); fixed at build time."""
+
+    k1: float = 0.5
+    b: float = 0.3
+
+
+@dataclass(frozen=True)
 class Calibration:
+    bm25: BM25Parameters = field(default_factory=BM25Parameters)
     fusion: FusionWeights = field(default_factory=FusionWeights)
     answer: AnswerCalibration = field(default_factory=AnswerCalibration)
     source: str = "defaults"
 
     def to_dict(self) -> dict:
-        return {"fusion": asdict(self.fusion), "answer": asdict(self.answer), "source": self.source}
+        return {
+            "bm25": asdict(self.bm25),
+            "fusion": asdict(self.fusion),
+            "answer": asdict(self.answer),
+            "source": self.source,
+        }
 
 
 def _known(cls, data: dict) -> dict:
@@ -52,6 +67,7 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
         return Calibration()
     data = json.loads(path.read_text(encoding="utf-8"))
     return Calibration(
+        bm25=BM25Parameters(**_known(BM25Parameters, data.get("bm25", {}))),
         fusion=FusionWeights(**_known(FusionWeights, data.get("fusion", {}))),
         answer=AnswerCalibration(**_known(AnswerCalibration, data.get("answer", {}))),
         source=data.get("source", str(path)),

@@ -44,6 +44,7 @@ def make_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question with citations")
     _add_common(ask)
     ask.add_argument("question")
+    ask.add_argument("--llm", action="store_true", help="answer with the configured OpenAI-compatible model")
     _add_filters(ask)
 
     evaluate = commands.add_parser("eval", help="score retrieval and answers on a question set")
@@ -124,7 +125,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     index = open_index(settings.index, settings.embedder)
-    answer = Answerer(index, settings).ask(args.question, k=settings.top_k, **_filters(args))
+    answerer = Answerer(index, settings)
+    if args.llm:
+        from rag.llm import LLMAnswerer
+
+        answerer = LLMAnswerer.from_settings(answerer, settings)
+    answer = answerer.ask(args.question, k=settings.top_k, **_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -18,9 +18,9 @@ class LexicalIndex:
         self._model = model
 
     @classmethod
-    def build(cls, corpus_tokens: list[list[str]]) -> LexicalIndex:
+    def build(cls, corpus_tokens: list[list[str]], k1: float, b: float) -> LexicalIndex:
         """Index one token list per chunk; chunk i keeps row i."""
-        model = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+        model = bm25s.BM25(method="lucene", k1=k1, b=b)
         model.index(corpus_tokens, show_progress=False)
         return cls(model)
 
@@ -47,6 +47,10 @@ class LexicalIndex:
             df = 0 if t is None else int(indptr[t + 1] - indptr[t])
             result[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
         return result
+
+    def known(self, tokens: list[str]) -> set[str]:
+        """The tokens that occur somewhere in the corpus."""
+        return {t for t in tokens if t in self._model.vocab_dict}
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk (zeros when no query token is in the vocabulary)."""

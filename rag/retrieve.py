@@ -185,19 +185,9 @@ class SearchIndex:
         if not 1 <= k <= 100:
             raise QueryError(f"k must be between 1 and 100, got {k}")
         allowed = self._allowed(since, until, article_ids, categories)
-        query_vector = self.embedder.encode([normalise_text(query)])[0]
-        lexical_all = self.lexical.scores(self.tokenizer(query))
-        if allowed is not None:
-            lexical_all = np.where(allowed, lexical_all, 0.0)
-        pool = max(candidates, 4 * k)
-        dense_ids, _ = self.dense.search(query_vector, pool, allowed)
-        lexical_ids = np.argpartition(-lexical_all, min(pool, len(lexical_all) - 1))[:pool]
-        lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
-        rows = np.union1d(dense_ids, lexical_ids).astype(np.int64)
+        rows, lexical_scores, dense_scores = self.candidates(query, max(candidates, 4 * k), allowed)
         if rows.size == 0:
             return []
-        dense_scores = np.asarray(self.vectors[rows], dtype=np.float32) @ query_vector
-        lexical_scores = lexical_all[rows].astype(np.float32)
         fused = fuse(lexical_scores, dense_scores, self.weights)
         # Metadata (with text, for duplicate checks) only for the head of the ranking.
         order = np.argsort(-fused, kind="stable")[: 4 * k + 8]
@@ -227,6 +217,25 @@ class SearchIndex:
             for rank, p in enumerate(picked, start=1)
         ]
 
+    def candidates(
+        self, query: str, pool: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows from the BM25 and dense top-`pool`, with both raw scores for each row.
+
+        Both scores are computed for every candidate (not only for the list that found
+        it), so fusion compares like with like.
+        """
+        query_vector = self.embedder.encode([normalise_text(query)])[0]
+        lexical_all = self.lexical.scores(self.tokenizer(query))
+        if allowed is not None:
+            lexical_all = np.where(allowed, lexical_all, 0.0)
+        dense_ids, _ = self.dense.search(query_vector, pool, allowed)
+        lexical_ids = np.argpartition(-lexical_all, min(pool, len(lexical_all) - 1))[:pool]
+        lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
+        rows = np.union1d(dense_ids, lexical_ids).astype(np.int64)
+        dense_scores = np.asarray(self.vectors[rows], dtype=np.float32) @ query_vector
+        return rows, lexical_all[rows].astype(np.float32), dense_scores
+
     def _chunk_records(self, rows: np.ndarray) -> list[dict]:
         """Metadata for rows, in the given order (one SQL query, O(1) lookups by key)."""
         wanted = [int(r) for r in rows]
@@ -242,6 +251,21 @@ class SearchIndex:
                 )
             }
         return [found[r] for r in wanted]
+
+    def article_ids(self) -> list[str]:
+        """Article ids by internal article number (as stored in `chunk_article`)."""
+        with self._db_lock:
+            return [aid for (aid,) in self._db.execute("SELECT article_id FROM articles ORDER BY num")]
+
+    def chunk_column(self, column: str) -> list[str]:
+        """One column (`chunk_id`, `text` or `tokens`) for every chunk, by row.
+
+        For evaluation and calibration on small indexes; a large index would not fit.
+        """
+        if column not in ("chunk_id", "text", "tokens"):
+            raise QueryError(f"unknown chunk column '{column}'. Valid: chunk_id, text, tokens")
+        with self._db_lock:
+            return [value for (value,) in self._db.execute(f"SELECT {column} FROM chunks ORDER BY row")]
 
     def article(self, article_id: str) -> dict:
         """The whole cleaned article with its metadata (for "open the article")."""

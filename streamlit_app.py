@@ -1,0 +1,241 @@
+"""The chat app: ask questions about the news corpus and check every answer against its sources."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from rag import store
+from rag.answer import Answer, Answerer
+from rag.build import build_index
+from rag.config import Settings, load_settings
+from rag.conversation import Turn, rewrite_followup
+from rag.errors import RagError
+from rag.feedback import record_feedback
+from rag.llm import LLMAnswerer
+from rag.render import escape_markdown, highlight
+from rag.retrieve import SearchIndex, open_index
+from rag.upload import save_upload
+
+EXTRACTIVE_MODE, LLM_MODE = "抽取式（离线）", "大模型"
+
+st.set_page_config(page_title="新闻问答", page_icon="📰", layout="wide")
+
+
+@st.cache_resource(show_spinner="正在加载索引和模型…")
+def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchIndex, Answerer]:
+    """One index and answerer per process and index version, shared by all sessions."""
+    del version  # part of the cache key only: a rebuilt index gets a fresh entry
+    index = open_index(Path(index_dir), embedder)
+    return index, Answerer(index)
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def run_build(config: Settings, label: str, rebuild: bool = False) -> None:
+    """Build or update the index with a progress bar, then reload."""
+    bar = st.progress(0.0, text=label)
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"{label}：已向量化 {done}/{total} 个段落")
+
+    report = build_index(config, rebuild=rebuild, progress=progress, log=lambda _: None)
+    bar.progress(1.0, text="索引已更新")
+    st.session_state.build_message = (
+        f"索引：{report.articles} 篇文章，{report.chunks} 个段落，新向量化 {report.embedded_chunks} 个，"
+        f"用时 {report.seconds:.1f} 秒。"
+        + (f" 跳过 {len(report.skipped)} 个文件。" if report.skipped else "")
+    )
+
+
+def offer_build(config: Settings) -> None:
+    st.title("📰 新闻问答")
+    st.warning(f"还没有索引（{config.index}）。可以从语料目录 {config.corpus} 建立。")
+    if st.button("从语料建立索引", type="primary"):
+        run_build(config, "正在建立索引")
+        st.rerun()
+
+
+def sidebar(index: SearchIndex, config: Settings) -> dict:
+    """Corpus overview and search options; returns the options."""
+    stats = index.stats()
+    with st.sidebar:
+        st.header("语料库")
+        st.markdown(
+            f"- 文章：**{stats['articles']}** 篇\n- 段落：**{stats['chunks']}** 个\n"
+            f"- 日期：{stats['first_date'] or '—'} 至 {stats['last_date'] or '—'}\n"
+            f"- 向量模型：`{escape_markdown(stats['embedder'])}`"
+        )
+        first = date.fromisoformat(stats["first_date"]) if stats["first_date"] else date(2000, 1, 1)
+        last = date.fromisoformat(stats["last_date"]) if stats["last_date"] else date.today()
+        use_dates = st.toggle("按日期筛选", key="use_dates")
+        period = st.date_input(
+            "日期范围",
+            value=(first, last),
+            min_value=first,
+            max_value=last,
+            disabled=not use_dates,
+            key="period",
+        )
+        top_k = st.slider("检索段落数", 1, 10, config.top_k, key="top_k")
+        modes = [EXTRACTIVE_MODE] + ([LLM_MODE] if config.llm_base_url and config.llm_model else [])
+        mode = st.radio("回答方式", modes, key="mode")
+        if st.button("新对话", use_container_width=True):
+            st.session_state.messages = []
+            st.session_state.turns = []
+            st.rerun()
+
+        st.header("管理")
+        uploads = st.file_uploader(
+            "添加文章（.txt / .md / .html）",
+            type=["txt", "md", "html"],
+            accept_multiple_files=True,
+            key="uploads",
+        )
+        if uploads and st.button("加入语料并更新索引"):
+            add_articles(uploads, config)
+        if st.button("重建索引"):
+            run_build(config, "正在重建索引", rebuild=True)
+            st.rerun()
+        if "build_message" in st.session_state:
+            st.caption(st.session_state.build_message)
+    since = until = None
+    if use_dates and isinstance(period, tuple) and len(period) == 2:
+        since, until = period
+    return {"since": since, "until": until, "k": top_k, "mode": mode}
+
+
+def add_articles(uploads: list, config: Settings) -> None:
+    saved, problems = [], []
+    for upload in uploads:
+        try:
+            saved.append(save_upload(upload.name, upload.getvalue(), config.corpus))
+        except RagError as exc:
+            problems.append(str(exc))
+    for problem in problems:
+        st.sidebar.error(f"未添加：{problem}")
+    if saved:
+        run_build(config, f"正在索引 {len(saved)} 篇新文章")
+        st.sidebar.success("已添加：" + "、".join(a.title for a in saved))
+
+
+def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
+    """One expandable card per citation: title, date, source, the paragraph with its span marked."""
+    if not answer["citations"]:
+        return
+    if not answer["answerable"]:
+        st.caption("没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考：")
+    for citation in answer["citations"]:
+        title = f"[{citation['n']}] {citation['title']}（{citation['date'] or '日期不详'}）"
+        with st.expander(escape_markdown(title)):
+            article = index.article(citation["article_id"])
+            st.caption(
+                escape_markdown(f"来源：{article['author'] or '未知'} · 文章编号：{citation['article_id']}")
+            )
+            if answer["answerable"]:
+                st.markdown(highlight(citation["text"], citation["start"], citation["end"]))
+            else:
+                st.markdown(escape_markdown(citation["text"]))
+            if st.toggle("显示全文", key=f"full_{message_index}_{citation['n']}"):
+                st.markdown(escape_markdown(article["text"]))
+
+
+def show_feedback(answer: dict, message_index: int, config: Settings) -> None:
+    rating = st.feedback("thumbs", key=f"feedback_{message_index}")
+    recorded = st.session_state.setdefault("rated", set())
+    if rating is not None and message_index not in recorded:
+        record_feedback(config.index.parent / "feedback.sqlite", rating, answer)
+        recorded.add(message_index)
+        st.caption("谢谢反馈！")
+
+
+def show_message(message: dict, message_index: int, index: SearchIndex, config: Settings) -> None:
+    with st.chat_message(message["role"]):
+        if message["role"] == "user":
+            st.markdown(escape_markdown(message["content"]))
+            return
+        answer = message["answer"]
+        st.markdown(escape_markdown(answer["answer"]))
+        if answer.get("standalone_question"):
+            st.caption(escape_markdown(f"按上下文理解为：{answer['standalone_question']}"))
+        if answer.get("notice"):
+            st.info(escape_markdown(answer["notice"]))
+        show_sources(answer, message_index, index)
+        show_feedback(answer, message_index, config)
+
+
+def stream_words(text: str):
+    """Yield the answer a few characters at a time, so it appears as it is written."""
+    for start in range(0, len(text), 4):
+        yield escape_markdown(text[start : start + 4])
+
+
+def ask(question: str, options: dict, answerer: Answerer, config: Settings) -> Answer:
+    """Answer with the chosen mode; LLM tokens stream into the chat as they arrive."""
+    turns: list[Turn] = st.session_state.turns
+    standalone = rewrite_followup(question, turns, answerer.index.tokenizer.words)
+    filters = {"k": options["k"], "since": options["since"], "until": options["until"]}
+    if options["mode"] == LLM_MODE:
+        with st.chat_message("assistant"):
+            placeholder, written = st.empty(), []
+
+            def show(piece: str) -> None:
+                written.append(piece)
+                placeholder.markdown(escape_markdown("".join(written)))
+
+            answer = LLMAnswerer.from_settings(answerer, config).ask(standalone, on_token=show, **filters)
+    else:
+        answer = answerer.ask(standalone, **filters)
+        with st.chat_message("assistant"):
+            st.write_stream(stream_words(answer.answer))
+    answer.question = question
+    answer.standalone_question = standalone
+    turns.append(Turn(question, standalone, answer.answer, [c.article_id for c in answer.citations]))
+    return answer
+
+
+def main() -> None:
+    config = settings()
+    st.session_state.setdefault("messages", [])
+    st.session_state.setdefault("turns", [])
+    try:
+        version = store.current_version(config.index)
+    except RagError as exc:
+        st.error(f"索引无法读取：{exc}")
+        return
+    if version is None:
+        offer_build(config)
+        return
+    try:
+        index, answerer = load_engine(str(config.index), config.embedder, version.name)
+    except RagError as exc:
+        st.error(f"索引无法加载：{exc}")
+        return
+    options = sidebar(index, config)
+    st.title("📰 新闻问答")
+    st.caption("用中文提问，回答只来自语料中的文章，并注明出处和日期。")
+    for number, message in enumerate(st.session_state.messages):
+        show_message(message, number, index, config)
+
+    question = st.chat_input("请输入问题，例如：2021智博会有多少家企业参展？")
+    if not question:
+        return
+    st.session_state.messages.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(question))
+    try:
+        answer = ask(question, options, answerer, config)
+    except RagError as exc:
+        st.session_state.messages.pop()
+        st.error(f"无法回答：{exc}")
+        return
+    payload = answer.to_dict()
+    st.session_state.messages.append({"role": "assistant", "answer": payload})
+    st.rerun()
+
+
+main()

@@ -1,0 +1,138 @@
+"""The Streamlit app driven by streamlit.testing.v1.AppTest on a real seed index."""
+
+import shutil
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from .conftest import ROOT
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture()
+def app_env(seed_index_dir, corpus_copy, tmp_path, monkeypatch):
+    """The app pointed at a private copy of the seed index and corpus."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_index_dir, index_dir)
+    monkeypatch.setenv("RAG_INDEX", str(index_dir))
+    monkeypatch.setenv("RAG_CORPUS", str(corpus_copy))
+    monkeypatch.setenv("RAG_CONFIG", str(tmp_path / "absent.toml"))
+    return index_dir, corpus_copy
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _assistant_texts(at: AppTest) -> list[str]:
+    return [m.markdown[0].value for m in at.chat_message if m.name == "assistant"]
+
+
+def test_question_gets_answer_with_cited_title_and_date(app_env):
+    at = _ask(_app(), "2021智博会有多少家企业参展？")
+    answer = _assistant_texts(at)[-1]
+    assert "610余家" in answer and "\\[1\\]" in answer
+    labels = [e.label for e in at.expander]
+    assert any("2021中国国际智能产业博览会开幕" in label and "2021" in label and "08" in label for label in labels)
+    assert any("orange-background" in md.value for md in at.markdown)
+
+
+def test_follow_up_question_uses_the_previous_turn(app_env):
+    at = _ask(_app(), "许科敏在哪个论坛上讲话？")
+    at = _ask(at, "他还说了什么？")
+    captions = " ".join(c.value for c in at.caption)
+    assert "按上下文理解为" in captions and "许科敏" in captions
+    assert len(_assistant_texts(at)) == 2
+
+
+def test_unanswerable_question_is_refused_with_closest_passages(app_env):
+    at = _ask(_app(), "华为2021年的营业收入是多少？")
+    assert "资料中没有找到相关信息" in _assistant_texts(at)[-1]
+    assert any("最接近的段落" in c.value for c in at.caption)
+    assert len(at.expander) >= 1
+
+
+def test_date_filter_restricts_sources(app_env):
+    at = _app()
+    at.toggle(key="use_dates").set_value(True).run()
+    at.date_input(key="period").set_value((date(2020, 6, 12), date(2020, 12, 31))).run()
+    at = _ask(at, "数字经济合作")
+    labels = [e.label for e in at.expander]
+    assert labels and all("2020" in label for label in labels)
+
+
+def test_upload_adds_an_article_and_indexes_it(app_env):
+    _, corpus = app_env
+    at = _app()
+    body = "测试新闻标题\n2022年3月1日，测试市举办了首届量子计算博览会，共有88家企业参展。".encode()
+    at.sidebar.file_uploader[0].set_value(("new_article.txt", body, "text/plain")).run()
+    next(b for b in at.sidebar.button if b.label == "加入语料并更新索引").click().run()
+    assert not at.exception, at.exception
+    assert (corpus / "new_article.txt").exists()
+    at = _ask(at, "量子计算博览会有多少家企业参展？")
+    assert "88家" in _assistant_texts(at)[-1]
+
+
+def test_bad_upload_changes_nothing(app_env):
+    _, corpus = app_env
+    before = sorted(p.name for p in corpus.iterdir())
+    at = _app()
+    at.sidebar.file_uploader[0].set_value(("broken.md", b"---\ntitle: [oops\n---\n<p>x</p>", "text/markdown")).run()
+    next(b for b in at.sidebar.button if b.label == "加入语料并更新索引").click().run()
+    assert any("broken.md" in e.value for e in at.sidebar.error)
+    assert sorted(p.name for p in corpus.iterdir()) == before
+
+
+def test_article_html_is_shown_escaped(app_env):
+    _, corpus = app_env
+    hostile = (
+        "恶意标题<script>alert(1)</script>\n"
+        '恶意正文提到了量子纠缠实验。<img src="http://example.com/x.png" onerror="alert(1)">'
+        "[点我](javascript:alert(1)) ![远程](http://example.com/y.png)"
+    )
+    (corpus / "hostile.txt").write_text(hostile, encoding="utf-8")
+    at = _app()
+    next(b for b in at.sidebar.button if b.label == "重建索引").click().run()
+    at = _ask(at, "量子纠缠实验")
+    rendered = " ".join(md.value for md in at.markdown) + " ".join(e.label for e in at.expander)
+    assert "量子纠缠" in rendered
+    assert "](javascript" not in rendered and "![" not in rendered
+    assert "\\<script\\>" in rendered or "<script>" not in rendered
+
+
+def test_missing_index_offers_to_build(tmp_path, corpus_copy, monkeypatch):
+    monkeypatch.setenv("RAG_INDEX", str(tmp_path / "empty-index"))
+    monkeypatch.setenv("RAG_CORPUS", str(corpus_copy))
+    monkeypatch.setenv("RAG_CONFIG", str(tmp_path / "absent.toml"))
+    at = _app()
+    assert any("还没有索引" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "从语料建立索引").click().run()
+    assert not at.exception, at.exception
+    assert at.chat_input, "after building, the chat is available"
+
+
+def test_llm_mode_streams_from_the_configured_endpoint(app_env, monkeypatch):
+    from .openai_server import FakeChatServer
+
+    with FakeChatServer() as server:
+        monkeypatch.setenv("RAG_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("RAG_LLM_MODEL", "fake")
+        monkeypatch.setenv("RAG_LLM_API_KEY", "sk-never-shown")
+        at = _app()
+        at.sidebar.radio(key="mode").set_value("大模型").run()
+        at = _ask(at, "2021智博会有多少家企业参展？")
+        assert "610余家" in _assistant_texts(at)[-1]
+        assert server.requests and server.requests[0]["body"]["stream"] is True
+        everything = " ".join(md.value for md in at.markdown) + " ".join(c.value for c in at.caption)
+        assert "sk-never-shown" not in everything
