@@ -53,7 +53,7 @@ def run_build(config: Settings, label: str, rebuild: bool = False) -> None:
 
 
 def offer_build(config: Settings) -> None:
-    st.title("📰 新闻问答")
+    st.title("新闻问答")
     st.warning(f"还没有索引（{config.index}）。可以从语料目录 {config.corpus} 建立。")
     if st.button("从语料建立索引", type="primary"):
         run_build(config, "正在建立索引")
@@ -216,7 +216,7 @@ def main() -> None:
         st.error(f"索引无法加载：{exc}")
         return
     options = sidebar(index, config)
-    st.title("📰 新闻问答")
+    st.title("新闻问答")
     st.caption("用中文提问，回答只来自语料中的文章，并注明出处和日期。")
     for number, message in enumerate(st.session_state.messages):
         show_message(message, number, index, config)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer import Answerer, compose_answer, is_supported
+from rag.answer import Answerer, SentenceFeatures, compose_answer, is_supported
 from rag.build import build_index
 from rag.calibration import AnswerCalibration, BM25Parameters, Calibration, load_calibration, save_calibration
 from rag.config import Settings
@@ -109,17 +109,39 @@ def tune_answer(positives: list[tuple], negatives: list[tuple], base: AnswerCali
         (replace(base, similarity_weight=s, passage_weight=p, type_bonus=t) for s, p, t in grid),
         key=lambda cal: top_sentence_accuracy(positives, cal),
     )
-    best_scores = [max(f.score(best) for f in feats) for _, _, feats, _, _ in positives + negatives if feats]
-    thresholds = np.quantile(best_scores, np.linspace(0, 0.9, 19))
+
+    # Thresholds only decide answer-or-refuse: score each question's best sentence once.
+    def summary(rows: list[tuple], with_answers: bool) -> list[tuple[SentenceFeatures | None, bool]]:
+        out = []
+        for q, hits, features, weights, kind in rows:
+            if not features:
+                out.append((None, False))
+                continue
+            top = max(features, key=lambda f: f.score(best))
+            ok = with_answers and answer_matches(
+                compose_answer(q.question, hits, features, replace(best, refuse_below=-1e9, min_coverage=0.0),
+                               weights, kind).answer,
+                q.answers,
+            )  # fmt: skip
+            out.append((top, ok))
+        return out
+
+    pos, neg = summary(positives, True), summary(negatives, False)
+    thresholds = np.quantile([top.score(best) for top, _ in pos + neg if top], np.linspace(0, 0.9, 19))
     best_objective, chosen = -1.0, best
-    for refuse_below, min_coverage in itertools.product(thresholds, np.arange(0, 0.85, 0.05)):
+    for refuse_below, min_coverage, require in itertools.product(
+        thresholds, np.arange(0, 0.85, 0.05), (False, True)
+    ):
         cal = replace(
-            best, refuse_below=round(float(refuse_below), 4), min_coverage=round(float(min_coverage), 2)
+            best,
+            refuse_below=round(float(refuse_below), 4),
+            min_coverage=round(float(min_coverage), 2),
+            require_key_terms=require,
         )
-        scores = answer_scores(positives, negatives, cal)
-        objective = scores["answer_accuracy"] + scores["refusal_accuracy"]
-        if objective > best_objective:
-            best_objective, chosen = objective, cal
+        answered_ok = mean([ok and top is not None and is_supported(top, cal) for top, ok in pos])
+        refused = mean([top is None or not is_supported(top, cal) for top, _ in neg])
+        if answered_ok + refused > best_objective:
+            best_objective, chosen = answered_ok + refused, cal
     candidates = []
     lengths = itertools.product([60, 80, 100, 120, 150], [0.6, 0.7, 0.8, 0.9, 1.01], [2, 3])
     for limit, ratio, sentences in lengths:

@@ -90,6 +90,7 @@ class SentenceFeatures:
     passage: float  # the passage's retrieval score relative to the best passage
     typed: bool  # holds the kind of thing asked for (number, date, person, place)
     passage_coverage: float  # share of question words in the passage and its title
+    key_terms_found: bool = True  # every name and number of the question is in the passage
 
     def score(self, cal: AnswerCalibration) -> float:
         return (
@@ -210,7 +211,10 @@ class Answerer:
         similarity = vectors[1:] @ vectors[0]
         local = local_weights(weights, folded)
         best_passage = max(h.score for h in hits) or 1.0
-        passage_coverage = [coverage(normalise_text(h.title + h.text), weights) for h in hits]
+        passages = [normalise_text(h.title + h.text) for h in hits]
+        passage_coverage = [coverage(p, weights) for p in passages]
+        key_terms = self.index.tokenizer.key_terms(question)
+        key_terms_found = [all(term in p for term in key_terms) for p in passages]
         tagger = self.index.tokenizer.pos_flags if kind in (PERSON, PLACE) else (lambda _: frozenset())
         return [
             SentenceFeatures(
@@ -222,6 +226,7 @@ class Answerer:
                 passage=hits[i].score / best_passage,
                 typed=carries_type(text, kind, tagger(text)),
                 passage_coverage=passage_coverage[i],
+                key_terms_found=key_terms_found[i],
             )
             for (i, s, e), text, fold, sim in zip(spans, texts, folded, similarity, strict=True)
         ]
@@ -246,7 +251,11 @@ def refusal(question: str, hits: list[Hit]) -> Answer:
 
 def is_supported(best: SentenceFeatures, cal: AnswerCalibration) -> bool:
     """Whether the best sentence is evidence enough to answer (calibrated thresholds)."""
-    return best.score(cal) >= cal.refuse_below and best.passage_coverage >= cal.min_coverage
+    return (
+        best.score(cal) >= cal.refuse_below
+        and best.passage_coverage >= cal.min_coverage
+        and (best.key_terms_found or not cal.require_key_terms)
+    )
 
 
 def compose_answer(

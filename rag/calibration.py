@@ -25,6 +25,7 @@ class AnswerCalibration:
     passage_weight: float = 0.3
     type_bonus: float = 0.3
     unseen_weight: float = 1.0  # weight of question words the corpus never contains, relative to IDF
+    require_key_terms: bool = False  # refuse when the passage lacks a name or number of the question
     refuse_below: float = 0.6
     min_coverage: float = 0.3
     second_ratio: float = 0.9

@@ -23,12 +23,33 @@ _BOILERPLATE = re.compile(
 _SPACE = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 
 
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID_TAGS = frozenset("br img hr meta link input source wbr area base col embed param track".split())
+MAX_HTML_DEPTH = 500
+
+
+def html_depth(html: str) -> int:
+    """Deepest element nesting, in one linear scan (no tree is built)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _VOID_TAGS or self_closing:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def html_to_paragraphs(html: str) -> list[str]:
     """Extract the readable paragraphs of an HTML body.
 
     Inline markup (links, `<font>`, `<span>`) is flattened into the surrounding text,
     image captions are kept, styles/scripts/comments are dropped, entities are decoded.
+    Pathologically deep markup (thousands of nested tags, which takes a tree builder
+    minutes) is reduced to its text by dropping the tags.
     """
+    if html_depth(html) > MAX_HTML_DEPTH:
+        html = _TAG.sub(lambda m: "\n" if m.group(2).lower() in _BLOCK_TAGS else "", html)
     soup = BeautifulSoup(html, "lxml")
     for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
         node.extract()

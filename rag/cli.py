@@ -59,6 +59,13 @@ def make_parser() -> argparse.ArgumentParser:
         "--fail-under", action="append", default=[], metavar="METRIC=VALUE",
         help="exit 1 when METRIC is below VALUE (repeatable), e.g. hit@1=0.9",
     )  # fmt: skip
+    feedback = commands.add_parser(
+        "feedback", help="turn 👍/👎 ratings from the app into evaluation questions"
+    )
+    feedback.add_argument(
+        "--db", type=Path, default=Path("feedback.sqlite"), help="the app's feedback database"
+    )
+    feedback.add_argument("--out", type=Path, help="write JSONL here (default: print)")
     return parser
 
 
@@ -157,7 +164,26 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-_COMMANDS = {"build": _cmd_build, "search": _cmd_search, "ask": _cmd_ask, "eval": _cmd_eval}
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from rag.feedback import feedback_questions
+
+    lines = [json.dumps(q, ensure_ascii=False) for q in feedback_questions(args.db)]
+    text = "\n".join(lines) + ("\n" if lines else "")
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"{len(lines)} questions written to {args.out}; evaluate with: rag eval --questions {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+_COMMANDS = {
+    "build": _cmd_build,
+    "search": _cmd_search,
+    "ask": _cmd_ask,
+    "eval": _cmd_eval,
+    "feedback": _cmd_feedback,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,6 +30,11 @@ class Settings:
     llm_api_key: str = field(default="", repr=False)
     llm_timeout_s: float = 30.0
 
+    def __post_init__(self) -> None:
+        # Accept plain strings for folders, as users write them.
+        for name in ("corpus", "index"):
+            object.__setattr__(self, name, Path(getattr(self, name)))
+
     def replace(self, **changes: object) -> Settings:
         """Return a copy with the given fields changed (None values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

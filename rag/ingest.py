@@ -22,8 +22,9 @@ CORPUS_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _TEXT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _LOOKS_HTML = re.compile(r"<(p|div|br|span|font|a|img|html|body)\b", re.I)
-_ENCODINGS = ("utf-8-sig", "gb18030")
 MAX_FILE_BYTES = 20_000_000
+MAX_FRONT_MATTER_CHARS = 20_000
+MAX_FRONT_MATTER_ALIASES = 20
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,19 @@ def decode_bytes(raw: bytes, name: str) -> str:
             raise IngestError(f"{name}: invalid UTF-16 text ({exc.reason})") from exc
     if b"\x00" in raw[:8192]:
         raise IngestError(f"{name}: binary file (NUL bytes), not text")
-    for encoding in _ENCODINGS:
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise IngestError(f"{name}: not UTF-8 or GB18030 text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # A UTF-8 file with a few damaged bytes keeps its text (bad bytes become U+FFFD);
+    # GB18030 would accept the bytes too, but turn the whole file into mojibake.
+    repaired = raw.decode("utf-8-sig", errors="replace")
+    if repaired.count("\ufffd") <= max(2, len(repaired) // 1000):
+        return repaired
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name}: not UTF-8 or GB18030 text (bad byte at {exc.start})") from exc
 
 
 def parse_article(text: str, article_id: str, source_path: str = "") -> Article:
@@ -124,7 +132,13 @@ def parse_article(text: str, article_id: str, source_path: str = "") -> Article:
 
 
 def _load_front_matter(block: str, name: str) -> dict:
-    """Parse YAML with the safe loader: no tags that construct objects, no code."""
+    """Parse YAML with the safe loader: no tags that construct objects, no code.
+
+    Front matter is a handful of short fields; a large block or many aliases is a
+    "billion laughs" attempt and is refused before anything expands.
+    """
+    if len(block) > MAX_FRONT_MATTER_CHARS or block.count("*") > MAX_FRONT_MATTER_ALIASES:
+        raise IngestError(f"{name}: front matter is too large or uses too many YAML aliases")
     try:
         meta = yaml.safe_load(block)
     except yaml.YAMLError as exc:
@@ -133,6 +147,9 @@ def _load_front_matter(block: str, name: str) -> dict:
         return {}
     if not isinstance(meta, dict):
         raise IngestError(f"{name}: front matter must be a mapping, got {type(meta).__name__}")
+    for key in ("title", "author"):
+        if meta.get(key) is not None and not isinstance(meta[key], str | int | float):
+            raise IngestError(f"{name}: front matter field '{key}' must be text")
     return meta
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from rag import store
 from rag.build import embedding_identity
+from rag.dates import question_date_range
 from rag.dense import DenseIndex
 from rag.embed import Embedder, load_embedder
 from rag.errors import IndexLoadError, QueryError
@@ -22,6 +23,9 @@ from rag.tokens import TOKENIZER_VERSION, ChineseTokenizer, normalise_text
 _EPOCH = date(1970, 1, 1)
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\n\t")
 DEFAULT_MAX_QUERY_CHARS = 500
+# Added to the fused score (which lies in [0, 1]) of passages dated in a period the question names.
+DATE_BOOST = 0.15
+_LOAD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,14 @@ class SearchIndex:
         self.embedder = embedder
         self.tokenizer = tokenizer or ChineseTokenizer(**_tokenizer_args(self.manifest))
         files = store.VersionFiles(folder)
-        self.vectors = store.load_array(files.vectors)
-        self.chunk_article = store.load_array(files.chunk_article)
-        self.chunk_day = store.load_array(files.chunk_day)
-        self.dense = DenseIndex.load(files.dense)
-        self.lexical = LexicalIndex.load(files.bm25)
+        # numpy reads .npy headers with ast.literal_eval, which CPython 3.11 cannot run in
+        # two threads at once (gh-106905): indexes opened concurrently load one at a time.
+        with _LOAD_LOCK:
+            self.vectors = store.load_array(files.vectors)
+            self.chunk_article = store.load_array(files.chunk_article)
+            self.chunk_day = store.load_array(files.chunk_day)
+            self.dense = DenseIndex.load(files.dense)
+            self.lexical = LexicalIndex.load(files.bm25)
         self._db = store.open_metadata_db(files.metadata)
         self._db_lock = threading.Lock()
         counts = {
@@ -104,6 +111,8 @@ class SearchIndex:
                 f"{folder}: vector, chunk and BM25 counts differ {sorted(counts)}; run `rag build --rebuild`"
             )
         self.weights = FusionWeights(**self.manifest.get("fusion", {}))
+        dated = np.asarray(self.chunk_day)[np.asarray(self.chunk_day) != store.NO_DAY]
+        self.newest_date = _EPOCH + timedelta(days=int(dated.max())) if dated.size else None
         # Load jieba's dictionary and the model's lazy weights now, not on the first question.
         self.tokenizer("预热")
         self.embedder.encode(["预热"])
@@ -189,6 +198,12 @@ class SearchIndex:
         if rows.size == 0:
             return []
         fused = fuse(lexical_scores, dense_scores, self.weights)
+        named_period = question_date_range(query, self.newest_date)
+        if named_period is not None:
+            # A period named in the question ("2021年8月", "去年") lifts passages dated in it.
+            low, high = (_day(d, "question date") for d in named_period)
+            days = np.asarray(self.chunk_day)[rows]
+            fused = fused + DATE_BOOST * ((days >= low) & (days <= high))
         # Metadata (with text, for duplicate checks) only for the head of the ranking.
         order = np.argsort(-fused, kind="stable")[: 4 * k + 8]
         records = self._chunk_records(rows[order])

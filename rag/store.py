@@ -132,20 +132,26 @@ def publish_version(index_dir: Path, staged: Path, manifest: dict) -> Path:
     final = versions / staged.name.removeprefix(".tmp-")
     os.rename(staged, final)
     _fsync_dir(versions)
+    previous = index_dir / CURRENT
+    previous_name = previous.read_text(encoding="utf-8").strip() if previous.is_file() else ""
     _write_text_durably(index_dir / CURRENT, final.name)
-    remove_stale_versions(index_dir, keep=final.name)
+    remove_stale_versions(index_dir, keep={final.name, previous_name})
     return final
 
 
-def remove_stale_versions(index_dir: Path, keep: str) -> None:
-    """Delete old versions and leftovers of interrupted builds (only under the build lock)."""
+def remove_stale_versions(index_dir: Path, keep: set[str]) -> None:
+    """Delete old versions and leftovers of interrupted builds (only under the build lock).
+
+    The version just replaced is kept: a reader that read CURRENT a moment before the
+    swap can still open it. Readers holding older versions keep their open files
+    (unlinked files live on until closed).
+    """
     for leftover in index_dir.glob(".tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     versions = index_dir / VERSIONS
     if versions.is_dir():
         for folder in versions.iterdir():
-            if folder.name != keep:
-                # Open readers keep their memory maps: unlinked files live on until closed.
+            if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
 
 

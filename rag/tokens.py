@@ -27,40 +27,52 @@ STOPWORDS = frozenset(
 )
 
 
+_NAME_FLAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt"})
+
+
 def normalise_text(text: str) -> str:
     """NFKC (full-width `ＡＩ１` → `AI1`) and lower case, so both sides compare alike."""
     return unicodedata.normalize("NFKC", text).lower()
+
+
+_SEGMENTERS: dict[str, tuple] = {}  # user dictionary path -> (jieba.Tokenizer, POSTokenizer)
+_SEGMENTERS_LOCK = threading.Lock()
+
+
+def _shared_segmenters(user_dict: Path | None) -> tuple:
+    """One jieba dictionary (and POS tagger) per process and user dictionary.
+
+    Loading the dictionary takes about a second; every index opened in a process (a
+    rebuilt index in the app, each thread of a server) shares it.
+    """
+    key = str(user_dict or "")
+    with _SEGMENTERS_LOCK:
+        if key not in _SEGMENTERS:
+            import jieba
+            from jieba import posseg
+
+            jieba.setLogLevel(60)
+            segmenter = jieba.Tokenizer()
+            segmenter.initialize()
+            if user_dict is not None:
+                segmenter.load_userdict(str(user_dict))
+            _SEGMENTERS[key] = (segmenter, posseg.POSTokenizer(segmenter))
+        return _SEGMENTERS[key]
 
 
 class ChineseTokenizer:
     """Tokens for BM25: jieba search-mode words, optionally with CJK character bigrams.
 
     Bigrams let a rare name that jieba splits differently in query and document
-    (e.g. `坦沙迈`) still match. The jieba dictionary loads lazily, once per instance.
+    (e.g. `坦沙迈`) still match. The jieba dictionary loads lazily, once per process.
     """
 
     def __init__(self, user_dict: Path | None = None, bigrams: bool = True) -> None:
         self.user_dict = user_dict
         self.bigrams = bigrams
-        self._jieba = None
-        self._pos = None
-        self._lock = threading.Lock()
 
     def _segmenter(self):
-        with self._lock:
-            return self._segmenter_unlocked()
-
-    def _segmenter_unlocked(self):
-        if self._jieba is None:
-            import jieba
-
-            jieba.setLogLevel(60)
-            segmenter = jieba.Tokenizer()
-            segmenter.initialize()
-            if self.user_dict is not None:
-                segmenter.load_userdict(str(self.user_dict))
-            self._jieba = segmenter
-        return self._jieba
+        return _shared_segmenters(self.user_dict)[0]
 
     def settings(self) -> dict:
         """What changes the tokens: stored with the index so a mismatch is detected."""
@@ -71,15 +83,26 @@ class ChineseTokenizer:
             "user_dict": str(self.user_dict or ""),
         }
 
-    def pos_flags(self, text: str) -> set[str]:
-        """jieba part-of-speech flags in `text` (`nr` person, `ns` place, `nt` organisation...)."""
-        from jieba import posseg
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, jieba part-of-speech flag) pairs: `nr` person, `ns` place, `nt` organisation..."""
+        tagger = _shared_segmenters(self.user_dict)[1]
+        return [(pair.word, pair.flag) for pair in tagger.cut(text)]
 
-        with self._lock:
-            if self._pos is None:
-                self._pos = posseg.POSTokenizer(self._segmenter_unlocked())
-            tagger = self._pos
-        return {pair.flag for pair in tagger.cut(text)}
+    def pos_flags(self, text: str) -> set[str]:
+        """The part-of-speech flags present in `text`."""
+        return {flag for _, flag in self.tagged(text)}
+
+    def key_terms(self, text: str) -> list[str]:
+        """Names (people, places, organisations) and numbers of two or more digits in `text`.
+
+        A passage that lacks one of these cannot answer a question that names it:
+        "2030年" is not "2025年", "上海" is not "北京".
+        """
+        terms = [
+            normalise_text(word) for word, flag in self.tagged(text)
+            if flag in _NAME_FLAGS or (flag == "m" and sum(ch.isdigit() for ch in word) >= 2)
+        ]  # fmt: skip
+        return list(dict.fromkeys(t for t in terms if t not in STOPWORDS))
 
     def words(self, text: str) -> list[str]:
         """Content words only (no bigrams): for overlap scoring of answer sentences."""

@@ -44,7 +44,9 @@ class FakeChatServer:
                         self.wfile.flush()
                     self.wfile.write(b"data: [DONE]\n\n")
                     return
-                message = {"choices": [{"message": {"role": "assistant", "content": server.reply}, "index": 0}]}
+                message = {
+                    "choices": [{"message": {"role": "assistant", "content": server.reply}, "index": 0}]
+                }
                 self._send(200, "application/json", json.dumps(message, ensure_ascii=False).encode())
 
             def _send(self, status: int, kind: str, data: bytes) -> None:

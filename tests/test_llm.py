@@ -17,7 +17,9 @@ def server():
 
 
 def _llm(seed_index, server, timeout=5.0) -> LLMAnswerer:
-    settings = Settings(llm_base_url=server.base_url, llm_model="fake", llm_api_key=SECRET, llm_timeout_s=timeout)
+    settings = Settings(
+        llm_base_url=server.base_url, llm_model="fake", llm_api_key=SECRET, llm_timeout_s=timeout
+    )
     return LLMAnswerer.from_settings(Answerer(seed_index, settings), settings)
 
 
@@ -94,8 +96,12 @@ def test_injected_passage_cannot_close_the_data_tag(seed_index):
 
 def test_check_citations_reports_used_numbers(seed_index):
     hits = seed_index.search(QUESTION, k=3)
-    text, used, flagged = check_citations("610余家企业参展[2]。", hits, seed_index.tokenizer.words)
-    assert used == [2] and text.endswith("[2]。")
+    n = next(i for i, hit in enumerate(hits, 1) if "610余家" in hit.text)
+    other = next(i for i, hit in enumerate(hits, 1) if "610余家" not in hit.text)
+    text, used, flagged = check_citations(f"610余家企业参展[{n}]。", hits, seed_index.tokenizer.words)
+    assert used == [n] and text.endswith(f"[{n}]。") and flagged == []
+    _, _, flagged = check_citations(f"610余家企业参展[{other}]。", hits, seed_index.tokenizer.words)
+    assert flagged == ["610余家企业参展。"]
 
 
 def test_client_requires_url_and_model():

@@ -6,6 +6,8 @@ from rag.cli import main
 from rag.errors import QueryError
 from rag.retrieve import Hit
 
+from .conftest import SEEDS
+
 SEED_QUESTIONS = [
     ("东盟数字经济占GDP比重", "003_f30a3f95d871ccd8"),
     ("2021智博会有多少家企业参展？", "002_c22cbfc4fcc6f316"),
@@ -84,9 +86,29 @@ def test_cli_reports_errors_without_traceback(tmp_path, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def test_python_api_as_in_readme(seed_index_dir):
+def test_python_api_as_in_readme(tmp_path, monkeypatch):
     import rag
 
-    index = rag.open_index(seed_index_dir)
-    hits = index.search("二十国集团数字部长会议", k=2, since="2021-01-01")
-    assert hits[0].title.startswith("肖亚庆出席")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seeds").symlink_to(SEEDS)
+    report = rag.build_index(rag.Settings(corpus="seeds", index="index"))
+    assert report.articles == 5
+    index = rag.open_index("index")
+    hits = index.search("二十国集团数字部长会议", k=3, since="2021-01-01")
+    assert hits[0].title.startswith("肖亚庆出席") and all(h.date >= "2021-01-01" for h in hits)
+    answer = rag.Answerer(index).ask("2021智博会有多少家企业参展？")
+    c = answer.citations[0]
+    assert "610余家" in answer.answer and "610余家" in c.text[c.start : c.end]
+
+
+def test_period_named_in_question_lifts_passages_of_that_period(seed_index):
+    unfiltered = seed_index.search("数字部长会议", k=3)
+    in_2020 = seed_index.search("2020年的数字部长会议", k=3)
+    assert unfiltered[0].date.startswith("2021")  # the G20 meeting ranks first without a year
+    assert in_2020[0].date.startswith("2020")
+
+
+def test_relative_year_uses_newest_article(seed_index):
+    assert seed_index.newest_date.isoformat() == "2022-07-24"
+    hits = seed_index.search("去年数字经济会议", k=3)
+    assert hits[0].date.startswith("2021")

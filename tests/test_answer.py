@@ -1,0 +1,124 @@
+import json
+import re
+
+import pytest
+
+from rag.answer import NOT_FOUND, Answerer
+from rag.cli import main
+from rag.conversation import Turn, needs_context, rewrite_followup
+from rag.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, carries_type, question_type
+from rag.render import escape_markdown, highlight
+
+
+@pytest.fixture(scope="module")
+def answerer(seed_index) -> Answerer:
+    return Answerer(seed_index)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("2021智博会有多少家企业参展？", NUMBER),
+        ("苗圩提出了几点倡议？", NUMBER),
+        ("开幕式是哪天举行的？", DATE),
+        ("会议什么时候召开？", DATE),
+        ("谁宣读了贺信？", PERSON),
+        ("论坛在哪里开幕？", PLACE),
+        ("数字经济产业论坛的主题是什么？", OTHER),
+    ],
+)
+def test_answer_type_detection(question, kind):
+    assert question_type(question) == kind
+
+
+def test_answer_type_spans():
+    assert carries_type("610余家企业参展", NUMBER) and not carries_type("企业踊跃参展", NUMBER)
+    assert carries_type("8月23日开幕", DATE) and carries_type("2020年6月12日", DATE)
+    assert not carries_type("论坛开幕", DATE)
+    assert carries_type("在重庆悦来国际会议中心开幕", PLACE)
+
+
+def test_answer_cites_title_date_and_exact_span(answerer):
+    answer = answerer.ask("2021智博会有多少家企业参展？")
+    assert answer.answerable and "610余家" in answer.answer and answer.answer.count("[1]") >= 1
+    first = answer.citations[0]
+    assert first.n == 1 and first.article_id == "002_c22cbfc4fcc6f316" and first.date == "2021-08-24"
+    assert "610余家" in first.text[first.start : first.end]
+    article = answerer.index.article(first.article_id)
+    span_in_article = article["text"][first.article_start + first.start : first.article_start + first.end]
+    assert span_in_article == first.text[first.start : first.end]
+
+
+def test_every_marker_points_at_a_citation(answerer):
+    answer = answerer.ask("东盟秘书长林玉辉预计东盟数字经济占GDP比重会提高到多少？")
+    numbers = {c.n for c in answer.citations}
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)} <= numbers
+    assert "8.5%" in answer.answer
+
+
+def test_answers_stay_short(answerer):
+    answer = answerer.ask("蔡奇对北京数字贸易发展提出了哪些要求？")
+    assert answer.answerable and len(answer.answer) < 400
+
+
+def test_refusal_says_so_and_lists_closest_passages(answerer):
+    answer = answerer.ask("肖亚庆是哪一年出生的？")
+    assert not answer.answerable and answer.answer == NOT_FOUND
+    assert answer.citations and answer.citations[0].title
+
+
+def test_rag_ask_json(seed_index_dir, capsys):
+    assert main(["ask", "2021智博会有多少家企业参展？", "--index", str(seed_index_dir), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) >= {"question", "answer", "answerable", "citations", "timings_ms"}
+    assert set(result["citations"][0]) >= {
+        "n",
+        "article_id",
+        "title",
+        "date",
+        "chunk_id",
+        "text",
+        "start",
+        "end",
+    }
+    assert "610余家" in result["answer"]
+
+
+def test_rag_ask_text(seed_index_dir, capsys):
+    assert main(["ask", "谁宣读了李克强总理的贺信？", "--index", str(seed_index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "苗圩" in out and "[1] 2020年中国-东盟数字经济合作年开幕（2020-06-12）" in out
+
+
+def test_follow_up_resolves_pronoun_from_previous_turn(seed_index):
+    words = seed_index.tokenizer.words
+    history = [Turn("许科敏在哪个论坛上讲话？", "许科敏在哪个论坛上讲话？")]
+    rewritten = rewrite_followup("他还说了什么？", history, words)
+    assert "许科敏" in rewritten and "他" not in rewritten
+
+
+def test_follow_up_carries_time_and_subject(seed_index):
+    words = seed_index.tokenizer.words
+    history = [
+        Turn("2021年二十国集团数字部长会议的主题是什么？", "2021年二十国集团数字部长会议的主题是什么？")
+    ]
+    rewritten = rewrite_followup("那次会议是哪天开的？", history, words)
+    assert rewritten.startswith("2021年") and "二十国集团" in rewritten and rewritten.count("2021") == 1
+    hits = seed_index.search(rewritten, k=1)
+    assert hits[0].article_id == "000_2deaa8aae2986475"
+
+
+def test_standalone_question_is_not_rewritten(seed_index):
+    history = [Turn("许科敏在哪个论坛上讲话？", "许科敏在哪个论坛上讲话？")]
+    question = "东盟数字经济占GDP的比重预计是多少？"
+    assert not needs_context(question)
+    assert rewrite_followup(question, history, seed_index.tokenizer.words) == question
+    assert rewrite_followup("他说了什么？", [], seed_index.tokenizer.words) == "他说了什么？"
+
+
+def test_markdown_is_escaped_and_span_highlighted():
+    hostile = "[点我](javascript:alert(1)) ![x](http://evil/y.png) <script>"
+    escaped = escape_markdown(hostile)
+    assert "](" not in escaped.replace("\\](", "") and "\\<script\\>" in escaped
+    marked = highlight("前文目标句后文", 2, 5)
+    assert marked == "前文:orange-background[目标句]后文"

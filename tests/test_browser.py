@@ -1,0 +1,83 @@
+"""End to end: the real Streamlit server in headless Debian Chromium, driven by Playwright."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from .conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags for a closed network: without them Chromium keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SCREENSHOT = ROOT / "docs" / "app.png"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def server(seed_index_dir, corpus_copy, tmp_path):
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_index_dir, index_dir)
+    port = _free_port()
+    env = {**os.environ, "RAG_INDEX": str(index_dir), "RAG_CORPUS": str(corpus_copy),
+           "RAG_CONFIG": str(tmp_path / "absent.toml")}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("streamlit did not start: " + process.stdout.read().decode(errors="replace")[-2000:])
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_ask_in_a_real_browser_shows_answer_and_citation(server):
+    assert os.access(CHROMIUM, os.X_OK), "install Debian's chromium (make browser)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(server)
+        box = page.get_by_placeholder("请输入问题", exact=False)
+        expect(box).to_be_visible(timeout=60_000)
+        box.fill("2021智博会有多少家企业参展？")
+        box.press("Enter")
+        answer = page.get_by_test_id("stChatMessage").filter(has_text="610余家").last
+        expect(answer).to_be_visible(timeout=60_000)
+        source = page.get_by_text("2021中国国际智能产业博览会开幕（2021-08-24）", exact=False).first
+        expect(source).to_be_visible(timeout=30_000)
+        source.click()
+        highlighted = page.locator(".stMarkdownColoredBackground").filter(has_text="610余家企业参展")
+        expect(highlighted).to_be_visible(timeout=10_000)
+        page.wait_for_timeout(500)  # let the expander finish opening before the screenshot
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        browser.close()
+    assert SCREENSHOT.stat().st_size > 10_000
