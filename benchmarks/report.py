@@ -42,3 +42,10 @@ def write_section(name: str, body: str) -> None:
         else text.rstrip() + "\n\n" + section + "\n"
     )
     BENCHMARKS_MD.write_text(text, encoding="utf-8")
+
+
+def publish(name: str, body: str, write: bool) -> None:
+    """Print a benchmark's Markdown and, when asked, store it in docs/BENCHMARKS.md."""
+    print(body)
+    if write:
+        write_section(name, body)

@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibrate import split_half
-from report import write_section
+from report import publish
 
 from rag.build import build_index
 from rag.config import Settings
@@ -156,9 +156,7 @@ def main() -> int:
             }
             sections.append(table(results, f"{title}: {len(subset)} questions, {len(texts)} chunks"))
     body = "## Retrieval: this project against the usual stacks (CMRC 2018 trial)\n\n" + "\n\n".join(sections)
-    print(body)
-    if args.write:
-        write_section("retrieval", body)
+    publish("retrieval", body, args.write)
     return 0
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from rag.calibration import AnswerCalibration, load_calibration
 from rag.chunk import split_sentences
 from rag.config import Settings
+from rag.fusion import dedup_key
 from rag.qtype import PERSON, PLACE, carries_type, question_type
 from rag.retrieve import Hit, SearchIndex, clean_query
 from rag.tokens import normalise_text
@@ -122,6 +123,17 @@ def _clause_window(sentence: str, weights: dict[str, float], kind: str, limit: i
     return best
 
 
+def term_in_text(term: str, text: str) -> bool:
+    """Whether a name or number of the question occurs in the text.
+
+    jieba sometimes glues a neighbouring character onto a name ("后康忠", "锦地罗不"), so a
+    term of three or more characters also counts when it occurs without its first or last one.
+    """
+    if term in text:
+        return True
+    return len(term) >= 3 and not term.isdigit() and (term[1:] in text or term[:-1] in text)
+
+
 def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
     """Reweight query words by how few of the candidate sentences hold them.
 
@@ -214,7 +226,7 @@ class Answerer:
         passages = [normalise_text(h.title + h.text) for h in hits]
         passage_coverage = [coverage(p, weights) for p in passages]
         key_terms = self.index.tokenizer.key_terms(question)
-        key_terms_found = [all(term in p for term in key_terms) for p in passages]
+        key_terms_found = [all(term_in_text(term, p) for term in key_terms) for p in passages]
         tagger = self.index.tokenizer.pos_flags if kind in (PERSON, PLACE) else (lambda _: frozenset())
         return [
             SentenceFeatures(
@@ -280,12 +292,15 @@ def compose_answer(
     citations: list[Citation] = []
     numbers: dict[int, int] = {}
     parts = []
+    said: set[str] = set()
     for feature in chosen:
         hit = hits[feature.hit_index]
         a, b = _clause_window(hit.text[feature.start : feature.end], weights, kind, cal.max_sentence_chars)
         start, end = _strip_span(hit.text, feature.start + a, feature.start + b)
-        if start >= end:
-            continue
+        key = dedup_key(hit.text[start:end])
+        if start >= end or key in said:
+            continue  # a reprinted sentence is said once
+        said.add(key)
         if feature.hit_index not in numbers:
             numbers[feature.hit_index] = len(citations) + 1
             citations.append(cite(numbers[feature.hit_index], hit, start, end))

@@ -204,7 +204,9 @@ def build_index(
         vectors = _vectors_for(entries, old_vectors, embedder, report, progress)
         staged = store.new_version_dir(index_dir)
         try:
-            _write_version(staged, entries, vectors, BM25Parameters(**pipeline["bm25"]))
+            dense = _write_version(
+                staged, entries, vectors, BM25Parameters(**pipeline["bm25"]), settings.dense_exact_limit
+            )
             manifest = {
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "embedder": identity,
@@ -213,6 +215,7 @@ def build_index(
                 "corpus": str(settings.corpus),
                 "corpus_fingerprint": fingerprint_now,
                 "fusion": load_calibration().fusion.to_dict(),
+                "dense": {**dense.describe(), "recall_at_10": round(dense.recall_at_10(vectors), 4)},
             }
             report.version = store.publish_version(index_dir, staged, manifest).name
         except BaseException:
@@ -285,8 +288,8 @@ def _day_number(display_date: str | None) -> int:
 
 
 def _write_version(
-    folder: Path, entries: list[_ArticleChunks], vectors: np.ndarray, bm25: BM25Parameters
-) -> None:
+    folder: Path, entries: list[_ArticleChunks], vectors: np.ndarray, bm25: BM25Parameters, exact_limit: int
+) -> DenseIndex:
     files = store.VersionFiles(folder)
     db = store.create_metadata_db(files.metadata)
     chunk_article, chunk_day, tokens = [], [], []
@@ -317,5 +320,7 @@ def _write_version(
     store.save_array(files.vectors, vectors)
     store.save_array(files.chunk_article, np.asarray(chunk_article, dtype=np.int32))
     store.save_array(files.chunk_day, np.asarray(chunk_day, dtype=np.int32))
-    DenseIndex.build(vectors).save(files.dense)
+    dense = DenseIndex.build(vectors, exact_limit)
+    dense.save(files.dense)
     LexicalIndex.build(tokens, bm25.k1, bm25.b).save(files.bm25)
+    return dense

@@ -122,3 +122,11 @@ def test_markdown_is_escaped_and_span_highlighted():
     assert "](" not in escaped.replace("\\](", "") and "\\<script\\>" in escaped
     marked = highlight("前文目标句后文", 2, 5)
     assert marked == "前文:orange-background[目标句]后文"
+
+
+def test_key_terms_tolerate_a_glued_character():
+    from rag.answer import term_in_text
+
+    assert term_in_text("后康忠", "已经隐居的康忠收家康的七男")
+    assert term_in_text("2030", "到2030年") and not term_in_text("2030", "到2025年")
+    assert not term_in_text("上海", "北京数字贸易")

@@ -154,3 +154,11 @@ def test_second_build_while_locked_fails_clearly(corpus_copy, tmp_path, usem):
     settings = _settings(corpus_copy, tmp_path / "index")
     with store.build_lock(settings.index), pytest.raises(IndexLoadError, match="another build"):
         build_index(settings, embedder=usem, **QUIET)
+
+
+def test_large_corpus_setting_builds_hnsw_and_records_recall(tmp_path, usem):
+    settings = Settings(corpus=SEEDS, index=tmp_path / "index", dense_exact_limit=10)
+    build_index(settings, embedder=usem, **QUIET)
+    index = open_index(settings.index, usem)
+    assert index.manifest["dense"]["kind"] == "hnsw" and index.manifest["dense"]["recall_at_10"] >= 0.95
+    assert index.search("东盟数字经济占GDP比重", k=1)[0].article_id == "003_f30a3f95d871ccd8"

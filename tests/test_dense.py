@@ -35,3 +35,33 @@ def test_empty_filter_returns_nothing():
     rng = np.random.default_rng(2)
     ids, scores = DenseIndex.build(_unit(rng, 10, 8)).search(_unit(rng, 1, 8)[0], 3, np.zeros(10, bool))
     assert ids.size == 0 and scores.size == 0
+
+
+def test_large_index_switches_to_hnsw_with_high_recall(tmp_path):
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng, 3000, 32)
+    index = DenseIndex.build(vectors, exact_limit=1000)
+    assert index.kind == "hnsw" and index.describe()["M"] == 32
+    assert index.recall_at_10(vectors) >= 0.95
+    index.save(tmp_path / "h.faiss")
+    loaded = DenseIndex.load(tmp_path / "h.faiss")
+    assert loaded.kind == "hnsw"
+    query = vectors[17]
+    ids, _ = loaded.search(query, 5)
+    assert ids[0] == 17
+
+
+def test_hnsw_filter_is_applied_inside_the_search():
+    rng = np.random.default_rng(4)
+    vectors = _unit(rng, 2000, 16)
+    index = DenseIndex.build(vectors, exact_limit=10)
+    allowed = np.zeros(2000, dtype=bool)
+    allowed[::5] = True
+    ids, _ = index.search(vectors[3], 10, allowed)
+    assert len(ids) == 10 and all(i % 5 == 0 for i in ids)
+
+
+def test_exact_index_reports_full_recall():
+    rng = np.random.default_rng(5)
+    vectors = _unit(rng, 100, 8)
+    assert DenseIndex.build(vectors).recall_at_10(vectors) == 1.0
