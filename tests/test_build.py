@@ -162,3 +162,24 @@ def test_large_corpus_setting_builds_hnsw_and_records_recall(tmp_path, usem):
     index = open_index(settings.index, usem)
     assert index.manifest["dense"]["kind"] == "hnsw" and index.manifest["dense"]["recall_at_10"] >= 0.95
     assert index.search("东盟数字经济占GDP比重", k=1)[0].article_id == "003_f30a3f95d871ccd8"
+
+
+def test_interrupted_build_resumes_without_embedding_again(corpus_copy, tmp_path, usem, monkeypatch):
+    settings = _settings(corpus_copy, tmp_path / "index")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("killed after embedding, before the index was written")
+
+    monkeypatch.setattr("rag.build.DenseIndex.save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(settings, embedder=usem, **QUIET)
+    monkeypatch.undo()
+    assert (settings.index / ".embed-cache.sqlite").exists()
+
+    resumed = build_index(settings, embedder=usem, **QUIET)
+    assert resumed.embedded_chunks == 0 and len(resumed.added) == 5
+    assert not (settings.index / ".embed-cache.sqlite").exists()  # vectors now live in the version
+    assert (
+        open_index(settings.index, usem).search("东盟数字经济占GDP比重", k=1)[0].article_id
+        == "003_f30a3f95d871ccd8"
+    )

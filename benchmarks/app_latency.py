@@ -1,0 +1,99 @@
+"""Time from pressing Enter to a visible answer in the real app, in headless Chromium.
+
+    python benchmarks/app_latency.py [--write]
+
+Builds the seed index in a temporary folder, starts `streamlit run`, opens the page with
+Playwright driving Debian's /usr/bin/chromium, and asks each question once after the page
+(and so the cached models) has loaded. The first question is the one a new reader asks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import publish
+
+from rag.build import build_index
+from rag.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    ("2021智博会有多少家企业参展？", "610余家"),
+    ("谁宣读了李克强总理的贺信？", "苗圩"),
+    ("华为2021年的营业收入是多少？", "资料中没有找到相关信息"),
+]
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="rag-app-") as folder:
+        index_dir = Path(folder) / "index"
+        build_index(Settings(corpus=ROOT / "seeds", index=index_dir), log=lambda _: None)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = {**os.environ, "RAG_INDEX": str(index_dir), "RAG_CONFIG": str(Path(folder) / "none.toml")}
+        app = str(ROOT / "streamlit_app.py")
+        command = ["run", app, "--server.port", str(port), "--server.headless", "true"]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", *command],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            rows = []
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                page = browser.new_page()
+                started = time.perf_counter()
+                page.goto(url)
+                box = page.get_by_placeholder("请输入问题", exact=False)
+                expect(box).to_be_visible(timeout=120_000)
+                rows.append(("page ready (models and index loaded)", time.perf_counter() - started))
+                for question, expected in QUESTIONS:
+                    box.fill(question)
+                    started = time.perf_counter()
+                    box.press("Enter")
+                    answer = page.get_by_test_id("stChatMessage").filter(has_text=expected).last
+                    expect(answer).to_be_visible(timeout=60_000)
+                    rows.append((f"ask → answer visible: {question}", time.perf_counter() - started))
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    lines = [
+        "## App: time to a visible answer (seed corpus, headless Chromium)",
+        "",
+        "| step | seconds |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {seconds:.2f} |" for name, seconds in rows]
+    publish("app", "\n".join(lines), args.write)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

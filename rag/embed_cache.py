@@ -1,0 +1,54 @@
+"""Vectors of an unfinished build, kept on disk so a resumed build does not embed them again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+CACHE_FILE = ".embed-cache.sqlite"
+
+
+class EmbeddingCache:
+    """text -> float32 vector, keyed by the embedder's identity and the text (no pickle: raw bytes)."""
+
+    def __init__(self, index_dir: Path, identity: dict) -> None:
+        self.path = index_dir / CACHE_FILE
+        self._salt = json.dumps(identity, sort_keys=True).encode()
+        self._db = sqlite3.connect(self.path)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+
+    def key(self, text: str) -> str:
+        return hashlib.sha256(self._salt + b"\0" + text.encode()).hexdigest()
+
+    def get_many(self, keys: list[str], dim: int) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(batch))})", batch
+            )
+            for key, blob in rows:
+                vector = np.frombuffer(blob, dtype=np.float32)
+                if vector.shape == (dim,):
+                    found[key] = vector
+        return found
+
+    def put_many(self, keys: list[str], vectors: np.ndarray) -> None:
+        """Store a batch durably (one transaction), so a kill right after loses nothing."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in zip(keys, vectors, strict=True)],
+            )
+
+    def discard(self) -> None:
+        """Remove the cache once its vectors live in a published version."""
+        self._db.close()
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self._db.close()
