@@ -169,9 +169,9 @@ def show_message(message: dict, message_index: int, index: SearchIndex, config: 
 
 
 def stream_words(text: str):
-    """Yield the answer a few characters at a time, so it appears as it is written."""
-    for start in range(0, len(text), 4):
-        yield escape_markdown(text[start : start + 4])
+    """Yield the answer a clause at a time, so it appears as it is written."""
+    for start in range(0, len(text), 16):
+        yield escape_markdown(text[start : start + 16])
 
 
 def ask(question: str, options: dict, answerer: Answerer, config: Settings) -> Answer:

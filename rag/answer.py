@@ -199,7 +199,7 @@ class Answerer:
         A word the corpus never contains is either a paraphrase or a sign the corpus does
         not cover the question; `unseen_weight` (calibrated) sets how much it counts.
         """
-        words = list(dict.fromkeys(self.index.tokenizer.words(question)))
+        words = list(dict.fromkeys(self.index.tokenizer.words(question, search_mode=False)))
         known = self.index.lexical.known(words)
         return {
             word: idf * (1.0 if word in known else self.calibration.unseen_weight)

@@ -104,12 +104,19 @@ class ChineseTokenizer:
         ]  # fmt: skip
         return list(dict.fromkeys(t for t in terms if t not in STOPWORDS))
 
-    def words(self, text: str) -> list[str]:
-        """Content words only (no bigrams): for overlap scoring of answer sentences."""
-        return [
-            w for w in self._segmenter().cut_for_search(normalise_text(text))
-            if w.strip() and w not in STOPWORDS and _WORDLIKE.search(w)
-        ]  # fmt: skip
+    def words(self, text: str, search_mode: bool = True) -> list[str]:
+        """Content words only (no bigrams).
+
+        Search mode also yields the parts of long words ("二十国集团" → "二十", "集团"), which
+        helps recall in BM25; precise mode keeps whole words, for matching answer sentences.
+        """
+        segmenter = self._segmenter()
+        pieces = (
+            segmenter.cut_for_search(normalise_text(text))
+            if search_mode
+            else segmenter.cut(normalise_text(text))
+        )
+        return [w for w in pieces if w.strip() and w not in STOPWORDS and _WORDLIKE.search(w)]
 
     def __call__(self, text: str) -> list[str]:
         text = normalise_text(text)
