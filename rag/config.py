@@ -23,7 +23,7 @@ class Settings:
     chunk_max_chars: int = 300
     chunk_min_chars: int = 40
     jieba_user_dict: str = ""
-    dense_exact_limit: int = 250_000
+    dense_exact_limit: int = 50_000
     top_k: int = 5
     max_query_chars: int = 500
     llm_base_url: str = ""
