@@ -36,11 +36,11 @@ browser:
 
 test: install browser
 	$(VENV)/bin/ruff check rag tests benchmarks streamlit_app.py
-	$(VENV)/bin/pytest -q
 	$(RAG) build --corpus seeds --index .eval-index
 	$(RAG) eval --index .eval-index --questions seeds/questions.jsonl \
 		--fail-under hit@1=0.95 --fail-under answer_accuracy=0.85 \
 		--fail-under citation_accuracy=0.9 --fail-under refusal_accuracy=0.75
+	$(VENV)/bin/pytest -q
 
 lint: install
 	$(VENV)/bin/ruff check rag tests benchmarks streamlit_app.py
