@@ -32,10 +32,6 @@ def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchInde
     return index, Answerer(index)
 
 
-def settings() -> Settings:
-    return load_settings()
-
-
 def run_build(config: Settings, label: str, rebuild: bool = False) -> None:
     """Build or update the index with a progress bar, then reload."""
     bar = st.progress(0.0, text=label)
@@ -199,7 +195,7 @@ def ask(question: str, options: dict, answerer: Answerer, config: Settings) -> A
 
 
 def main() -> None:
-    config = settings()
+    config = load_settings()
     st.session_state.setdefault("messages", [])
     st.session_state.setdefault("turns", [])
     try:

@@ -67,13 +67,13 @@ def embedding_identity(embedder: Embedder) -> dict:
     return {"name": embedder.name, "dim": int(embedder.dim), "fingerprint": fingerprint(embedder)}
 
 
-def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer) -> dict:
+def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer, bm25: BM25Parameters) -> dict:
     """Everything besides the embedder that changes chunk rows; a change forces re-chunking."""
     return {
         "chunk_max_chars": settings.chunk_max_chars,
         "chunk_min_chars": settings.chunk_min_chars,
         "tokenizer": tokenizer.settings(),
-        "bm25": asdict(load_calibration().bm25),
+        "bm25": asdict(bm25),
     }
 
 
@@ -128,12 +128,11 @@ def _load_previous(index_dir: Path, identity: dict, pipeline: dict) -> tuple[dic
     db = store.open_metadata_db(files.metadata)
     previous: dict[str, _ArticleChunks] = {}
     try:
+        by_num: dict[int, _ArticleChunks] = {}
         for row in db.execute(f"SELECT {', '.join(store.ARTICLE_COLUMNS)} FROM articles"):
             data = dict(row)
-            previous[data["article_id"]] = _ArticleChunks(
-                {k: v for k, v in data.items() if k != "num"}, [], []
-            )
-        by_num = {num: previous[aid] for num, aid in db.execute("SELECT num, article_id FROM articles")}
+            entry = _ArticleChunks({k: v for k, v in data.items() if k != "num"}, [], [])
+            previous[data["article_id"]] = by_num[data["num"]] = entry
         for row in db.execute(f"SELECT {', '.join(store.CHUNK_COLUMNS)} FROM chunks ORDER BY row"):
             data = dict(row)
             entry = by_num[data.pop("article_num")]
@@ -182,7 +181,8 @@ def build_index(
     )
     log = log or (lambda message: print(message, file=sys.stderr))
     identity = embedding_identity(embedder)
-    pipeline = pipeline_settings(settings, tokenizer)
+    calibration = load_calibration()
+    pipeline = pipeline_settings(settings, tokenizer, calibration.bm25)
     report = BuildReport()
     index_dir = settings.index
     with store.build_lock(index_dir):
@@ -209,9 +209,7 @@ def build_index(
             cache.close()
         staged = store.new_version_dir(index_dir)
         try:
-            dense = _write_version(
-                staged, entries, vectors, BM25Parameters(**pipeline["bm25"]), settings.dense_exact_limit
-            )
+            dense = _write_version(staged, entries, vectors, calibration.bm25, settings.dense_exact_limit)
             manifest = {
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "embedder": identity,
@@ -219,11 +217,11 @@ def build_index(
                 "counts": {"articles": report.articles, "chunks": report.chunks},
                 "corpus": str(settings.corpus),
                 "corpus_fingerprint": fingerprint_now,
-                "fusion": load_calibration().fusion.to_dict(),
+                "fusion": calibration.fusion.to_dict(),
                 "dense": {**dense.describe(), "recall_at_10": round(dense.recall_at_10(vectors), 4)},
             }
             report.version = store.publish_version(index_dir, staged, manifest).name
-            EmbeddingCache(index_dir, identity).discard()  # its vectors now live in the new version
+            cache.discard()  # its vectors now live in the new version
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+from rag.tokens import fold_text
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ def fuse(lexical: np.ndarray, dense: np.ndarray, weights: FusionWeights) -> np.n
 
 def dedup_key(text: str) -> str:
     """Text with width, case, spaces and punctuation folded: reprints compare equal."""
-    return _NON_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
+    return fold_text(text)
 
 
 def diversify(

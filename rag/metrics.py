@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 
 from rag.errors import ConfigError
+from rag.tokens import fold_text
 
-_DROP = re.compile(r"[\s\W_]+", re.UNICODE)
 _MARKER = re.compile(r"\[\d+\]")
 
 
 def normalise_answer(text: str) -> str:
     """Fold full-width to half-width (NFKC), lower-case, drop spaces and punctuation."""
-    return _DROP.sub("", unicodedata.normalize("NFKC", text).lower())
+    return fold_text(text)
 
 
 def strip_markers(answer: str) -> str:

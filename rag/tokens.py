@@ -35,6 +35,14 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def fold_text(text: str) -> str:
+    """`normalise_text` without spaces and punctuation: reprints and accepted answers compare equal."""
+    return _NON_WORD.sub("", normalise_text(text))
+
+
 _SEGMENTERS: dict[str, tuple] = {}  # user dictionary path -> (jieba.Tokenizer, POSTokenizer)
 _SEGMENTERS_LOCK = threading.Lock()
 

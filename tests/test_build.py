@@ -16,6 +16,18 @@ from .conftest import SEEDS
 QUIET = {"log": lambda _: None}
 
 
+def _build_crashing_at_faiss_write(settings, usem, monkeypatch) -> None:
+    """Run a build that dies after embedding, while the FAISS file is written."""
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("simulated crash while writing the FAISS file")
+
+    monkeypatch.setattr("rag.build.DenseIndex.save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(settings, embedder=usem, **QUIET)
+    monkeypatch.undo()
+
+
 def _settings(corpus, index):
     return Settings(corpus=corpus, index=index)
 
@@ -90,13 +102,7 @@ def test_crash_during_build_keeps_old_index(corpus_copy, tmp_path, usem, monkeyp
 
     (corpus_copy / "005_new.txt").write_text("新文章\n新的正文内容。", encoding="utf-8")
 
-    def crash(*args, **kwargs):
-        raise KeyboardInterrupt("simulated crash while writing the FAISS file")
-
-    monkeypatch.setattr("rag.build.DenseIndex.save", crash)
-    with pytest.raises(KeyboardInterrupt):
-        build_index(settings, embedder=usem, **QUIET)
-    monkeypatch.undo()
+    _build_crashing_at_faiss_write(settings, usem, monkeypatch)
 
     assert store.current_version(settings.index).name == version
     assert not list(settings.index.glob(".tmp-*"))
@@ -167,13 +173,7 @@ def test_large_corpus_setting_builds_hnsw_and_records_recall(tmp_path, usem):
 def test_interrupted_build_resumes_without_embedding_again(corpus_copy, tmp_path, usem, monkeypatch):
     settings = _settings(corpus_copy, tmp_path / "index")
 
-    def crash(*args, **kwargs):
-        raise KeyboardInterrupt("killed after embedding, before the index was written")
-
-    monkeypatch.setattr("rag.build.DenseIndex.save", crash)
-    with pytest.raises(KeyboardInterrupt):
-        build_index(settings, embedder=usem, **QUIET)
-    monkeypatch.undo()
+    _build_crashing_at_faiss_write(settings, usem, monkeypatch)
     assert (settings.index / ".embed-cache.sqlite").exists()
 
     resumed = build_index(settings, embedder=usem, **QUIET)
