@@ -59,4 +59,4 @@ calibrate: install
 	$(PY) benchmarks/calibrate.py --squad $(CMRC) --write
 
 clean:
-	rm -rf index/versions index/CURRENT index/.tmp-* .eval-index .pytest_cache
+	rm -rf index/versions index/segments index/CURRENT index/.tmp-* .eval-index .pytest_cache

@@ -37,7 +37,7 @@ def run_build(config: Settings, label: str, rebuild: bool = False) -> None:
     bar = st.progress(0.0, text=label)
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"{label}：已向量化 {done}/{total} 个段落")
+        bar.progress(done / max(total, 1), text=f"{label}：已处理 {done}/{total} 篇文章")
 
     report = build_index(config, rebuild=rebuild, progress=progress, log=lambda _: None)
     bar.progress(1.0, text="索引已更新")

@@ -1,33 +1,39 @@
-"""Corpus folder to a new index version, incrementally: unchanged files are not re-embedded."""
+"""Corpus folder to a new index version, incrementally and in bounded memory.
+
+Files whose size and mtime match the live version are not even read; changed and new
+files are prepared (in worker processes for large builds) and streamed into new
+segments of at most `segment_chunks` chunks; the old copies of changed or removed
+articles are listed as deleted in the new version rather than rewritten. Small segments
+left by many incremental builds are merged once there are more than a few of them.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from rag import store
 from rag.calibration import BM25Parameters, load_calibration
-from rag.chunk import chunk_paragraphs
 from rag.config import Settings
-from rag.dense import DenseIndex
 from rag.embed import Embedder, fingerprint, load_embedder
 from rag.embed_cache import EmbeddingCache
 from rag.errors import IndexLoadError, IngestError
-from rag.ingest import Article, article_from_bytes, content_hash, list_corpus_files, read_corpus_file
-from rag.lexical import LexicalIndex
+from rag.ingest import Article, article_id_for, content_hash, list_corpus_files, read_corpus_file
+from rag.prepare import Job, PrepareConfig, prepare_all, worker_count
+from rag.segment import PreparedArticle, Segment, SegmentWriter
 from rag.tokens import ChineseTokenizer
 
 ProgressCallback = Callable[[int, int], None]
-_EPOCH = date(1970, 1, 1)
+# Segments below this share of `segment_chunks` count as small; more than MAX_SMALL_SEGMENTS
+# of them are merged into one, so searches never visit a long tail of tiny segments.
+SMALL_SEGMENT_SHARE = 0.1
+MAX_SMALL_SEGMENTS = 4
 
 
 @dataclass
@@ -41,26 +47,20 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    segments: int = 0
+    merged: int = 0
     seconds: float = 0.0
     up_to_date: bool = False
     version: str = ""
 
     def summary(self) -> str:
-        state = "up to date" if self.up_to_date else f"version {self.version}"
+        state = "up to date" if self.up_to_date else f"version {self.version}, {self.segments} segments"
+        merged = f", {self.merged} small segments merged" if self.merged else ""
         return (
             f"{self.articles} articles, {self.chunks} chunks ({self.embedded_chunks} embedded; "
             f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-            f"{len(self.skipped)} skipped) in {self.seconds:.1f} s, {state}"
+            f"{len(self.skipped)} skipped{merged}) in {self.seconds:.1f} s, {state}"
         )
-
-
-@dataclass
-class _ArticleChunks:
-    """One article's rows for the new version: reused from the old one or freshly made."""
-
-    article: dict
-    chunks: list[dict]
-    old_rows: list[int] | None = None  # rows in the previous vectors.npy, when reused
 
 
 def embedding_identity(embedder: Embedder) -> dict:
@@ -68,7 +68,7 @@ def embedding_identity(embedder: Embedder) -> dict:
 
 
 def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer, bm25: BM25Parameters) -> dict:
-    """Everything besides the embedder that changes chunk rows; a change forces re-chunking."""
+    """Everything besides the embedder that changes chunk rows; a change forces a full rebuild."""
     return {
         "chunk_max_chars": settings.chunk_max_chars,
         "chunk_min_chars": settings.chunk_min_chars,
@@ -77,77 +77,90 @@ def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer, bm25: BM2
     }
 
 
-def article_row(article: Article) -> dict:
-    return {
-        "article_id": article.article_id,
-        "title": article.title,
-        "date": article.date.isoformat() if article.date else None,
-        "display_date": article.display_date,
-        "date_source": article.date_source,
-        "author": article.author,
-        "categories": json.dumps(article.categories, ensure_ascii=False),
-        "source_path": article.source_path,
-        "content_hash": article.content_hash,
-        "text": article.text,
-    }
+@dataclass
+class _Known:
+    """An article of the live version: where it is stored and what file it came from."""
+
+    segment: int  # position in the version's segment list
+    num: int  # article number inside that segment
+    content_hash: str
+    source_size: int | None
+    source_mtime_ns: int | None
 
 
-def chunk_rows(article: Article, settings: Settings, tokenizer: ChineseTokenizer) -> list[dict]:
-    """Chunk an article; BM25 tokens include the title so title words match every chunk."""
-    text = article.text
-    title_tokens = tokenizer(article.title)
-    rows = []
-    for number, span in enumerate(
-        chunk_paragraphs(article.paragraphs, settings.chunk_max_chars, settings.chunk_min_chars)
-    ):
-        chunk_text = text[span.start : span.end]
-        rows.append({
-            "chunk_id": f"{article.article_id}#{number}",
-            "paragraph": span.paragraph,
-            "start": span.start,
-            "end": span.end,
-            "text": chunk_text,
-            "tokens": " ".join(title_tokens + tokenizer(chunk_text)),
-        })  # fmt: skip
-    return rows
+@dataclass
+class _Live:
+    """The live version's segments (name, description, deleted article numbers) and articles."""
+
+    names: list[str] = field(default_factory=list)
+    descriptions: list[dict] = field(default_factory=list)
+    deleted: list[set[int]] = field(default_factory=list)
+    articles: dict[str, _Known] = field(default_factory=dict)
 
 
-def _load_previous(index_dir: Path, identity: dict, pipeline: dict) -> tuple[dict, np.ndarray | None]:
-    """Reusable rows of the live version: article_id -> _ArticleChunks, plus its vectors."""
+def _live_version(index_dir: Path, identity: dict, pipeline: dict) -> _Live:
+    """What the live version holds, when it was built the same way; else empty (full rebuild)."""
     folder = store.current_version(index_dir)
     if folder is None:
-        return {}, None
+        return _Live()
+    live = _Live()
     try:
         manifest = store.read_manifest(folder)
-        store.verify_files(folder, manifest)
-    except IndexLoadError:
-        return {}, None  # damaged: rebuild everything rather than reuse bad rows
-    if manifest.get("embedder") != identity or manifest.get("pipeline") != pipeline:
-        return {}, None
-    files = store.VersionFiles(folder)
-    db = store.open_metadata_db(files.metadata)
-    previous: dict[str, _ArticleChunks] = {}
-    try:
-        by_num: dict[int, _ArticleChunks] = {}
-        for row in db.execute(f"SELECT {', '.join(store.ARTICLE_COLUMNS)} FROM articles"):
-            data = dict(row)
-            entry = _ArticleChunks({k: v for k, v in data.items() if k != "num"}, [], [])
-            previous[data["article_id"]] = by_num[data["num"]] = entry
-        for row in db.execute(f"SELECT {', '.join(store.CHUNK_COLUMNS)} FROM chunks ORDER BY row"):
-            data = dict(row)
-            entry = by_num[data.pop("article_num")]
-            entry.old_rows.append(data.pop("row"))
-            entry.chunks.append(data)
-    finally:
-        db.close()
-    return previous, store.load_array(files.vectors)
+        if manifest.get("embedder") != identity or manifest.get("pipeline") != pipeline:
+            return _Live()
+        for position, entry in enumerate(manifest["segments"]):
+            segment = store.segment_dir(index_dir, entry["name"])
+            description = store.read_segment(segment)
+            store.verify_files(segment, description["files"])
+            deleted = set(entry.get("deleted", []))
+            live.names.append(entry["name"])
+            live.descriptions.append(description)
+            live.deleted.append(deleted)
+            db = store.open_metadata_db(store.SegmentFiles(segment).metadata)
+            try:
+                rows = db.execute(
+                    "SELECT num, article_id, content_hash, source_size, source_mtime_ns FROM articles"
+                )
+                for num, article_id, digest, size, mtime in rows:
+                    if num not in deleted:
+                        live.articles[article_id] = _Known(position, num, digest, size, mtime)
+            finally:
+                db.close()
+    except (IndexLoadError, KeyError):
+        return _Live()  # damaged: rebuild everything rather than reuse bad rows
+    return live
 
 
-def corpus_fingerprint(articles: list[dict]) -> str:
-    digest = hashlib.sha256()
-    for row in sorted(articles, key=lambda r: r["article_id"]):
-        digest.update(f"{row['article_id']}\0{row['content_hash']}\n".encode())
-    return digest.hexdigest()
+@dataclass
+class _Plan:
+    jobs: list[Job] = field(default_factory=list)
+    kept: set[str] = field(default_factory=set)  # article ids unchanged since the live version
+
+
+def _plan(settings: Settings, live: _Live, report: BuildReport, log: Callable[[str], None]) -> _Plan:
+    """Which files to (re)index: a file whose size and mtime are unchanged is not read."""
+    plan = _Plan()
+    seen_hashes: dict[str, str] = {}
+    for path in list_corpus_files(settings.corpus):
+        try:
+            article_id = article_id_for(path, settings.corpus)
+            stat = path.stat()
+            known = live.articles.get(article_id)
+            if known and (known.source_size, known.source_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                digest = known.content_hash
+            else:
+                digest = content_hash(read_corpus_file(path))
+            if digest in seen_hashes:
+                raise IngestError(f"{path}: same content as {seen_hashes[digest]}, indexed once")
+            seen_hashes[digest] = str(path)
+            if known and known.content_hash == digest:
+                plan.kept.add(article_id)
+            else:
+                plan.jobs.append(Job(path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
+        except IngestError as exc:
+            report.skipped.append(str(exc))
+            log(f"skipped: {exc}")
+    return plan
 
 
 def build_index(
@@ -163,15 +176,16 @@ def build_index(
 
     Unchanged files keep their chunks and vectors; changed files are re-chunked and
     re-embedded; files gone from the corpus are dropped; a file that cannot be parsed
-    is reported in `skipped` and left out. The new version replaces the old one
-    atomically, so readers and crashes never see a half-written index.
+    is reported in `skipped` and its previously indexed copy, if any, stays. The new
+    version replaces the old one atomically, so readers and crashes never see a
+    half-written index. `progress(done, total)` counts articles prepared.
 
     Args:
         articles: index these parsed articles instead of reading `settings.corpus`
-            (evaluation data sets, generated corpora).
+            (evaluation data sets, generated corpora); replaces the whole index.
 
     Raises:
-        IngestError: the corpus folder does not exist.
+        IngestError: the corpus folder does not exist, or nothing could be indexed.
         IndexLoadError: another build holds the lock.
     """
     started = time.perf_counter()
@@ -186,160 +200,206 @@ def build_index(
     report = BuildReport()
     index_dir = settings.index
     with store.build_lock(index_dir):
-        previous, old_vectors = ({}, None) if rebuild else _load_previous(index_dir, identity, pipeline)
+        live = _Live() if rebuild or articles is not None else _live_version(index_dir, identity, pipeline)
         if articles is None:
-            entries = _collect_articles(settings, tokenizer, previous, report, log)
+            plan = _plan(settings, live, report, log)
         else:
-            entries = [_ArticleChunks(article_row(a), chunk_rows(a, settings, tokenizer)) for a in articles]
-            report.added = [e.article["article_id"] for e in entries]
-        report.removed = sorted(set(previous) - {e.article["article_id"] for e in entries})
-        report.articles = len(entries)
-        report.chunks = sum(len(e.chunks) for e in entries)
-        fingerprint_now = corpus_fingerprint([e.article for e in entries])
-        if not entries:
-            raise IngestError(f"{settings.corpus}: no article could be indexed; nothing was changed")
-        if previous and not (report.added or report.changed or report.removed):
+            plan = _Plan(jobs=[Job(article=a) for a in articles])
+        gone = sorted(set(live.articles) - plan.kept - {_job_id(j, settings) for j in plan.jobs})
+        if live.names and not plan.jobs and not gone:
             report.up_to_date = True
+            report.articles = len(live.articles)
+            report.chunks = _live_chunks(index_dir, live)
+            report.segments = len(live.names)
             report.seconds = time.perf_counter() - started
             return report
         cache = EmbeddingCache(index_dir, identity)
+        written: list[tuple[str, dict]] = []
         try:
-            vectors = _vectors_for(entries, old_vectors, embedder, report, progress, cache)
-        finally:
-            cache.close()
-        staged = store.new_version_dir(index_dir)
-        try:
-            dense = _write_version(staged, entries, vectors, calibration.bm25, settings.dense_exact_limit)
+            config = PrepareConfig(
+                corpus=settings.corpus,
+                chunk_max_chars=settings.chunk_max_chars,
+                chunk_min_chars=settings.chunk_min_chars,
+                user_dict=settings.jieba_user_dict,
+                embedder=embedder.name,
+                cache_path=cache.path,
+                identity=identity,
+            )
+            workers = worker_count(len(plan.jobs), settings.build_workers)
+            prepared = prepare_all(plan.jobs, config, workers, tokenizer, embedder, cache)
+            items = _accepted(prepared, live, report, log, progress, len(plan.jobs))
+            written = _write_segments(index_dir, items, embedder.dim, calibration.bm25, settings)
+            for article_id in gone:
+                known = live.articles[article_id]
+                live.deleted[known.segment].add(known.num)
+            report.removed = gone
+            segments = _segment_list(index_dir, live, written)
+            segments, report.merged = _merge_small(
+                index_dir, segments, embedder.dim, tokenizer, calibration.bm25, settings
+            )
+            if not any(entry["live_chunks"] for entry in segments):
+                raise IngestError(f"{settings.corpus}: no article could be indexed; nothing was changed")
+            report.articles = sum(e["live_articles"] for e in segments)
+            report.chunks = sum(e["live_chunks"] for e in segments)
+            report.segments = len(segments)
             manifest = {
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "embedder": identity,
                 "pipeline": pipeline,
                 "counts": {"articles": report.articles, "chunks": report.chunks},
                 "corpus": str(settings.corpus),
-                "corpus_fingerprint": fingerprint_now,
                 "fusion": calibration.fusion.to_dict(),
-                "dense": {**dense.describe(), "recall_at_10": round(dense.recall_at_10(vectors), 4)},
+                "dense": _dense_summary(segments),
+                "segments": [
+                    {"name": e["name"], "deleted": sorted(e["deleted"]), "dense": e["dense"]}
+                    for e in segments
+                ],
             }
-            report.version = store.publish_version(index_dir, staged, manifest).name
-            cache.discard()  # its vectors now live in the new version
+            report.version = store.publish_version(index_dir, manifest).name
+            cache.discard()  # its vectors now live in the new segments
         except BaseException:
-            shutil.rmtree(staged, ignore_errors=True)
+            cache.close()
+            for name, _ in written:
+                shutil.rmtree(store.segment_dir(index_dir, name), ignore_errors=True)
             raise
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _collect_articles(
-    settings: Settings,
-    tokenizer: ChineseTokenizer,
-    previous: dict[str, _ArticleChunks],
+def _job_id(job: Job, settings: Settings) -> str:
+    return job.article.article_id if job.article is not None else article_id_for(job.path, settings.corpus)
+
+
+def _accepted(
+    prepared: Iterator,
+    live: _Live,
     report: BuildReport,
     log: Callable[[str], None],
-) -> list[_ArticleChunks]:
-    entries: list[_ArticleChunks] = []
-    seen_hashes: dict[str, str] = {}
-    for path in list_corpus_files(settings.corpus):
-        try:
-            raw = read_corpus_file(path)
-            digest = content_hash(raw)
-            if digest in seen_hashes:
-                raise IngestError(f"{path}: same content as {seen_hashes[digest]}, indexed once")
-            old = previous.get(path.relative_to(settings.corpus).with_suffix("").as_posix())
-            if old is not None and old.article["content_hash"] == digest:
-                entry = old
-            else:
-                article = article_from_bytes(raw, path, settings.corpus)
-                entry = _ArticleChunks(article_row(article), chunk_rows(article, settings, tokenizer))
-                (report.changed if old is not None else report.added).append(article.article_id)
-            seen_hashes[digest] = str(path)
-            entries.append(entry)
-        except IngestError as exc:
-            report.skipped.append(str(exc))
-            log(f"skipped: {exc}")
-    return entries
-
-
-def _vectors_for(
-    entries: list[_ArticleChunks],
-    old_vectors: np.ndarray | None,
-    embedder: Embedder,
-    report: BuildReport,
     progress: ProgressCallback | None,
-    cache: EmbeddingCache,
-) -> np.ndarray:
-    """Vectors in row order: copied for reused articles, embedded in batches for the rest.
-
-    Each embedded batch is written to `cache` at once, so a build that is killed and run
-    again picks up where it stopped instead of embedding everything again.
-    """
-    texts = [c["text"] for e in entries if e.old_rows is None for c in e.chunks]
-    keys = [cache.key(t) for t in texts]
-    cached = cache.get_many(keys, embedder.dim)
-    fresh = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    missing = []
-    for i, key in enumerate(keys):
-        if key in cached:
-            fresh[i] = cached[key]
-        else:
-            missing.append(i)
-    report.embedded_chunks = len(missing)
-    batch = 256
-    for start in range(0, len(missing), batch):
-        rows = missing[start : start + batch]
-        fresh[rows] = embedder.encode([texts[i] for i in rows])
-        cache.put_many([keys[i] for i in rows], fresh[rows])
+    total: int,
+) -> Iterator[PreparedArticle]:
+    """Prepared articles to write; records added/changed, tombstones the old copy of a changed one."""
+    for done, result in enumerate(prepared, start=1):
         if progress:
-            progress(min(start + batch, len(missing)), len(missing))
-    parts, cursor = [], 0
-    for entry in entries:
-        if entry.old_rows is None:
-            parts.append(fresh[cursor : cursor + len(entry.chunks)])
-            cursor += len(entry.chunks)
+            progress(done, total)
+        if result.item is None:
+            report.skipped.append(result.error)
+            log(f"skipped: {result.error}")
+            continue
+        report.embedded_chunks += len(result.fresh_keys)
+        article_id = result.item.article["article_id"]
+        known = live.articles.get(article_id)
+        if known is None:
+            report.added.append(article_id)
         else:
-            parts.append(np.asarray(old_vectors[entry.old_rows], dtype=np.float32))
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+            report.changed.append(article_id)
+            live.deleted[known.segment].add(known.num)
+        yield result.item
 
 
-def _day_number(display_date: str | None) -> int:
-    if not display_date:
-        return int(store.NO_DAY)
-    return (date.fromisoformat(display_date) - _EPOCH).days
-
-
-def _write_version(
-    folder: Path, entries: list[_ArticleChunks], vectors: np.ndarray, bm25: BM25Parameters, exact_limit: int
-) -> DenseIndex:
-    files = store.VersionFiles(folder)
-    db = store.create_metadata_db(files.metadata)
-    chunk_article, chunk_day, tokens = [], [], []
-    row = 0
-    with db:
-        for num, entry in enumerate(entries):
-            article = {**entry.article, "num": num}
-            db.execute(
-                f"INSERT INTO articles ({', '.join(store.ARTICLE_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(store.ARTICLE_COLUMNS))})",
-                [article[c] for c in store.ARTICLE_COLUMNS],
-            )
-            day = _day_number(article["display_date"])
-            for chunk in entry.chunks:
-                values = {**chunk, "row": row, "article_num": num}
-                db.execute(
-                    'INSERT INTO chunks (row, chunk_id, article_num, paragraph, start, "end", text, tokens) '
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [values[c] for c in store.CHUNK_COLUMNS],
+def _write_segments(
+    index_dir: Path, items: Iterable[PreparedArticle], dim: int, bm25: BM25Parameters, settings: Settings
+) -> list[tuple[str, dict]]:
+    """Stream items into segments of at most `segment_chunks` chunks; returns (name, description)."""
+    written: list[tuple[str, dict]] = []
+    writer: SegmentWriter | None = None
+    try:
+        for item in items:
+            if writer is None:
+                writer = SegmentWriter(
+                    store.new_staging_dir(index_dir), dim, bm25, settings.dense_exact_limit
                 )
-                chunk_article.append(num)
-                chunk_day.append(day)
-                tokens.append(chunk["tokens"].split())
-                row += 1
-    db.close()
-    if len(vectors) != row:
-        raise IndexLoadError(f"internal error: {len(vectors)} vectors for {row} chunks")
-    store.save_array(files.vectors, vectors)
-    store.save_array(files.chunk_article, np.asarray(chunk_article, dtype=np.int32))
-    store.save_array(files.chunk_day, np.asarray(chunk_day, dtype=np.int32))
-    dense = DenseIndex.build(vectors, exact_limit)
-    dense.save(files.dense)
-    LexicalIndex.build(tokens, bm25.k1, bm25.b).save(files.bm25)
-    return dense
+            writer.add(item)
+            if writer.chunks >= settings.segment_chunks:
+                written.append(_publish(index_dir, writer))
+                writer = None
+        if writer is not None and writer.articles:
+            written.append(_publish(index_dir, writer))
+            writer = None
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+            shutil.rmtree(writer.folder, ignore_errors=True)
+        for name, _ in written:
+            shutil.rmtree(store.segment_dir(index_dir, name), ignore_errors=True)
+        raise
+    return written
+
+
+def _publish(index_dir: Path, writer: SegmentWriter) -> tuple[str, dict]:
+    description = writer.finish()
+    name = store.publish_segment(index_dir, writer.folder, description)
+    return name, store.read_segment(store.segment_dir(index_dir, name))
+
+
+def _deleted_chunks(index_dir: Path, name: str, deleted: set[int]) -> int:
+    if not deleted:
+        return 0
+    chunk_article = store.load_array(store.SegmentFiles(store.segment_dir(index_dir, name)).chunk_article)
+    return int(np.isin(chunk_article, sorted(deleted)).sum())
+
+
+def _live_chunks(index_dir: Path, live: _Live) -> int:
+    return sum(
+        d["chunks"] - _deleted_chunks(index_dir, name, deleted)
+        for name, d, deleted in zip(live.names, live.descriptions, live.deleted, strict=True)
+    )
+
+
+def _segment_list(index_dir: Path, live: _Live, written: list[tuple[str, dict]]) -> list[dict]:
+    """The new version's segments: live ones still holding articles, then the new ones."""
+    entries = [
+        {"name": name, "description": description, "deleted": deleted}
+        for name, description, deleted in zip(live.names, live.descriptions, live.deleted, strict=True)
+    ]
+    entries += [{"name": name, "description": d, "deleted": set()} for name, d in written]
+    return [e for e in (_counted(index_dir, e) for e in entries) if e["live_articles"]]
+
+
+def _counted(index_dir: Path, entry: dict) -> dict:
+    description = entry["description"]
+    return {
+        **entry,
+        "dense": description["dense"],
+        "live_articles": description["articles"] - len(entry["deleted"]),
+        "live_chunks": description["chunks"] - _deleted_chunks(index_dir, entry["name"], entry["deleted"]),
+    }
+
+
+def _merge_small(
+    index_dir: Path,
+    segments: list[dict],
+    dim: int,
+    tokenizer: ChineseTokenizer,
+    bm25: BM25Parameters,
+    settings: Settings,
+) -> tuple[list[dict], int]:
+    """Rewrite the small segments as one when there are too many of them (live articles only)."""
+    limit = max(1, int(settings.segment_chunks * SMALL_SEGMENT_SHARE))
+    small = [e for e in segments if e["live_chunks"] < limit]
+    if len(small) <= MAX_SMALL_SEGMENTS:
+        return segments, 0
+
+    def items() -> Iterator[PreparedArticle]:
+        for entry in small:
+            segment = Segment(store.segment_dir(index_dir, entry["name"]))
+            live_nums = set(range(entry["description"]["articles"])) - entry["deleted"]
+            yield from segment.prepared_articles(live_nums, tokenizer)
+
+    merged = _write_segments(index_dir, items(), dim, bm25, settings)
+    kept = [e for e in segments if e not in small]
+    return kept + [
+        _counted(index_dir, {"name": n, "description": d, "deleted": set()}) for n, d in merged
+    ], len(small)
+
+
+def _dense_summary(segments: list[dict]) -> dict:
+    """The vector index kinds in use and the lowest recall@10 of any approximate segment."""
+    kinds = sorted({e["dense"]["kind"] for e in segments})
+    return {
+        "kind": "hnsw" if "hnsw" in kinds else "flat",
+        "kinds": kinds,
+        "recall_at_10": min(e["dense"]["recall_at_10"] for e in segments),
+        **{k: v for e in segments if e["dense"]["kind"] == "hnsw" for k, v in e["dense"].items()
+           if k not in ("kind", "recall_at_10")},
+    }  # fmt: skip

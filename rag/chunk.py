@@ -94,3 +94,19 @@ def chunk_paragraphs(paragraphs: list[str], max_chars: int, min_chars: int) -> l
         else:
             chunks.append(pending)
     return chunks
+
+
+def article_chunks(
+    article_id: str, text: str, paragraphs: list[str], max_chars: int, min_chars: int
+) -> list[dict]:
+    """An article's chunk rows: id `<article_id>#<n>`, paragraph number, offsets into `text`, text."""
+    return [
+        {
+            "chunk_id": f"{article_id}#{number}",
+            "paragraph": span.paragraph,
+            "start": span.start,
+            "end": span.end,
+            "text": text[span.start : span.end],
+        }
+        for number, span in enumerate(chunk_paragraphs(paragraphs, max_chars, min_chars))
+    ]

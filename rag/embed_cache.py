@@ -19,7 +19,19 @@ class EmbeddingCache:
         self.path = index_dir / CACHE_FILE
         self._salt = json.dumps(identity, sort_keys=True).encode()
         self._db = sqlite3.connect(self.path)
+        # WAL: worker processes read while the build writes.
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self._db.commit()
+
+    @classmethod
+    def reader(cls, path: Path, identity: dict) -> EmbeddingCache:
+        """A read-only view of an existing cache (for build worker processes)."""
+        cache = cls.__new__(cls)
+        cache.path = path
+        cache._salt = json.dumps(identity, sort_keys=True).encode()
+        cache._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        return cache
 
     def key(self, text: str) -> str:
         return hashlib.sha256(self._salt + b"\0" + text.encode()).hexdigest()

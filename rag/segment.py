@@ -1,0 +1,253 @@
+"""One immutable slice of the index: its articles' metadata, vectors, FAISS index and BM25 postings.
+
+A build streams prepared articles into a `SegmentWriter`, which writes metadata rows to
+SQLite as they come and keeps only this segment's vectors and term counts in memory, so
+a build's memory is bounded by the segment size, not by the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from rag import store
+from rag.calibration import BM25Parameters
+from rag.dense import DenseIndex
+from rag.errors import IndexLoadError
+from rag.lexical import LexicalSegment, TermCounts
+
+_EPOCH = date(1970, 1, 1)
+
+
+@dataclass
+class PreparedArticle:
+    """An article ready for a segment: its row, its chunk rows, their term counts and vectors."""
+
+    article: dict  # store.ARTICLE_COLUMNS except "num"
+    chunks: list[dict]  # chunk_id, paragraph, start, end, text
+    terms: list[TermCounts] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+
+
+def day_number(display_date: str | None) -> int:
+    """Days since 1970-01-01 of a YYYY-MM-DD date, or `store.NO_DAY`."""
+    if not display_date:
+        return int(store.NO_DAY)
+    return (date.fromisoformat(display_date) - _EPOCH).days
+
+
+class SegmentWriter:
+    """Writes one segment into a staging folder; `finish` returns its description."""
+
+    def __init__(self, folder: Path, dim: int, bm25: BM25Parameters, exact_limit: int) -> None:
+        self.folder = folder
+        self.files = store.SegmentFiles(folder)
+        self._dim, self._bm25, self._exact_limit = dim, bm25, exact_limit
+        self._db = store.create_metadata_db(self.files.metadata)
+        self._vectors: list[np.ndarray] = []
+        self._terms: list[TermCounts] = []
+        self._chunk_article: list[np.ndarray] = []
+        self._chunk_day: list[np.ndarray] = []
+        self.articles = 0
+        self.chunks = 0
+
+    def add(self, item: PreparedArticle) -> None:
+        n = len(item.chunks)
+        if item.vectors is None or len(item.vectors) != n or len(item.terms) != n:
+            raise IndexLoadError(f"internal error: {item.article['article_id']} lacks vectors or terms")
+        num = self.articles
+        self._db.execute(
+            f"INSERT INTO articles ({', '.join(store.ARTICLE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(store.ARTICLE_COLUMNS))})",
+            [num if c == "num" else item.article.get(c) for c in store.ARTICLE_COLUMNS],
+        )
+        self._db.executemany(
+            'INSERT INTO chunks (row, chunk_id, article_num, paragraph, start, "end", text) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (self.chunks + i, c["chunk_id"], num, c["paragraph"], c["start"], c["end"], c["text"])
+                for i, c in enumerate(item.chunks)
+            ],
+        )
+        self._vectors.append(np.asarray(item.vectors, dtype=np.float32))
+        self._terms.extend(item.terms)
+        self._chunk_article.append(np.full(n, num, dtype=np.int32))
+        self._chunk_day.append(np.full(n, day_number(item.article.get("display_date")), dtype=np.int32))
+        self.articles += 1
+        self.chunks += n
+
+    def finish(self) -> dict:
+        """Write arrays, the vector index and the postings; free the buffers."""
+        self._db.commit()
+        self._db.close()
+        vectors = (
+            np.concatenate(self._vectors) if self._vectors else np.zeros((0, self._dim), dtype=np.float32)
+        )
+        self._vectors.clear()
+        store.save_array(self.files.vectors, vectors)
+        store.save_array(self.files.chunk_article, _joined(self._chunk_article))
+        store.save_array(self.files.chunk_day, _joined(self._chunk_day))
+        dense = DenseIndex.build(vectors, self._exact_limit)
+        dense.save(self.files.dense)
+        recall = dense.recall_at_10(vectors)
+        del vectors
+        LexicalSegment.build(self._terms, self._bm25.k1, self._bm25.b).save(self.files.bm25)
+        self._terms.clear()
+        return {
+            "articles": self.articles,
+            "chunks": self.chunks,
+            "dense": {**dense.describe(), "recall_at_10": round(recall, 4)},
+        }
+
+    def abort(self) -> None:
+        self._db.close()
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+
+class Segment:
+    """A loaded, verified segment (read-only; safe to share between threads)."""
+
+    def __init__(self, folder: Path, full_verify: bool = False) -> None:
+        self.folder = folder
+        self.name = folder.name
+        self.description = store.read_segment(folder)
+        store.verify_files(folder, self.description["files"], full=full_verify)
+        files = store.SegmentFiles(folder)
+        self.vectors = store.load_array(files.vectors)
+        self.chunk_article = store.load_array(files.chunk_article)
+        self.chunk_day = store.load_array(files.chunk_day)
+        self.dense = DenseIndex.load(files.dense)
+        self.lexical = LexicalSegment.load(files.bm25)
+        self._db = store.open_metadata_db(files.metadata)
+        self._db_lock = threading.Lock()
+        counts = {
+            len(self.vectors),
+            len(self.chunk_article),
+            len(self.chunk_day),
+            self.dense.size,
+            self.lexical.size,
+        }
+        if counts != {self.description["chunks"]}:
+            raise IndexLoadError(
+                f"{folder}: vector, chunk and BM25 counts differ {sorted(counts)}; run `rag build --rebuild`"
+            )
+
+    @property
+    def size(self) -> int:
+        return int(self.description["chunks"])
+
+    @property
+    def article_count(self) -> int:
+        return int(self.description["articles"])
+
+    def query(self, sql: str, parameters: list | tuple = ()) -> list[sqlite3.Row]:
+        with self._db_lock:
+            return self._db.execute(sql, parameters).fetchall()
+
+    def chunk_records(self, rows: list[int]) -> dict[int, dict]:
+        """Metadata of local rows with their article's id, title and date (one SQL query)."""
+        placeholders = ",".join("?" * len(rows))
+        found = self.query(
+            'SELECT c.row, c.chunk_id, c.start, c."end", c.paragraph, c.text, '
+            "a.article_id, a.title, a.display_date FROM chunks c "
+            f"JOIN articles a ON a.num = c.article_num WHERE c.row IN ({placeholders})",
+            rows,
+        )
+        return {record["row"]: dict(record) for record in found}
+
+    def prepared_articles(self, nums: set[int], tokenize) -> list[PreparedArticle]:
+        """Articles of this segment rebuilt as PreparedArticle (for merging segments)."""
+        prepared = []
+        for row in self.query(f"SELECT {', '.join(store.ARTICLE_COLUMNS)} FROM articles ORDER BY num"):
+            if row["num"] not in nums:
+                continue
+            chunks = [
+                dict(c)
+                for c in self.query(
+                    'SELECT row, chunk_id, paragraph, start, "end", text FROM chunks '
+                    "WHERE article_num = ? ORDER BY row",
+                    [row["num"]],
+                )
+            ]
+            title_tokens = tokenize(row["title"])
+            prepared.append(
+                PreparedArticle(
+                    article={k: row[k] for k in store.ARTICLE_COLUMNS if k != "num"},
+                    chunks=[{k: v for k, v in c.items() if k != "row"} for c in chunks],
+                    terms=[TermCounts.of(title_tokens + tokenize(c["text"])) for c in chunks],
+                    vectors=np.asarray(self.vectors[[c["row"] for c in chunks]], dtype=np.float32),
+                )
+            )
+        return prepared
+
+    def categories_by_num(self) -> dict[int, set[str]]:
+        return {
+            num: set(json.loads(cats or "[]"))
+            for num, cats in self.query("SELECT num, categories FROM articles")
+        }
+
+
+class MultiDense:
+    """Vector search over every segment, with rows numbered segment after segment."""
+
+    def __init__(self, segments: list[Segment], offsets: np.ndarray) -> None:
+        self._segments, self._offsets = segments, offsets
+
+    @property
+    def size(self) -> int:
+        return int(self._offsets[-1])
+
+    @property
+    def kind(self) -> str:
+        kinds = {s.dense.kind for s in self._segments}
+        return "hnsw" if "hnsw" in kinds else "flat"
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (rows, scores) over all segments; `allowed` is a mask over all rows."""
+        rows, scores = [], []
+        for segment, start in zip(self._segments, self._offsets, strict=False):
+            mask = None if allowed is None else allowed[start : start + segment.size]
+            ids, found = segment.dense.search(query, k, mask)
+            rows.append(ids + start)
+            scores.append(found)
+        rows_all, scores_all = np.concatenate(rows), np.concatenate(scores)
+        best = np.argsort(-scores_all, kind="stable")[:k]
+        return rows_all[best], scores_all[best]
+
+
+class MultiVectors:
+    """Stored vectors of every segment, addressed by global row (memory-mapped, gathered on demand)."""
+
+    def __init__(self, segments: list[Segment], offsets: np.ndarray) -> None:
+        self._segments, self._offsets = segments, offsets
+
+    def __len__(self) -> int:
+        return int(self._offsets[-1])
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        owner = np.searchsorted(self._offsets, rows, side="right") - 1
+        out = np.empty((len(rows), self._segments[0].vectors.shape[1] if self._segments else 0), np.float32)
+        for s in np.unique(owner):
+            pick = owner == s
+            local = rows[pick] - self._offsets[s]
+            order = np.argsort(local)  # mmap reads in file order
+            gathered = np.empty((len(local), out.shape[1]), np.float32)
+            gathered[order] = self._segments[s].vectors[local[order]]
+            out[pick] = gathered
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """All vectors in one array (benchmarks and calibration on small indexes)."""
+        return np.asarray(self[np.arange(len(self))], dtype=dtype)

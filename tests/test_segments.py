@@ -1,0 +1,181 @@
+"""Segmented indexes: incremental adds write small segments, deletions are masked, BM25 stays exact."""
+
+import json
+import os
+
+import bm25s
+import numpy as np
+import pytest
+
+from rag import store
+from rag.build import build_index
+from rag.config import Settings
+from rag.errors import IndexLoadError
+from rag.ingest import iter_articles
+from rag.lexical import LexicalIndex, LexicalSegment, TermCounts
+from rag.retrieve import open_index
+from rag.tokens import ChineseTokenizer
+
+from .conftest import SEEDS
+
+QUIET = {"log": lambda _: None}
+QUESTIONS = ["东盟数字经济占GDP比重", "许科敏 世界青年发展论坛", "2021智博会有多少家企业参展", "林玉辉"]
+
+
+def _seed_tokens() -> list[list[str]]:
+    tokenizer = ChineseTokenizer()
+    return [tokenizer(p) for a in iter_articles(SEEDS) for p in a.paragraphs if p.strip()]
+
+
+def test_bm25_scores_equal_bm25s_lucene_on_the_seeds():
+    tokens = _seed_tokens()
+    reference = bm25s.BM25(method="lucene", k1=0.3, b=0.3)
+    reference.index(tokens, show_progress=False)
+    ours = LexicalIndex.build(tokens, 0.3, 0.3)
+    tokenizer = ChineseTokenizer()
+    for question in QUESTIONS:
+        query = [t for t in tokenizer(question) if t in reference.vocab_dict]
+        np.testing.assert_allclose(ours.scores(query), reference.get_scores(query), rtol=1e-5, atol=1e-5)
+
+
+def test_segments_share_corpus_idf():
+    """Split into segments, BM25 IDF is still the whole corpus's (only the length norm is per segment)."""
+    tokens = _seed_tokens()
+    whole = LexicalIndex.build(tokens, 0.3, 0.3)
+    parts = LexicalIndex([LexicalSegment.build([TermCounts.of(t) for t in part], 0.3, 0.3)
+                          for part in (tokens[:7], tokens[7:20], tokens[20:])])  # fmt: skip
+    words = ["数字经济", "东盟", "#数字", "从未出现的词"]
+    assert parts.idf(words) == pytest.approx(whole.idf(words))
+    assert parts.known(words) == whole.known(words) and {"东盟", "#数字"} <= whole.known(words)
+    assert "从未出现的词" not in whole.known(words)
+    query = ChineseTokenizer()("东盟数字经济占GDP比重")
+    np.testing.assert_array_equal(np.argsort(-parts.scores(query))[:2], np.argsort(-whole.scores(query))[:2])
+    assert np.corrcoef(parts.scores(query), whole.scores(query))[0, 1] > 0.98
+
+
+def test_small_segments_search_like_one_segment(tmp_path, usem, seed_index):
+    settings = Settings(corpus=SEEDS, index=tmp_path / "index", segment_chunks=12)
+    report = build_index(settings, embedder=usem, **QUIET)
+    index = open_index(settings.index, usem)
+    assert report.segments == len(index.segments) >= 3 and index.size == seed_index.size == report.chunks
+    for question in QUESTIONS:
+        split = [(h.chunk_id, h.dense_score) for h in index.search(question, k=3)]
+        whole = [(h.chunk_id, h.dense_score) for h in seed_index.search(question, k=3)]
+        assert split[0] == whole[0], question
+    assert (
+        index.article("002_c22cbfc4fcc6f316")["title"] == seed_index.article("002_c22cbfc4fcc6f316")["title"]
+    )
+
+
+def test_adding_one_article_writes_one_small_segment_and_keeps_the_rest(corpus_copy, tmp_path, usem):
+    settings = Settings(corpus=corpus_copy, index=tmp_path / "index")
+    build_index(settings, embedder=usem, **QUIET)
+    first = json.loads((store.current_version(settings.index) / "manifest.json").read_text(encoding="utf-8"))
+    (corpus_copy / "006_new.txt").write_text(
+        "新文章标题\n2022年1月3日，黄浦江边新开了一座图书馆。", encoding="utf-8"
+    )
+    report = build_index(settings, embedder=usem, **QUIET)
+    assert report.added == ["006_new"] and report.embedded_chunks == 1
+    manifest = store.read_manifest(store.current_version(settings.index))
+    assert manifest["segments"][0]["name"] == first["segments"][0]["name"]  # old segment reused
+    assert len(manifest["segments"]) == 2
+    assert open_index(settings.index, usem).search("黄浦江 图书馆", k=1)[0].article_id == "006_new"
+
+
+def test_changed_article_old_copy_is_never_returned(corpus_copy, tmp_path, usem):
+    settings = Settings(corpus=corpus_copy, index=tmp_path / "index")
+    build_index(settings, embedder=usem, **QUIET)
+    edited = corpus_copy / "003_f30a3f95d871ccd8.txt"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("林玉辉", "王小明"), encoding="utf-8")
+    report = build_index(settings, embedder=usem, **QUIET)
+    assert report.changed == ["003_f30a3f95d871ccd8"] and report.articles == 5
+    index = open_index(settings.index, usem)
+    assert index.manifest["segments"][0]["deleted"]  # the old copy is listed, not rewritten
+    texts = [h.text for h in index.search("林玉辉", k=10)]
+    assert texts and not any("林玉辉" in t for t in texts)
+    assert "王小明" in index.article("003_f30a3f95d871ccd8")["text"]
+    assert index.stats()["articles"] == 5
+
+
+def test_many_small_additions_are_merged(corpus_copy, tmp_path, usem):
+    settings = Settings(corpus=corpus_copy, index=tmp_path / "index", segment_chunks=1000)
+    build_index(settings, embedder=usem, **QUIET)  # 50 chunks: already a small segment (< 100)
+    reports = []
+    for n in range(4):
+        (corpus_copy / f"1{n}_note.txt").write_text(
+            f"短讯{n}\n第{n}条新闻：港口吞吐量增长{n}成。", encoding="utf-8"
+        )
+        reports.append(build_index(settings, embedder=usem, **QUIET))
+    assert [r.segments for r in reports[:3]] == [2, 3, 4] and reports[2].merged == 0
+    report = reports[-1]  # a fifth small segment: all five are merged into one
+    assert report.merged == 5 and report.segments == 1 and report.articles == 9
+    index = open_index(settings.index, usem)
+    assert len(index.segments) == 1 and index.search("港口吞吐量增长3成", k=1)[0].article_id == "13_note"
+    versions = list((settings.index / store.VERSIONS).iterdir())
+    used = {e["name"] for v in versions for e in store.read_manifest(v)["segments"]}
+    assert len(versions) == 2  # the live one and the one it replaced (readers may still hold it)
+    assert {p.name for p in (settings.index / store.SEGMENTS).iterdir()} == used  # the rest are deleted
+
+
+def test_unchanged_files_are_not_read_again(corpus_copy, tmp_path, usem, monkeypatch):
+    settings = Settings(corpus=corpus_copy, index=tmp_path / "index")
+    build_index(settings, embedder=usem, **QUIET)
+
+    def no_reading(path):
+        raise AssertionError(f"{path} was read although unchanged")
+
+    monkeypatch.setattr("rag.build.read_corpus_file", no_reading)
+    assert build_index(settings, embedder=usem, **QUIET).up_to_date
+
+
+def test_touched_but_identical_file_is_not_reindexed(corpus_copy, tmp_path, usem):
+    settings = Settings(corpus=corpus_copy, index=tmp_path / "index")
+    build_index(settings, embedder=usem, **QUIET)
+    os.utime(corpus_copy / "000_2deaa8aae2986475.txt")
+    assert build_index(settings, embedder=usem, **QUIET).up_to_date
+
+
+def test_changed_file_that_no_longer_parses_keeps_its_indexed_copy(tmp_path, usem):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("\n---\ntitle: 港口\n---\n<p>港口吞吐量增长三成。</p>", encoding="utf-8")
+    (corpus / "b.txt").write_text("图书馆\n黄浦江边新开了一座图书馆。", encoding="utf-8")
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    build_index(settings, embedder=usem, **QUIET)
+    (corpus / "a.md").write_text("\n---\ntitle: [broken\n---\n<p>x</p>", encoding="utf-8")
+    report = build_index(settings, embedder=usem, **QUIET)
+    assert len(report.skipped) == 1 and "a.md" in report.skipped[0] and report.articles == 2
+    assert open_index(settings.index, usem).search("港口吞吐量", k=1)[0].article_id == "a"
+
+
+def test_worker_processes_build_the_same_index(tmp_path, usem, seed_index):
+    settings = Settings(corpus=SEEDS, index=tmp_path / "index", build_workers=2)
+    build_index(settings, embedder=usem, **QUIET)
+    parallel = open_index(settings.index, usem)
+    assert parallel.chunk_column("chunk_id") == seed_index.chunk_column("chunk_id")
+    np.testing.assert_allclose(np.asarray(parallel.vectors), np.asarray(seed_index.vectors), atol=1e-4)
+    for question in QUESTIONS:
+        assert parallel.search(question, k=1)[0].chunk_id == seed_index.search(question, k=1)[0].chunk_id
+
+
+def test_quick_open_trusts_untouched_large_files_and_verify_hashes_them(
+    seed_index_dir, tmp_path, usem, monkeypatch
+):
+    import shutil
+
+    from .conftest import live_segment
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_index_dir, index_dir)  # copytree keeps mtimes
+    vectors = live_segment(index_dir) / "vectors.npy"
+    stat = vectors.stat()
+    data = bytearray(vectors.read_bytes())
+    data[-4:] = b"\x00\x00\x80\x7f"
+    vectors.write_bytes(bytes(data))
+    os.utime(vectors, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # bit rot: same size, same mtime
+    monkeypatch.setattr(store, "ALWAYS_HASH_BYTES", 0)  # treat every file as large
+    open_index(index_dir, usem)  # quick check: sizes and mtimes only
+    with pytest.raises(IndexLoadError, match=r"vectors\.npy.*checksum"):
+        store.verify_index(index_dir)
+    with pytest.raises(IndexLoadError, match=r"vectors\.npy"):
+        open_index(index_dir, usem, full_verify=True)
