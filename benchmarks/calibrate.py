@@ -194,7 +194,11 @@ def main() -> int:
         }
         print(f"{len(split['tune'])} tune / {len(split['holdout'])} holdout questions", file=sys.stderr)
 
-        tokens = [t.split() for t in index.chunk_column("tokens")]
+        # The BM25 tokens of a chunk, as the build makes them: its article's title, then its text.
+        titles = index.chunk_column("title")
+        tokens = [
+            index.tokenizer(title) + index.tokenizer(text) for title, text in zip(titles, texts, strict=True)
+        ]
         objective = lambda row: row["mrr@10"] + row["chunk_hit@1"]  # noqa: E731
         results = {}
         for k1, b in itertools.product([0.3, 0.5, 0.7, 0.9, 1.2], [0.3, 0.5, 0.75]):

@@ -324,17 +324,18 @@ class SearchIndex:
         ]
 
     def chunk_column(self, column: str) -> list[str]:
-        """One column (`chunk_id` or `text`) for every chunk, by row.
+        """One column (`chunk_id`, `text`, or its article's `title`) for every chunk, by row.
 
         For evaluation and calibration on small indexes; a large index would not fit.
         """
-        if column not in ("chunk_id", "text"):
-            raise QueryError(f"unknown chunk column '{column}'. Valid: chunk_id, text")
-        return [
-            value
-            for segment in self.segments
-            for (value,) in segment.query(f"SELECT {column} FROM chunks ORDER BY row")
-        ]
+        sql = {
+            "chunk_id": "SELECT chunk_id FROM chunks ORDER BY row",
+            "text": "SELECT text FROM chunks ORDER BY row",
+            "title": "SELECT a.title FROM chunks c JOIN articles a ON a.num = c.article_num ORDER BY c.row",
+        }
+        if column not in sql:
+            raise QueryError(f"unknown chunk column '{column}'. Valid: {', '.join(sql)}")
+        return [value for segment in self.segments for (value,) in segment.query(sql[column])]
 
     def article(self, article_id: str) -> dict:
         """The whole cleaned article with its metadata (for "open the article")."""

@@ -7,9 +7,9 @@ a build's memory is bounded by the segment size, not by the corpus.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -164,7 +164,9 @@ class Segment:
         )
         return {record["row"]: dict(record) for record in found}
 
-    def prepared_articles(self, nums: set[int], tokenize) -> list[PreparedArticle]:
+    def prepared_articles(
+        self, nums: set[int], tokenize: Callable[[str], list[str]]
+    ) -> list[PreparedArticle]:
         """Articles of this segment rebuilt as PreparedArticle (for merging segments)."""
         prepared = []
         for row in self.query(f"SELECT {', '.join(store.ARTICLE_COLUMNS)} FROM articles ORDER BY num"):
@@ -189,12 +191,6 @@ class Segment:
             )
         return prepared
 
-    def categories_by_num(self) -> dict[int, set[str]]:
-        return {
-            num: set(json.loads(cats or "[]"))
-            for num, cats in self.query("SELECT num, categories FROM articles")
-        }
-
 
 class MultiDense:
     """Vector search over every segment, with rows numbered segment after segment."""
@@ -205,11 +201,6 @@ class MultiDense:
     @property
     def size(self) -> int:
         return int(self._offsets[-1])
-
-    @property
-    def kind(self) -> str:
-        kinds = {s.dense.kind for s in self._segments}
-        return "hnsw" if "hnsw" in kinds else "flat"
 
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
