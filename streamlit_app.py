@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -35,9 +36,15 @@ def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchInde
 def run_build(config: Settings, label: str, rebuild: bool = False) -> None:
     """Build or update the index with a progress bar, then reload."""
     bar = st.progress(0.0, text=label)
+    started = time.monotonic()
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"{label}：已处理 {done}/{total} 篇文章")
+        rate = done / max(time.monotonic() - started, 1e-6)
+        remaining = (total - done) / rate if rate else 0.0
+        bar.progress(
+            done / max(total, 1),
+            text=f"{label}：已处理 {done}/{total} 篇文章，{rate:.1f} 篇/秒，约剩 {remaining:.0f} 秒",
+        )
 
     report = build_index(config, rebuild=rebuild, progress=progress, log=lambda _: None)
     bar.progress(1.0, text="索引已更新")

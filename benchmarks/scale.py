@@ -113,6 +113,8 @@ def serve(index_dir: Path) -> dict:
     questions = [s[rng.randrange(max(1, len(s) - 30)) :][:25] for s in texts]
     first_answer = answerer.ask(questions[0])
     open_and_first_s = time.perf_counter() - opened
+    for question in warmup_questions(index, rng):  # warm: page in what every query touches
+        answerer.ask(question)
     search_ms, answer_ms = [], []
     for question in questions:
         started = time.perf_counter()
@@ -131,6 +133,12 @@ def serve(index_dir: Path) -> dict:
         "answer_ms_p95": round(percentile(answer_ms, 95), 2),
         "serve_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def warmup_questions(index, rng: random.Random, count: int = 50) -> list[str]:
+    """Questions from other chunks than the measured ones, asked once before timing."""
+    rows = np.sort(np.asarray(rng.sample(range(index.size), min(count, index.size))))
+    return [r["text"][:25] for r in index._chunk_records(rows)]
 
 
 def add_one(corpus: Path, index_dir: Path) -> dict:
@@ -196,14 +204,33 @@ def ann_recall(index_dir: Path, questions: list[str]) -> float:
     return round(float(np.mean(found)), 4)
 
 
-def run_size(chunks: int, pool: list[str], work: Path) -> dict:
-    corpus, index_dir = work / f"corpus-{chunks}", work / f"index-{chunks}"
+def built_index(chunks: int, pool: list[str], work: Path) -> tuple[Path, Path, float, float]:
+    """Generate and build a corpus of this size in `work`, or reuse one an earlier run built there.
+
+    Returns (corpus, index, build seconds, build peak RSS MB); a reused build's figures are
+    those recorded when it was built.
+    """
+    corpus, index_dir, record = (
+        work / f"corpus-{chunks}",
+        work / f"index-{chunks}",
+        work / f"build-{chunks}.json",
+    )
+    if record.is_file():
+        built = json.loads(record.read_text(encoding="utf-8"))
+        return corpus, index_dir, built["build_s"], built["build_rss_mb"]
     write_corpus(corpus, chunks, pool)
-    here = str(Path(__file__).resolve())
-    # Build, serve and add in child processes, so each one's peak memory is its own.
+    # In a child process, so its peak memory is its own.
     _, build_s, build_rss = _child_json(
         ["-m", "rag.cli", "build", "--corpus", str(corpus), "--index", str(index_dir)]
     )
+    record.write_text(json.dumps({"build_s": build_s, "build_rss_mb": build_rss}), encoding="utf-8")
+    return corpus, index_dir, build_s, build_rss
+
+
+def run_size(chunks: int, pool: list[str], work: Path) -> dict:
+    corpus, index_dir, build_s, build_rss = built_index(chunks, pool, work)
+    here = str(Path(__file__).resolve())
+    # Serve and add in child processes too, so each one's peak memory is its own.
     served, _, _ = _child_json([here, "--serve", str(index_dir)])
     added, _, _ = _child_json([here, "--add-one", str(corpus), "--index-dir", str(index_dir)])
     index = open_index(index_dir)
@@ -290,6 +317,10 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
     parser.add_argument("--write", action="store_true", help="write the table into docs/BENCHMARKS.md")
     parser.add_argument("--plot", type=Path, help="save a latency-vs-size PNG here")
+    parser.add_argument(
+        "--work", type=Path, help="keep corpora and indexes here and reuse those built by an earlier run"
+    )
+    parser.add_argument("--build-only", action="store_true", help="generate and build, measure nothing else")
     args = parser.parse_args()
     if args.serve:
         print(json.dumps(serve(args.serve), ensure_ascii=False))
@@ -301,12 +332,19 @@ def main() -> int:
         parser.error("--chunks is required")
     pool = sentence_pool(args.squad)
     results = []
-    with tempfile.TemporaryDirectory(prefix="rag-scale-") as work:
+    with tempfile.TemporaryDirectory(prefix="rag-scale-") as scratch:
+        work = args.work or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
         for chunks in sorted(args.chunks):
-            result = run_size(chunks, pool, Path(work))
+            if args.build_only:
+                built_index(chunks, pool, work)
+                continue
+            result = run_size(chunks, pool, work)
             results.append(result)
             if args.json:
                 print(json.dumps(result))
+    if args.build_only:
+        return 0
     if args.plot:
         plot(results, args.plot)
     if not args.json or args.write:

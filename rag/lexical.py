@@ -21,6 +21,7 @@ import numpy as np
 import xxhash
 
 from rag.errors import IndexLoadError
+from rag.store import load_array
 
 FORMAT = "rag-bm25-csc-1"
 _ARRAYS = ("terms", "indptr", "indices", "tf_part")
@@ -97,9 +98,7 @@ class LexicalSegment:
         """Memory-mapped: a large segment is paged in as queries touch it, not read whole."""
         try:
             params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
-            arrays = {
-                name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS
-            }
+            arrays = {name: load_array(folder / f"{name}.npy") for name in _ARRAYS}
         except (OSError, ValueError) as exc:
             raise IndexLoadError(
                 f"{folder}: unreadable BM25 postings ({exc}); run `rag build --rebuild`"
