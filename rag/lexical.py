@@ -21,7 +21,7 @@ import numpy as np
 import xxhash
 
 from rag.errors import IndexLoadError
-from rag.store import load_array
+from rag.store import load_array, prefetch
 
 FORMAT = "rag-bm25-csc-1"
 _ARRAYS = ("terms", "indptr", "indices", "tf_part")
@@ -99,6 +99,8 @@ class LexicalSegment:
         try:
             params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
             arrays = {name: load_array(folder / f"{name}.npy") for name in _ARRAYS}
+            for name in ("indices", "tf_part"):
+                prefetch(folder / f"{name}.npy")
         except (OSError, ValueError) as exc:
             raise IndexLoadError(
                 f"{folder}: unreadable BM25 postings ({exc}); run `rag build --rebuild`"

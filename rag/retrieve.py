@@ -25,7 +25,26 @@ _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\n\t")
 DEFAULT_MAX_QUERY_CHARS = 500
 # Added to the fused score (which lies in [0, 1]) of passages dated in a period the question names.
 DATE_BOOST = 0.15
-_LOAD_LOCK = threading.Lock()
+
+
+class _Background(threading.Thread):
+    """Run a function on a thread; `join` re-raises what it raised."""
+
+    def __init__(self, function) -> None:
+        super().__init__(name="rag-warm-up", daemon=True)
+        self._function, self._error = function, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._function()
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error = exc
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self._error is not None:
+            raise self._error
 
 
 @dataclass(frozen=True)
@@ -87,24 +106,28 @@ class SearchIndex:
     ) -> None:
         self.folder = folder
         self.manifest = store.read_manifest(folder)
-        built_with = self.manifest["embedder"]
-        asked = embedding_identity(embedder)
-        if built_with != asked:
-            raise IndexLoadError(
-                f"{folder}: index built with embedder '{built_with['name']}' (dim {built_with['dim']}), "
-                f"you asked for '{asked['name']}' (dim {asked['dim']}); "
-                "run `rag build --rebuild` or set RAG_EMBEDDER to the model that built it"
-            )
-        self.embedder = embedder
         self.tokenizer = tokenizer or ChineseTokenizer(**_tokenizer_args(self.manifest))
-        index_dir = folder.parent.parent
-        # numpy reads .npy headers with ast.literal_eval, which CPython 3.11 cannot run in
-        # two threads at once (gh-106905): indexes opened concurrently load one at a time.
-        with _LOAD_LOCK:
+        # jieba's dictionaries load (~1.5 s of Python) while this thread checks the model
+        # and reads the segments (file reads and hashing release the GIL).
+        warm = _Background(lambda: self.tokenizer("预热"))
+        try:
+            built_with = self.manifest["embedder"]
+            with store.LOAD_LOCK:  # the model reads its weights with np.load on first use
+                asked = embedding_identity(embedder)
+            if built_with != asked:
+                raise IndexLoadError(
+                    f"{folder}: index built with embedder '{built_with['name']}' (dim {built_with['dim']}), "
+                    f"you asked for '{asked['name']}' (dim {asked['dim']}); "
+                    "run `rag build --rebuild` or set RAG_EMBEDDER to the model that built it"
+                )
+            self.embedder = embedder
+            index_dir = folder.parent.parent
             self.segments = [
                 Segment(store.segment_dir(index_dir, entry["name"]), full_verify)
                 for entry in self.manifest["segments"]
             ]
+        finally:
+            warm.join()
         self.offsets = np.cumsum([0] + [s.size for s in self.segments])
         self.article_offsets = np.cumsum([0] + [s.article_count for s in self.segments])
         self.chunk_article = _joined(
@@ -138,9 +161,6 @@ class SearchIndex:
         self._categories: dict[str, np.ndarray] | None = None
         self._article_numbers: dict[str, int] | None = None
         self._lookup_lock = threading.Lock()
-        # Load jieba's dictionary and the model's lazy weights now, not on the first question.
-        self.tokenizer("预热")
-        self.embedder.encode(["预热"])
 
     @property
     def size(self) -> int:

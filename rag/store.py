@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -311,6 +312,26 @@ def save_array(path: Path, array: np.ndarray) -> None:
     np.save(path, array, allow_pickle=False)
 
 
+# numpy reads .npy headers with ast.literal_eval, which CPython 3.11 cannot run in two
+# threads at once (gh-106905): every np.load in the process takes this lock.
+LOAD_LOCK = threading.Lock()
+
+
+def prefetch(path: Path) -> None:
+    """Ask the kernel to read a file into the page cache in the background (does not block).
+
+    Memory-mapped postings are then paged in before the first questions touch them.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+    finally:
+        os.close(fd)
+
+
 def plain_view(array: np.ndarray) -> np.ndarray:
     """A plain ndarray over a memory map: slicing an np.memmap costs ~3 µs of Python per slice,
     which added up to milliseconds per query over BM25 postings."""
@@ -320,7 +341,8 @@ def plain_view(array: np.ndarray) -> np.ndarray:
 def load_array(path: Path, mmap: bool = True) -> np.ndarray:
     """Load an .npy array; object arrays (which would need pickle) are refused."""
     try:
-        return plain_view(np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False))
+        with LOAD_LOCK:
+            return plain_view(np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False))
     except (OSError, ValueError) as exc:
         raise IndexLoadError(f"{path}: unreadable array ({exc}); run `rag build --rebuild`") from exc
 
