@@ -313,10 +313,11 @@ class SearchIndex:
         it), so fusion compares like with like.
         """
         query_vector = self.embedder.encode([normalise_text(query)])[0]
+        dense_pending = self.dense.start(query_vector, pool, allowed)  # runs while BM25 scores
         lexical_all = self.lexical.scores(self.tokenizer(query))
         if allowed is not None:
             lexical_all = np.where(allowed, lexical_all, 0.0)
-        dense_ids, _ = self.dense.search(query_vector, pool, allowed)
+        dense_ids, _ = dense_pending()
         lexical_ids = np.argpartition(-lexical_all, min(pool, len(lexical_all) - 1))[:pool]
         lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
         rows = np.union1d(dense_ids, lexical_ids).astype(np.int64)
@@ -394,11 +395,19 @@ def open_index(
         IndexLoadError: no index yet, damaged files, or built with another embedder.
     """
     index_dir = Path(index_dir)
-    folder = store.current_version(index_dir)
-    if folder is None:
-        raise IndexLoadError(
-            f"{index_dir}: no index found; run `rag build --corpus seeds --index {index_dir}`"
-        )
     if isinstance(embedder, str):
         embedder = load_embedder(embedder)
-    return SearchIndex(folder, embedder, full_verify=full_verify)
+    for _ in range(3):
+        folder = store.current_version(index_dir)
+        if folder is None:
+            raise IndexLoadError(
+                f"{index_dir}: no index found; run `rag build --corpus seeds --index {index_dir}`"
+            )
+        try:
+            return SearchIndex(folder, embedder, full_verify=full_verify)
+        except IndexLoadError:
+            # Two builds finished while this one was opening, and the second removed the
+            # version being opened: open the live one instead. Real damage raises again.
+            if store.current_version(index_dir) == folder:
+                raise
+    return SearchIndex(store.current_version(index_dir), embedder, full_verify=full_verify)
