@@ -321,6 +321,11 @@ def main() -> int:
         "--work", type=Path, help="keep corpora and indexes here and reuse those built by an earlier run"
     )
     parser.add_argument("--build-only", action="store_true", help="generate and build, measure nothing else")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="JSON-lines file: append each result, and tabulate and plot all sizes in it",
+    )
     args = parser.parse_args()
     if args.serve:
         print(json.dumps(serve(args.serve), ensure_ascii=False))
@@ -345,6 +350,16 @@ def main() -> int:
                 print(json.dumps(result))
     if args.build_only:
         return 0
+    if args.results:
+        with args.results.open("a", encoding="utf-8") as handle:
+            for result in results:
+                handle.write(json.dumps(result) + "\n")
+        latest = {}
+        for line in args.results.read_text(encoding="utf-8").splitlines():
+            if line.startswith("{"):
+                row = json.loads(line)
+                latest[round(row["chunks"], -3)] = row
+        results = [latest[size] for size in sorted(latest)]
     if args.plot:
         plot(results, args.plot)
     if not args.json or args.write:
