@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,7 +31,7 @@ DATE_BOOST = 0.15
 class _Background(threading.Thread):
     """Run a function on a thread; `join` re-raises what it raised."""
 
-    def __init__(self, function) -> None:
+    def __init__(self, function: Callable[[], object]) -> None:
         super().__init__(name="rag-warm-up", daemon=True)
         self._function, self._error = function, None
         self.start()
