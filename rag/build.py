@@ -16,15 +16,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from rag import store
 from rag.calibration import BM25Parameters, load_calibration
 from rag.config import Settings
 from rag.embed import Embedder, fingerprint, load_embedder
 from rag.embed_cache import EmbeddingCache
-from rag.errors import IndexLoadError, IngestError
+from rag.errors import IngestError
 from rag.ingest import Article, article_id_for, content_hash, list_corpus_files, read_corpus_file
+from rag.live import Live, counted, dense_summary, live_chunks, read_live_version, segment_list
 from rag.prepare import Job, PrepareConfig, prepare_all, worker_count
 from rag.segment import PreparedArticle, Segment, SegmentWriter
 from rag.tokens import ChineseTokenizer
@@ -78,68 +77,12 @@ def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer, bm25: BM2
 
 
 @dataclass
-class _Known:
-    """An article of the live version: where it is stored and what file it came from."""
-
-    segment: int  # position in the version's segment list
-    num: int  # article number inside that segment
-    content_hash: str
-    source_size: int | None
-    source_mtime_ns: int | None
-
-
-@dataclass
-class _Live:
-    """The live version's segments (name, description, deleted article numbers) and articles."""
-
-    names: list[str] = field(default_factory=list)
-    descriptions: list[dict] = field(default_factory=list)
-    deleted: list[set[int]] = field(default_factory=list)
-    articles: dict[str, _Known] = field(default_factory=dict)
-
-
-def _live_version(index_dir: Path, identity: dict, pipeline: dict) -> _Live:
-    """What the live version holds, when it was built the same way; else empty (full rebuild)."""
-    folder = store.current_version(index_dir)
-    if folder is None:
-        return _Live()
-    live = _Live()
-    try:
-        manifest = store.read_manifest(folder)
-        if manifest.get("embedder") != identity or manifest.get("pipeline") != pipeline:
-            return _Live()
-        for position, entry in enumerate(manifest["segments"]):
-            segment = store.segment_dir(index_dir, entry["name"])
-            description = store.read_segment(segment)
-            # Sizes, and content where the mtime changed: the build reuses these segments without
-            # reading them, and opening the new version checks them again.
-            store.verify_files(segment, description["files"], hash_below=0)
-            deleted = set(entry.get("deleted", []))
-            live.names.append(entry["name"])
-            live.descriptions.append(description)
-            live.deleted.append(deleted)
-            db = store.open_metadata_db(store.SegmentFiles(segment).metadata)
-            try:
-                rows = db.execute(
-                    "SELECT num, article_id, content_hash, source_size, source_mtime_ns FROM articles"
-                )
-                for num, article_id, digest, size, mtime in rows:
-                    if num not in deleted:
-                        live.articles[article_id] = _Known(position, num, digest, size, mtime)
-            finally:
-                db.close()
-    except (IndexLoadError, KeyError):
-        return _Live()  # damaged: rebuild everything rather than reuse bad rows
-    return live
-
-
-@dataclass
 class _Plan:
     jobs: list[Job] = field(default_factory=list)
     kept: set[str] = field(default_factory=set)  # article ids unchanged since the live version
 
 
-def _plan(settings: Settings, live: _Live, report: BuildReport, log: Callable[[str], None]) -> _Plan:
+def _plan(settings: Settings, live: Live, report: BuildReport, log: Callable[[str], None]) -> _Plan:
     """Which files to (re)index: a file whose size and mtime are unchanged is not read."""
     plan = _Plan()
     seen_hashes: dict[str, str] = {}
@@ -202,7 +145,7 @@ def build_index(
     report = BuildReport()
     index_dir = settings.index
     with store.build_lock(index_dir):
-        live = _Live() if rebuild or articles is not None else _live_version(index_dir, identity, pipeline)
+        live = Live() if rebuild or articles is not None else read_live_version(index_dir, identity, pipeline)
         if articles is None:
             plan = _plan(settings, live, report, log)
         else:
@@ -211,7 +154,7 @@ def build_index(
         if live.names and not plan.jobs and not gone:
             report.up_to_date = True
             report.articles = len(live.articles)
-            report.chunks = _live_chunks(index_dir, live)
+            report.chunks = live_chunks(index_dir, live)
             report.segments = len(live.names)
             report.seconds = time.perf_counter() - started
             return report
@@ -235,7 +178,7 @@ def build_index(
                 known = live.articles[article_id]
                 live.deleted[known.segment].add(known.num)
             report.removed = gone
-            segments = _segment_list(index_dir, live, written)
+            segments = segment_list(index_dir, live, written)
             segments, report.merged = _merge_small(
                 index_dir, segments, embedder.dim, tokenizer, calibration.bm25, settings
             )
@@ -251,7 +194,7 @@ def build_index(
                 "counts": {"articles": report.articles, "chunks": report.chunks},
                 "corpus": str(settings.corpus),
                 "fusion": calibration.fusion.to_dict(),
-                "dense": _dense_summary(segments),
+                "dense": dense_summary(segments),
                 "segments": [
                     {"name": e["name"], "deleted": sorted(e["deleted"]), "dense": e["dense"]}
                     for e in segments
@@ -274,7 +217,7 @@ def _job_id(job: Job, settings: Settings) -> str:
 
 def _accepted(
     prepared: Iterator,
-    live: _Live,
+    live: Live,
     report: BuildReport,
     log: Callable[[str], None],
     progress: ProgressCallback | None,
@@ -334,40 +277,6 @@ def _publish(index_dir: Path, writer: SegmentWriter) -> tuple[str, dict]:
     return name, store.read_segment(store.segment_dir(index_dir, name))
 
 
-def _deleted_chunks(index_dir: Path, name: str, deleted: set[int]) -> int:
-    if not deleted:
-        return 0
-    chunk_article = store.load_array(store.SegmentFiles(store.segment_dir(index_dir, name)).chunk_article)
-    return int(np.isin(chunk_article, sorted(deleted)).sum())
-
-
-def _live_chunks(index_dir: Path, live: _Live) -> int:
-    return sum(
-        d["chunks"] - _deleted_chunks(index_dir, name, deleted)
-        for name, d, deleted in zip(live.names, live.descriptions, live.deleted, strict=True)
-    )
-
-
-def _segment_list(index_dir: Path, live: _Live, written: list[tuple[str, dict]]) -> list[dict]:
-    """The new version's segments: live ones still holding articles, then the new ones."""
-    entries = [
-        {"name": name, "description": description, "deleted": deleted}
-        for name, description, deleted in zip(live.names, live.descriptions, live.deleted, strict=True)
-    ]
-    entries += [{"name": name, "description": d, "deleted": set()} for name, d in written]
-    return [e for e in (_counted(index_dir, e) for e in entries) if e["live_articles"]]
-
-
-def _counted(index_dir: Path, entry: dict) -> dict:
-    description = entry["description"]
-    return {
-        **entry,
-        "dense": description["dense"],
-        "live_articles": description["articles"] - len(entry["deleted"]),
-        "live_chunks": description["chunks"] - _deleted_chunks(index_dir, entry["name"], entry["deleted"]),
-    }
-
-
 def _merge_small(
     index_dir: Path,
     segments: list[dict],
@@ -391,17 +300,5 @@ def _merge_small(
     merged = _write_segments(index_dir, items(), dim, bm25, settings)
     kept = [e for e in segments if e not in small]
     return kept + [
-        _counted(index_dir, {"name": n, "description": d, "deleted": set()}) for n, d in merged
+        counted(index_dir, {"name": n, "description": d, "deleted": set()}) for n, d in merged
     ], len(small)
-
-
-def _dense_summary(segments: list[dict]) -> dict:
-    """The vector index kinds in use and the lowest recall@10 of any approximate segment."""
-    kinds = sorted({e["dense"]["kind"] for e in segments})
-    return {
-        "kind": "hnsw" if "hnsw" in kinds else "flat",
-        "kinds": kinds,
-        "recall_at_10": min(e["dense"]["recall_at_10"] for e in segments),
-        **{k: v for e in segments if e["dense"]["kind"] == "hnsw" for k, v in e["dense"].items()
-           if k not in ("kind", "recall_at_10")},
-    }  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,12 +17,11 @@ from rag.embed import Embedder, load_embedder
 from rag.errors import IndexLoadError, QueryError
 from rag.fusion import FusionWeights, dedup_key, diversify, fuse
 from rag.lexical import LexicalIndex
+from rag.query import DEFAULT_MAX_QUERY_CHARS, Hit, clean_query, query_day
 from rag.segment import MultiDense, MultiVectors, Segment
 from rag.tokens import TOKENIZER_VERSION, ChineseTokenizer, normalise_text
 
 _EPOCH = date(1970, 1, 1)
-_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\n\t")
-DEFAULT_MAX_QUERY_CHARS = 500
 # Added to the fused score (which lies in [0, 1]) of passages dated in a period the question names.
 DATE_BOOST = 0.15
 
@@ -46,49 +44,6 @@ class _Background(threading.Thread):
         super().join(timeout)
         if self._error is not None:
             raise self._error
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved passage with where it came from."""
-
-    rank: int
-    score: float
-    chunk_id: str
-    article_id: str
-    title: str
-    date: str  # YYYY-MM-DD (Asia/Shanghai), "" when the article has no date
-    text: str
-    start: int
-    end: int
-    paragraph: int
-    lexical_score: float
-    dense_score: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def clean_query(query: str, max_chars: int = DEFAULT_MAX_QUERY_CHARS) -> str:
-    """Strip control characters and outer blanks; refuse empty or over-long queries."""
-    if not isinstance(query, str):
-        raise QueryError(f"query must be text, got {type(query).__name__}")
-    cleaned = query.translate(_CONTROL).strip()
-    if not cleaned:
-        raise QueryError("query is empty; type a question")
-    if len(cleaned) > max_chars:
-        raise QueryError(f"query has {len(cleaned)} characters; the limit is {max_chars}")
-    return cleaned
-
-
-def _day(value: str | date | None, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        day = value if isinstance(value, date) else date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise QueryError(f"'{name}' must be a date like 2021-08-05, got {value!r}") from exc
-    return (day - _EPOCH).days
 
 
 class SearchIndex:
@@ -193,7 +148,7 @@ class SearchIndex:
 
     def _allowed(self, since, until, article_ids, categories) -> np.ndarray | None:
         mask = None if self.alive is None else self.alive.copy()
-        low, high = _day(since, "since"), _day(until, "until")
+        low, high = query_day(since, "since"), query_day(until, "until")
         if low is not None or high is not None:
             days = self.chunk_day
             in_range = days != store.NO_DAY
@@ -274,7 +229,7 @@ class SearchIndex:
         named_period = question_date_range(query, self.newest_date)
         if named_period is not None:
             # A period named in the question ("2021年8月", "去年") lifts passages dated in it.
-            low, high = (_day(d, "question date") for d in named_period)
+            low, high = (query_day(d, "question date") for d in named_period)
             days = np.asarray(self.chunk_day)[rows]
             fused = fused + DATE_BOOST * ((days >= low) & (days <= high))
         # Metadata (with text, for duplicate checks) only for the head of the ranking.
