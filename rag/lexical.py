@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,11 @@ from rag.errors import IndexLoadError
 from rag.store import load_array, prefetch
 
 FORMAT = "rag-bm25-csc-1"
-_ARRAYS = ("terms", "indptr", "indices", "tf_part")
+_ARRAYS = ("terms", "indptr", "indices", "tf_part", "counts")
+_POSTINGS = ("indices", "tf_part", "counts")  # memory-mapped
+# Raw term counts per posting (uint16) let segments be merged without tokenizing their
+# chunks again; segments written before they were stored lack the file.
+_OPTIONAL = ("counts",)
 _hash = xxhash.xxh3_64_intdigest
 
 
@@ -60,6 +65,7 @@ class LexicalSegment:
         self._indptr = arrays["indptr"]
         self._indices = arrays["indices"]
         self._tf_part = arrays["tf_part"]
+        self._counts = arrays.get("counts")
         self.size = docs
         self.avg_length = avg_length
 
@@ -83,22 +89,30 @@ class LexicalSegment:
         del order, term_ids
         norm = k1 * (1 - b + b * lengths[rows] / avg_length)
         tf_part = (counts / (counts + norm)).astype(np.float32)
-        arrays = {"terms": terms, "indptr": indptr, "indices": rows, "tf_part": tf_part}
+        counts = np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16)
+        arrays = {"terms": terms, "indptr": indptr, "indices": rows, "tf_part": tf_part, "counts": counts}
         return cls(arrays, len(docs), avg_length)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name in _ARRAYS:
-            np.save(folder / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
+            if getattr(self, f"_{name}") is not None:
+                np.save(folder / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
         params = {"format": FORMAT, "docs": self.size, "avg_length": self.avg_length}
         (folder / "params.json").write_text(json.dumps(params), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> LexicalSegment:
-        """Memory-mapped: a large segment is paged in as queries touch it, not read whole."""
+        """Postings memory-mapped: a large segment is paged in as queries touch it, not read whole."""
         try:
             params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
-            arrays = {name: load_array(folder / f"{name}.npy") for name in _ARRAYS}
+            # The vocabulary and its offsets (~1 MB per 100k chunks) are read into memory: a
+            # binary search over a cold memory map faulted a page in at every step.
+            arrays = {
+                name: load_array(folder / f"{name}.npy", mmap=name in _POSTINGS)
+                for name in _ARRAYS
+                if name not in _OPTIONAL or (folder / f"{name}.npy").is_file()
+            }
             for name in ("indices", "tf_part"):
                 prefetch(folder / f"{name}.npy")
         except (OSError, ValueError) as exc:
@@ -107,13 +121,26 @@ class LexicalSegment:
             ) from exc
         if params.get("format") != FORMAT:
             raise IndexLoadError(f"{folder}: BM25 format {params.get('format')!r} is not {FORMAT!r}")
-        if len(arrays["indptr"]) != len(arrays["terms"]) + 1 or len(arrays["indices"]) != len(
-            arrays["tf_part"]
-        ):
+        postings = {len(arrays[name]) for name in _POSTINGS if name in arrays}
+        if len(arrays["indptr"]) != len(arrays["terms"]) + 1 or len(postings) != 1:
             raise IndexLoadError(
                 f"{folder}: BM25 arrays have inconsistent lengths; run `rag build --rebuild`"
             )
         return cls(arrays, int(params["docs"]), float(params["avg_length"]))
+
+    def term_counts(self) -> list[TermCounts] | None:
+        """Every chunk's bag of words, rebuilt from the postings, so merging small segments
+        needs no tokenizer; None for a segment written without raw counts."""
+        if self._counts is None:
+            return None
+        term_of = np.repeat(self._terms, np.diff(self._indptr))
+        order = np.argsort(self._indices, kind="stable")  # by row; terms stay sorted within a row
+        rows, terms, counts = self._indices[order], term_of[order], self._counts[order].astype(np.int32)
+        bounds = np.searchsorted(rows, np.arange(self.size + 1))
+        return [
+            TermCounts(terms[start:end], counts[start:end], int(counts[start:end].sum()))
+            for start, end in pairwise(bounds)
+        ]
 
     def locate(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions of the query hashes in this vocabulary, and which of them are present."""

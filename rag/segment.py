@@ -124,24 +124,40 @@ class Segment:
         self.description = store.read_segment(folder)
         store.verify_files(folder, self.description["files"], full=full_verify)
         files = store.SegmentFiles(folder)
-        self.vectors = store.load_array(files.vectors)
+        self.vectors = store.load_array(files.vectors, random_access=True)
         self.chunk_article = store.load_array(files.chunk_article)
         self.chunk_day = store.load_array(files.chunk_day)
-        self.dense = DenseIndex.load(files.dense)
         self.lexical = LexicalSegment.load(files.bm25)
         self._db = store.open_metadata_db(files.metadata)
         self._db_lock = threading.Lock()
-        counts = {
-            len(self.vectors),
-            len(self.chunk_article),
-            len(self.chunk_day),
-            self.dense.size,
-            self.lexical.size,
-        }
+        self._dense: DenseIndex | None = None
+        self._dense_lock = threading.Lock()
+        self._check_count(
+            {len(self.vectors), len(self.chunk_article), len(self.chunk_day), self.lexical.size}
+        )
+
+    def _check_count(self, counts: set[int]) -> None:
         if counts != {self.description["chunks"]}:
             raise IndexLoadError(
-                f"{folder}: vector, chunk and BM25 counts differ {sorted(counts)}; run `rag build --rebuild`"
+                f"{self.folder}: vector, chunk and BM25 counts differ {sorted(counts | {self.size})}; "
+                "run `rag build --rebuild`"
             )
+
+    @property
+    def dense(self) -> DenseIndex:
+        """The vector index, read into memory on first use (see `read_dense`)."""
+        with self._dense_lock:
+            if self._dense is None:
+                dense = DenseIndex.load(store.SegmentFiles(self.folder).dense)
+                self._check_count({dense.size})
+                self._dense = dense
+            return self._dense
+
+    def read_dense(self) -> None:
+        """Read the vector index now: most of a segment's bytes, read with the GIL released,
+        so a caller reads several segments on threads while it does other start-up work.
+        Merging segments never needs it."""
+        self.dense  # noqa: B018 - the property reads it
 
     @property
     def size(self) -> int:
@@ -169,7 +185,12 @@ class Segment:
     def prepared_articles(
         self, nums: set[int], tokenize: Callable[[str], list[str]]
     ) -> list[PreparedArticle]:
-        """Articles of this segment rebuilt as PreparedArticle (for merging segments)."""
+        """Articles of this segment rebuilt as PreparedArticle (for merging segments).
+
+        Term counts come from the stored postings; `tokenize` is used only for segments
+        written before raw counts were stored.
+        """
+        stored = self.lexical.term_counts()
         prepared = []
         for row in self.query(f"SELECT {', '.join(store.ARTICLE_COLUMNS)} FROM articles ORDER BY num"):
             if row["num"] not in nums:
@@ -182,12 +203,16 @@ class Segment:
                     [row["num"]],
                 )
             ]
-            title_tokens = tokenize(row["title"])
+            if stored is not None:
+                terms = [stored[c["row"]] for c in chunks]
+            else:
+                title_tokens = tokenize(row["title"])
+                terms = [TermCounts.of(title_tokens + tokenize(c["text"])) for c in chunks]
             prepared.append(
                 PreparedArticle(
                     article={k: row[k] for k in store.ARTICLE_COLUMNS if k != "num"},
                     chunks=[{k: v for k, v in c.items() if k != "row"} for c in chunks],
-                    terms=[TermCounts.of(title_tokens + tokenize(c["text"])) for c in chunks],
+                    terms=terms,
                     vectors=np.asarray(self.vectors[[c["row"] for c in chunks]], dtype=np.float32),
                 )
             )

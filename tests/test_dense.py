@@ -44,6 +44,9 @@ def test_large_index_switches_to_hnsw_with_high_recall(tmp_path):
     assert index.kind == "hnsw" and index.describe()["M"] == 32
     assert index.recall_at_10(vectors) >= 0.95
     index.save(tmp_path / "h.faiss")
+    # 8-bit codes: the graph file holds a byte per dimension, not four
+    assert index.describe()["storage"] == "sq8"
+    assert (tmp_path / "h.faiss").stat().st_size < 3000 * (32 + 2 * 32 * 4 + 64)
     loaded = DenseIndex.load(tmp_path / "h.faiss")
     assert loaded.kind == "hnsw"
     query = vectors[17]

@@ -97,6 +97,17 @@ def test_changed_article_old_copy_is_never_returned(corpus_copy, tmp_path, usem)
     assert index.stats()["articles"] == 5
 
 
+def test_term_counts_come_back_from_saved_postings(tmp_path):
+    bags = [TermCounts.of(tokens) for tokens in _seed_tokens()]
+    LexicalSegment.build(bags, 0.3, 0.3).save(tmp_path / "bm25")
+    restored = LexicalSegment.load(tmp_path / "bm25").term_counts()
+    assert len(restored) == len(bags)
+    for got, want in zip(restored, bags, strict=True):
+        np.testing.assert_array_equal(got.terms, want.terms)
+        np.testing.assert_array_equal(got.counts, want.counts)
+        assert got.length == want.length
+
+
 def test_many_small_additions_are_merged(corpus_copy, tmp_path, usem):
     settings = Settings(corpus=corpus_copy, index=tmp_path / "index", segment_chunks=1000)
     build_index(settings, embedder=usem, **QUIET)  # 50 chunks: already a small segment (< 100)
@@ -111,6 +122,17 @@ def test_many_small_additions_are_merged(corpus_copy, tmp_path, usem):
     assert report.merged == 5 and report.segments == 1 and report.articles == 9
     index = open_index(settings.index, usem)
     assert len(index.segments) == 1 and index.search("港口吞吐量增长3成", k=1)[0].article_id == "13_note"
+    # The merge reused stored term counts: BM25 scores equal those of a fresh build.
+    fresh = Settings(corpus=corpus_copy, index=tmp_path / "fresh", segment_chunks=1000)
+    build_index(fresh, embedder=usem, **QUIET)
+    fresh_index = open_index(fresh.index, usem)
+    for question in QUESTIONS:
+        scores = {}
+        for built in (index, fresh_index):
+            tokens = built.tokenizer(question)
+            ids = built.chunk_column("chunk_id")
+            scores[built.folder] = dict(zip(ids, built.lexical.scores(tokens).round(5), strict=True))
+        assert scores[index.folder] == scores[fresh_index.folder]
     versions = list((settings.index / store.VERSIONS).iterdir())
     used = {e["name"] for v in versions for e in store.read_manifest(v)["segments"]}
     assert len(versions) == 2  # the live one and the one it replaced (readers may still hold it)
