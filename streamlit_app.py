@@ -33,8 +33,8 @@ def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchInde
     return index, Answerer(index)
 
 
-def run_build(config: Settings, label: str, rebuild: bool = False) -> None:
-    """Build or update the index with a progress bar, then reload."""
+def run_build(config: Settings, label: str, rebuild: bool = False, files: list[Path] | None = None) -> None:
+    """Build or update the index (or index just `files`) with a progress bar, then reload."""
     bar = st.progress(0.0, text=label)
     started = time.monotonic()
 
@@ -46,7 +46,7 @@ def run_build(config: Settings, label: str, rebuild: bool = False) -> None:
             text=f"{label}：已处理 {done}/{total} 篇文章，{rate:.1f} 篇/秒，约剩 {remaining:.0f} 秒",
         )
 
-    report = build_index(config, rebuild=rebuild, progress=progress, log=lambda _: None)
+    report = build_index(config, rebuild=rebuild, files=files, progress=progress, log=lambda _: None)
     bar.progress(1.0, text="索引已更新")
     st.session_state.build_message = (
         f"索引：{report.articles} 篇文章，{report.chunks} 个段落，新向量化 {report.embedded_chunks} 个，"
@@ -122,7 +122,7 @@ def add_articles(uploads: list, config: Settings) -> None:
     for problem in problems:
         st.sidebar.error(f"未添加：{problem}")
     if saved:
-        run_build(config, f"正在索引 {len(saved)} 篇新文章")
+        run_build(config, f"正在索引 {len(saved)} 篇新文章", files=[Path(a.source_path) for a in saved])
         st.sidebar.success("已添加：" + "、".join(a.title for a in saved))
 
 

@@ -9,6 +9,7 @@ left by many incremental builds are merged once there are more than a few of the
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 import time
@@ -22,8 +23,24 @@ from rag.config import Settings
 from rag.embed import Embedder, fingerprint, load_embedder
 from rag.embed_cache import EmbeddingCache
 from rag.errors import IngestError
-from rag.ingest import Article, article_id_for, content_hash, list_corpus_files, read_corpus_file
-from rag.live import Live, counted, dense_summary, live_chunks, read_live_version, segment_list
+from rag.ingest import (
+    Article,
+    CorpusFile,
+    article_id_for,
+    content_hash,
+    corpus_file,
+    read_corpus_file,
+    scan_corpus,
+)
+from rag.live import (
+    Live,
+    counted,
+    dense_summary,
+    live_articles,
+    live_chunks,
+    read_live_version,
+    segment_list,
+)
 from rag.prepare import Job, PrepareConfig, prepare_all, worker_count
 from rag.segment import PreparedArticle, Segment, SegmentWriter
 from rag.tokens import ChineseTokenizer
@@ -86,26 +103,80 @@ def _plan(settings: Settings, live: Live, report: BuildReport, log: Callable[[st
     """Which files to (re)index: a file whose size and mtime are unchanged is not read."""
     plan = _Plan()
     seen_hashes: dict[str, str] = {}
-    for path in list_corpus_files(settings.corpus):
+    for file in scan_corpus(settings.corpus):
         try:
-            article_id = article_id_for(path, settings.corpus)
-            stat = path.stat()
-            known = live.articles.get(article_id)
-            if known and (known.source_size, known.source_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            known = live.articles.get(file.article_id)
+            if known and (known.source_size, known.source_mtime_ns) == (file.size, file.mtime_ns):
                 digest = known.content_hash
             else:
-                digest = content_hash(read_corpus_file(path))
+                digest = content_hash(read_corpus_file(file.path))
             if digest in seen_hashes:
-                raise IngestError(f"{path}: same content as {seen_hashes[digest]}, indexed once")
-            seen_hashes[digest] = str(path)
+                raise IngestError(f"{file.location}: same content as {seen_hashes[digest]}, indexed once")
+            seen_hashes[digest] = file.location
             if known and known.content_hash == digest:
-                plan.kept.add(article_id)
+                plan.kept.add(file.article_id)
             else:
-                plan.jobs.append(Job(path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
+                plan.jobs.append(Job(path=file.path, size=file.size, mtime_ns=file.mtime_ns))
         except IngestError as exc:
             report.skipped.append(str(exc))
             log(f"skipped: {exc}")
     return plan
+
+
+def _plan_files(
+    settings: Settings, files: list[Path], live_of: Callable[..., Live], report: BuildReport, log
+) -> tuple[Live, _Plan]:
+    """Only the named files: each is read (they are few) and the live version is asked only
+    for articles with their ids or contents (index lookups), so the cost of adding a file
+    does not grow with the corpus. Nothing is removed."""
+    candidates: dict[str, tuple[CorpusFile, str]] = {}  # content hash -> (file, hash)
+    for path in files:
+        try:
+            file = corpus_file(Path(path), settings.corpus)
+            digest = content_hash(read_corpus_file(file.path))
+            if digest in candidates:
+                raise IngestError(f"{path}: same content as {candidates[digest][0].location}, indexed once")
+            candidates[digest] = (file, digest)
+        except IngestError as exc:
+            report.skipped.append(str(exc))
+            log(f"skipped: {exc}")
+    live = live_of(only=([f.article_id for f, _ in candidates.values()], list(candidates)))
+    holder = {known.content_hash: article_id for article_id, known in live.articles.items()}
+    plan = _Plan()
+    for file, digest in candidates.values():
+        known = live.articles.get(file.article_id)
+        if holder.get(digest, file.article_id) != file.article_id:
+            message = f"{file.location}: same content as article {holder[digest]}, indexed once"
+            report.skipped.append(message)
+            log(f"skipped: {message}")
+        elif not (known and known.content_hash == digest):
+            plan.jobs.append(Job(path=file.path, size=file.size, mtime_ns=file.mtime_ns))
+    return live, plan
+
+
+def _work(
+    settings: Settings,
+    identity: dict,
+    pipeline: dict,
+    rebuild: bool,
+    articles: Iterable[Article] | None,
+    files: list[Path] | None,
+    report: BuildReport,
+    log: Callable[[str], None],
+) -> tuple[Live, _Plan, list[str]]:
+    """The live version to start from, the articles to prepare, and the article ids to remove."""
+    if articles is not None:
+        return Live(), _Plan(jobs=[Job(article=a) for a in articles]), []
+    live_of = functools.partial(read_live_version, settings.index, identity, pipeline)
+    if files is not None and not rebuild:
+        live, plan = _plan_files(settings, files, live_of, report, log)
+        if live.names:
+            return live, plan, []
+        report.skipped.clear()  # no index built this way yet: the whole corpus is built
+    live = Live() if rebuild else live_of()
+    plan = _plan(settings, live, report, log)
+    gone = sorted(set(live.articles) - plan.kept - {_job_id(j, settings) for j in plan.jobs})
+    return live, plan, gone
 
 
 def build_index(
@@ -116,6 +187,7 @@ def build_index(
     progress: ProgressCallback | None = None,
     log: Callable[[str], None] | None = None,
     articles: Iterable[Article] | None = None,
+    files: list[Path] | None = None,
 ) -> BuildReport:
     """Build or update the index at `settings.index` from the files in `settings.corpus`.
 
@@ -128,6 +200,9 @@ def build_index(
     Args:
         articles: index these parsed articles instead of reading `settings.corpus`
             (evaluation data sets, generated corpora); replaces the whole index.
+        files: index only these files of `settings.corpus` (new or changed: an upload,
+            `rag add`) without listing the folder; every other article stays as it is.
+            Without a live index built the same way, the whole corpus is built.
 
     Raises:
         IngestError: the corpus folder does not exist, or nothing could be indexed.
@@ -145,15 +220,10 @@ def build_index(
     report = BuildReport()
     index_dir = settings.index
     with store.build_lock(index_dir):
-        live = Live() if rebuild or articles is not None else read_live_version(index_dir, identity, pipeline)
-        if articles is None:
-            plan = _plan(settings, live, report, log)
-        else:
-            plan = _Plan(jobs=[Job(article=a) for a in articles])
-        gone = sorted(set(live.articles) - plan.kept - {_job_id(j, settings) for j in plan.jobs})
+        live, plan, gone = _work(settings, identity, pipeline, rebuild, articles, files, report, log)
         if live.names and not plan.jobs and not gone:
             report.up_to_date = True
-            report.articles = len(live.articles)
+            report.articles = live_articles(live)
             report.chunks = live_chunks(index_dir, live)
             report.segments = len(live.names)
             report.seconds = time.perf_counter() - started

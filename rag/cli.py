@@ -1,9 +1,10 @@
-"""The `rag` command line: build, search, ask, eval."""
+"""The `rag` command line: build, add, verify, search, ask, eval, feedback."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +36,13 @@ def make_parser() -> argparse.ArgumentParser:
     _add_common(build)
     build.add_argument("--corpus", type=Path, help="corpus folder (default: seeds, or $RAG_CORPUS)")
     build.add_argument("--rebuild", action="store_true", help="re-embed everything")
+
+    add = commands.add_parser(
+        "add", help="add or update articles: copied into the corpus folder if outside it, then indexed"
+    )
+    _add_common(add)
+    add.add_argument("files", nargs="+", type=Path, help=".md, .txt or .html article files")
+    add.add_argument("--corpus", type=Path, help="corpus folder (default: seeds, or $RAG_CORPUS)")
 
     verify = commands.add_parser("verify", help="hash every index file and compare with the manifests")
     _add_common(verify)
@@ -108,6 +116,25 @@ def _cmd_build(args: argparse.Namespace) -> int:
         bar.close()
     print(report.summary())
     return 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    """Index just these files (cost independent of corpus size); exit 1 if any was skipped."""
+    from rag.build import build_index
+    from rag.ingest import read_corpus_file
+    from rag.upload import save_upload
+
+    settings = _settings(args)
+    inside = Path(os.path.abspath(settings.corpus))
+    files = [
+        file
+        if Path(os.path.abspath(file)).is_relative_to(inside)
+        else Path(save_upload(file.name, read_corpus_file(file), settings.corpus).source_path)
+        for file in args.files
+    ]
+    report = build_index(settings, files=files)
+    print(report.summary())
+    return 1 if report.skipped else 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -190,6 +217,7 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "build": _cmd_build,
+    "add": _cmd_add,
     "verify": _cmd_verify,
     "search": _cmd_search,
     "ask": _cmd_ask,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -210,21 +212,79 @@ def article_id_for(path: Path, corpus_dir: Path) -> str:
     return path.relative_to(corpus_dir).with_suffix("").as_posix()
 
 
-def list_corpus_files(corpus_dir: Path) -> list[Path]:
-    """Corpus files in a stable order; symlinks leaving the corpus folder are ignored."""
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file of the corpus folder as one directory walk sees it (no read of its content)."""
+
+    location: str  # the path as a string: building 100k Path objects took longer than the walk
+    article_id: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
+
+
+def scan_corpus(corpus_dir: Path) -> list[CorpusFile]:
+    """Corpus files with size and mtime, in a stable order, from one walk of the folder.
+
+    Hidden files and folders are skipped, symlinked folders are not entered, and a
+    symlinked file counts only when it stays inside the corpus folder. One `stat` per
+    file and no path arithmetic: 100k files are listed in well under a second.
+    """
     if not corpus_dir.is_dir():
         raise IngestError(f"corpus folder not found: {corpus_dir}")
     root = corpus_dir.resolve()
-    files = []
-    for path in sorted(corpus_dir.rglob("*")):
-        if path.suffix.lower() not in CORPUS_SUFFIXES or not path.is_file():
-            continue
-        if any(part.startswith(".") for part in path.relative_to(corpus_dir).parts):
-            continue
-        if not path.resolve().is_relative_to(root):
-            continue
-        files.append(path)
-    return files
+    found: list[tuple[list[str], CorpusFile]] = []
+    folders = [""]  # relative to corpus_dir, "/"-separated
+    while folders:
+        folder = folders.pop()
+        with os.scandir(corpus_dir / folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                relative = f"{folder}/{entry.name}" if folder else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(relative)
+                    continue
+                suffix = os.path.splitext(entry.name)[1]
+                if suffix.lower() not in CORPUS_SUFFIXES:
+                    continue
+                if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
+                    continue
+                try:
+                    info = entry.stat()
+                except OSError:
+                    continue  # vanished, or a dangling link
+                if stat.S_ISREG(info.st_mode):
+                    article_id = relative[: len(relative) - len(suffix)]
+                    item = CorpusFile(entry.path, article_id, info.st_size, info.st_mtime_ns)
+                    found.append((relative.split("/"), item))
+    found.sort(key=lambda pair: pair[0])
+    return [item for _, item in found]
+
+
+def corpus_file(path: Path, corpus_dir: Path) -> CorpusFile:
+    """One named file (an upload, `rag add`), checked as `scan_corpus` would list it.
+
+    Raises:
+        IngestError: outside the corpus folder, hidden, another suffix, or not a file.
+    """
+    absolute, root = Path(os.path.abspath(path)), Path(os.path.abspath(corpus_dir))
+    if not absolute.is_relative_to(root) or not path.resolve().is_relative_to(corpus_dir.resolve()):
+        raise IngestError(f"{path}: not inside the corpus folder {corpus_dir}")
+    relative = absolute.relative_to(root)
+    if any(part.startswith(".") for part in relative.parts) or path.suffix.lower() not in CORPUS_SUFFIXES:
+        raise IngestError(f"{path}: hidden, or not a {'/'.join(CORPUS_SUFFIXES)} file")
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read: {exc.strerror}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise IngestError(f"{path}: not a regular file")
+    article_id = relative.with_suffix("").as_posix()
+    return CorpusFile(str(path), article_id, info.st_size, info.st_mtime_ns)
 
 
 def read_corpus_file(path: Path) -> bytes:
@@ -262,9 +322,9 @@ def read_article(path: Path, corpus_dir: Path) -> Article:
 
 def iter_articles(corpus_dir: Path, errors: list[str] | None = None) -> Iterator[Article]:
     """Yield each parsable article; a bad file is reported in `errors` and skipped."""
-    for path in list_corpus_files(corpus_dir):
+    for file in scan_corpus(corpus_dir):
         try:
-            yield read_article(path, corpus_dir)
+            yield read_article(file.path, corpus_dir)
         except IngestError as exc:
             if errors is None:
                 raise

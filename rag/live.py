@@ -32,8 +32,15 @@ class Live:
     articles: dict[str, Known] = field(default_factory=dict)
 
 
-def read_live_version(index_dir: Path, identity: dict, pipeline: dict) -> Live:
-    """What the live version holds, when it was built the same way; else empty (full rebuild)."""
+def read_live_version(
+    index_dir: Path, identity: dict, pipeline: dict, only: tuple[list[str], list[str]] | None = None
+) -> Live:
+    """What the live version holds, when it was built the same way; else empty (full rebuild).
+
+    Args:
+        only: (article ids, content hashes): read just the articles with one of these,
+            by index lookups, instead of every article (adding a few files to a large index).
+    """
     folder = store.current_version(index_dir)
     if folder is None:
         return Live()
@@ -56,6 +63,8 @@ def read_live_version(index_dir: Path, identity: dict, pipeline: dict) -> Live:
             try:
                 rows = db.execute(
                     "SELECT num, article_id, content_hash, source_size, source_mtime_ns FROM articles"
+                    + _matching(only),
+                    [*only[0], *only[1]] if only else [],
                 )
                 for num, article_id, digest, size, mtime in rows:
                     if num not in deleted:
@@ -67,11 +76,24 @@ def read_live_version(index_dir: Path, identity: dict, pipeline: dict) -> Live:
     return live
 
 
+def _matching(only: tuple[list[str], list[str]] | None) -> str:
+    if only is None:
+        return ""
+    ids, hashes = (",".join("?" * len(values)) for values in only)
+    return f" WHERE article_id IN ({ids}) OR content_hash IN ({hashes})"
+
+
 def deleted_chunks(index_dir: Path, name: str, deleted: set[int]) -> int:
     if not deleted:
         return 0
     chunk_article = store.load_array(store.SegmentFiles(store.segment_dir(index_dir, name)).chunk_article)
     return int(np.isin(chunk_article, sorted(deleted)).sum())
+
+
+def live_articles(live: Live) -> int:
+    return sum(
+        d["articles"] - len(deleted) for d, deleted in zip(live.descriptions, live.deleted, strict=True)
+    )
 
 
 def live_chunks(index_dir: Path, live: Live) -> int:
