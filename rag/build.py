@@ -99,6 +99,11 @@ class _Plan:
     kept: set[str] = field(default_factory=set)  # article ids unchanged since the live version
 
 
+def _skip(report: BuildReport, log: Callable[[str], None], reason: str) -> None:
+    report.skipped.append(reason)
+    log(f"skipped: {reason}")
+
+
 def _plan(settings: Settings, live: Live, report: BuildReport, log: Callable[[str], None]) -> _Plan:
     """Which files to (re)index: a file whose size and mtime are unchanged is not read."""
     plan = _Plan()
@@ -118,37 +123,37 @@ def _plan(settings: Settings, live: Live, report: BuildReport, log: Callable[[st
             else:
                 plan.jobs.append(Job(path=file.path, size=file.size, mtime_ns=file.mtime_ns))
         except IngestError as exc:
-            report.skipped.append(str(exc))
-            log(f"skipped: {exc}")
+            _skip(report, log, str(exc))
     return plan
 
 
 def _plan_files(
-    settings: Settings, files: list[Path], live_of: Callable[..., Live], report: BuildReport, log
+    settings: Settings,
+    files: list[Path],
+    live_of: Callable[..., Live],
+    report: BuildReport,
+    log: Callable[[str], None],
 ) -> tuple[Live, _Plan]:
     """Only the named files: each is read (they are few) and the live version is asked only
     for articles with their ids or contents (index lookups), so the cost of adding a file
     does not grow with the corpus. Nothing is removed."""
-    candidates: dict[str, tuple[CorpusFile, str]] = {}  # content hash -> (file, hash)
+    candidates: dict[str, CorpusFile] = {}  # by content hash
     for path in files:
         try:
             file = corpus_file(Path(path), settings.corpus)
             digest = content_hash(read_corpus_file(file.path))
             if digest in candidates:
-                raise IngestError(f"{path}: same content as {candidates[digest][0].location}, indexed once")
-            candidates[digest] = (file, digest)
+                raise IngestError(f"{path}: same content as {candidates[digest].location}, indexed once")
+            candidates[digest] = file
         except IngestError as exc:
-            report.skipped.append(str(exc))
-            log(f"skipped: {exc}")
-    live = live_of(only=([f.article_id for f, _ in candidates.values()], list(candidates)))
+            _skip(report, log, str(exc))
+    live = live_of(only=([f.article_id for f in candidates.values()], list(candidates)))
     holder = {known.content_hash: article_id for article_id, known in live.articles.items()}
     plan = _Plan()
-    for file, digest in candidates.values():
+    for digest, file in candidates.items():
         known = live.articles.get(file.article_id)
         if holder.get(digest, file.article_id) != file.article_id:
-            message = f"{file.location}: same content as article {holder[digest]}, indexed once"
-            report.skipped.append(message)
-            log(f"skipped: {message}")
+            _skip(report, log, f"{file.location}: same content as article {holder[digest]}, indexed once")
         elif not (known and known.content_hash == digest):
             plan.jobs.append(Job(path=file.path, size=file.size, mtime_ns=file.mtime_ns))
     return live, plan
@@ -298,8 +303,7 @@ def _accepted(
         if progress:
             progress(done, total)
         if result.item is None:
-            report.skipped.append(result.error)
-            log(f"skipped: {result.error}")
+            _skip(report, log, result.error)
             continue
         report.embedded_chunks += len(result.fresh_keys)
         article_id = result.item.article["article_id"]

@@ -111,6 +111,17 @@ class DenseIndex:
     def dim(self) -> int:
         return int(self._index.d)
 
+    def scores(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Inner products of the query with the stored vectors of these ids, from the index in
+        memory (for HNSW the 8-bit codes its search ranks by, within ~0.002 of float32).
+
+        Scoring a question's candidates this way reads nothing from disk: gathering them from
+        the memory-mapped float vectors cost 10-20 ms a question when their pages had left
+        the page cache."""
+        if not len(ids):
+            return np.zeros(0, dtype=np.float32)
+        return self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64)) @ query.astype(np.float32)
+
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

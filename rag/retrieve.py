@@ -297,7 +297,7 @@ class SearchIndex:
         lexical_ids = np.argpartition(-lexical_all, min(pool, len(lexical_all) - 1))[:pool]
         lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
         rows = np.union1d(dense_ids, lexical_ids).astype(np.int64)
-        dense_scores = np.asarray(self.vectors[rows], dtype=np.float32) @ query_vector
+        dense_scores = self.dense.scores(query_vector, rows)
         return rows, lexical_all[rows].astype(np.float32), dense_scores
 
     def _chunk_records(self, rows: np.ndarray) -> list[dict]:

@@ -145,19 +145,19 @@ class Segment:
 
     @property
     def dense(self) -> DenseIndex:
-        """The vector index, read into memory on first use (see `read_dense`)."""
+        """The vector index, read on first use (see `read_dense`)."""
+        return self.read_dense()
+
+    def read_dense(self) -> DenseIndex:
+        """Read the vector index once: most of a segment's bytes, read with the GIL released,
+        so start-up reads several segments on threads while it loads the model. Merging
+        segments never needs it."""
         with self._dense_lock:
             if self._dense is None:
                 dense = DenseIndex.load(store.SegmentFiles(self.folder).dense)
                 self._check_count({dense.size})
                 self._dense = dense
             return self._dense
-
-    def read_dense(self) -> None:
-        """Read the vector index now: most of a segment's bytes, read with the GIL released,
-        so a caller reads several segments on threads while it does other start-up work.
-        Merging segments never needs it."""
-        self.dense  # noqa: B018 - the property reads it
 
     @property
     def size(self) -> int:
@@ -266,6 +266,16 @@ class MultiDense:
             return rows_all[best], scores_all[best]
 
         return finish
+
+    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Dense scores of the query for these global rows (see `DenseIndex.scores`)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        owner = np.searchsorted(self._offsets, rows, side="right") - 1
+        out = np.empty(len(rows), dtype=np.float32)
+        for s in np.unique(owner):
+            pick = owner == s
+            out[pick] = self._segments[s].dense.scores(query, rows[pick] - self._offsets[s])
+        return out
 
 
 class MultiVectors:

@@ -68,3 +68,16 @@ def test_exact_index_reports_full_recall():
     rng = np.random.default_rng(5)
     vectors = _unit(rng, 100, 8)
     assert DenseIndex.build(vectors).recall_at_10(vectors) == 1.0
+
+
+def test_candidate_scores_come_from_the_index_in_memory():
+    rng = np.random.default_rng(5)
+    vectors = _unit(rng, 3000, 64)
+    query, ids = vectors[7], np.array([3, 7, 2999, 1500])
+    exact = vectors[ids] @ query
+    flat = DenseIndex.build(vectors, exact_limit=5000)
+    np.testing.assert_allclose(flat.scores(query, ids), exact, atol=1e-6)
+    hnsw = DenseIndex.build(vectors, exact_limit=1000)  # 8-bit codes: close, not equal
+    approximate = hnsw.scores(query, ids)
+    assert np.abs(approximate - exact).max() < 0.01 and not np.allclose(approximate, exact, atol=1e-6)
+    assert flat.scores(query, np.array([], dtype=np.int64)).shape == (0,)
