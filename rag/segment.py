@@ -124,7 +124,7 @@ class Segment:
         self.description = store.read_segment(folder)
         store.verify_files(folder, self.description["files"], full=full_verify)
         files = store.SegmentFiles(folder)
-        self.vectors = store.load_array(files.vectors, random_access=True)
+        self.vectors = store.load_array(files.vectors)
         self.chunk_article = store.load_array(files.chunk_article)
         self.chunk_day = store.load_array(files.chunk_day)
         self.lexical = LexicalSegment.load(files.bm25)
