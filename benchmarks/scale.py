@@ -42,6 +42,7 @@ from rag.tokens import ChineseTokenizer
 ROOT = Path(__file__).resolve().parent.parent
 PARAGRAPHS_PER_ARTICLE = 10
 QUERIES = 200
+FIRST_QUESTION = "二十国集团数字经济部长会议在哪里举行？"  # asked right after opening, before the timed ones
 
 
 def sentence_pool(squad: Path | None) -> list[str]:
@@ -105,14 +106,14 @@ def serve(index_dir: Path) -> dict:
     opened = time.perf_counter()
     index = open_index(index_dir)
     answerer = Answerer(index)
+    first_answer = answerer.ask(FIRST_QUESTION)
+    open_and_first_s = time.perf_counter() - opened
     rng = random.Random(5)
     alive = np.flatnonzero(index.alive) if index.alive is not None else np.arange(index.size)
     rows = np.sort(rng.sample(list(alive[:: max(1, len(alive) // 20000)]), min(QUERIES, len(alive))))
     texts = [r["text"] for r in index._chunk_records(rows)]
     rng.shuffle(texts)
     questions = [s[rng.randrange(max(1, len(s) - 30)) :][:25] for s in texts]
-    first_answer = answerer.ask(questions[0])
-    open_and_first_s = time.perf_counter() - opened
     for question in warmup_questions(index, rng):  # warm: page in what every query touches
         answerer.ask(question)
     search_ms, answer_ms = [], []

@@ -74,13 +74,11 @@ class SearchIndex:
         warm = _Background(lambda: self.tokenizer("预热"))
         try:
             index_dir = folder.parent.parent
-            # Memory maps, SQLite and checksums of small files: quick.
-            self.segments = [
-                Segment(store.segment_dir(index_dir, entry["name"]), full_verify)
-                for entry in self.manifest["segments"]
-            ]
-            # The vector indexes (most of the bytes) are read on threads while the model loads.
+            folders = [store.segment_dir(index_dir, entry["name"]) for entry in self.manifest["segments"]]
             with ThreadPoolExecutor(LOAD_THREADS, thread_name_prefix="load") as pool:
+                # Memory maps, SQLite and checksums of small files: cold reads, in parallel.
+                self.segments = list(pool.map(lambda path: Segment(path, full_verify), folders))
+                # The vector indexes (most of the bytes) are read while the model loads.
                 reads = [pool.submit(segment.read_dense) for segment in self.segments]
                 try:
                     self._check_embedder(embedder)
