@@ -114,26 +114,34 @@ def serve(index_dir: Path) -> dict:
     texts = [r["text"] for r in index._chunk_records(rows)]
     rng.shuffle(texts)
     questions = [s[rng.randrange(max(1, len(s) - 30)) :][:25] for s in texts]
-    for question in warmup_questions(index, rng):  # warm: page in what every query touches
+    for question in warmup_questions(index, rng):  # page in what every query touches
         answerer.ask(question)
+    first_pass = [_ms(index.search, question) for question in questions]
+    # Warm, as the targets are stated: the timed pass asks questions whose pages the first
+    # pass brought in (this machine evicts file pages within seconds, so the first pass
+    # measures disk reads as much as search; it is reported too).
     search_ms, answer_ms = [], []
     for question in questions:
-        started = time.perf_counter()
-        index.search(question, k=5)
-        search_ms.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        answerer.ask(question)
-        answer_ms.append((time.perf_counter() - started) * 1000)
+        search_ms.append(_ms(index.search, question))
+        answer_ms.append(_ms(answerer.ask, question))
     return {
         "questions": questions,
         "open_and_first_answer_s": round(open_and_first_s, 2),
         "first_answer_ok": bool(first_answer.answer),
         "search_ms_p50": round(percentile(search_ms, 50), 2),
         "search_ms_p95": round(percentile(search_ms, 95), 2),
+        "search_ms_p95_first_pass": round(percentile(first_pass, 95), 2),
         "answer_ms_p50": round(percentile(answer_ms, 50), 2),
         "answer_ms_p95": round(percentile(answer_ms, 95), 2),
         "serve_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def _ms(function, question: str) -> float:
+    """Milliseconds one call takes."""
+    started = time.perf_counter()
+    function(question)
+    return (time.perf_counter() - started) * 1000
 
 
 def warmup_questions(index, rng: random.Random, count: int = 50) -> list[str]:
@@ -293,6 +301,7 @@ COLUMNS = [
     ("embedder_parallel_chunks_per_s", "raw embedder, 1 process/core"), ("index_bytes", "index MB"),
     ("build_rss_mb", "build peak RSS MB"), ("serve_rss_mb", "serve peak RSS MB"),
     ("search_ms_p50", "search p50 ms"), ("search_ms_p95", "search p95 ms"),
+    ("search_ms_p95_first_pass", "search p95 ms, first pass"),
     ("answer_ms_p50", "answer p50 ms"), ("answer_ms_p95", "answer p95 ms"),
     ("ann_recall_at_10", "ANN recall@10"), ("open_and_first_answer_s", "open + first answer s"),
     ("open_cold", "opened with empty page cache"), ("add_one_s", "add 1 named article s"),

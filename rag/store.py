@@ -342,10 +342,15 @@ def plain_view(array: np.ndarray) -> np.ndarray:
 
 
 def load_array(path: Path, mmap: bool = True) -> np.ndarray:
-    """Load an .npy array; object arrays (which would need pickle) are refused."""
+    """Load an .npy array; object arrays (which would need pickle) are refused.
+
+    Only the header is parsed under `LOAD_LOCK`; an array read into memory is copied from
+    the map outside it, so threads opening segments read their files in parallel.
+    """
     try:
         with LOAD_LOCK:
-            return plain_view(np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False))
+            mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        return plain_view(mapped) if mmap else np.array(mapped)
     except (OSError, ValueError) as exc:
         raise IndexLoadError(f"{path}: unreadable array ({exc}); run `rag build --rebuild`") from exc
 
