@@ -121,7 +121,7 @@ def _plan(settings: Settings, live: Live, report: BuildReport, log: Callable[[st
             if known and known.content_hash == digest:
                 plan.kept.add(file.article_id)
             else:
-                plan.jobs.append(Job(path=file.path, size=file.size, mtime_ns=file.mtime_ns))
+                plan.jobs.append(Job.of(file))
         except IngestError as exc:
             _skip(report, log, str(exc))
     return plan
@@ -155,7 +155,7 @@ def _plan_files(
         if holder.get(digest, file.article_id) != file.article_id:
             _skip(report, log, f"{file.location}: same content as article {holder[digest]}, indexed once")
         elif not (known and known.content_hash == digest):
-            plan.jobs.append(Job(path=file.path, size=file.size, mtime_ns=file.mtime_ns))
+            plan.jobs.append(Job.of(file))
     return live, plan
 
 

@@ -23,7 +23,7 @@ from rag.chunk import article_chunks
 from rag.embed import Embedder, load_embedder
 from rag.embed_cache import EmbeddingCache
 from rag.errors import IngestError
-from rag.ingest import Article, article_from_bytes, read_corpus_file
+from rag.ingest import Article, CorpusFile, article_from_bytes, read_corpus_file
 from rag.lexical import TermCounts
 from rag.segment import PreparedArticle
 from rag.tokens import ChineseTokenizer
@@ -41,6 +41,11 @@ class Job:
     size: int | None = None
     mtime_ns: int | None = None
     article: Article | None = None
+
+    @classmethod
+    def of(cls, file: CorpusFile) -> Job:
+        """The job for a listed corpus file, with the size and mtime its listing saw."""
+        return cls(path=file.path, size=file.size, mtime_ns=file.mtime_ns)
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ class SearchIndex:
                 f"{folder}: {live} live chunks, the manifest says {self.manifest['counts']['chunks']}; "
                 "run `rag build --rebuild`"
             )
-        self.vectors = MultiVectors(self.segments, self.offsets)
+        self.vectors = MultiVectors(self.segments)
         self.dense = MultiDense(self.segments, self.offsets)
         self.lexical = LexicalIndex([s.lexical for s in self.segments])
         self.weights = FusionWeights(**self.manifest.get("fusion", {}))

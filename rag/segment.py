@@ -279,27 +279,20 @@ class MultiDense:
 
 
 class MultiVectors:
-    """Stored vectors of every segment, addressed by global row (memory-mapped, gathered on demand)."""
+    """Stored float32 vectors of every segment, row after row, memory-mapped.
 
-    def __init__(self, segments: list[Segment], offsets: np.ndarray) -> None:
-        self._segments, self._offsets = segments, offsets
+    For evaluation, calibration and benchmarks on small indexes; searches score candidates
+    from the vector indexes in memory (`MultiDense.scores`).
+    """
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self._segments = segments
 
     def __len__(self) -> int:
-        return int(self._offsets[-1])
-
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        rows = np.asarray(rows, dtype=np.int64)
-        owner = np.searchsorted(self._offsets, rows, side="right") - 1
-        out = np.empty((len(rows), self._segments[0].vectors.shape[1] if self._segments else 0), np.float32)
-        for s in np.unique(owner):
-            pick = owner == s
-            local = rows[pick] - self._offsets[s]
-            order = np.argsort(local)  # mmap reads in file order
-            gathered = np.empty((len(local), out.shape[1]), np.float32)
-            gathered[order] = self._segments[s].vectors[local[order]]
-            out[pick] = gathered
-        return out
+        return sum(len(segment.vectors) for segment in self._segments)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        """All vectors in one array (benchmarks and calibration on small indexes)."""
-        return np.asarray(self[np.arange(len(self))], dtype=dtype)
+        """All vectors in one array."""
+        return np.concatenate([segment.vectors for segment in self._segments]).astype(
+            dtype or np.float32, copy=False
+        )
