@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -26,9 +27,8 @@ from rag.errors import IngestError
 from rag.ingest import (
     Article,
     CorpusFile,
-    article_id_for,
     content_hash,
-    corpus_file,
+    corpus_group,
     read_corpus_file,
     scan_corpus,
 )
@@ -63,6 +63,7 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # indexed, but something was doubtful
     segments: int = 0
     merged: int = 0
     seconds: float = 0.0
@@ -72,10 +73,11 @@ class BuildReport:
     def summary(self) -> str:
         state = "up to date" if self.up_to_date else f"version {self.version}, {self.segments} segments"
         merged = f", {self.merged} small segments merged" if self.merged else ""
+        warned = f", {len(self.warnings)} warnings" if self.warnings else ""
         return (
             f"{self.articles} articles, {self.chunks} chunks ({self.embedded_chunks} embedded; "
             f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-            f"{len(self.skipped)} skipped{merged}) in {self.seconds:.1f} s, {state}"
+            f"{len(self.skipped)} skipped{warned}{merged}) in {self.seconds:.1f} s, {state}"
         )
 
 
@@ -104,11 +106,18 @@ def _skip(report: BuildReport, log: Callable[[str], None], reason: str) -> None:
     log(f"skipped: {reason}")
 
 
+def _warn(report: BuildReport, log: Callable[[str], None], warning: str) -> None:
+    report.warnings.append(warning)
+    log(f"warning: {warning}")
+
+
 def _plan(settings: Settings, live: Live, report: BuildReport, log: Callable[[str], None]) -> _Plan:
     """Which files to (re)index: a file whose size and mtime are unchanged is not read."""
     plan = _Plan()
     seen_hashes: dict[str, str] = {}
     for file in scan_corpus(settings.corpus):
+        if file.clash:
+            _warn(report, log, file.clash)
         try:
             known = live.articles.get(file.article_id)
             if known and (known.source_size, known.source_mtime_ns) == (file.size, file.mtime_ns):
@@ -138,17 +147,25 @@ def _plan_files(
     for articles with their ids or contents (index lookups), so the cost of adding a file
     does not grow with the corpus. Nothing is removed."""
     candidates: dict[str, CorpusFile] = {}  # by content hash
-    for path in files:
+    for file in _named_with_siblings(files, settings.corpus, report, log):
         try:
-            file = corpus_file(Path(path), settings.corpus)
             digest = content_hash(read_corpus_file(file.path))
             if digest in candidates:
-                raise IngestError(f"{path}: same content as {candidates[digest].location}, indexed once")
+                first = candidates[digest].location
+                raise IngestError(f"{file.location}: same content as {first}, indexed once")
             candidates[digest] = file
+            if file.clash:
+                _warn(report, log, file.clash)
         except IngestError as exc:
             _skip(report, log, str(exc))
     live = live_of(only=([f.article_id for f in candidates.values()], list(candidates)))
-    holder = {known.content_hash: article_id for article_id, known in live.articles.items()}
+    # An id that now names other content (`X` moving from X.md to a new X.txt) holds nothing.
+    moving = {
+        f.article_id
+        for digest, f in candidates.items()
+        if f.article_id in live.articles and live.articles[f.article_id].content_hash != digest
+    }
+    holder = {k.content_hash: aid for aid, k in live.articles.items() if aid not in moving}
     plan = _Plan()
     for digest, file in candidates.items():
         known = live.articles.get(file.article_id)
@@ -157,6 +174,20 @@ def _plan_files(
         elif not (known and known.content_hash == digest):
             plan.jobs.append(Job.of(file))
     return live, plan
+
+
+def _named_with_siblings(
+    files: list[Path], corpus: Path, report: BuildReport, log: Callable[[str], None]
+) -> list[CorpusFile]:
+    """The named files and the files sharing their name stems, once each, with unique ids."""
+    found: dict[str, CorpusFile] = {}
+    for path in files:
+        try:
+            for file in corpus_group(Path(path), corpus):
+                found.setdefault(file.location, file)
+        except IngestError as exc:
+            _skip(report, log, str(exc))
+    return list(found.values())
 
 
 def _work(
@@ -180,7 +211,7 @@ def _work(
         report.skipped.clear()  # no index built this way yet: the whole corpus is built
     live = Live() if rebuild else live_of()
     plan = _plan(settings, live, report, log)
-    gone = sorted(set(live.articles) - plan.kept - {_job_id(j, settings) for j in plan.jobs})
+    gone = sorted(set(live.articles) - plan.kept - {job.article_id for job in plan.jobs})
     return live, plan, gone
 
 
@@ -212,7 +243,28 @@ def build_index(
     Raises:
         IngestError: the corpus folder does not exist, or nothing could be indexed.
         IndexLoadError: another build holds the lock.
+        StorageError: the disk is full or the index folder cannot be written; the live
+            version is unchanged, and after a full disk the build's cache is removed too.
     """
+    try:
+        return _build(settings, embedder, tokenizer, rebuild, progress, log, articles, files)
+    except (OSError, sqlite3.OperationalError) as exc:
+        problem = store.storage_problem(exc, settings.index)
+        if problem is None:
+            raise
+        raise problem from exc
+
+
+def _build(
+    settings: Settings,
+    embedder: Embedder | None,
+    tokenizer: ChineseTokenizer | None,
+    rebuild: bool,
+    progress: ProgressCallback | None,
+    log: Callable[[str], None] | None,
+    articles: Iterable[Article] | None,
+    files: list[Path] | None,
+) -> BuildReport:
     started = time.perf_counter()
     embedder = embedder or load_embedder(settings.embedder)
     tokenizer = tokenizer or ChineseTokenizer(
@@ -235,6 +287,7 @@ def build_index(
             return report
         cache = EmbeddingCache(index_dir, identity)
         written: list[tuple[str, dict]] = []
+        published = False
         try:
             config = PrepareConfig(
                 corpus=settings.corpus,
@@ -276,18 +329,19 @@ def build_index(
                 ],
             }
             report.version = store.publish_version(index_dir, manifest).name
+            published = True
             cache.discard()  # its vectors now live in the new segments
-        except BaseException:
-            cache.close()
-            for name, _ in written:
-                shutil.rmtree(store.segment_dir(index_dir, name), ignore_errors=True)
+        except BaseException as exc:
+            if store.is_disk_full(exc):
+                cache.discard()  # a full disk stays full while the resume cache holds its space
+            else:
+                cache.close()  # kept, so that a build after a crash or Ctrl-C resumes
+            if not published:
+                for name, _ in written:
+                    shutil.rmtree(store.segment_dir(index_dir, name), ignore_errors=True)
             raise
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _job_id(job: Job, settings: Settings) -> str:
-    return job.article.article_id if job.article is not None else article_id_for(job.path, settings.corpus)
 
 
 def _accepted(
@@ -305,6 +359,8 @@ def _accepted(
         if result.item is None:
             _skip(report, log, result.error)
             continue
+        for warning in result.warnings:
+            _warn(report, log, warning)
         report.embedded_chunks += len(result.fresh_keys)
         article_id = result.item.article["article_id"]
         known = live.articles.get(article_id)

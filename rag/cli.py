@@ -119,22 +119,23 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    """Index just these files (cost independent of corpus size); exit 1 if any was skipped."""
-    from rag.build import build_index
+    """Index just these files (cost independent of corpus size); exit 1 if any was not added.
+
+    Files outside the corpus folder are read first (a FIFO or device is refused), then
+    copied in under the build lock; a copy that could not be indexed is removed again.
+    """
     from rag.ingest import read_corpus_file
-    from rag.upload import save_upload
+    from rag.upload import Upload, add_articles
 
     settings = _settings(args)
-    inside = Path(os.path.abspath(settings.corpus))
-    files = [
-        file
-        if Path(os.path.abspath(file)).is_relative_to(inside)
-        else Path(save_upload(file.name, read_corpus_file(file), settings.corpus).source_path)
-        for file in args.files
-    ]
-    report = build_index(settings, files=files)
+    corpus = Path(os.path.abspath(settings.corpus))
+    inside = [file for file in args.files if Path(os.path.abspath(file)).is_relative_to(corpus)]
+    uploads = [Upload(file.name, read_corpus_file(file)) for file in args.files if file not in inside]
+    report, refused = add_articles(settings, uploads, inside)
+    for reason in refused.values():
+        print(f"not added: {reason}", file=sys.stderr)
     print(report.summary())
-    return 1 if report.skipped else 0
+    return 1 if report.skipped or refused else 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:

@@ -17,5 +17,9 @@ class IndexLoadError(RagError):
     """The index on disk is missing, damaged, or does not match the request."""
 
 
+class StorageError(RagError):
+    """The index folder cannot be written: the disk is full, read-only, or not ours to write."""
+
+
 class QueryError(RagError):
     """A query or search argument is not acceptable."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -10,17 +11,15 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from rag.clean import drop_repeated_paragraphs, html_to_paragraphs, text_to_paragraphs
+from rag.dates import DISPLAY_TZ, FIRST_YEAR, LAST_YEAR, parse_article_date
 from rag.errors import IngestError
 
-DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 CORPUS_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _TEXT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
@@ -28,6 +27,10 @@ _LOOKS_HTML = re.compile(r"<(p|div|br|span|font|a|img|html|body)\b", re.I)
 MAX_FILE_BYTES = 20_000_000
 MAX_FRONT_MATTER_CHARS = 20_000
 MAX_FRONT_MATTER_ALIASES = 20
+# C0 controls but tab and newline, DEL and C1 controls: NUL bytes deep in a file, terminal escapes.
+_CONTROL = dict.fromkeys([*(c for c in range(32) if chr(c) not in "\t\n\r"), *range(127, 160)])
+# A date this far past the build is kept (an embargoed article, a clock) but reported.
+FUTURE_GRACE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Article:
     categories: list[str] = field(default_factory=list)
     source_path: str = ""
     content_hash: str = ""
+    warnings: tuple[str, ...] = ()  # what was doubtful but did not stop the article (a bad date)
 
     @property
     def display_date(self) -> str:
@@ -112,7 +116,7 @@ def parse_article(text: str, article_id: str, source_path: str = "") -> Article:
         IngestError: malformed front matter, or no text left after cleaning.
     """
     name = source_path or article_id
-    text = text.lstrip("\ufeff")
+    text = text.lstrip("\ufeff").translate(_CONTROL)
     meta: dict = {}
     match = _FRONT_MATTER.match(text)
     if match:
@@ -129,11 +133,14 @@ def parse_article(text: str, article_id: str, source_path: str = "") -> Article:
     if not paragraphs:
         raise IngestError(f"{name}: no body text after cleaning")
 
-    date, date_source = _front_matter_date(meta.get("date"), name), "front_matter"
+    warnings: list[str] = []
+    date, date_source = _front_matter_date(meta.get("date"), name, warnings), "front_matter"
     if date is None:
         date, date_source = date_from_text("\n".join(paragraphs)), "text"
     if date is None:
         date_source = "none"
+    elif date.astimezone(DISPLAY_TZ) > datetime.now(DISPLAY_TZ) + FUTURE_GRACE:
+        warnings.append(f"{name}: date {date.isoformat()} is in the future; kept")
     categories = meta.get("categories") or []
     if isinstance(categories, str):
         categories = [categories]
@@ -146,7 +153,20 @@ def parse_article(text: str, article_id: str, source_path: str = "") -> Article:
         author=str(meta.get("author") or ""),
         categories=[str(c).strip() for c in categories],
         source_path=source_path,
+        warnings=tuple(warnings),
     )
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """The safe loader, except that dates stay text: YAML's own timestamp parsing raises on
+    `2021-02-30` and builds datetimes that overflow in Beijing time (`9999-12-31 23:00 +00:00`);
+    `parse_article_date` reads every form and reports a bad one."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _load_front_matter(block: str, name: str) -> dict:
@@ -158,8 +178,8 @@ def _load_front_matter(block: str, name: str) -> dict:
     if len(block) > MAX_FRONT_MATTER_CHARS or block.count("*") > MAX_FRONT_MATTER_ALIASES:
         raise IngestError(f"{name}: front matter is too large or uses too many YAML aliases")
     try:
-        meta = yaml.safe_load(block)
-    except yaml.YAMLError as exc:
+        meta = yaml.load(block, Loader=_FrontMatterLoader)  # a SafeLoader subclass: no object tags
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
         raise IngestError(f"{name}: front matter is not valid YAML: {exc}") from exc
     if meta is None:
         return {}
@@ -177,29 +197,23 @@ def _body_paragraphs(body: str) -> list[str]:
     return text_to_paragraphs(body)
 
 
-def _front_matter_date(value: object, name: str) -> datetime | None:
-    """Accept RFC 2822 (`Thu, 05 Aug 2021 14:49:40 GMT`), ISO strings and YAML datetimes."""
+def _front_matter_date(value: object, name: str, warnings: list[str]) -> datetime | None:
+    """The front matter date; a bad one is reported in `warnings` and skipped, never fatal."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return value
-    if hasattr(value, "isoformat"):  # a YAML date without a time
-        return datetime.fromisoformat(value.isoformat())
-    raw = str(value).strip()
     try:
-        return parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        pass
-    try:
-        return datetime.fromisoformat(raw)
+        return parse_article_date(value)
     except ValueError as exc:
-        raise IngestError(f"{name}: front matter field 'date' is not a date: {raw!r}") from exc
+        warnings.append(f"{name}: front matter field 'date' ignored: {exc}")
+        return None
 
 
 def date_from_text(text: str) -> datetime | None:
     """The first full Chinese date in the text (`2020年6月12日`), at midnight Beijing time."""
     for match in _TEXT_DATE.finditer(text):
         year, month, day = (int(g) for g in match.groups())
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            continue
         try:
             return datetime(year, month, day, tzinfo=DISPLAY_TZ)
         except ValueError:
@@ -208,7 +222,10 @@ def date_from_text(text: str) -> datetime | None:
 
 
 def article_id_for(path: Path, corpus_dir: Path) -> str:
-    """Stable id: the path relative to the corpus folder, without its extension."""
+    """Stable id: the path relative to the corpus folder, without its extension.
+
+    Files that differ only in extension (`X.txt`, `X.md`) share this base id; see `unique_ids`.
+    """
     return path.relative_to(corpus_dir).with_suffix("").as_posix()
 
 
@@ -220,10 +237,47 @@ class CorpusFile:
     article_id: str
     size: int
     mtime_ns: int
+    clash: str = ""  # why the id is not the base id: another file has the same name stem
 
     @property
     def path(self) -> Path:
         return Path(self.location)
+
+    @property
+    def suffix(self) -> str:
+        return os.path.splitext(self.location)[1]
+
+
+def _suffix_rank(file: CorpusFile) -> tuple[int, str]:
+    suffix = file.suffix.lower()
+    return CORPUS_SUFFIXES.index(suffix) if suffix in CORPUS_SUFFIXES else len(CORPUS_SUFFIXES), file.suffix
+
+
+def unique_ids(files: list[CorpusFile]) -> list[CorpusFile]:
+    """The same files (same order) with article ids that are unique and stable.
+
+    A file keeps its base id (path without extension) unless another file has the same
+    stem; then the one whose extension comes first in CORPUS_SUFFIXES (.txt, .md, ...)
+    keeps it and the others are known by their path with the extension (`X.md`), with
+    the clash recorded. Nothing is merged: both articles are indexed.
+    """
+    groups: dict[str, list[CorpusFile]] = {}
+    for file in files:
+        groups.setdefault(file.article_id, []).append(file)
+    taken = set(groups)
+    renamed: dict[str, CorpusFile] = {}
+    for base, group in groups.items():
+        if len(group) < 2:
+            continue
+        owner, *others = sorted(group, key=_suffix_rank)
+        for other in others:
+            candidate = base + other.suffix
+            while candidate in taken:  # `X.md.txt` already holds the id `X.md`
+                candidate += "~"
+            taken.add(candidate)
+            note = f"{other.location}: same name as {owner.location}; indexed as article '{candidate}'"
+            renamed[other.location] = dataclasses.replace(other, article_id=candidate, clash=note)
+    return [renamed.get(file.location, file) for file in files]
 
 
 def scan_corpus(corpus_dir: Path) -> list[CorpusFile]:
@@ -262,11 +316,38 @@ def scan_corpus(corpus_dir: Path) -> list[CorpusFile]:
                     item = CorpusFile(entry.path, article_id, info.st_size, info.st_mtime_ns)
                     found.append((relative.split("/"), item))
     found.sort(key=lambda pair: pair[0])
-    return [item for _, item in found]
+    return unique_ids([item for _, item in found])
+
+
+def corpus_group(path: Path, corpus_dir: Path) -> list[CorpusFile]:
+    """A named file (an upload, `rag add`) first, then the files that share its name stem
+    (`X.txt` beside `X.md`), with the ids `scan_corpus` would give them.
+
+    A handful of `stat` calls, not a listing of the folder.
+
+    Raises:
+        IngestError: the named file is outside the corpus folder, hidden, of another
+            suffix, or not a file.
+    """
+    named = _corpus_file(path, corpus_dir)
+    stem = path.name[: len(path.name) - len(named.suffix)]
+    siblings = []
+    for suffix in CORPUS_SUFFIXES:
+        for spelled in dict.fromkeys((suffix, suffix.upper())):
+            other = path.with_name(stem + spelled)
+            if other.name != path.name and other.is_file():
+                with contextlib.suppress(IngestError):
+                    siblings.append(_corpus_file(other, corpus_dir))
+    return unique_ids([named, *siblings])
 
 
 def corpus_file(path: Path, corpus_dir: Path) -> CorpusFile:
-    """One named file (an upload, `rag add`), checked as `scan_corpus` would list it.
+    """One named file with the id it has in the corpus (see `corpus_group`)."""
+    return corpus_group(path, corpus_dir)[0]
+
+
+def _corpus_file(path: Path, corpus_dir: Path) -> CorpusFile:
+    """One named file, checked as `scan_corpus` would list it, with its base id.
 
     Raises:
         IngestError: outside the corpus folder, hidden, another suffix, or not a file.
@@ -288,26 +369,36 @@ def corpus_file(path: Path, corpus_dir: Path) -> CorpusFile:
 
 
 def read_corpus_file(path: Path) -> bytes:
-    """The raw bytes of one corpus file, refusing empty and oversized files.
+    """The raw bytes of one regular file, refusing empty and oversized files.
+
+    The file is opened without blocking and checked on the open descriptor, so a FIFO,
+    a device (`/dev/zero` behind a symlink) or a file swapped in after a check is refused
+    instead of hanging; at most MAX_FILE_BYTES + 1 bytes are ever read, whatever `stat` said.
 
     Raises:
-        IngestError: unreadable, empty or too large, naming the file.
+        IngestError: unreadable, not a regular file, empty or too large, naming the file.
     """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise IngestError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise IngestError(f"{path}: cannot read: {exc.strerror}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IngestError(f"{path}: not a regular file")
+        try:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise IngestError(f"{path}: cannot read: {exc.strerror}") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise IngestError(f"{path}: over the {MAX_FILE_BYTES} byte limit")
     if not raw.strip():
         raise IngestError(f"{path}: empty file")
     return raw
 
 
-def article_from_bytes(raw: bytes, path: Path, corpus_dir: Path) -> Article:
+def article_from_bytes(raw: bytes, path: Path, article_id: str) -> Article:
     """Decode and parse one corpus file; `content_hash` is the SHA-256 of its bytes."""
-    article = parse_article(decode_bytes(raw, str(path)), article_id_for(path, corpus_dir), str(path))
+    article = parse_article(decode_bytes(raw, str(path)), article_id, str(path))
     return dataclasses.replace(article, content_hash=content_hash(raw))
 
 
@@ -317,14 +408,14 @@ def content_hash(raw: bytes) -> str:
 
 def read_article(path: Path, corpus_dir: Path) -> Article:
     """Read and parse one corpus file (IngestError names the file on failure)."""
-    return article_from_bytes(read_corpus_file(path), path, corpus_dir)
+    return article_from_bytes(read_corpus_file(path), path, corpus_file(path, corpus_dir).article_id)
 
 
 def iter_articles(corpus_dir: Path, errors: list[str] | None = None) -> Iterator[Article]:
     """Yield each parsable article; a bad file is reported in `errors` and skipped."""
     for file in scan_corpus(corpus_dir):
         try:
-            yield read_article(file.path, corpus_dir)
+            yield article_from_bytes(read_corpus_file(file.path), file.path, file.article_id)
         except IngestError as exc:
             if errors is None:
                 raise

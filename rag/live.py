@@ -52,6 +52,7 @@ def read_live_version(
         for position, entry in enumerate(manifest["segments"]):
             segment = store.segment_dir(index_dir, entry["name"])
             description = store.read_segment(segment)
+            store.check_deleted(entry, description, folder / "manifest.json")
             # Sizes, and content where the mtime changed: the build reuses these segments without
             # reading them, and opening the new version checks them again.
             store.verify_files(segment, description["files"], hash_below=0)

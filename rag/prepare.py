@@ -41,11 +41,16 @@ class Job:
     size: int | None = None
     mtime_ns: int | None = None
     article: Article | None = None
+    file_article_id: str = ""  # the id the corpus listing gave the file (unique across clashes)
 
     @classmethod
     def of(cls, file: CorpusFile) -> Job:
-        """The job for a listed corpus file, with the size and mtime its listing saw."""
-        return cls(path=file.path, size=file.size, mtime_ns=file.mtime_ns)
+        """The job for a listed corpus file, with the size, mtime and id its listing saw."""
+        return cls(path=file.path, size=file.size, mtime_ns=file.mtime_ns, file_article_id=file.article_id)
+
+    @property
+    def article_id(self) -> str:
+        return self.article.article_id if self.article is not None else self.file_article_id
 
 
 @dataclass(frozen=True)
@@ -67,22 +72,23 @@ class Prepared:
 
     item: PreparedArticle | None
     error: str = ""
+    warnings: tuple[str, ...] = ()  # doubtful but not fatal, e.g. a date that was ignored
     fresh_keys: tuple[str, ...] = ()
     fresh_vectors: np.ndarray | None = None
 
 
-def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> PreparedArticle:
+def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> Prepared:
     if job.article is not None:
         article = job.article
     else:
-        article = article_from_bytes(read_corpus_file(job.path), job.path, config.corpus)
+        article = article_from_bytes(read_corpus_file(job.path), job.path, job.article_id)
     row = {**article.row(), "source_size": job.size, "source_mtime_ns": job.mtime_ns}
     chunks = article_chunks(
         article.article_id, row["text"], article.paragraphs, config.chunk_max_chars, config.chunk_min_chars
     )
     title_tokens = tokenizer(article.title)
     terms = [TermCounts.of(title_tokens + tokenizer(c["text"])) for c in chunks]
-    return PreparedArticle(article=row, chunks=chunks, terms=terms)
+    return Prepared(PreparedArticle(article=row, chunks=chunks, terms=terms), warnings=article.warnings)
 
 
 def prepare_batch(
@@ -96,7 +102,7 @@ def prepare_batch(
     results = []
     for job in jobs:
         try:
-            results.append(Prepared(_tokenise(job, config, tokenizer)))
+            results.append(_tokenise(job, config, tokenizer))
         except IngestError as exc:
             results.append(Prepared(None, error=str(exc)))
     texts = [c["text"] for r in results if r.item for c in r.item.chunks]

@@ -78,6 +78,8 @@ class SearchIndex:
             with ThreadPoolExecutor(LOAD_THREADS, thread_name_prefix="load") as pool:
                 # Memory maps, SQLite and checksums of small files: cold reads, in parallel.
                 self.segments = list(pool.map(lambda path: Segment(path, full_verify), folders))
+                for entry, segment in zip(self.manifest["segments"], self.segments, strict=True):
+                    store.check_deleted(entry, segment.description, folder / "manifest.json")
                 # The vector indexes (most of the bytes) are read while the model loads.
                 reads = [pool.submit(segment.read_dense) for segment in self.segments]
                 try:

@@ -33,11 +33,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 
-from rag.errors import IndexLoadError
+from rag.errors import IndexLoadError, StorageError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: segment.json names its own folder; manifests checked against a schema
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 SEGMENTS = "segments"
@@ -50,6 +51,68 @@ SEGMENT_FILE = "segment.json"
 ALWAYS_HASH_BYTES = 4 << 20
 LOCK_FILE = ".build.lock"
 NO_DAY = np.iinfo(np.int32).min  # chunk_day for articles without a date
+
+_COUNT = {"type": "integer", "minimum": 0}
+_DENSE = {
+    "type": "object",
+    "required": ["kind", "recall_at_10"],
+    "properties": {"kind": {"enum": ["flat", "hnsw"]}, "recall_at_10": {"type": "number"}},
+}
+MANIFEST_SCHEMA = {
+    "type": "object",
+    "required": ["format_version", "embedder", "pipeline", "counts", "segments"],
+    "properties": {
+        "embedder": {
+            "type": "object",
+            "required": ["name", "dim", "fingerprint"],
+            "properties": {"name": {"type": "string"}, "dim": {"type": "integer", "minimum": 1}},
+        },
+        "pipeline": {
+            "type": "object",
+            "required": ["tokenizer"],
+            "properties": {"tokenizer": {"type": "object"}},
+        },
+        "counts": {
+            "type": "object",
+            "required": ["articles", "chunks"],
+            "properties": {"articles": _COUNT, "chunks": _COUNT},
+        },
+        "fusion": {"type": "object"},
+        "segments": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "deleted", "dense"],
+                "properties": {
+                    "name": {"type": "string", "pattern": r"^[^./][^/]*$"},
+                    "deleted": {"type": "array", "items": _COUNT, "uniqueItems": True},
+                    "dense": _DENSE,
+                },
+            },
+        },
+    },
+}
+_FILE_RECORD = {
+    "type": "object",
+    "required": ["bytes", "sha256"],
+    "properties": {
+        "bytes": _COUNT,
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "mtime_ns": {"type": "integer"},
+    },
+}
+SEGMENT_SCHEMA = {
+    "type": "object",
+    "required": ["format_version", "name", "articles", "chunks", "dense", "files"],
+    "properties": {
+        "name": {"type": "string"},
+        "articles": {"type": "integer", "minimum": 1},
+        "chunks": _COUNT,
+        "dense": _DENSE,
+        "files": {"type": "object", "minProperties": 1, "additionalProperties": _FILE_RECORD},
+    },
+}
 
 _SCHEMA = """
 CREATE TABLE articles (
@@ -88,26 +151,76 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# One re-entrant lock per index folder in this process, beside the file lock between processes:
+# a caller that holds the lock (an upload copying files in) can run a build inside it.
+_THREAD_LOCKS: dict[str, threading.RLock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+_HELD: dict[str, int] = {}
+
+
 @contextlib.contextmanager
 def build_lock(index_dir: Path, wait_s: float = 0.0) -> Iterator[None]:
-    """Hold the index's writer lock; a second build waits up to `wait_s`, then fails clearly."""
+    """Hold the index's writer lock; a second build waits up to `wait_s`, then fails clearly.
+
+    Re-entrant within a thread: a build started while the same thread holds the lock runs.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / LOCK_FILE).open("a") as handle:
-        deadline = time.monotonic() + wait_s
-        while True:
+    key = str(index_dir.resolve())
+    with _THREAD_LOCKS_GUARD:
+        thread_lock = _THREAD_LOCKS.setdefault(key, threading.RLock())
+    busy = IndexLoadError(f"{index_dir}: another build is running (lock {LOCK_FILE}); try again later")
+    acquired = thread_lock.acquire(timeout=wait_s) if wait_s > 0 else thread_lock.acquire(blocking=False)
+    if not acquired:
+        raise busy
+    try:
+        if _HELD.get(key):
+            _HELD[key] += 1
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
-                    raise IndexLoadError(
-                        f"{index_dir}: another build is running (lock {LOCK_FILE}); try again later"
-                    ) from exc
-                time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+                yield
+            finally:
+                _HELD[key] -= 1
+            return
+        with (index_dir / LOCK_FILE).open("a") as handle:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
+                        raise busy from exc
+                    time.sleep(0.1)
+            _HELD[key] = 1
+            try:
+                yield
+            finally:
+                _HELD[key] = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        thread_lock.release()
+
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a write failed for lack of space (or a file size limit)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in _NO_SPACE
+
+
+def storage_problem(exc: BaseException, index_dir: Path) -> StorageError | None:
+    """A one-line StorageError for a full or unwritable disk (OSError or SQLite), else None."""
+    where = getattr(exc, "filename", None) or index_dir
+    if is_disk_full(exc):
+        return StorageError(f"{where}: no space left on the disk; free some space and build again")
+    if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
+        return StorageError(f"{where}: cannot write (read-only database); check the folder's permissions")
+    if isinstance(exc, OSError) and exc.errno in _NOT_WRITABLE:
+        return StorageError(f"{where}: cannot write ({exc.strerror}); check the folder's permissions")
+    return None
 
 
 def current_version(index_dir: Path) -> Path | None:
@@ -146,12 +259,13 @@ def _file_records(folder: Path) -> dict:
 
 def publish_segment(index_dir: Path, staged: Path, description: dict) -> str:
     """Checksum a staged segment, describe it in segment.json and move it under segments/."""
-    description = {**description, "format_version": FORMAT_VERSION, "files": _file_records(staged)}
+    name = staged.name.removeprefix(".tmp-")
+    files = _file_records(staged)
+    description = {**description, "format_version": FORMAT_VERSION, "name": name, "files": files}
     _write_json_durably(staged / SEGMENT_FILE, description)
     _fsync_dir(staged)
     segments = index_dir / SEGMENTS
     segments.mkdir(exist_ok=True)
-    name = staged.name.removeprefix(".tmp-")
     os.rename(staged, segments / name)
     _fsync_dir(segments)
     return name
@@ -164,8 +278,31 @@ def segment_dir(index_dir: Path, name: str) -> Path:
 
 
 def read_segment(folder: Path) -> dict:
-    """A segment's description, checked for format."""
-    return _read_json(folder / SEGMENT_FILE)
+    """A segment's description, checked against SEGMENT_SCHEMA and against its folder's name
+    (two segment folders swapped would otherwise each pass their own checksums).
+
+    Raises:
+        IndexLoadError: unreadable, malformed, or describing another folder.
+    """
+    path = folder / SEGMENT_FILE
+    description = _checked(_read_json(path), SEGMENT_SCHEMA, path)
+    if description["name"] != folder.name:
+        raise IndexLoadError(
+            f"{path}: describes segment '{description['name']}', not '{folder.name}' "
+            "(folders moved or swapped); run `rag build --rebuild`"
+        )
+    return description
+
+
+def _checked(data: dict, schema: dict, path: Path) -> dict:
+    """`data` when it matches `schema`, else an IndexLoadError naming the first wrong field."""
+    problem = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if problem is not None:
+        field_path = problem.json_path.removeprefix("$.") if problem.path else "top level"
+        raise IndexLoadError(
+            f"{path}: field '{field_path}' is invalid ({problem.message}); run `rag build --rebuild`"
+        )
+    return data
 
 
 def publish_version(index_dir: Path, manifest: dict) -> Path:
@@ -182,7 +319,8 @@ def publish_version(index_dir: Path, manifest: dict) -> Path:
     previous = index_dir / CURRENT
     previous_name = previous.read_text(encoding="utf-8").strip() if previous.is_file() else ""
     _write_text_durably(index_dir / CURRENT, final.name)
-    remove_stale_versions(index_dir, keep={final.name, previous_name})
+    with contextlib.suppress(OSError):  # the new version is live; the next build removes leftovers
+        remove_stale_versions(index_dir, keep={final.name, previous_name})
     return final
 
 
@@ -241,7 +379,27 @@ def _read_json(path: Path) -> dict:
 
 
 def read_manifest(folder: Path) -> dict:
-    return _read_json(folder / "manifest.json")
+    """A version's manifest, checked against MANIFEST_SCHEMA (types, required fields, names).
+
+    Raises:
+        IndexLoadError: unreadable or malformed, naming the field.
+    """
+    path = folder / "manifest.json"
+    return _checked(_read_json(path), MANIFEST_SCHEMA, path)
+
+
+def check_deleted(entry: dict, description: dict, path: Path) -> None:
+    """Deleted article numbers of a manifest entry must exist in the segment they name.
+
+    Raises:
+        IndexLoadError: naming the manifest and the segment.
+    """
+    wrong = [n for n in entry["deleted"] if n >= description["articles"]]
+    if wrong or len(entry["deleted"]) >= description["articles"]:
+        raise IndexLoadError(
+            f"{path}: segment {entry['name']} lists deleted articles it does not have "
+            f"({wrong[:3] or 'all of them'}); run `rag build --rebuild`"
+        )
 
 
 def verify_files(folder: Path, files: dict, full: bool = False, hash_below: int | None = None) -> None:
@@ -282,14 +440,15 @@ def verify_index(index_dir: Path) -> tuple[int, int]:
     folder = current_version(index_dir)
     if folder is None:
         raise IndexLoadError(f"{index_dir}: no index found")
-    segments = read_manifest(folder)["segments"]
+    manifest = read_manifest(folder)
     files = 0
-    for entry in segments:
+    for entry in manifest["segments"]:
         segment = segment_dir(index_dir, entry["name"])
-        listed = read_segment(segment)["files"]
-        verify_files(segment, listed, full=True)
-        files += len(listed)
-    return len(segments), files
+        description = read_segment(segment)
+        check_deleted(entry, description, folder / "manifest.json")
+        verify_files(segment, description["files"], full=True)
+        files += len(description["files"])
+    return len(manifest["segments"]), files
 
 
 def create_metadata_db(path: Path) -> sqlite3.Connection:

@@ -1,16 +1,39 @@
-"""Articles added by readers: validated before anything is written, saved under a safe name."""
+"""Articles added by readers: validated before anything is written, saved under a safe name,
+indexed under the build lock, and removed again when they could not be indexed."""
 
 from __future__ import annotations
 
 import os
 import re
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+from rag import store
+from rag.build import BuildReport, build_index
+from rag.config import Settings
 from rag.errors import IngestError
-from rag.ingest import CORPUS_SUFFIXES, MAX_FILE_BYTES, Article, article_from_bytes
+from rag.ingest import (
+    CORPUS_SUFFIXES,
+    MAX_FILE_BYTES,
+    Article,
+    article_from_bytes,
+    article_id_for,
+    corpus_file,
+)
 
 _UNSAFE = re.compile(r"[^\w\-.]+", re.UNICODE)
+# How long an add waits for a running build before giving up (it never copies meanwhile).
+ADD_WAIT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to add from outside the corpus folder: the name it had and its bytes."""
+
+    name: str
+    data: bytes
 
 
 def safe_name(name: str) -> str:
@@ -43,7 +66,7 @@ def save_upload(name: str, data: bytes, corpus_dir: Path) -> Article:
     if not data.strip():
         raise IngestError(f"'{name}': empty file")
     target = corpus_dir / filename
-    article = article_from_bytes(data, target, corpus_dir)
+    article = article_from_bytes(data, target, article_id_for(target, corpus_dir))
     if target.exists() and target.read_bytes() != data:
         raise IngestError(f"'{name}': an article named {filename} already exists; rename the file")
     corpus_dir.mkdir(parents=True, exist_ok=True)
@@ -51,3 +74,48 @@ def save_upload(name: str, data: bytes, corpus_dir: Path) -> Article:
     temporary.write_bytes(data)
     os.replace(temporary, target)
     return article
+
+
+def add_articles(
+    settings: Settings,
+    uploads: Iterable[Upload] = (),
+    inside: Iterable[Path] = (),
+    wait_s: float = ADD_WAIT_S,
+    **build_options: object,
+) -> tuple[BuildReport, dict[str, str]]:
+    """Copy `uploads` into the corpus folder and index them with the `inside` corpus files.
+
+    Runs under the index's build lock (waiting up to `wait_s` for a running build), so a
+    copied file is never left beside an index that does not hold it: a copy whose article
+    was not indexed (skipped, or the build failed) is deleted again.
+
+    Returns:
+        The build report, and the reason for every upload that was not added, by its name.
+    """
+    refused: dict[str, str] = {}
+    with store.build_lock(settings.index, wait_s):
+        created: dict[Path, str] = {}  # copies made by this call -> upload name
+        files = list(inside)
+        try:
+            for upload in uploads:
+                try:
+                    target = settings.corpus / safe_name(upload.name)
+                    existed = target.exists()
+                    path = Path(save_upload(upload.name, upload.data, settings.corpus).source_path)
+                except IngestError as exc:
+                    refused[upload.name] = str(exc)
+                    continue
+                if not existed:
+                    created[path] = upload.name
+                files.append(path)
+            report = build_index(settings, files=files, **build_options)  # type: ignore[arg-type]
+        except BaseException:
+            for path in created:
+                path.unlink(missing_ok=True)
+            raise
+        indexed = set(report.added) | set(report.changed)
+        for path, name in created.items():
+            if corpus_file(path, settings.corpus).article_id not in indexed:
+                path.unlink(missing_ok=True)
+                refused[name] = next((r for r in report.skipped if str(path) in r), "not indexed")
+        return report, refused

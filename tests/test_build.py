@@ -1,5 +1,6 @@
 import json
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -160,8 +161,29 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path, usem):
 
 def test_second_build_while_locked_fails_clearly(corpus_copy, tmp_path, usem):
     settings = _settings(corpus_copy, tmp_path / "index")
-    with store.build_lock(settings.index), pytest.raises(IndexLoadError, match="another build"):
-        build_index(settings, embedder=usem, **QUIET)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_build() -> None:
+        with store.build_lock(settings.index):
+            holding.set()
+            release.wait(30)
+
+    other = threading.Thread(target=other_build)
+    other.start()
+    try:
+        holding.wait(30)
+        with pytest.raises(IndexLoadError, match="another build"):
+            build_index(settings, embedder=usem, **QUIET)
+    finally:
+        release.set()
+        other.join()
+
+
+def test_lock_is_reentrant_for_the_thread_that_holds_it(corpus_copy, tmp_path, usem):
+    settings = _settings(corpus_copy, tmp_path / "index")
+    with store.build_lock(settings.index):
+        assert build_index(settings, embedder=usem, **QUIET).articles == 5
+    assert build_index(settings, embedder=usem, **QUIET).up_to_date  # released afterwards
 
 
 def test_large_corpus_setting_builds_hnsw_and_records_recall(tmp_path, usem):
