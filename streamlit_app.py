@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -10,15 +11,15 @@ import streamlit as st
 
 from rag import store
 from rag.answer import Answer, Answerer
-from rag.build import build_index
+from rag.build import BuildReport, build_index
 from rag.config import Settings, load_settings
 from rag.conversation import Turn, rewrite_followup
 from rag.errors import RagError
-from rag.feedback import record_feedback
+from rag.feedback import feedback_path, record_feedback
 from rag.llm import LLMAnswerer
-from rag.render import escape_markdown, highlight
+from rag.render import escape_markdown, highlight, plain_html
 from rag.retrieve import SearchIndex, open_index
-from rag.upload import save_upload
+from rag.upload import Upload, add_articles, reader_reason
 
 EXTRACTIVE_MODE, LLM_MODE = "抽取式（离线）", "大模型"
 
@@ -33,8 +34,8 @@ def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchInde
     return index, Answerer(index)
 
 
-def run_build(config: Settings, label: str, rebuild: bool = False, files: list[Path] | None = None) -> None:
-    """Build or update the index (or index just `files`) with a progress bar, then reload."""
+def progress_bar(label: str) -> Callable[[int, int], None]:
+    """A progress bar and the build callback that moves it, with rate and time left."""
     bar = st.progress(0.0, text=label)
     started = time.monotonic()
 
@@ -46,8 +47,15 @@ def run_build(config: Settings, label: str, rebuild: bool = False, files: list[P
             text=f"{label}：已处理 {done}/{total} 篇文章，{rate:.1f} 篇/秒，约剩 {remaining:.0f} 秒",
         )
 
-    report = build_index(config, rebuild=rebuild, files=files, progress=progress, log=lambda _: None)
-    bar.progress(1.0, text="索引已更新")
+    return progress
+
+
+def run_build(config: Settings, label: str, rebuild: bool = False) -> None:
+    """Build or update the whole index with a progress bar."""
+    report_build(build_index(config, rebuild=rebuild, progress=progress_bar(label), log=lambda _: None))
+
+
+def report_build(report: BuildReport) -> None:
     st.session_state.build_message = (
         f"索引：{report.articles} 篇文章，{report.chunks} 个段落，新向量化 {report.embedded_chunks} 个，"
         f"用时 {report.seconds:.1f} 秒。"
@@ -100,7 +108,7 @@ def sidebar(index: SearchIndex, config: Settings) -> dict:
             key="uploads",
         )
         if uploads and st.button("加入语料并更新索引"):
-            add_articles(uploads, config)
+            add_uploads(uploads, config)
         if st.button("重建索引"):
             run_build(config, "正在重建索引", rebuild=True)
             st.rerun()
@@ -112,18 +120,22 @@ def sidebar(index: SearchIndex, config: Settings) -> dict:
     return {"since": since, "until": until, "k": top_k, "mode": mode}
 
 
-def add_articles(uploads: list, config: Settings) -> None:
-    saved, problems = [], []
-    for upload in uploads:
-        try:
-            saved.append(save_upload(upload.name, upload.getvalue(), config.corpus))
-        except RagError as exc:
-            problems.append(str(exc))
-    for problem in problems:
-        st.sidebar.error(f"未添加：{problem}")
-    if saved:
-        run_build(config, f"正在索引 {len(saved)} 篇新文章", files=[Path(a.source_path) for a in saved])
-        st.sidebar.success("已添加：" + "、".join(a.title for a in saved))
+def add_uploads(uploads: list, config: Settings) -> None:
+    """Copy uploaded files into the corpus and index them; refused ones are explained in Chinese."""
+    progress = progress_bar(f"正在索引 {len(uploads)} 篇文章")
+    try:
+        report, refused = add_articles(
+            config, [Upload(u.name, u.getvalue()) for u in uploads], progress=progress, log=lambda _: None
+        )
+    except RagError as exc:
+        st.sidebar.error(f"未添加：{reader_reason(str(exc))}")
+        return
+    report_build(report)
+    for name, reason in refused.items():
+        st.sidebar.error(f"未添加《{name}》：{reader_reason(reason)}")
+    added = [u.name for u in uploads if u.name not in refused]
+    if added:
+        st.sidebar.success("已添加：" + "、".join(added))
 
 
 def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
@@ -140,18 +152,18 @@ def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
                 escape_markdown(f"来源：{article['author'] or '未知'} · 文章编号：{citation['article_id']}")
             )
             if answer["answerable"]:
-                st.markdown(highlight(citation["text"], citation["start"], citation["end"]))
+                st.html(highlight(citation["text"], citation["start"], citation["end"]))
             else:
-                st.markdown(escape_markdown(citation["text"]))
+                st.html(plain_html(citation["text"]))
             if st.toggle("显示全文", key=f"full_{message_index}_{citation['n']}"):
-                st.markdown(escape_markdown(article["text"]))
+                st.html(plain_html(article["text"]))
 
 
 def show_feedback(answer: dict, message_index: int, config: Settings) -> None:
     rating = st.feedback("thumbs", key=f"feedback_{message_index}")
     recorded = st.session_state.setdefault("rated", set())
     if rating is not None and message_index not in recorded:
-        record_feedback(config.index.parent / "feedback.sqlite", rating, answer)
+        record_feedback(feedback_path(config.index), rating, answer)
         recorded.add(message_index)
         st.caption("谢谢反馈！")
 
@@ -162,19 +174,13 @@ def show_message(message: dict, message_index: int, index: SearchIndex, config: 
             st.markdown(escape_markdown(message["content"]))
             return
         answer = message["answer"]
-        st.markdown(escape_markdown(answer["answer"]))
+        st.html(plain_html(answer["answer"]))
         if answer.get("standalone_question"):
             st.caption(escape_markdown(f"按上下文理解为：{answer['standalone_question']}"))
         if answer.get("notice"):
             st.info(escape_markdown(answer["notice"]))
         show_sources(answer, message_index, index)
         show_feedback(answer, message_index, config)
-
-
-def stream_words(text: str):
-    """Yield the answer a clause at a time, so it appears as it is written."""
-    for start in range(0, len(text), 16):
-        yield escape_markdown(text[start : start + 16])
 
 
 def ask(question: str, options: dict, answerer: Answerer, config: Settings) -> Answer:
@@ -188,13 +194,13 @@ def ask(question: str, options: dict, answerer: Answerer, config: Settings) -> A
 
             def show(piece: str) -> None:
                 written.append(piece)
-                placeholder.markdown(escape_markdown("".join(written)))
+                placeholder.html(plain_html("".join(written)))
 
             answer = LLMAnswerer.from_settings(answerer, config).ask(standalone, on_token=show, **filters)
     else:
         answer = answerer.ask(standalone, **filters)
         with st.chat_message("assistant"):
-            st.write_stream(stream_words(answer.answer))
+            st.html(plain_html(answer.answer))
     answer.question = question
     answer.standalone_question = standalone
     turns.append(Turn(question, standalone, answer.answer, [c.article_id for c in answer.citations]))

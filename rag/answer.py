@@ -13,6 +13,7 @@ from rag.config import Settings
 from rag.fusion import dedup_key
 from rag.qtype import OTHER, PERSON, PLACE, carries_type, question_type
 from rag.retrieve import Hit, SearchIndex, clean_query
+from rag.safety import quotable
 from rag.tokens import normalise_text
 
 NOT_FOUND = "资料中没有找到相关信息。"
@@ -209,12 +210,16 @@ class Answerer:
     def sentence_features(
         self, question: str, hits: list[Hit], weights: dict[str, float], kind: str
     ) -> list[SentenceFeatures]:
-        """Features of every sentence of the retrieved passages (in passage order)."""
+        """Features of every quotable sentence of the retrieved passages (in passage order).
+
+        Sentences addressed to an assistant, or holding credential-like strings, are never
+        candidates: an article cannot choose the answer by instructing the system.
+        """
         spans = [
             (i, s, e)
             for i, hit in enumerate(hits)
             for s, e in split_sentences(hit.text)
-            if hit.text[s:e].strip()
+            if hit.text[s:e].strip() and quotable(hit.text[s:e])
         ]
         if not spans:
             return []

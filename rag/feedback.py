@@ -7,12 +7,21 @@ import sqlite3
 import time
 from pathlib import Path
 
+from rag.errors import ConfigError
+
+FEEDBACK_FILE = "feedback.sqlite"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, rating INTEGER NOT NULL,
     question TEXT NOT NULL, answer TEXT NOT NULL, answerable INTEGER NOT NULL, citations TEXT NOT NULL
 )
 """
+
+
+def feedback_path(index_dir: Path) -> Path:
+    """Where the app stores ratings for an index: beside the index folder, so a rebuild keeps them."""
+    return Path(index_dir).parent / FEEDBACK_FILE
 
 
 def record_feedback(path: Path, rating: int, answer: dict) -> None:
@@ -40,10 +49,14 @@ def feedback_questions(path: Path) -> list[dict]:
 
     A helpful answer becomes a question whose accepted answer is the cited span and whose
     expected article is the first citation; a helpful refusal becomes an unanswerable one.
+
+    Raises:
+        ConfigError: there is no feedback database at `path` (nobody rated an answer yet,
+            or it belongs to another index).
     """
     if not path.is_file():
-        return []
-    with sqlite3.connect(path) as db:
+        raise ConfigError(f"{path}: no feedback database (ratings from the app are stored there)")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
         rows = db.execute(
             "SELECT id, question, answerable, citations FROM feedback WHERE rating = 1 ORDER BY id"
         ).fetchall()

@@ -38,6 +38,10 @@ def clean_query(query: str, max_chars: int = DEFAULT_MAX_QUERY_CHARS) -> str:
     if not isinstance(query, str):
         raise QueryError(f"query must be text, got {type(query).__name__}")
     cleaned = query.translate(_CONTROL).strip()
+    try:
+        cleaned.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes from a terminal arrive as lone surrogates
+        raise QueryError("query is not valid UTF-8 text") from None
     if not cleaned:
         raise QueryError("query is empty; type a question")
     if len(cleaned) > max_chars:

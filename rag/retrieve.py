@@ -169,6 +169,8 @@ class SearchIndex:
     def _allowed(self, since, until, article_ids, categories) -> np.ndarray | None:
         mask = None if self.alive is None else self.alive.copy()
         low, high = query_day(since, "since"), query_day(until, "until")
+        if low is not None and high is not None and low > high:
+            raise QueryError(f"'since' ({since}) is later than 'until' ({until}); no date can match")
         if low is not None or high is not None:
             days = self.chunk_day
             in_range = days != store.NO_DAY

@@ -36,6 +36,29 @@ class Upload:
     data: bytes
 
 
+# Why an upload was refused, for readers: in Chinese, and never with a path of the server.
+_READER_REASONS = (
+    ("byte limit", f"文件超过 {MAX_FILE_BYTES // 1_000_000} MB 上限"),
+    ("empty file", "文件是空的"),
+    ("files can be added", f"只能添加 {' / '.join(CORPUS_SUFFIXES)} 文件"),
+    ("plain file names", "文件名不能包含路径"),
+    ("same content", "与语料中已有的文章内容相同"),
+    ("already exists", "语料中已有同名的另一篇文章，请改名后再上传"),
+    ("binary file", "不是文本文件"),
+    ("not UTF-8 or GB18030", "无法识别文字编码（请使用 UTF-8 或 GB18030）"),
+    ("UTF-16", "UTF-16 编码有误"),
+    ("front matter", "文件开头的 YAML 信息（front matter）格式有误"),
+    ("no text", "清理后没有正文"),
+    ("no body text", "清理后没有正文"),
+    ("not a regular file", "不是普通文件"),
+)
+
+
+def reader_reason(reason: str) -> str:
+    """A refusal reason as a reader should see it: Chinese, without file system paths."""
+    return next((text for key, text in _READER_REASONS if key in reason), "文件无法解析，请检查格式后重试")
+
+
 def safe_name(name: str) -> str:
     """A file name that stays inside the corpus folder: no folders, no `..`, known suffix.
 

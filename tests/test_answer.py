@@ -7,7 +7,7 @@ from rag.answer import NOT_FOUND, Answerer
 from rag.cli import main
 from rag.conversation import Turn, needs_context, rewrite_followup
 from rag.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, carries_type, question_type
-from rag.render import escape_markdown, highlight
+from rag.render import escape_markdown, highlight, plain_html
 
 
 @pytest.fixture(scope="module")
@@ -116,12 +116,14 @@ def test_standalone_question_is_not_rewritten(seed_index):
     assert rewrite_followup("他说了什么？", [], seed_index.tokenizer.words) == "他说了什么？"
 
 
-def test_markdown_is_escaped_and_span_highlighted():
+def test_markdown_labels_are_escaped_and_corpus_text_is_plain_html_with_the_span_marked():
     hostile = "[点我](javascript:alert(1)) ![x](http://evil/y.png) <script>"
     escaped = escape_markdown(hostile)
     assert "](" not in escaped.replace("\\](", "") and "\\<script\\>" in escaped
-    marked = highlight("前文目标句后文", 2, 5)
-    assert marked == "前文:orange-background[目标句]后文"
+    assert "<script>" not in plain_html(hostile) and "&lt;script&gt;" in plain_html(hostile)
+    marked = highlight("前文<目标句>后文\n次行", 2, 7)
+    assert marked.startswith('<div class="rag-text">前文<mark')
+    assert "&lt;目标句&gt;</mark>后文<br>次行" in marked
 
 
 def test_key_terms_tolerate_a_glued_character():

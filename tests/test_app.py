@@ -36,16 +36,21 @@ def _ask(at: AppTest, question: str) -> AppTest:
 
 
 def _assistant_texts(at: AppTest) -> list[str]:
-    return [m.markdown[0].value for m in at.chat_message if m.name == "assistant"]
+    return [m.get("html")[0].proto.body for m in at.chat_message if m.name == "assistant"]
+
+
+def _corpus_html(at: AppTest) -> list[str]:
+    """Every block of corpus text the page shows (answers, cited passages, full texts)."""
+    return [block.proto.body for block in at.get("html")]
 
 
 def test_question_gets_answer_with_cited_title_and_date(app_env):
     at = _ask(_app(), "2021智博会有多少家企业参展？")
     answer = _assistant_texts(at)[-1]
-    assert "610余家" in answer and "\\[1\\]" in answer
+    assert "610余家" in answer and "[1]" in answer
     labels = [e.label for e in at.expander]
     assert any("2021中国国际智能产业博览会开幕" in label and "2021\\-08\\-24" in label for label in labels)
-    assert any("orange-background" in md.value for md in at.markdown)
+    assert any("<mark" in block and "610余家" in block for block in _corpus_html(at))
 
 
 def test_follow_up_question_uses_the_previous_turn(app_env):
@@ -92,7 +97,9 @@ def test_bad_upload_changes_nothing(app_env):
         ("broken.md", b"---\ntitle: [oops\n---\n<p>x</p>", "text/markdown")
     ).run()
     next(b for b in at.sidebar.button if b.label == "加入语料并更新索引").click().run()
-    assert any("broken.md" in e.value for e in at.sidebar.error)
+    errors = [e.value for e in at.sidebar.error]
+    assert any("broken.md" in e and "未添加" in e and "YAML" in e for e in errors), errors
+    assert not any(str(corpus) in e or "Error" in e for e in errors), errors
     assert sorted(p.name for p in corpus.iterdir()) == before
 
 
@@ -107,10 +114,26 @@ def test_article_html_is_shown_escaped(app_env):
     at = _app()
     next(b for b in at.sidebar.button if b.label == "重建索引").click().run()
     at = _ask(at, "量子纠缠实验")
-    rendered = " ".join(md.value for md in at.markdown) + " ".join(e.label for e in at.expander)
-    assert "量子纠缠" in rendered
-    assert "](javascript" not in rendered and "![" not in rendered
-    assert "\\<script\\>" in rendered or "<script>" not in rendered
+    labels = " ".join(md.value for md in at.markdown) + " ".join(e.label for e in at.expander)
+    corpus_text = " ".join(_corpus_html(at))
+    assert "量子纠缠" in corpus_text
+    assert "<script>" not in labels + corpus_text and "<img" not in corpus_text
+    assert "[点我](javascript:alert(1))" in corpus_text and "<a " not in corpus_text  # shown, not linked
+
+
+def test_urls_in_article_text_are_plain_text_not_links(app_env):
+    _, corpus = app_env
+    (corpus / "links.txt").write_text(
+        "链接测试\n光子芯片大会的报名网址是 https://example.com/signup?id=1 ，备用网址 www.example.org ，"
+        "咨询邮箱 info@example.com 。",
+        encoding="utf-8",
+    )
+    at = _app()
+    next(b for b in at.sidebar.button if b.label == "重建索引").click().run()
+    at = _ask(at, "光子芯片大会的报名网址是什么？")
+    corpus_text = " ".join(_corpus_html(at))
+    assert "https://example.com/signup?id=1" in corpus_text and "<a " not in corpus_text
+    assert not any("example.com" in md.value for md in at.markdown)  # never through markdown
 
 
 def test_missing_index_offers_to_build(tmp_path, corpus_copy, monkeypatch):
@@ -136,5 +159,6 @@ def test_llm_mode_streams_from_the_configured_endpoint(app_env, monkeypatch):
         at = _ask(at, "2021智博会有多少家企业参展？")
         assert "610余家" in _assistant_texts(at)[-1]
         assert server.requests and server.requests[0]["body"]["stream"] is True
-        everything = " ".join(md.value for md in at.markdown) + " ".join(c.value for c in at.caption)
+        shown = [*(md.value for md in at.markdown), *(c.value for c in at.caption), *_corpus_html(at)]
+        everything = " ".join(shown)
         assert "sk-never-shown" not in everything

@@ -1,9 +1,12 @@
 import json
 
+import pytest
+
 from rag.answer import Answerer
 from rag.cli import main
+from rag.errors import ConfigError
 from rag.evaluate import load_questions
-from rag.feedback import feedback_questions, record_feedback
+from rag.feedback import feedback_path, feedback_questions, record_feedback
 
 
 def test_helpful_answers_become_questions_rag_eval_can_read(seed_index, tmp_path, capsys):
@@ -25,5 +28,15 @@ def test_helpful_answers_become_questions_rag_eval_can_read(seed_index, tmp_path
     assert "rag eval --questions" in capsys.readouterr().out
 
 
-def test_no_feedback_yet(tmp_path):
-    assert feedback_questions(tmp_path / "none.sqlite") == []
+def test_missing_feedback_database_is_an_error_not_silence(tmp_path, capsys):
+    with pytest.raises(ConfigError, match=r"none\.sqlite: no feedback database"):
+        feedback_questions(tmp_path / "none.sqlite")
+    assert main(["feedback", "--db", str(tmp_path / "none.sqlite")]) == 2
+    assert "no feedback database" in capsys.readouterr().err
+
+
+def test_cli_reads_the_database_the_app_writes(seed_index, tmp_path, capsys):
+    index_dir = tmp_path / "deep" / "index"
+    record_feedback(feedback_path(index_dir), 1, Answerer(seed_index).ask("肖亚庆是哪一年出生的？").to_dict())
+    assert main(["feedback", "--index", str(index_dir)]) == 0
+    assert '"answerable": false' in capsys.readouterr().out
