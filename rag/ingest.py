@@ -89,8 +89,10 @@ def decode_bytes(raw: bytes, name: str) -> str:
             return raw.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise IngestError(f"{name}: invalid UTF-16 text ({exc.reason})") from exc
-    if b"\x00" in raw[:8192]:
-        raise IngestError(f"{name}: binary file (NUL bytes), not text")
+    # Stray NULs in text are crawler junk (removed like the other control characters); binary
+    # data still fails to decode strictly once they are gone.
+    had_nul = b"\x00" in raw[:8192]
+    raw = raw.replace(b"\x00", b"") if had_nul else raw
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -98,11 +100,13 @@ def decode_bytes(raw: bytes, name: str) -> str:
     # A UTF-8 file with a few damaged bytes keeps its text (bad bytes become U+FFFD);
     # GB18030 would accept the bytes too, but turn the whole file into mojibake.
     repaired = raw.decode("utf-8-sig", errors="replace")
-    if repaired.count("\ufffd") <= max(2, len(repaired) // 1000):
+    if not had_nul and repaired.count("\ufffd") <= max(2, len(repaired) // 1000):
         return repaired
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError as exc:
+        if had_nul:
+            raise IngestError(f"{name}: binary file (NUL bytes), not text") from exc
         raise IngestError(f"{name}: not UTF-8 or GB18030 text (bad byte at {exc.start})") from exc
 
 

@@ -163,8 +163,17 @@ def build_lock(index_dir: Path, wait_s: float = 0.0) -> Iterator[None]:
     """Hold the index's writer lock; a second build waits up to `wait_s`, then fails clearly.
 
     Re-entrant within a thread: a build started while the same thread holds the lock runs.
+
+    Raises:
+        IndexLoadError: another build holds the lock.
+        StorageError: the index folder cannot be written (read-only, full, not ours).
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with (index_dir / LOCK_FILE).open("a"):
+            pass
+    except OSError as exc:
+        raise storage_problem(exc, index_dir) or exc from exc
     key = str(index_dir.resolve())
     with _THREAD_LOCKS_GUARD:
         thread_lock = _THREAD_LOCKS.setdefault(key, threading.RLock())
@@ -205,9 +214,10 @@ _NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    """Whether a write failed for lack of space (or a file size limit)."""
+    """Whether a write failed for lack of space: ENOSPC, a quota or file size limit, or SQLite's
+    "database or disk is full" / "disk I/O error" (what it reports when a write is cut short)."""
     if isinstance(exc, sqlite3.OperationalError):
-        return "full" in str(exc)
+        return "full" in str(exc) or "disk I/O error" in str(exc)
     return isinstance(exc, OSError) and exc.errno in _NO_SPACE
 
 
@@ -215,7 +225,8 @@ def storage_problem(exc: BaseException, index_dir: Path) -> StorageError | None:
     """A one-line StorageError for a full or unwritable disk (OSError or SQLite), else None."""
     where = getattr(exc, "filename", None) or index_dir
     if is_disk_full(exc):
-        return StorageError(f"{where}: no space left on the disk; free some space and build again")
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        return StorageError(f"{where}: no space left on the disk ({reason}); free some space and build again")
     if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
         return StorageError(f"{where}: cannot write (read-only database); check the folder's permissions")
     if isinstance(exc, OSError) and exc.errno in _NOT_WRITABLE:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,6 +45,27 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SEEDS, target, ignore=shutil.ignore_patterns("*.jsonl"))
     return target
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(index_dir: Path, release_after_s: float = 30.0) -> Iterator[None]:
+    """Another build holding the index's lock (on another thread) until the block ends or
+    `release_after_s` passes, whichever is first."""
+    holding, release = threading.Event(), threading.Event()
+
+    def other_build() -> None:
+        with store.build_lock(index_dir):
+            holding.set()
+            release.wait(release_after_s)
+
+    other = threading.Thread(target=other_build)
+    other.start()
+    holding.wait(30)
+    try:
+        yield
+    finally:
+        release.set()
+        other.join()
 
 
 def live_segment(index_dir: Path) -> Path:

@@ -162,3 +162,8 @@ def test_llm_mode_streams_from_the_configured_endpoint(app_env, monkeypatch):
         shown = [*(md.value for md in at.markdown), *(c.value for c in at.caption), *_corpus_html(at)]
         everything = " ".join(shown)
         assert "sk-never-shown" not in everything
+
+
+def test_impossible_period_in_a_question_is_answered_not_an_error(app_env):
+    at = _ask(_app(), "0000年有什么新闻？")
+    assert _assistant_texts(at) and not at.error

@@ -74,8 +74,10 @@ def test_ask_in_a_real_browser_shows_answer_and_citation(server):
         source = page.get_by_text("2021中国国际智能产业博览会开幕（2021-08-24）", exact=False).first
         expect(source).to_be_visible(timeout=30_000)
         source.click()
-        highlighted = page.locator(".stMarkdownColoredBackground").filter(has_text="610余家企业参展")
+        highlighted = page.locator("mark").filter(has_text="610余家企业参展")
         expect(highlighted).to_be_visible(timeout=10_000)
+        # Article text is plain text: no URL or address in it becomes a link.
+        assert page.locator("[data-testid=stHtml] a").count() == 0
         page.wait_for_timeout(500)  # let the expander finish opening before the screenshot
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)

@@ -1,6 +1,5 @@
 import json
 import shutil
-import threading
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from rag.embed import SentenceTransformerEmbedder
 from rag.errors import IndexLoadError, IngestError
 from rag.retrieve import open_index
 
-from .conftest import SEEDS, live_segment
+from .conftest import SEEDS, live_segment, lock_held_elsewhere
 
 QUIET = {"log": lambda _: None}
 
@@ -161,22 +160,8 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path, usem):
 
 def test_second_build_while_locked_fails_clearly(corpus_copy, tmp_path, usem):
     settings = _settings(corpus_copy, tmp_path / "index")
-    holding, release = threading.Event(), threading.Event()
-
-    def other_build() -> None:
-        with store.build_lock(settings.index):
-            holding.set()
-            release.wait(30)
-
-    other = threading.Thread(target=other_build)
-    other.start()
-    try:
-        holding.wait(30)
-        with pytest.raises(IndexLoadError, match="another build"):
-            build_index(settings, embedder=usem, **QUIET)
-    finally:
-        release.set()
-        other.join()
+    with lock_held_elsewhere(settings.index), pytest.raises(IndexLoadError, match="another build"):
+        build_index(settings, embedder=usem, **QUIET)
 
 
 def test_lock_is_reentrant_for_the_thread_that_holds_it(corpus_copy, tmp_path, usem):

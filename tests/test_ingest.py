@@ -86,14 +86,14 @@ def test_article_id_keeps_subfolders(tmp_path: Path):
 def test_bad_files_are_named_and_skipped(tmp_path: Path):
     (tmp_path / "good.txt").write_text("好标题\n正文内容。", encoding="utf-8")
     (tmp_path / "empty.txt").write_bytes(b"")
-    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\xff\xd8\xfe" * 20)
     (tmp_path / "bad_yaml.md").write_text("---\ntitle: [unclosed\n---\n<p>x</p>", encoding="utf-8")
     errors: list[str] = []
     articles = list(iter_articles(tmp_path, errors))
     assert [a.article_id for a in articles] == ["good"]
     assert len(errors) == 3
     assert any("empty.txt" in e and "empty" in e for e in errors)
-    assert any("binary.txt" in e and "binary" in e for e in errors)
+    assert any("image.txt" in e and "binary file" in e for e in errors)
     assert any("bad_yaml.md" in e and "YAML" in e for e in errors)
 
 
