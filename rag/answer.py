@@ -39,6 +39,11 @@ class Citation:
     start: int
     end: int
     article_start: int
+    spans: tuple[tuple[int, int], ...] = ()  # every supporting span in `text`; () means (start, end)
+
+    @property
+    def highlights(self) -> tuple[tuple[int, int], ...]:
+        return self.spans or ((self.start, self.end),)
 
 
 @dataclass
@@ -53,19 +58,20 @@ class Answer:
     timings_ms: dict = field(default_factory=dict)
     notice: str = ""
     standalone_question: str = ""
+    kind: str = "fact"  # the question kind that chose the strategy (see rag.intent)
 
     def to_dict(self) -> dict:
         data = {
             "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "kind": self.kind,
             "answer": self.answer,
             "answerable": self.answerable,
-            "citations": [asdict(c) for c in self.citations],
+            "citations": [{**asdict(c), "spans": [list(s) for s in c.highlights]} for c in self.citations],
             "timings_ms": self.timings_ms,
         }
         if self.notice:
             data["notice"] = self.notice
-        if self.standalone_question and self.standalone_question != self.question:
-            data["standalone_question"] = self.standalone_question
         return data
 
     def render_text(self) -> str:
@@ -74,8 +80,8 @@ class Answer:
         if not self.answerable and self.citations:
             lines.append("最接近的段落：")
         for c in self.citations:
-            lines.append(f"[{c.n}] {c.title}（{c.date or '日期不详'}）  {c.chunk_id}")
-            lines.append(f"    {c.text[c.start : c.end]}")
+            lines.append(f"[{c.n}] {c.title}（{c.date or '日期不详'}）  {c.article_id}")
+            lines += [f"    {c.text[s:e]}" for s, e in c.highlights]
         if self.notice:
             lines += ["", self.notice]
         return "\n".join(lines)

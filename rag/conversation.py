@@ -1,10 +1,20 @@
-"""Follow-up questions: rewrite "他还说了什么？" into a standalone query using the previous turn."""
+"""Conversations: follow-up questions answered with what was asked and cited before.
+
+"他还说了什么" leaves out what the previous answer already said; "那篇文章是哪天发的" is
+answered from the record of the article cited before; "那增速呢" asks the previous question
+again about something else; other follow-ups are rewritten into a standalone question.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+
+from rag.answer import Answer
+from rag.compose import Evidence, Line, compose
+from rag.intent import SPEECH, Intent, classify
 
 # Words that point back at something said before.
 _ANAPHORA = re.compile(
@@ -18,10 +28,15 @@ _OWN_SUBJECT = re.compile(r"[A-Za-z]{2,}|\d{2,}")
 
 @dataclass
 class Turn:
+    """One question of a conversation: as asked, as understood, and what the answer cited."""
+
     question: str
     standalone: str
     answer: str = ""
     article_ids: list[str] = field(default_factory=list)
+    kind: str = ""
+    said: frozenset[str] = frozenset()  # the cited sentences, so "还说了什么" can leave them out
+    intent: Intent | None = None
 
 
 def needs_context(question: str) -> bool:
@@ -62,3 +77,123 @@ def rewrite_followup(question: str, history: list[Turn], words: Callable[[str], 
         subject += word
     stripped = _ANAPHORA.sub("", question, count=1) if _ANAPHORA.search(question) else question
     return f"{time_phrase}{subject}{stripped}".strip()
+
+
+_REFERENCE = re.compile(
+    r"(?:那|这|该|此|上)(?:一)?(?:篇|条|次|份)?(?:文章|报道|新闻|稿子|消息)|那篇|这篇|该文|原文"
+)
+_METADATA = {
+    "date": re.compile(r"哪天|哪一天|什么时候|何时|几号|日期|哪年|哪个月"),
+    "title": re.compile(r"标题|题目|叫什么"),
+    "author": re.compile(r"谁写|作者|记者是谁|哪位记者|署名"),
+    "source": re.compile(r"来源|哪家媒体|出处|哪个网站|发在哪"),
+}
+_MORE = re.compile(
+    r"还(?:说|讲|提|强调|表示|指出|谈)了?(?:些)?(?:什么|哪些|啥)|还有(?:呢|什么|吗|别的)|其他的?呢|别的呢|然后呢"
+)
+_SWAP = re.compile(
+    r"^(?:那|那么|那么说|再问一下)?(?P<new>[^，,。？?]{1,10}?)(?:呢|又如何|怎么样|如何)[？?。！!]*$"
+)
+
+
+class Conversation:
+    """A conversation with one index: `ask` keeps what was asked and cited.
+
+    Args:
+        router: a `rag.router.Router` (answers standalone questions).
+        as_of: the date relative periods count from (default: the newest article's).
+    """
+
+    def __init__(self, router, as_of: date | None = None) -> None:
+        self.router = router
+        self.as_of = as_of
+        self.turns: list[Turn] = []
+
+    def ask(self, question: str, **filters) -> Answer:
+        """Answer the next question of the conversation."""
+        previous = self.turns[-1] if self.turns else None
+        answer = self._metadata(question, previous) if previous else None
+        if answer is None:
+            intent, exclude = self._understand(question, previous)
+            answer = self.router.ask(
+                intent.question, as_of=self.as_of, exclude=exclude, intent=intent, **filters
+            )
+        answer.question = question
+        said = {answer_sentence for answer_sentence in _said(answer)}
+        if previous is not None and answer.kind == previous.kind == SPEECH:
+            said |= previous.said
+        self.turns.append(
+            Turn(question, answer.standalone_question or question, answer.answer,
+                 [c.article_id for c in answer.citations], answer.kind, frozenset(said))
+        )  # fmt: skip
+        return answer
+
+    def _understand(self, question: str, previous: Turn | None) -> tuple[Intent, frozenset[str]]:
+        """The standalone intent of a follow-up, and the sentences to leave out."""
+        if previous is None:
+            return self.router.understand(question, self.as_of), frozenset()
+        if _MORE.search(question) and previous.kind == SPEECH:
+            intent = self.router.understand(previous.standalone, self.as_of)
+            return intent, previous.said
+        if (swap := _SWAP.match(question.strip())) and needs_context(question):
+            rewritten = _swap_attribute(previous.standalone, swap.group("new"), self.router.index.tokenizer)
+            if rewritten:
+                base = self.router.understand(previous.standalone, self.as_of)
+                intent = self.router.understand(rewritten, self.as_of)
+                if base.kind != intent.kind and base.kind != "fact":
+                    intent = classify(rewritten, self.router.as_of(self.as_of), self.router.people(rewritten))
+                return intent, frozenset()
+        standalone = rewrite_followup(question, self.turns, self.router.index.tokenizer.words)
+        return self.router.understand(standalone, self.as_of), frozenset()
+
+    def _metadata(self, question: str, previous: Turn) -> Answer | None:
+        """ "那篇文章是哪天发的 / 标题是什么 / 谁写的 / 来源": from the previously cited article's record."""
+        if not previous.article_ids or not _REFERENCE.search(question):
+            return None
+        asked = [name for name, pattern in _METADATA.items() if pattern.search(question)]
+        if not asked:
+            return None
+        context = self.router.context
+        record = context.record(previous.article_ids[0])
+        row = self.router.index.article(record.article_id)
+        facts = {
+            "date": f"发布于{record.date}" if record.date else "没有标明发布日期",
+            "title": f"标题是《{record.title}》",
+            "author": f"署名为{row['author']}" if row.get("author") else "没有署名",
+            "source": f"来源为{row['author']}" if row.get("author") else "没有标明来源",
+        }
+        text = context.text(record.article_id)
+        first = text.find("\n")
+        evidence = [Evidence(record, 0, len(text) if first < 0 else first)]
+        body = "，".join(facts[name] for name in asked)
+        answer = compose(
+            question, [Line(f"该文《{record.title}》{body}。", evidence)], {record.article_id: text}
+        )
+        answer.kind = "corpus"
+        answer.standalone_question = f"《{record.title}》{'、'.join(_METADATA_WORDS[n] for n in asked)}"
+        return answer
+
+
+_METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}
+
+
+def _said(answer: Answer) -> set[str]:
+    """The sentences an answer cited (every highlighted span of every card)."""
+    return {c.text[s:e].strip() for c in answer.citations for s, e in c.highlights}
+
+
+def _swap_attribute(previous: str, new: str, tokenizer) -> str:
+    """The previous question about `new` instead of its last plain noun ("产量" -> "营收")."""
+    new = re.sub(r"^(?:的|那)", "", new).strip()
+    if not new or new in previous:
+        return ""
+    tagged = tokenizer.tagged(previous)
+    position, target = -1, ""
+    offset = 0
+    for word, flag in tagged:
+        if flag.startswith("n") and flag not in ("nr", "nrfg", "nrt", "ns", "nt", "nz") and len(word) >= 2:
+            position, target = offset, word
+        offset += len(word)
+    if position < 0:
+        return ""
+    return previous[:position] + new + previous[position + len(target) :]

@@ -111,7 +111,51 @@ def question_date_range(question: str, newest: date | None) -> tuple[date, date]
         return None
 
 
+_OPEN_START, _OPEN_END = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+_BEFORE = re.compile(r"(\d{4})\s*年\s*(以前|之前|前)")
+_SINCE = re.compile(r"(\d{4})\s*年\s*(以来|至今|之后|以后)")
+_UNTIL = re.compile(r"(?:截至|截止|截止到|到)\s*(\d{4})\s*年\s*(?:底|末|年底)?")
+_RECENT_YEARS = re.compile(r"(?:近|最近|过去)\s*([一二两三四五六七八九十\d]+|几)\s*年")
+_CN_SMALL = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+_RECENT_DAYS = 90  # "最近" / "近期" without a number: the last three months before the as-of date
+
+
 def _named_period(question: str, newest: date | None) -> tuple[date, date] | None:
+    if match := _BEFORE.search(question):
+        return _OPEN_START, date(int(match.group(1)), 1, 1) - timedelta(days=1)
+    if match := _SINCE.search(question):
+        year = int(match.group(1)) + (0 if match.group(2) in ("以来", "至今") else 1)
+        return date(year, 1, 1), newest or _OPEN_END
+    if match := _UNTIL.search(question):
+        return _OPEN_START, date(int(match.group(1)), 12, 31)
+    if newest is not None and (match := _RECENT_YEARS.search(question)):
+        count = (
+            3
+            if match.group(1) == "几"
+            else int(match.group(1))
+            if match.group(1).isdigit()
+            else _CN_SMALL.get(match.group(1), 3)
+        )
+        return date(newest.year - count + 1, 1, 1), newest
+    if newest is not None and re.search(r"上个?月", question):
+        first = newest.replace(day=1) - timedelta(days=1)
+        return first.replace(day=1), first
+    if newest is not None and re.search(r"本月|这个月|当月", question):
+        return newest.replace(day=1), newest
+    if newest is not None and re.search(r"最近(?!一篇|的一篇|一次|的?那篇)|近期", question):
+        return newest - timedelta(days=_RECENT_DAYS), newest
     if match := _FULL.search(question):
         day_ = date(*(int(g) for g in match.groups()))
         return day_, day_

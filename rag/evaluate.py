@@ -8,14 +8,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answer import Answerer
+from rag.answer import Answer
 from rag.build import build_index
 from rag.config import Settings
+from rag.conversation import Conversation
 from rag.errors import ConfigError
 from rag.ingest import Article
+from rag.intent import FACT, KINDS
 from rag.metrics import (
     answer_matches,
     first_relevant_rank,
+    groups_found,
     hit_at,
     mean,
     percentile,
@@ -24,6 +27,7 @@ from rag.metrics import (
     unique_in_order,
 )
 from rag.retrieve import SearchIndex, open_index
+from rag.router import Router
 
 DEFAULT_QUESTIONS = Path("seeds/questions.jsonl")
 RETRIEVAL_DEPTH = 10
@@ -31,7 +35,13 @@ RETRIEVAL_DEPTH = 10
 
 @dataclass(frozen=True)
 class Question:
-    """One evaluation question; `answers` are accepted strings, any one suffices."""
+    """One evaluation question.
+
+    Fact questions are scored by `answers` (accepted strings, any one suffices); the other
+    kinds by key phrases: `groups` (each a list of acceptable alternatives), of which `min`
+    must appear (in order when `ordered`), every article of `articles_all` cited, and none
+    of `absent` said. `history` holds the earlier user turns of a follow-up, oldest first.
+    """
 
     id: str
     question: str
@@ -39,6 +49,17 @@ class Question:
     articles: list[str]
     answerable: bool = True
     type: str = ""
+    kind: str = FACT
+    groups: list[list[str]] = field(default_factory=list)
+    min_groups: int = 0
+    ordered: bool = False
+    articles_all: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+
+    @property
+    def scored_by_groups(self) -> bool:
+        return bool(self.groups)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -59,6 +80,9 @@ def load_questions(path: Path) -> list[Question]:
             raise ConfigError(f"{where}: not valid JSON ({exc})") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{where}: a question must be a JSON object")
+        groups = data.get("groups", [])
+        if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
+            raise ConfigError(f"{where}: field 'groups' must be a list of lists of strings")
         question = Question(
             id=_text_field(data, "id", where),
             question=_text_field(data, "question", where),
@@ -66,12 +90,23 @@ def load_questions(path: Path) -> list[Question]:
             articles=_text_list(data, "articles", where),
             answerable=_flag(data, "answerable", where),
             type=_text_field(data, "type", where, default=""),
+            kind=_text_field(data, "kind", where, default=FACT),
+            groups=[_text_list({"group": g}, "group", where) for g in groups],
+            min_groups=_count(data, "min", where, default=len(groups)),
+            ordered=_flag(data, "ordered", where, default=False),
+            articles_all=_text_list(data, "articles_all", where),
+            absent=_text_list(data, "absent", where),
+            history=_text_list(data, "history", where),
         )
         if question.id in seen:
             raise ConfigError(f"{where}: question id '{question.id}' is used twice")
         seen.add(question.id)
-        if question.answerable and not (question.answers and question.articles):
-            raise ConfigError(f"{where}: answerable question needs 'answers' and 'articles'")
+        if question.kind not in KINDS:
+            raise ConfigError(f"{where}: unknown kind '{question.kind}'. Valid: {', '.join(KINDS)}")
+        if question.answerable and not (question.answers or question.groups):
+            raise ConfigError(f"{where}: answerable question needs 'answers' or 'groups'")
+        if question.answerable and question.answers and not question.articles:
+            raise ConfigError(f"{where}: answerable fact question needs 'articles'")
         questions.append(question)
     if not questions:
         raise ConfigError(f"{path}: no questions in the file")
@@ -107,10 +142,17 @@ def _text_list(data: dict, name: str, where: str) -> list[str]:
     return values
 
 
-def _flag(data: dict, name: str, where: str) -> bool:
-    value = data.get(name, True)
+def _flag(data: dict, name: str, where: str, default: bool = True) -> bool:
+    value = data.get(name, default)
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: field '{name}' must be true or false, got {value!r}")
+    return value
+
+
+def _count(data: dict, name: str, where: str, default: int) -> int:
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}: field '{name}' must be a whole number, got {value!r}")
     return value
 
 
@@ -242,9 +284,10 @@ class EvalResult:
 
 
 def evaluate(
-    index: SearchIndex, answerer: Answerer | None, questions: list[Question], source: str = ""
+    index: SearchIndex, router: Router | None, questions: list[Question], source: str = ""
 ) -> EvalResult:
-    """Ask every question; score retrieval by article and answers by accepted strings."""
+    """Ask every question (replaying its history in a conversation); score retrieval by
+    article, fact answers by accepted strings, the other kinds by key phrases."""
     rows = []
     search_ms, answer_ms = [], []
     for q in questions:
@@ -257,35 +300,62 @@ def evaluate(
             "id": q.id,
             "question": q.question,
             "type": q.type,
+            "kind": q.kind,
+            "history": q.history,
             "answerable": q.answerable,
-            "answers": q.answers,
+            "answers": q.answers or [" / ".join(g) for g in q.groups],
             "articles": q.articles,
             "retrieved": ranking,
             "rank": rank,
             "chunk_has_answer": bool(hits) and answer_matches(hits[0].text, q.answers),
         }
         ok = rank == 1 if q.answerable else True
-        if answerer is not None:
+        if router is not None:
+            conversation = Conversation(router)
+            for earlier in q.history:
+                conversation.ask(earlier)
             started = time.perf_counter()
-            answer = answerer.ask(q.question)
+            answer = conversation.ask(q.question)
             answer_ms.append((time.perf_counter() - started) * 1000)
-            row["answer"] = answer.answer
-            row["answered"] = answer.answerable
-            row["answer_ok"] = answer.answerable and answer_matches(answer.answer, q.answers)
-            row["citation_ok"] = (
-                answer.answerable and bool(answer.citations) and answer.citations[0].article_id in q.articles
-            )
+            row |= _scored(q, answer) | {"answer_ms": answer_ms[-1]}
             ok = row["answer_ok"] if q.answerable else not answer.answerable
-        row["ok"] = ok
+        row["ok"] = bool(ok)
         rows.append(row)
     return EvalResult(_metrics(rows, search_ms, answer_ms), rows, source)
 
 
+def _scored(q: Question, answer: Answer) -> dict:
+    """What the answer got right: its text, its citations, what it must not say."""
+    cited = [c.article_id for c in answer.citations]
+    said_absent = any(answer_matches(answer.answer, [phrase]) for phrase in q.absent)
+    if q.scored_by_groups:
+        found = groups_found(answer.answer, q.groups, q.ordered)
+        text_ok = found >= q.min_groups and set(q.articles_all) <= set(cited)
+    else:
+        found = None
+        text_ok = answer_matches(answer.answer, q.answers)
+    return {
+        "answer": answer.answer,
+        "answer_kind": answer.kind,
+        "standalone": answer.standalone_question,
+        "answered": answer.answerable,
+        "groups_found": found,
+        "answer_ok": answer.answerable and text_ok and not said_absent,
+        "citation_ok": answer.answerable
+        and bool(cited)
+        and (not q.articles or bool(set(cited) & set(q.articles))),
+    }
+
+
 def _metrics(rows: list[dict], search_ms: list[float], answer_ms: list[float]) -> dict:
-    answerable = [r for r in rows if r["answerable"]]
-    unanswerable = [r for r in rows if not r["answerable"]]
+    """Retrieval and answer metrics over the fact questions (comparable with earlier sets),
+    then accuracy and answer latency per kind, and over all questions."""
+    facts = [r for r in rows if r["kind"] == FACT]
+    answerable = [r for r in facts if r["answerable"]]
+    unanswerable = [r for r in facts if not r["answerable"]]
     metrics: dict = {
         "n": len(rows),
+        "n_fact": len(facts),
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
         "hit@1": mean([hit_at(r["rank"], 1) for r in answerable]),
@@ -306,8 +376,16 @@ def _metrics(rows: list[dict], search_ms: list[float], answer_ms: list[float]) -
             "false_refusals": sum(not r["answered"] for r in answerable),
             "answer_ms_p50": percentile(answer_ms, 50),
             "answer_ms_p95": percentile(answer_ms, 95),
-            "answer_chars_mean": mean([len(strip_markers(r["answer"])) for r in answered]) or 0.0,
+            "answer_chars_mean": mean([len(strip_markers(r["answer"])) for r in answered if r in facts])
+            or 0.0,
+            "accuracy": mean([float(r["ok"]) for r in rows]),
         }
+        for kind in KINDS:
+            of_kind = [r for r in rows if r["kind"] == kind]
+            if of_kind:
+                metrics[f"accuracy_{kind}"] = mean([float(r["ok"]) for r in of_kind])
+                metrics[f"n_{kind}"] = len(of_kind)
+                metrics[f"answer_ms_p95_{kind}"] = percentile([r["answer_ms"] for r in of_kind], 95)
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
 
 
@@ -327,8 +405,8 @@ def run_eval(
             temp = settings.replace(index=Path(folder))
             build_index(temp, articles=articles, log=lambda _: None)
             index = open_index(temp.index, settings.embedder)
-            return evaluate(index, Answerer(index, settings), question_list[:limit], str(squad))
+            return evaluate(index, Router(index, settings), question_list[:limit], str(squad))
     path = questions or DEFAULT_QUESTIONS
     question_list = load_questions(path)[:limit]
     index = open_index(settings.index, settings.embedder)
-    return evaluate(index, Answerer(index, settings), question_list, str(path))
+    return evaluate(index, Router(index, settings), question_list, str(path))

@@ -154,6 +154,10 @@ class LexicalSegment:
             return np.zeros(len(positions), dtype=np.int64)
         return np.where(found, self._indptr[positions + 1] - self._indptr[positions], 0)
 
+    def rows_with(self, position: int) -> np.ndarray:
+        """Local rows whose postings hold the term at `position` of the vocabulary."""
+        return np.asarray(self._indices[self._indptr[position] : self._indptr[position + 1]])
+
     def add_scores(self, positions: np.ndarray, weights: np.ndarray, out: np.ndarray) -> None:
         """out[row] += weight × tf part, for each located query term (weights 0 are skipped)."""
         for position, weight in zip(positions, weights, strict=True):
@@ -202,6 +206,21 @@ class LexicalIndex:
             return set()
         distinct, _, doc_freq = self._statistics(tokens)
         return {str(t) for t, df in zip(distinct, doc_freq, strict=True) if df > 0}
+
+    def rows_with_all(self, tokens: list[str]) -> np.ndarray:
+        """Rows (chunks) whose postings hold every one of `tokens`, ascending."""
+        if not tokens:
+            return np.zeros(0, dtype=np.int64)
+        _, located, _ = self._statistics(tokens)
+        found: list[np.ndarray] = []
+        for segment, (positions, present), start in zip(self.segments, located, self.offsets, strict=False):
+            if not present.all():
+                continue
+            rows = segment.rows_with(int(positions[0]))
+            for position in positions[1:]:
+                rows = np.intersect1d(rows, segment.rows_with(int(position)), assume_unique=True)
+            found.append(rows.astype(np.int64) + int(start))
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk; a token repeated in the query counts each time."""

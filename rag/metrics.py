@@ -28,6 +28,28 @@ def answer_matches(answer: str, accepted: Sequence[str]) -> bool:
     return any(normalise_answer(a) and normalise_answer(a) in folded for a in accepted)
 
 
+def groups_found(answer: str, groups: Sequence[Sequence[str]], ordered: bool = False) -> int:
+    """How many key-phrase groups the answer holds (any alternative of a group counts).
+
+    With `ordered`, only groups that appear in the given order count: the longest run of
+    found groups whose first positions increase.
+    """
+    folded = normalise_answer(strip_markers(answer))
+    positions = []
+    for group in groups:
+        found = [folded.find(normalise_answer(a)) for a in group if normalise_answer(a)]
+        found = [p for p in found if p >= 0]
+        positions.append(min(found) if found else None)
+    present = [p for p in positions if p is not None]
+    if not ordered:
+        return len(present)
+    longest: list[int] = []  # longest increasing subsequence, by patience sorting
+    for position in present:
+        index = next((i for i, tail in enumerate(longest) if tail >= position), len(longest))
+        longest[index : index + 1] = [position]
+    return len(longest)
+
+
 def unique_in_order(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 

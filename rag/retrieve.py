@@ -225,6 +225,7 @@ class SearchIndex:
         candidates: int = 100,
         per_article: int | None = None,
         max_query_chars: int = DEFAULT_MAX_QUERY_CHARS,
+        period_boost: bool = True,
     ) -> list[Hit]:
         """Hybrid search: BM25 and dense candidates, fused with the index's calibrated weights.
 
@@ -236,6 +237,8 @@ class SearchIndex:
             article_ids, categories: restrict to these articles / any of these categories.
             per_article: slots one article may take while others have matches
                 (default: about half of k).
+            period_boost: lift passages published in a period the query names; off when the
+                period is what the text describes ("2022年的产量" is reported in 2023).
 
         Raises:
             QueryError: empty or over-long query, k out of range, malformed date.
@@ -248,7 +251,7 @@ class SearchIndex:
         if rows.size == 0:
             return []
         fused = fuse(lexical_scores, dense_scores, self.weights)
-        named_period = question_date_range(query, self.newest_date)
+        named_period = question_date_range(query, self.newest_date) if period_boost else None
         if named_period is not None:
             # A period named in the question ("2021年8月", "去年") lifts passages dated in it.
             low, high = (query_day(d, "question date") for d in named_period)
@@ -256,7 +259,7 @@ class SearchIndex:
             fused = fused + DATE_BOOST * ((days >= low) & (days <= high))
         # Metadata (with text, for duplicate checks) only for the head of the ranking.
         order = np.argsort(-fused, kind="stable")[: 4 * k + 8]
-        records = self._chunk_records(rows[order])
+        records = self.chunk_records(rows[order])
         picked = diversify(
             range(len(order)),
             [dedup_key(r["text"]) for r in records],
@@ -302,7 +305,7 @@ class SearchIndex:
         dense_scores = self.dense.scores(query_vector, rows)
         return rows, lexical_all[rows].astype(np.float32), dense_scores
 
-    def _chunk_records(self, rows: np.ndarray) -> list[dict]:
+    def chunk_records(self, rows: np.ndarray) -> list[dict]:
         """Metadata for rows, in the given order (one SQL query per segment, O(1) lookups by key)."""
         rows = np.asarray(rows, dtype=np.int64)
         owner = np.searchsorted(self.offsets, rows, side="right") - 1

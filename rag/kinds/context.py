@@ -1,0 +1,42 @@
+"""What every strategy reads: the index, its catalog, the fact answerer, cached article texts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rag.answer import Answerer
+from rag.catalog import ArticleRecord, Catalog
+from rag.retrieve import SearchIndex
+from rag.sentences import Sentence, article_sentences
+
+
+@dataclass
+class Context:
+    """One loaded index version as the strategies see it."""
+
+    index: SearchIndex
+    catalog: Catalog
+    answerer: Answerer
+    _texts: dict[str, str] = field(default_factory=dict)
+
+    def text(self, article_id: str) -> str:
+        """The cleaned text of an article (read once per context)."""
+        if article_id not in self._texts:
+            self._texts[article_id] = self.index.article(article_id)["text"]
+        return self._texts[article_id]
+
+    def texts(self, article_ids: list[str]) -> dict[str, str]:
+        return {a: self.text(a) for a in article_ids}
+
+    def sentences(self, article_id: str) -> list[Sentence]:
+        return article_sentences(self.text(article_id))
+
+    def record(self, article_id: str) -> ArticleRecord:
+        found = self.catalog.by_id(article_id)
+        if found is None:
+            raise KeyError(article_id)
+        return found
+
+    def words(self, text: str) -> list[str]:
+        """Content words in precise mode (whole words), as answers are matched."""
+        return self.index.tokenizer.words(text, search_mode=False)

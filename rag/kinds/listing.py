@@ -1,0 +1,140 @@
+"""The points of an enumeration, whole and in order: "一是…二是…", "第一…第二", "（一）", "1.",
+"首先/其次/最后", paragraphs after "提出以下几点", or a "、"-separated series.
+
+The enumeration chosen is the one whose introduction and items best cover the question;
+when the text announces a number ("六点倡议") or the question does ("哪三点"), that many
+items are returned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer import coverage
+from rag.compose import Evidence, Line
+from rag.intent import announced_count
+from rag.kinds.context import Context
+from rag.sentences import Sentence, is_filler
+from rag.tokens import normalise_text
+
+_ORDINALS = "一二三四五六七八九十"
+_MARKER = re.compile(
+    rf"(?P<cn>[{_ORDINALS}]是)|(?P<nth>第[{_ORDINALS}][，,、：:是])|(?P<paren>[（(][{_ORDINALS}][)）])|"
+    r"(?P<num>(?<![\d.])\d{1,2}[.、．](?!\d))|(?P<seq>首先|其次|再次|然后|此外|最后)"
+)
+_INTRO = re.compile(rf"([{_ORDINALS}两]|\d{{1,2}})(?:点|个方面|项|条|大|方面|件事|个)|以下|如下|主要有|包括")
+SEARCH_DEPTH = 8
+ARTICLES_TRIED = 3
+
+
+@dataclass
+class Enumeration:
+    """Items of one enumeration in one article, the sentence that introduces it, and its score."""
+
+    article_id: str
+    items: list[tuple[int, int]]  # spans in the article text
+    intro: str
+    announced: int | None
+    score: float = 0.0
+
+
+def enumerations(text: str, sentences: list[Sentence]) -> list[Enumeration]:
+    """Every enumeration of an article (markers of one style, counted from the first)."""
+    found: list[Enumeration] = []
+    for style in ("cn", "nth", "paren", "num", "seq"):
+        marks = [m for m in _MARKER.finditer(text) if m.group(style)]
+        run: list[re.Match] = []
+        for mark in marks:
+            if run and (style == "seq" or _ordinal(mark.group(style)) == _ordinal(run[-1].group(style)) + 1):
+                run.append(mark)
+                continue
+            if len(run) >= 2:
+                found.append(_from_marks(text, run, sentences))
+            run = [mark] if style == "seq" or _ordinal(mark.group(style)) == 1 else []
+        if len(run) >= 2:
+            found.append(_from_marks(text, run, sentences))
+    found += _series(sentences)
+    return found
+
+
+def _ordinal(marker: str) -> int:
+    digits = re.search(r"\d+", marker)
+    if digits:
+        return int(digits.group(0))
+    letter = re.search(rf"[{_ORDINALS}]", marker)
+    return _ORDINALS.index(letter.group(0)) + 1 if letter else 0
+
+
+def _from_marks(text: str, marks: list[re.Match], sentences: list[Sentence]) -> Enumeration:
+    items = []
+    for number, mark in enumerate(marks):
+        end = marks[number + 1].start() if number + 1 < len(marks) else _item_end(text, mark.start())
+        items.append(_trimmed(text, mark.start(), end))
+    intro = _intro_before(sentences, marks[0].start())
+    return Enumeration("", items, intro, announced_count(intro) if _INTRO.search(intro) else None)
+
+
+def _item_end(text: str, start: int) -> int:
+    """The last item runs to the end of its sentence, or of its paragraph for a paragraph item."""
+    paragraph_end = text.find("\n", start)
+    paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
+    sentence_end = re.search(r"[。！？；;]", text[start:paragraph_end])
+    return start + sentence_end.end() if sentence_end else paragraph_end
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while end > start and text[end - 1] in " \n\u3000，,；;":
+        end -= 1
+    return start, end
+
+
+def _intro_before(sentences: list[Sentence], position: int) -> str:
+    """The sentence holding `position`, and the one before it (the enumeration's introduction)."""
+    before = [s for s in sentences if s.start <= position]
+    return "".join(s.text for s in before[-2:])
+
+
+def _series(sentences: list[Sentence]) -> list[Enumeration]:
+    """A sentence listing three or more things separated by "、" is an enumeration of them."""
+    found = []
+    for sentence in sentences:
+        parts = [m.span() for m in re.finditer(r"[^、，,。：:；]+", sentence.text)]
+        listed = [p for p in parts if 0 < p[1] - p[0] <= 20]
+        commas = sentence.text.count("、")
+        if commas >= 2 and not is_filler(sentence.text):
+            found.append(
+                Enumeration(
+                    "", [(sentence.start, sentence.end)], sentence.text, commas + 1 if listed else None
+                )
+            )
+    return found
+
+
+def list_lines(context: Context, question: str, announced: int | None) -> list[Line]:
+    """Lines for "哪几点 / 哪些 / 几个方面": the best enumeration of the best few articles."""
+    hits = context.index.search(question, k=SEARCH_DEPTH)
+    articles = list(dict.fromkeys(h.article_id for h in hits))[:ARTICLES_TRIED]
+    weights = context.answerer.query_weights(question)
+    best: Enumeration | None = None
+    for rank, article_id in enumerate(articles):
+        text = context.text(article_id)
+        for enumeration in enumerations(text, context.sentences(article_id)):
+            enumeration.article_id = article_id
+            body = normalise_text(enumeration.intro + "".join(text[s:e] for s, e in enumeration.items))
+            enumeration.score = (
+                coverage(normalise_text(enumeration.intro), weights)
+                + 0.5 * coverage(body, weights)
+                + (0.3 if len(enumeration.items) > 1 else 0.0)
+                + (0.3 if announced and announced in (len(enumeration.items), enumeration.announced) else 0.0)
+                - 0.1 * rank
+            )
+            if best is None or enumeration.score > best.score:
+                best = enumeration
+    if best is None:
+        return []
+    text = context.text(best.article_id)
+    wanted = announced or best.announced
+    items = best.items[:wanted] if wanted and len(best.items) > wanted else best.items
+    record = context.record(best.article_id)
+    return [Line(text[s:e], [Evidence(record, s, e)]) for s, e in items]

@@ -1,0 +1,51 @@
+"""An extractive summary of one article: the news lead first, then the sentences that say most
+of what the article says (closest to the article's own centroid), in article order, no repeats,
+within SUMMARY_CHARS."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.compose import Evidence, Line
+from rag.fusion import dedup_key
+from rag.kinds.context import Context
+from rag.sentences import is_filler
+from rag.tokens import normalise_text
+
+SUMMARY_CHARS = 260
+LEAD_SENTENCES = 1
+
+
+def summary_lines(context: Context, article_id: str, heading: bool = True) -> list[Line]:
+    """Lines summarising one article, headed by its title and date."""
+    record = context.record(article_id)
+    sentences = [s for s in context.sentences(article_id) if not is_filler(s.text) and s.text != record.title]
+    if not sentences:
+        return []
+    vectors = context.index.embedder.encode([normalise_text(s.text) for s in sentences])
+    centroid = vectors.mean(axis=0)
+    centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+    chosen = set(range(min(LEAD_SENTENCES, len(sentences))))
+    total = sum(len(sentences[i].text) for i in chosen)
+    seen = {dedup_key(sentences[i].text) for i in chosen}
+    for i in np.argsort(-centrality, kind="stable"):
+        key = dedup_key(sentences[int(i)].text)
+        if int(i) in chosen or key in seen:
+            continue
+        if total + len(sentences[int(i)].text) > SUMMARY_CHARS:
+            continue
+        chosen.add(int(i))
+        seen.add(key)
+        total += len(sentences[int(i)].text)
+    picked = [sentences[i] for i in sorted(chosen)]
+    text = "".join(s.text for s in picked)
+    lines = [Line(text, [Evidence(record, s.start, s.end) for s in picked])]
+    if heading:
+        lines.insert(0, Line(f"《{record.title}》（{record.date or '日期不详'}）："))
+    return lines
+
+
+def article_for(context: Context, question: str) -> str | None:
+    """The article a summary question is about: the best match for its words."""
+    hits = context.index.search(question, k=5)
+    return hits[0].article_id if hits else None

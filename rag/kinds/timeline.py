@@ -1,0 +1,94 @@
+"""Events in date order, one line each: "date — event [n]".
+
+Each relevant article gives its sentence that best covers the topic (preferring one that
+carries a date or a number); the event date is the one the sentence names ("8月23日", with
+the year from the article's date), else the article's publication date.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from rag.answer import coverage
+from rag.compose import Evidence, Line
+from rag.intent import Period
+from rag.kinds.context import Context
+from rag.sentences import Sentence, is_filler
+from rag.tokens import normalise_text
+
+_TIMELINE_WORDS = re.compile(
+    r"按时间顺序|按时间先后|按先后|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?|哪些阶段|先后|进展情况|进展如何|"
+    r"是?怎么|如何|怎样|变化情况|有什么变化|有哪些变化|变化|逐年|这几年|历年|历届|增长|一步步|演变|发展起来|推进|"
+    r"排一下|列一下|说说|讲讲|[？?。，,]"
+)
+_EVENT_DATE = re.compile(
+    r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|(\d{4})\s*年\s*(\d{1,2})\s*月"
+)
+_HAS_FIGURE = re.compile(r"\d")
+SEARCH_DEPTH = 30
+MIN_SHARE = 0.45  # an article counts when its best passage scores at least this share of the best
+
+
+def topic_of(question: str) -> str:
+    """The question without its timeline phrasing ("…是怎么变化的" -> the topic)."""
+    return _TIMELINE_WORDS.sub(" ", question).strip() or question
+
+
+def event_date(sentence: str, published: date | None) -> date | None:
+    """The date a sentence names, completed with the publication year; else the publication date."""
+    match = _EVENT_DATE.search(sentence)
+    if match:
+        try:
+            if match.group(2):
+                year = int(match.group(1)) if match.group(1) else (published.year if published else None)
+                if year:
+                    return date(year, int(match.group(2)), int(match.group(3)))
+            else:
+                return date(int(match.group(4)), int(match.group(5)), 1)
+        except ValueError:
+            pass
+    return published
+
+
+def timeline_lines(context: Context, question: str, period: Period | None = None) -> list[Line]:
+    """One dated line per relevant article, oldest first."""
+    topic = topic_of(question)
+    filters = {"since": period.start, "until": period.end} if period and period.published else {}
+    hits = context.index.search(topic, k=SEARCH_DEPTH, per_article=3, **filters)
+    if not hits:
+        return []
+    best_score = hits[0].score or 1.0
+    weights = context.answerer.query_weights(topic)
+    key_terms = context.index.tokenizer.key_terms(topic)
+    events: list[tuple[date, Line]] = []
+    for article_id in dict.fromkeys(h.article_id for h in hits if h.score >= MIN_SHARE * best_score):
+        record = context.record(article_id)
+        text = context.text(article_id)
+        if key_terms and not all(normalise_text(t) in normalise_text(record.title + text) for t in key_terms):
+            continue
+        sentence = _best_sentence(context.sentences(article_id), weights)
+        if sentence is None:
+            continue
+        when = event_date(sentence.text, record.day)
+        shown = when.isoformat() if when else "日期不详"
+        events.append(
+            (
+                when or date.max,
+                Line(f"{shown} — {sentence.text}", [Evidence(record, sentence.start, sentence.end)]),
+            )
+        )
+    events.sort(key=lambda pair: pair[0])
+    return [line for _, line in events]
+
+
+def _best_sentence(sentences: list[Sentence], weights: dict[str, float]) -> Sentence | None:
+    scored = [
+        (coverage(normalise_text(s.text), weights) + (0.15 if _HAS_FIGURE.search(s.text) else 0.0), -i, s)
+        for i, s in enumerate(sentences)
+        if not is_filler(s.text)
+    ]
+    if not scored:
+        return None
+    best = max(scored, key=lambda t: (t[0], t[1]))
+    return best[2] if best[0] > 0 else None
