@@ -13,10 +13,13 @@ from rag.config import Settings
 from rag.fusion import dedup_key
 from rag.qtype import OTHER, PERSON, PLACE, carries_type, question_type
 from rag.retrieve import Hit, SearchIndex, clean_query
-from rag.safety import quotable
+from rag.safety import quotable_run
+from rag.sentences import is_filler
 from rag.tokens import normalise_text
 
 NOT_FOUND = "资料中没有找到相关信息。"
+# Headline, byline and caption lines answer only questions about them.
+_ASKS_TITLE = re.compile(r"标题|题目|原题|记者|作者|来源|署名|图片|照片")
 # Clause cuts for trimming long sentences; never after a colon, which introduces the answer.
 _CLAUSE_MARKS = "，,；;"
 _BLANK = " \t\n\u3000"
@@ -221,12 +224,16 @@ class Answerer:
         Sentences addressed to an assistant, or holding credential-like strings, are never
         candidates: an article cannot choose the answer by instructing the system.
         """
-        spans = [
-            (i, s, e)
-            for i, hit in enumerate(hits)
-            for s, e in split_sentences(hit.text)
-            if hit.text[s:e].strip() and quotable(hit.text[s:e])
-        ]
+        asks_title = bool(_ASKS_TITLE.search(question))
+        spans = []
+        for i, hit in enumerate(hits):
+            pieces = [(s, e) for s, e in split_sentences(hit.text) if hit.text[s:e].strip()]
+            allowed = quotable_run([hit.text[s:e] for s, e in pieces])
+            spans += [
+                (i, s, e)
+                for (s, e), ok in zip(pieces, allowed, strict=True)
+                if ok and (asks_title or not is_filler(hit.text[s:e]))
+            ]
         if not spans:
             return []
         texts = [hits[i].text[s:e] for i, s, e in spans]

@@ -9,6 +9,7 @@ left by many incremental builds are merged once there are more than a few of the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 import sqlite3
@@ -29,6 +30,7 @@ from rag.ingest import (
     CorpusFile,
     content_hash,
     corpus_group,
+    keep_held_ids,
     read_corpus_file,
     scan_corpus,
 )
@@ -115,7 +117,12 @@ def _plan(settings: Settings, live: Live, report: BuildReport, log: Callable[[st
     """Which files to (re)index: a file whose size and mtime are unchanged is not read."""
     plan = _Plan()
     seen_hashes: dict[str, str] = {}
-    for file in scan_corpus(settings.corpus):
+
+    def held(file: CorpusFile) -> bool:  # unchanged since the live version indexed it as its base id
+        known = live.articles.get(file.base_id)
+        return known is not None and (known.source_size, known.source_mtime_ns) == (file.size, file.mtime_ns)
+
+    for file in keep_held_ids(scan_corpus(settings.corpus), held):
         if file.clash:
             _warn(report, log, file.clash)
         try:
@@ -147,9 +154,20 @@ def _plan_files(
     for articles with their ids or contents (index lookups), so the cost of adding a file
     does not grow with the corpus. Nothing is removed."""
     candidates: dict[str, CorpusFile] = {}  # by content hash
-    for file in _named_with_siblings(files, settings.corpus, report, log):
+    named = _named_with_siblings(files, settings.corpus, report, log)
+    bases = [f.base_id for f in named if f.base_id]
+    digests: dict[str, str] = {}
+    for file in named:
+        with contextlib.suppress(IngestError):
+            digests[file.location] = content_hash(read_corpus_file(file.path))
+    if bases:
+        held = live_of(only=(bases, [])).articles
+        named = keep_held_ids(
+            named, lambda f: f.base_id in held and held[f.base_id].content_hash == digests.get(f.location)
+        )
+    for file in named:
         try:
-            digest = content_hash(read_corpus_file(file.path))
+            digest = digests.get(file.location) or content_hash(read_corpus_file(file.path))
             if digest in candidates:
                 first = candidates[digest].location
                 raise IngestError(f"{file.location}: same content as {first}, indexed once")

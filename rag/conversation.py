@@ -43,7 +43,8 @@ def needs_context(question: str) -> bool:
     """Whether the question leans on the previous turn: a pronoun, or too short to stand alone
     and naming no subject of its own."""
     core = re.sub(r"[？?！!。，,\s]", "", question)
-    return bool(_ANAPHORA.search(core)) or (len(core) <= _SHORT and not _OWN_SUBJECT.search(core))
+    own = _OWN_SUBJECT.search(_TIME.sub("", core))  # "2020年呢？" still leans on the last turn
+    return bool(_ANAPHORA.search(core)) or (len(core) <= _SHORT and not own)
 
 
 def rewrite_followup(question: str, history: list[Turn], words: Callable[[str], list[str]]) -> str:

@@ -39,12 +39,13 @@ def parse_article_date(value: object) -> datetime:
     if isinstance(value, date):
         return _in_range(datetime(value.year, value.month, value.day))
     if isinstance(value, int | float):
-        if value < 1e8:  # `date: 2021` is a year, not 2021 seconds after 1970
+        if not 1e8 <= value < 1e14:  # `date: 2021` is a year, not 2021 seconds after 1970
             raise ValueError(f"{value!r} is not a date")
-        return _from_epoch(float(value))
+        return _from_epoch(value / 1000 if value >= 1e11 else float(value))
     raw = str(value).strip()
     if _EPOCH_DIGITS.fullmatch(raw):
-        return _from_epoch(float(raw) / (1000 if len(raw) >= 12 else 1))
+        whole = raw.split(".")[0]
+        return _from_epoch(float(raw) / (1000 if len(whole) >= 12 else 1))
     try:
         return _in_range(parsedate_to_datetime(raw))
     except (TypeError, ValueError, IndexError):

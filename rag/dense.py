@@ -101,7 +101,9 @@ class DenseIndex:
         return float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
 
     def save(self, path: Path) -> None:
-        faiss.write_index(self._index, str(path))
+        """Written by Python, not by FAISS: a full disk is then an OSError (ENOSPC) like any
+        other write, where `faiss.write_index` raised a bare RuntimeError."""
+        path.write_bytes(faiss.serialize_index(self._index).tobytes())
 
     @property
     def size(self) -> int:

@@ -56,7 +56,7 @@ def feedback_questions(path: Path) -> list[dict]:
     """
     if not path.is_file():
         raise ConfigError(f"{path}: no feedback database (ratings from the app are stored there)")
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+    with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
         rows = db.execute(
             "SELECT id, question, answerable, citations FROM feedback WHERE rating = 1 ORDER BY id"
         ).fetchall()

@@ -9,7 +9,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -242,6 +242,7 @@ class CorpusFile:
     size: int
     mtime_ns: int
     clash: str = ""  # why the id is not the base id: another file has the same name stem
+    base_id: str = ""  # the path without extension, shared by the files of a clash ("" if none)
 
     @property
     def path(self) -> Path:
@@ -274,14 +275,48 @@ def unique_ids(files: list[CorpusFile]) -> list[CorpusFile]:
         if len(group) < 2:
             continue
         owner, *others = sorted(group, key=_suffix_rank)
+        renamed[owner.location] = dataclasses.replace(owner, base_id=base)
         for other in others:
             candidate = base + other.suffix
             while candidate in taken:  # `X.md.txt` already holds the id `X.md`
                 candidate += "~"
             taken.add(candidate)
-            note = f"{other.location}: same name as {owner.location}; indexed as article '{candidate}'"
-            renamed[other.location] = dataclasses.replace(other, article_id=candidate, clash=note)
+            renamed[other.location] = dataclasses.replace(
+                other, article_id=candidate, clash=_clash_note(other, owner, candidate), base_id=base
+            )
     return [renamed.get(file.location, file) for file in files]
+
+
+def _clash_note(file: CorpusFile, owner: CorpusFile, article_id: str) -> str:
+    return f"{file.location}: same name as {owner.location}; indexed as article '{article_id}'"
+
+
+def keep_held_ids(files: list[CorpusFile], holds: Callable[[CorpusFile], bool]) -> list[CorpusFile]:
+    """Clashing files with their ids swapped where the index already holds a non-owner under
+    the base id: an article indexed as `X` (from X.md) keeps `X` when X.txt arrives later.
+
+    Args:
+        holds: whether the live index's article with the file's base id is this file.
+    """
+    by_base: dict[str, list[CorpusFile]] = {}
+    for file in files:
+        if file.base_id:
+            by_base.setdefault(file.base_id, []).append(file)
+    swapped: dict[str, CorpusFile] = {}
+    for base, group in by_base.items():
+        owner = next((f for f in group if f.article_id == base), None)
+        holder = next((f for f in group if f.article_id != base and holds(f)), None)
+        if owner is None or holder is None:
+            continue
+        taken = {f.article_id for f in group}
+        renamed = base + owner.suffix
+        while renamed in taken:
+            renamed += "~"
+        swapped[holder.location] = dataclasses.replace(holder, article_id=base, clash="")
+        swapped[owner.location] = dataclasses.replace(
+            owner, article_id=renamed, clash=_clash_note(owner, holder, renamed)
+        )
+    return [swapped.get(file.location, file) for file in files]
 
 
 def scan_corpus(corpus_dir: Path) -> list[CorpusFile]:
@@ -327,7 +362,7 @@ def corpus_group(path: Path, corpus_dir: Path) -> list[CorpusFile]:
     """A named file (an upload, `rag add`) first, then the files that share its name stem
     (`X.txt` beside `X.md`), with the ids `scan_corpus` would give them.
 
-    A handful of `stat` calls, not a listing of the folder.
+    One listing of the named file's folder (suffixes compared without case).
 
     Raises:
         IngestError: the named file is outside the corpus folder, hidden, of another
@@ -336,12 +371,12 @@ def corpus_group(path: Path, corpus_dir: Path) -> list[CorpusFile]:
     named = _corpus_file(path, corpus_dir)
     stem = path.name[: len(path.name) - len(named.suffix)]
     siblings = []
-    for suffix in CORPUS_SUFFIXES:
-        for spelled in dict.fromkeys((suffix, suffix.upper())):
-            other = path.with_name(stem + spelled)
-            if other.name != path.name and other.is_file():
+    with os.scandir(path.parent) as entries:
+        for entry in entries:
+            name = entry.name
+            if name != path.name and name.startswith(stem) and name[len(stem) :].lower() in CORPUS_SUFFIXES:
                 with contextlib.suppress(IngestError):
-                    siblings.append(_corpus_file(other, corpus_dir))
+                    siblings.append(_corpus_file(path.with_name(name), corpus_dir))
     return unique_ids([named, *siblings])
 
 

@@ -225,7 +225,7 @@ class SearchIndex:
         candidates: int = 100,
         per_article: int | None = None,
         max_query_chars: int = DEFAULT_MAX_QUERY_CHARS,
-        period_boost: bool = True,
+        period_slack_days: int = 0,
     ) -> list[Hit]:
         """Hybrid search: BM25 and dense candidates, fused with the index's calibrated weights.
 
@@ -237,8 +237,9 @@ class SearchIndex:
             article_ids, categories: restrict to these articles / any of these categories.
             per_article: slots one article may take while others have matches
                 (default: about half of k).
-            period_boost: lift passages published in a period the query names; off when the
-                period is what the text describes ("2022年的产量" is reported in 2023).
+            period_slack_days: passages published in a period the query names are lifted;
+                this many days after it count too, when the period is what the text
+                describes ("2022年的产量" is reported early in 2023).
 
         Raises:
             QueryError: empty or over-long query, k out of range, malformed date.
@@ -251,10 +252,11 @@ class SearchIndex:
         if rows.size == 0:
             return []
         fused = fuse(lexical_scores, dense_scores, self.weights)
-        named_period = question_date_range(query, self.newest_date) if period_boost else None
+        named_period = question_date_range(query, self.newest_date)
         if named_period is not None:
             # A period named in the question ("2021年8月", "去年") lifts passages dated in it.
             low, high = (query_day(d, "question date") for d in named_period)
+            high += period_slack_days
             days = np.asarray(self.chunk_day)[rows]
             fused = fused + DATE_BOOST * ((days >= low) & (days <= high))
         # Metadata (with text, for duplicate checks) only for the head of the ranking.

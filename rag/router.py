@@ -45,6 +45,9 @@ _LEADING_NAME = re.compile(
     r"^([\u4e00-\u9fff]{2,3})(?=在|对|说|认为|表示|提|为什么|是怎么|怎么|如何|还|分别|和|与|的讲话|的发言)"
 )
 _MARKER = re.compile(r"\[(\d+)\]")
+# "2022年的产量" is reported in the first months of 2023: passages published up to half a year
+# after a period the text describes count as from it.
+CONTENT_PERIOD_SLACK_DAYS = 183
 
 
 class Router:
@@ -126,7 +129,8 @@ class Router:
         if intent.kind == COMPARE:
             return self._compare(intent, k, filters)
         content_period = intent.period is not None and not intent.period.published
-        return self.answerer.ask(question, k=k, period_boost=not content_period, **filters)
+        slack = CONTENT_PERIOD_SLACK_DAYS if content_period else 0
+        return self.answerer.ask(question, k=k, period_slack_days=slack, **filters)
 
     def _summary(self, intent: Intent) -> list[Line]:
         if intent.corpus_ask in (LATEST, EARLIEST):
@@ -153,9 +157,10 @@ class Router:
         return self.answerer.ask(intent.question, k=k, **filters)
 
     def _names_found(self, question: str, article_ids: set[str]) -> bool:
-        """Every name and number of the question occurs in one of the cited articles."""
+        """Every name and number of the question occurs in one of the cited articles (a year of
+        the period is a publication date, not a word the text must hold)."""
         texts = [normalise_text(self.context.record(a).title + self.context.text(a)) for a in article_ids]
-        terms = self.index.tokenizer.key_terms(question)
+        terms = [t for t in self.index.tokenizer.key_terms(question) if not re.fullmatch(r"\d{4}年?", t)]
         return all(any(term_in_text(term, text) for text in texts) for term in terms)
 
     def _compare(self, intent: Intent, k: int | None, filters: dict) -> Answer:

@@ -77,7 +77,8 @@ MANIFEST_SCHEMA = {
             "required": ["articles", "chunks"],
             "properties": {"articles": _COUNT, "chunks": _COUNT},
         },
-        "fusion": {"type": "object"},
+        "format_version": {"const": FORMAT_VERSION},
+        "fusion": {"type": "object", "additionalProperties": {"type": "number"}},
         "segments": {
             "type": "array",
             "minItems": 1,
@@ -106,6 +107,7 @@ SEGMENT_SCHEMA = {
     "type": "object",
     "required": ["format_version", "name", "articles", "chunks", "dense", "files"],
     "properties": {
+        "format_version": {"const": FORMAT_VERSION},
         "name": {"type": "string"},
         "articles": {"type": "integer", "minimum": 1},
         "chunks": _COUNT,

@@ -20,7 +20,6 @@ from rag.ingest import (
     Article,
     article_from_bytes,
     article_id_for,
-    corpus_file,
 )
 
 _UNSAFE = re.compile(r"[^\w\-.]+", re.UNICODE)
@@ -136,9 +135,10 @@ def add_articles(
             for path in created:
                 path.unlink(missing_ok=True)
             raise
-        indexed = set(report.added) | set(report.changed)
         for path, name in created.items():
-            if corpus_file(path, settings.corpus).article_id not in indexed:
+            # Skip reasons start with the file's path; a copy of an article kept as it was is fine.
+            reason = next((r for r in report.skipped if r.startswith(f"{path}:")), None)
+            if reason is not None:
                 path.unlink(missing_ok=True)
-                refused[name] = next((r for r in report.skipped if str(path) in r), "not indexed")
+                refused[name] = reason
         return report, refused
