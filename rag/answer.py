@@ -14,7 +14,7 @@ from rag.fusion import dedup_key
 from rag.qtype import OTHER, PERSON, PLACE, carries_type, question_type
 from rag.retrieve import Hit, SearchIndex, clean_query
 from rag.safety import quotable_run
-from rag.sentences import is_filler
+from rag.sentences import after_dateline, is_filler
 from rag.tokens import normalise_text
 
 NOT_FOUND = "资料中没有找到相关信息。"
@@ -227,7 +227,8 @@ class Answerer:
         asks_title = bool(_ASKS_TITLE.search(question))
         spans = []
         for i, hit in enumerate(hits):
-            pieces = [(s, e) for s, e in split_sentences(hit.text) if hit.text[s:e].strip()]
+            pieces = [(s + after_dateline(hit.text[s:e]), e) for s, e in split_sentences(hit.text)]
+            pieces = [(s, e) for s, e in pieces if hit.text[s:e].strip()]
             allowed = quotable_run([hit.text[s:e] for s, e in pieces])
             spans += [
                 (i, s, e)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from rag.answer import Answer
 from rag.compose import Evidence, Line, compose
-from rag.intent import SPEECH, Intent, classify
+from rag.intent import SPEECH, SUMMARY, Intent, classify
 
 # Words that point back at something said before.
 _ANAPHORA = re.compile(
@@ -136,6 +136,16 @@ class Conversation:
         if _MORE.search(question) and previous.kind == SPEECH:
             intent = self.router.understand(previous.standalone, self.as_of)
             return intent, previous.said
+        own = self.router.understand(question, self.as_of)
+        if (
+            own.kind == SUMMARY
+            and previous.article_ids
+            and (needs_context(question) or _REFERENCE.search(question))
+        ):
+            title = self.router.context.record(previous.article_ids[0]).title
+            return replace(
+                own, question=f"总结一下《{title}》", article_id=previous.article_ids[0]
+            ), frozenset()
         if (swap := _SWAP.match(question.strip())) and needs_context(question):
             rewritten = _swap_attribute(previous.standalone, swap.group("new"), self.router.index.tokenizer)
             if rewritten:

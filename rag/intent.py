@@ -123,6 +123,7 @@ class Intent:
     sides: tuple[str, str] = ("", "")  # compare: the two sub-questions
     announced: int | None = None  # list: the number the question names ("哪三点" -> 3)
     about_article: bool = False  # summary/corpus: asks what an article is about
+    article_id: str = ""  # the article a follow-up refers to ("总结一下那篇")
 
 
 def announced_count(text: str) -> int | None:

@@ -146,7 +146,7 @@ class Router:
             return summary_lines(
                 self.context, (dated[-1] if intent.corpus_ask == LATEST else dated[0]).article_id
             )
-        article_id = article_for(self.context, intent.question)
+        article_id = intent.article_id or article_for(self.context, intent.question)
         return summary_lines(self.context, article_id) if article_id else []
 
     def _lines_or_fact(self, intent: Intent, lines: list[Line], k: int | None, filters: dict) -> Answer:

@@ -13,10 +13,23 @@ from dataclasses import dataclass
 from rag.chunk import split_sentences
 
 _FILLER = re.compile(
-    r"^\s*(?:原标题[:：]|来源[:：]|文章来源|转自|本报讯|本报记者|新华社|记者[\s\u3000]*\S{1,4}[\s\u3000]*(?:摄|报道)|"
+    r"^\s*(?:原标题[:：]|来源[:：]|文章来源|转自|记者[\s\u3000]*\S{1,4}[\s\u3000]*(?:摄|报道)|"
     r"图为|图片来源|（图|\(图|责任编辑|编辑[:：]|●|■|▲|◆|【|关键词[:：])"
     r"|(?:记者|通讯员)[\s\u3000]*\S{1,4}[\s\u3000]*摄[。]?\s*$|^\S{0,12}(?:新闻|日报|晚报|网)记者[\s\u3000]*\S{2,4}\s*$"
 )
+
+
+# A dateline opening the lead: "本报讯（记者 刘畅）", "新华社北京8月5日电（记者 X）", "（记者 X）".
+_DATELINE = re.compile(
+    r"^\s*(?:本报讯|本报[^\s（(]{0,8}电|新华社[^\s（(]{0,12}电|中新[网社][^\s（(]{0,12}电)?\s*[（(](?:记者|通讯员)[^）)]{0,30}[）)]\s*"
+    r"|^\s*(?:本报讯|新华社[^\s（(]{0,12}电)\s*"
+)
+
+
+def after_dateline(sentence: str) -> int:
+    """Where the news starts in a lead sentence: after "本报讯（记者 X）" and the like (0 if none)."""
+    match = _DATELINE.match(sentence)
+    return match.end() if match and match.end() < len(sentence) else 0
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ def article_sentences(text: str) -> list[Sentence]:
     offset = 0
     for number, paragraph in enumerate(text.split("\n")):
         for start, end in split_sentences(paragraph):
+            start += after_dateline(paragraph[start:end])
             piece = paragraph[start:end]
             stripped = piece.strip()
             if stripped:
@@ -46,6 +60,11 @@ def article_sentences(text: str) -> list[Sentence]:
     return sentences
 
 
+# A subheading: names and verbs separated by spaces, no sentence end ("刘鹤宣读贺信并致辞 陈敏尔致辞").
+_SUBHEADING = re.compile(r"^[^。！？!?]*[\u4e00-\u9fff][ \u3000]+[\u4e00-\u9fff][^。！？!?]*$")
+
+
 def is_filler(sentence: str) -> bool:
-    """Headline, source, byline and caption lines (see the module docstring)."""
-    return bool(_FILLER.search(sentence)) or len(sentence.strip()) < 6
+    """Headline, source, byline, caption and subheading lines (see the module docstring)."""
+    text = sentence.strip()
+    return bool(_FILLER.search(text) or _SUBHEADING.match(text)) or len(text) < 6

@@ -26,6 +26,7 @@ _MARKER = re.compile(
 _INTRO = re.compile(rf"([{_ORDINALS}两]|\d{{1,2}})(?:点|个方面|项|条|大|方面|件事|个)|以下|如下|主要有|包括")
 SEARCH_DEPTH = 8
 ARTICLES_TRIED = 3
+MIN_SCORE = 0.35  # below it no enumeration answers the question (the fact answer is given)
 
 
 @dataclass
@@ -96,18 +97,12 @@ def _intro_before(sentences: list[Sentence], position: int) -> str:
 
 
 def _series(sentences: list[Sentence]) -> list[Enumeration]:
-    """A sentence listing three or more things separated by "、" is an enumeration of them."""
+    """A sentence naming three or more things ("A、B和C", "A、B、C等") is an enumeration of them."""
     found = []
     for sentence in sentences:
-        parts = [m.span() for m in re.finditer(r"[^、，,。：:；]+", sentence.text)]
-        listed = [p for p in parts if 0 < p[1] - p[0] <= 20]
-        commas = sentence.text.count("、")
-        if commas >= 2 and not is_filler(sentence.text):
-            found.append(
-                Enumeration(
-                    "", [(sentence.start, sentence.end)], sentence.text, commas + 1 if listed else None
-                )
-            )
+        joined = len(re.findall(r"[^、，,]{2,12}(?:和|及|以及)[^、，,]{2,12}", sentence.text))
+        if sentence.text.count("、") + joined >= 2 and not is_filler(sentence.text):
+            found.append(Enumeration("", [(sentence.start, sentence.end)], sentence.text, None))
     return found
 
 
@@ -131,10 +126,20 @@ def list_lines(context: Context, question: str, announced: int | None) -> list[L
             )
             if best is None or enumeration.score > best.score:
                 best = enumeration
-    if best is None:
+    if best is None or best.score < MIN_SCORE:
         return []
     text = context.text(best.article_id)
     wanted = announced or best.announced
     items = best.items[:wanted] if wanted and len(best.items) > wanted else best.items
     record = context.record(best.article_id)
-    return [Line(text[s:e], [Evidence(record, s, e)]) for s, e in items]
+    lines = [Line(text[s:e], [Evidence(record, s, e)]) for s, e in items]
+    if asks_count := _ASKS_COUNT.search(question):
+        lines.insert(0, Line(f"共{_chinese_number(len(items))}{asks_count.group(1)}："))
+    return lines
+
+
+_ASKS_COUNT = re.compile(r"几([点个项条类种大件])")
+
+
+def _chinese_number(value: int) -> str:
+    return _ORDINALS[value - 1] if 1 <= value <= 10 else str(value)

@@ -32,7 +32,7 @@ QUESTION_WORDS = re.compile(
 
 def attributed(sentences: list[Sentence], speaker: str) -> list[Sentence]:
     """The speaker's sentences of one article, in order (see the module docstring)."""
-    said = re.compile(rf"{re.escape(speaker)}[^，。；,]{{0,12}}?(?:{SAYING})")
+    said = re.compile(rf"{re.escape(speaker)}[^，。；,！？]{{0,40}}?(?:{SAYING})")
     listing = re.compile(rf"{re.escape(speaker)}\s*[、，和与]|[、和与]\s*{re.escape(speaker)}")
     chosen: list[Sentence] = []
     speaking = False
@@ -86,10 +86,32 @@ def speech_lines(
         hits = context.index.search(question, k=10, article_ids=[a.article_id for a in articles])
         ranked = list(dict.fromkeys(h.article_id for h in hits))
         articles = [context.record(ranked[0])] if ranked else articles[:1]
+    topic = _topic_words(context, question, speaker)
     lines: list[Line] = []
     for article in articles[:3]:
-        lines += _article_block(article, spoken[article.article_id], exclude, heading=len(articles) > 1)
+        sentences = _on_topic(spoken[article.article_id], topic)
+        lines += _article_block(article, sentences, exclude, heading=len(articles) > 1)
     return lines
+
+
+def _topic_words(context: Context, question: str, speaker: str) -> list[str]:
+    """Words of what the question asks the speaker about, beyond the occasion ("对数字鸿沟的看法")."""
+    words = [w for w in context.words(QUESTION_WORDS.sub(" ", question.replace(speaker, " "))) if len(w) >= 2]
+    occasion = re.search(r"在(?P<occasion>[^，,。？?]{2,24}?)(?:上|时|中|期间|里)", question)
+    if occasion:
+        words = [w for w in words if w not in occasion.group("occasion")]
+    return words
+
+
+def _on_topic(sentences: list[Sentence], topic: list[str]) -> list[Sentence]:
+    """The speaker's sentences about the topic (and the one after each), when any mention it."""
+    if not topic:
+        return sentences
+    keep = [i for i, s in enumerate(sentences) if any(word in s.text for word in topic)]
+    if not keep:
+        return sentences
+    chosen = sorted({j for i in keep for j in (i, i + 1) if j < len(sentences)})
+    return [sentences[j] for j in chosen]
 
 
 def _article_block(

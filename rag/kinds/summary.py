@@ -4,6 +4,8 @@ within SUMMARY_CHARS."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from rag.compose import Evidence, Line
@@ -12,8 +14,12 @@ from rag.kinds.context import Context
 from rag.sentences import is_filler
 from rag.tokens import normalise_text
 
-SUMMARY_CHARS = 260
+SUMMARY_CHARS = 300
 LEAD_SENTENCES = 1
+_FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个家项条场次届年月日]")
+_ITEM_START = re.compile(
+    r"^(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]|[（(][一二三四五六七八九十][)）])"
+)
 
 
 def summary_lines(context: Context, article_id: str, heading: bool = True) -> list[Line]:
@@ -25,10 +31,21 @@ def summary_lines(context: Context, article_id: str, heading: bool = True) -> li
     vectors = context.index.embedder.encode([normalise_text(s.text) for s in sentences])
     centroid = vectors.mean(axis=0)
     centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
-    chosen = set(range(min(LEAD_SENTENCES, len(sentences))))
+    # News puts the facts first and in figures: earlier sentences and those with numbers,
+    # dates and counts say more than a general remark; items of a list need their heading.
+    count = len(sentences)
+    score = [
+        float(centrality[i])
+        + 0.25 * bool(_FIGURE.search(s.text))
+        + 0.2 * (1 - i / count)
+        - 0.3 * bool(_ITEM_START.match(s.text))
+        - 0.002 * max(0, len(s.text) - 90)
+        for i, s in enumerate(sentences)
+    ]
+    chosen = set(range(min(LEAD_SENTENCES, count)))
     total = sum(len(sentences[i].text) for i in chosen)
     seen = {dedup_key(sentences[i].text) for i in chosen}
-    for i in np.argsort(-centrality, kind="stable"):
+    for i in np.argsort(-np.asarray(score), kind="stable"):
         key = dedup_key(sentences[int(i)].text)
         if int(i) in chosen or key in seen:
             continue

@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from rag.answer import coverage
+from rag.catalog import ArticleRecord
 from rag.compose import Evidence, Line
 from rag.intent import Period
 from rag.kinds.context import Context
@@ -51,9 +52,22 @@ def event_date(sentence: str, published: date | None) -> date | None:
     return published
 
 
+_GENERIC = re.compile(r"资料|语料|报道|新闻|文章|活动|事件|事情|哪些|什么|都|了|里|中|的|有")
+_CHANGE = re.compile(r"变化|历届|逐年|历年|这几年|每年|增长|演变")
+
+
 def timeline_lines(context: Context, question: str, period: Period | None = None) -> list[Line]:
-    """One dated line per relevant article, oldest first."""
+    """One dated line per relevant article, oldest first.
+
+    A question with no topic of its own ("按时间顺序，资料里都报道了哪些活动？") lists every
+    article (in the period) by date, each with its lead sentence.
+    """
     topic = topic_of(question)
+    if not _GENERIC.sub("", topic).strip():
+        articles = (
+            context.catalog.published(period.start, period.end) if period else context.catalog.articles()
+        )
+        return [line for a in articles if (line := _lead_line(context, a.article_id))]
     filters = {"since": period.start, "until": period.end} if period and period.published else {}
     hits = context.index.search(topic, k=SEARCH_DEPTH, per_article=3, **filters)
     if not hits:
@@ -67,19 +81,38 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
         text = context.text(article_id)
         if key_terms and not all(normalise_text(t) in normalise_text(record.title + text) for t in key_terms):
             continue
-        sentence = _best_sentence(context.sentences(article_id), weights)
+        sentences = context.sentences(article_id)
+        sentence = _best_sentence(sentences, weights)
         if sentence is None:
             continue
-        when = event_date(sentence.text, record.day)
-        shown = when.isoformat() if when else "日期不详"
-        events.append(
-            (
-                when or date.max,
-                Line(f"{shown} — {sentence.text}", [Evidence(record, sentence.start, sentence.end)]),
-            )
-        )
+        events.append(_dated(record, sentence, sentences))
+    if len(events) < 2 and _CHANGE.search(question):
+        return []  # one report shows no change: the fact answer (or a refusal) says what there is
     events.sort(key=lambda pair: pair[0])
     return [line for _, line in events]
+
+
+def _dated(record: ArticleRecord, sentence: Sentence, sentences: list[Sentence]) -> tuple[date, Line]:
+    """The event line, dated by the sentence, else by the article's lead, else by publication."""
+    when = event_date(sentence.text, None)
+    if when is None:
+        lead = next((s for s in sentences[:3] if _EVENT_DATE.search(s.text)), None)
+        when = event_date(lead.text, record.day) if lead else record.day
+    shown = when.isoformat() if when else "日期不详"
+    return when or date.max, Line(
+        f"{shown} — {sentence.text}", [Evidence(record, sentence.start, sentence.end)]
+    )
+
+
+def _lead_line(context: Context, article_id: str) -> Line | None:
+    """ "date — 《title》：lead sentence" for an article."""
+    record = context.record(article_id)
+    sentences = context.sentences(article_id)
+    lead = next((s for s in sentences if not is_filler(s.text)), None)
+    if lead is None:
+        return None
+    _, line = _dated(record, lead, sentences)
+    return Line(f"{line.text.split(' — ')[0]} — 《{record.title}》：{lead.text}", line.evidence)
 
 
 def _best_sentence(sentences: list[Sentence], weights: dict[str, float]) -> Sentence | None:
