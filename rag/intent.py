@@ -194,7 +194,9 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
                       period=period, about_article=about)  # fmt: skip
     in_period = period is not None and period.published
     asks_collection = (
-        bool(_COLLECTION.search(text)) or in_period or re.search(rf"这几篇|各篇|每篇{_DOC}?", text)
+        bool(_COLLECTION.search(text))
+        or in_period
+        or re.search(rf"这几篇|各篇|每篇{_DOC}?|(?:几|多少)篇|^(?:都|一共|总共)?有(?:哪些|什么){_DOC}", text)
     )
     if not asks_collection:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 # Every ASCII punctuation mark may be backslash-escaped in CommonMark; escaping them all
 # means no link syntax, image (remote fetch), HTML tag, emoji code or LaTeX renders.
@@ -28,13 +29,23 @@ def plain_html(text: str) -> str:
     return f'<div class="rag-text">{_lines(text)}</div>'
 
 
-def highlight(text: str, start: int, end: int) -> str:
-    """`plain_html` of `text` with `text[start:end]` marked."""
-    start, end = max(0, start), min(len(text), end)
-    if start >= end:
-        return plain_html(text)
-    marked = f'<mark style="{MARK_STYLE}">{_lines(text[start:end])}</mark>'
-    return f'<div class="rag-text">{_lines(text[:start])}{marked}{_lines(text[end:])}</div>'
+def highlight(text: str, spans: Sequence[Sequence[int]]) -> str:
+    """`plain_html` of `text` with every `text[start:end]` of `spans` marked (overlaps merged)."""
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces, cursor = [], 0
+    for start, end in merged:
+        pieces.append(
+            _lines(text[cursor:start]) + f'<mark style="{MARK_STYLE}">{_lines(text[start:end])}</mark>'
+        )
+        cursor = end
+    return f'<div class="rag-text">{"".join(pieces)}{_lines(text[cursor:])}</div>'
 
 
 def _lines(text: str) -> str:

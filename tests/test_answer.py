@@ -121,7 +121,7 @@ def test_markdown_labels_are_escaped_and_corpus_text_is_plain_html_with_the_span
     escaped = escape_markdown(hostile)
     assert "](" not in escaped.replace("\\](", "") and "\\<script\\>" in escaped
     assert "<script>" not in plain_html(hostile) and "&lt;script&gt;" in plain_html(hostile)
-    marked = highlight("前文<目标句>后文\n次行", 2, 7)
+    marked = highlight("前文<目标句>后文\n次行", [(2, 7)])
     assert marked.startswith('<div class="rag-text">前文<mark')
     assert "&lt;目标句&gt;</mark>后文<br>次行" in marked
 

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from rag.answer import Answerer
 from rag.cli import main
 from rag.errors import ConfigError
 from rag.evaluate import evaluate, load_questions, load_squad
+from rag.router import Router
 
 from .conftest import FIXTURES, SEEDS
 
@@ -78,6 +78,6 @@ def test_report_lists_failed_questions_with_retrieved_articles(seed_index):
     from rag.evaluate import Question
 
     impossible = Question("x1", "2021智博会有多少家企业参展？", ["不存在的答案"], ["002_c22cbfc4fcc6f316"])
-    result = evaluate(seed_index, Answerer(seed_index), [impossible], "hand-made")
+    result = evaluate(seed_index, Router(seed_index), [impossible], "hand-made")
     report = result.markdown()
     assert "x1" in report and "002_c22cbfc4fcc6f316" in report and "不存在的答案" in report

@@ -24,7 +24,7 @@ _CONTINUES = re.compile(
     r"第[一二三四五六七八九十]|[（(][一二三四五六七八九十][)）]|\d+[.、．]|“)"
 )
 _ANY_SPEAKER = re.compile(rf"[\u4e00-\u9fff·]{{2,6}}(?:{SAYING})[，,：:]")
-MAX_CHARS = 480
+MAX_CHARS = 320  # per article; "他还说了什么" asks for the rest
 QUESTION_WORDS = re.compile(
     rf"(?:{SAYING}|讲|谈|怎么看|如何看待|看法|观点|讲话|发言|致辞|内容|什么|哪些|了|些|啥|怎么|如何|是|的|在|上|对|还|呢|[？?。，,])"
 )

@@ -1,0 +1,110 @@
+"""Question understanding (pure): kinds, periods and their sense, compare sides, announced counts."""
+
+from datetime import date
+
+import pytest
+
+from rag.dates import question_date_range
+from rag.intent import (
+    COMPARE,
+    CORPUS,
+    COUNT,
+    COUNT_MENTIONS,
+    FACT,
+    LATEST,
+    LIST,
+    MENTIONS,
+    SPEECH,
+    SUMMARY,
+    TIME,
+    TIMELINE,
+    TITLES,
+    announced_count,
+    classify,
+    compare_sides,
+)
+
+AS_OF = date(2022, 7, 24)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("2021智博会有多少家企业参展？", FACT),
+        ("苗圩提出了哪几点倡议？", LIST),
+        ("总结一下二十国集团数字部长会议的内容", SUMMARY),
+        ("语料库里有哪些文章？", CORPUS),
+        ("哪些文章提到了“一带一路”？", CORPUS),
+        ("2021年发布了哪些相关新闻？", TIME),
+        ("肖亚庆和苗圩分别在什么场合发言？", COMPARE),
+        ("按时间顺序说说智博会的来龙去脉", TIMELINE),
+        ("星驰汽车这几年的产量是怎么变化的？", TIMELINE),
+        ("最新的一篇文章讲了什么？", SUMMARY),
+    ],
+)
+def test_reader_phrasings_get_their_kind(question, kind):
+    assert classify(question, AS_OF).kind == kind
+
+
+def test_speech_needs_a_speaker():
+    assert classify("肖亚庆在二十国集团数字部长会议上说了什么？", AS_OF, people=["肖亚庆"]).kind == SPEECH
+    assert classify("这篇文章说了什么？", AS_OF, people=[]).kind == SUMMARY
+
+
+def test_corpus_questions_say_what_they_ask():
+    assert classify("一共有几篇文章？", AS_OF).corpus_ask == COUNT
+    assert classify("有哪些文章？", AS_OF).corpus_ask == TITLES
+    mentions = classify("哪些文章提到了“一带一路”？", AS_OF)
+    assert (mentions.corpus_ask, mentions.phrase) == (MENTIONS, "一带一路")
+    assert classify("有几篇文章提到了数字鸿沟？", AS_OF).corpus_ask == COUNT_MENTIONS
+    assert classify("有没有讲5G牌照发放的文章？", AS_OF).phrase == "5G牌照发放"
+    assert classify("最新的一篇是什么？", AS_OF).corpus_ask == LATEST
+
+
+def test_a_period_is_about_publication_or_about_content():
+    published = classify("2021年有哪些报道？", AS_OF).period
+    content = classify("2022年的产量是多少？", AS_OF).period
+    assert published.published and (published.start, published.end) == (date(2021, 1, 1), date(2021, 12, 31))
+    assert not content.published and content.label == "2022年"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("去年有哪些报道？", (date(2021, 1, 1), date(2021, 12, 31))),
+        ("近三年一共有多少篇报道？", (date(2020, 1, 1), AS_OF)),
+        ("2020年以前有哪些报道？", (date(1900, 1, 1), date(2019, 12, 31))),
+        ("截至2021年底一共几篇？", (date(1900, 1, 1), date(2021, 12, 31))),
+        ("上个月有什么新闻？", (date(2022, 6, 1), date(2022, 6, 30))),
+        ("0000年有什么新闻？", None),
+    ],
+)
+def test_relative_periods_count_from_the_as_of_date(question, expected):
+    assert question_date_range(question, AS_OF) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "sides"),
+    [
+        ("肖亚庆和苗圩分别在什么场合发言？", ("肖亚庆在什么场合发言", "苗圩在什么场合发言")),
+        (
+            "2019年底临海和云岭各建了多少5G基站？",
+            ("2019年底临海建了多少5G基站", "2019年底云岭建了多少5G基站"),
+        ),
+        ("临海和云岭的5G用户数差多少？", ("临海的5G用户数", "云岭的5G用户数")),
+        ("第三届和第七届数博会比，参展企业多了多少？", ("第三届数博会参展企业", "第七届数博会参展企业")),
+        ("许科敏和肖亚庆对数字鸿沟的看法有什么异同？", ("许科敏对数字鸿沟的看法", "肖亚庆对数字鸿沟的看法")),
+    ],
+)
+def test_compare_questions_split_into_two_sub_questions(question, sides):
+    assert compare_sides(question) == sides
+
+
+def test_no_sides_without_a_comparison():
+    assert compare_sides("中国和东盟的数字经济合作是怎么推进的？") is None
+
+
+def test_announced_counts():
+    assert announced_count("苗圩提出的六点倡议是哪六点？") == 6
+    assert announced_count("周启明对临云铁路提了哪三点要求？") == 3
+    assert announced_count("有哪些措施？") is None

@@ -1,0 +1,130 @@
+"""Each question kind answered over the real seed index: what readers ask, and what must come back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.catalog import Catalog
+from rag.cli import main
+from rag.conversation import Conversation
+from rag.metrics import strip_markers
+from rag.router import Router
+
+G20, ASEAN, EXPO, BEIJING, FORUM = (
+    "000_2deaa8aae2986475", "003_f30a3f95d871ccd8", "002_c22cbfc4fcc6f316", "004_0a1dfa763c39606a",
+    "001_79559e53e2614f5a",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def router(seed_index) -> Router:
+    return Router(seed_index)
+
+
+def _cited(answer) -> list[str]:
+    return [c.article_id for c in answer.citations]
+
+
+def test_catalog_lists_every_article_by_date_and_finds_every_mention(seed_index):
+    catalog = Catalog(seed_index)
+    assert [a.date for a in catalog.articles()] == sorted(a.date for a in catalog.articles())
+    assert {m.article.article_id for m in catalog.mentions("一带一路")} == {G20, EXPO, FORUM}
+    assert {m.article.article_id for m in catalog.mentions("数字鸿沟")} == {G20, FORUM}
+    assert catalog.mentions("量子引力") == []
+
+
+def test_speech_gives_the_speakers_sentences_of_the_named_occasion(router):
+    answer = router.ask("肖亚庆在二十国集团数字部长会议上说了什么？")
+    assert answer.kind == "speech" and _cited(answer) == [G20]
+    text = strip_markers(answer.answer)
+    assert "数字化转型是大势所趋" in text and "原标题" not in text
+    assert "数字经济发展新高地" not in text  # his words at the expo, another article
+
+
+def test_speech_without_an_occasion_groups_articles_with_their_dates(router):
+    answer = router.ask("肖亚庆说了什么？")
+    assert set(_cited(answer)) == {G20, EXPO}
+    assert "（2021-08-05）" in answer.answer and "（2021-08-24）" in answer.answer
+
+
+def test_list_returns_every_announced_item_in_order(router):
+    answer = router.ask("苗圩提出了哪几点倡议？")
+    lines = answer.answer.split("\n")
+    assert answer.kind == "list" and lines[0] == "共六点："
+    assert [line[:2] for line in lines[1:]] == ["一是", "二是", "三是", "四是", "五是", "六是"]
+    assert all(line.endswith("[1]") for line in lines[1:])
+
+
+def test_corpus_count_list_and_mentions_are_exact(router):
+    assert "共有5篇" in router.ask("语料库里一共有几篇文章？").answer
+    listing = router.ask("这几篇文章分别是什么时候发布的？")
+    assert listing.kind == "corpus" and listing.answer.count("》（20") == 5
+    mentions = router.ask("哪些文章提到了“一带一路”？")
+    assert "共有3篇" in mentions.answer and set(_cited(mentions)) == {G20, EXPO, FORUM}
+    nothing = router.ask("哪些文章提到了量子引力？")
+    assert not nothing.answerable and "没有文章提到" in nothing.answer
+
+
+def test_publication_period_lists_that_period_and_says_when_it_is_empty(router):
+    answer = router.ask("2021年发布了哪些文章？")
+    assert answer.kind == "time" and set(_cited(answer)) == {G20, EXPO, BEIJING}
+    empty = router.ask("2019年发布了哪些文章？")
+    assert not empty.answerable and "2019年" in empty.answer
+
+
+def test_latest_article_is_summarised(router):
+    answer = router.ask("最新的一篇文章讲了什么？")
+    assert _cited(answer) == [FORUM] and "7月23日" in answer.answer
+    assert len(strip_markers(answer.answer)) <= 400
+
+
+def test_compare_answers_each_side_on_its_own_line(router):
+    answer = router.ask("肖亚庆和苗圩分别在什么场合发言？")
+    lines = answer.answer.split("\n")
+    assert (
+        answer.kind == "compare"
+        and lines[0].startswith("肖亚庆")
+        and any(x.startswith("苗圩") for x in lines)
+    )
+    assert {G20, ASEAN} <= set(_cited(answer))
+
+
+def test_timeline_is_in_date_order(router):
+    answer = router.ask("按时间顺序，资料里都报道了哪些活动？")
+    dates = [line.split(" — ")[0] for line in answer.answer.split("\n")]
+    assert answer.kind == "timeline" and len(dates) == 5 and dates == sorted(dates)
+
+
+def test_follow_up_leaves_out_what_was_said_and_resolves_the_article(seed_index):
+    chat = Conversation(seed_index)
+    first = chat.ask("肖亚庆在二十国集团数字部长会议上说了什么？")
+    more = chat.ask("他还说了什么？")
+    assert (
+        more.kind == "speech" and more.standalone_question == "肖亚庆在二十国集团数字部长会议上还说了什么？"
+    )
+    said_before = {c.text[s:e] for c in first.citations for s, e in c.highlights}
+    assert said_before and not said_before & {c.text[s:e] for c in more.citations for s, e in c.highlights}
+    chat.ask("2021智博会有多少家企业参展？")
+    when = chat.ask("那篇文章是哪天发的？")
+    assert "2021-08-24" in when.answer and _cited(when) == [EXPO]
+
+
+def test_follow_up_with_nothing_to_refer_to_is_a_standalone_question(seed_index):
+    lonely = Conversation(seed_index).ask("那篇文章是哪天发的？")
+    assert lonely.answer and lonely.standalone_question == "那篇文章是哪天发的？"
+    assert Conversation(seed_index).ask("他还说了什么？").standalone_question == "他还说了什么？"
+
+
+def test_rag_ask_json_has_kind_standalone_and_replays_history(seed_index_dir, capsys):
+    common = ["--index", str(seed_index_dir), "--json"]
+    assert (
+        main(["ask", "他还说了什么？", "--history", "肖亚庆在二十国集团数字部长会议上说了什么？", *common])
+        == 0
+    )
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["kind"] == "speech" and "还说了什么" in answer["standalone_question"]
+    assert all("spans" in c for c in answer["citations"])
+    assert main(["ask", "去年发布了哪些文章？", "--as-of", "2022-07-24", *common]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "time"
