@@ -92,6 +92,7 @@ _METADATA = {
     "author": re.compile(r"谁写|作者|记者是谁|哪位记者|署名"),
     "source": re.compile(r"来源|哪家媒体|出处|哪个网站|发在哪"),
 }
+_PERSON_PRONOUN = re.compile(r"[他她](?![们])")
 _SAID = re.compile(r"(?:说|讲|谈|提|强调|表示|指出)了?(?:些)?(?:什么|哪些|啥)")
 _MORE = re.compile(
     r"还(?:说|讲|提|强调|表示|指出|谈)了?(?:些)?(?:什么|哪些|啥)|还有(?:呢|什么|吗|别的)|其他的?呢|别的呢|然后呢"
@@ -173,7 +174,12 @@ class Conversation:
                 if base.kind != intent.kind and base.kind != "fact":
                     intent = classify(rewritten, self.router.as_of(self.as_of), self.router.people(rewritten))
                 return intent, frozenset()
-        standalone = rewrite_followup(question, self.turns, self.router.index.tokenizer.words)
+        people = self.router.people(previous.standalone)
+        if people and (pronoun := _PERSON_PRONOUN.search(question)):
+            # "他认为…" after a question about 许科敏: the person, and nothing else, is carried over.
+            standalone = question[: pronoun.start()] + people[0] + question[pronoun.end() :]
+        else:
+            standalone = rewrite_followup(question, self.turns, self.router.index.tokenizer.words)
         return self.router.understand(standalone, self.as_of), frozenset()
 
     def _metadata(self, question: str, previous: Turn) -> Answer | None:

@@ -69,7 +69,8 @@ _COMPARE_SPLIT = re.compile(
 _SPEECH = re.compile(
     r"(?:说|讲|谈|表示|指出|强调|提出|提|呼吁|认为|介绍|透露|建议|要求|倡议|表态|回应)(?:了|过)?(?:些)?(?:什么|哪些|啥)|"
     r"(?:怎么看|如何看待|怎么评价|什么看法|什么观点|有何看法|的观点|的看法|的讲话|的发言|的致辞|讲话内容|发言内容|致辞内容|"
-    r"怎么说|如何说|怎么解释|如何解释|什么评价|何评价|什么态度|怎么介绍|如何介绍|是怎么讲|谈了谈|为什么说)"
+    r"怎么说|如何说|怎么解释|如何解释|什么评价|何评价|什么态度|怎么介绍|如何介绍|是怎么讲|谈了谈|为什么说|"
+    r"(?:认为|表示|指出|强调)[^，。？?]{0,24}(?:哪些|什么))"
 )
 _SUMMARY = re.compile(
     r"总结|概括|概述|归纳|主要内容|大意|要点|讲了什么|讲的是什么|说了什么|写了什么|讲了些什么|介绍一下|简单介绍|"
@@ -124,6 +125,7 @@ class Intent:
     announced: int | None = None  # list: the number the question names ("哪三点" -> 3)
     about_article: bool = False  # summary/corpus: asks what an article is about
     article_id: str = ""  # the article a follow-up refers to ("总结一下那篇")
+    points: bool = False  # list: asks for the points of an enumeration ("哪几点"), not just "哪些"
 
 
 def announced_count(text: str) -> int | None:
@@ -162,13 +164,14 @@ def classify(question: str, newest: date | None = None, people: Iterable[str] = 
     if sides := compare_sides(text):
         return Intent(COMPARE, text, period=period, sides=sides)
     counted = announced_count(text)
+    counted = counted if counted and counted >= 3 else None  # "哪一种", "哪两个" ask for a fact
     if _LIST.search(text) and (counted or re.search(r"哪几|几个方面|几点", text)):
-        return Intent(LIST, text, period=period, announced=counted)
+        return Intent(LIST, text, period=period, announced=counted, points=True)
     if _SPEECH.search(text) and not _SUMMARY_ONLY.search(text) and any(n in text for n in people):
         return Intent(SPEECH, text, period=period)
     if _SUMMARY.search(text):
         return Intent(SUMMARY, text, period=period, about_article=True)
-    if _LIST.search(text):
+    if _LIST.search(text) and not re.search(r"哪[一两二]", text):
         return Intent(LIST, text, period=period, announced=counted)
     if period is not None:
         return Intent(TIME, text, period=period)
@@ -233,7 +236,10 @@ def compare_sides(question: str) -> tuple[str, str] | None:
         if year and year.start() > 0:  # "云岭储能2022年…": the year is shared
             right, tail = right[: year.start()], right[year.start() :] + tail
         shared, left = "", left_text
-        if lead := re.match(r"(?:在|对|出席|参加)", right):
+        own_year = re.search(r"\d{4}\s*年$", left_text)
+        if own_year and own_year.start() > 0 and re.fullmatch(r"\d{4}\s*年", right):
+            shared, left = left_text[: own_year.start()], own_year.group(0)  # "星驰汽车2021年和2022年"
+        elif lead := re.match(r"(?:在|对|出席|参加)", right):
             cut = left_text.rfind(lead.group(0))
             if cut > 0:
                 shared, left = left_text[:cut], left_text[cut:]
@@ -248,11 +254,18 @@ def compare_sides(question: str) -> tuple[str, str] | None:
         )
         if not right.strip() or not left.strip():
             return None
+        if _QUANTITATIVE.search(after):
+            tail = re.sub(r"(?:怎么样|如何|怎样)$", "", tail)
+        if _QUANTITATIVE.search(after) and not re.search(r"多少|几|哪|什么|谁|怎么|如何", tail):
+            tail += "是多少"  # "哪个高", "差多少": each side is asked for its figure
         return f"{shared}{left}{tail}", f"{shared}{right}{tail}"
     return None
 
 
 _CONNECTOR = re.compile(r"和|与|跟|同|及")
+_QUANTITATIVE = re.compile(
+    r"差多少|相差|多了|少了|多多少|少多少|增加了|哪个(?:更)?[高低多少大小快慢]|哪届.*[多少高]|谁(?:更)?[高低多少大]|相比"
+)
 _RIGHT_END = re.compile(r"的|，|,|在|对|各|分别|都|比|哪个|哪届|谁|" + _COMPARE_CUE.pattern)
 _COMPARE_WORDS = re.compile(
     r"分别|各自|有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|有什么异同|有何异同|的?异同|"

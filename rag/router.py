@@ -31,7 +31,7 @@ from rag.intent import (
 )
 from rag.kinds.context import Context
 from rag.kinds.corpus import corpus_answer
-from rag.kinds.listing import list_lines
+from rag.kinds.listing import enumeration_at, list_lines
 from rag.kinds.speech import speech_lines
 from rag.kinds.summary import article_for, summary_lines
 from rag.kinds.timeline import timeline_lines
@@ -114,14 +114,16 @@ class Router:
         if intent.kind == SPEECH:
             lines = []
             for speaker in self.people(question):
-                lines = speech_lines(self.context, question, speaker, set(exclude), intent.period)
+                published = intent.period if intent.period and intent.period.published else None
+                lines = speech_lines(self.context, question, speaker, set(exclude), published)
                 if lines:
                     break
             return self._lines_or_fact(intent, lines, k, filters)
+        if intent.kind == LIST and intent.points:
+            lines = list_lines(self.context, question, intent.announced)
+            return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == LIST:
-            return self._lines_or_fact(
-                intent, list_lines(self.context, question, intent.announced), k, filters
-            )
+            return self._fact_or_enumeration(intent, k, filters)
         if intent.kind == TIMELINE:
             return self._lines_or_fact(
                 intent, timeline_lines(self.context, question, intent.period), k, filters
@@ -131,6 +133,19 @@ class Router:
         content_period = intent.period is not None and not intent.period.published
         slack = CONTENT_PERIOD_SLACK_DAYS if content_period else 0
         return self.answerer.ask(question, k=k, period_slack_days=slack, **filters)
+
+    def _fact_or_enumeration(self, intent: Intent, k: int | None, filters: dict) -> Answer:
+        """ "哪些…": the fact answer, widened to the whole enumeration its sentence belongs to."""
+        answer = self.answerer.ask(intent.question, k=k, **filters)
+        if not answer.answerable or not answer.citations:
+            return answer
+        first = answer.citations[0]
+        lines = enumeration_at(
+            self.context, first.article_id, first.article_start + first.start, intent.question
+        )
+        if not lines:
+            return answer
+        return compose(intent.question, lines, self.context.texts([first.article_id]))
 
     def _summary(self, intent: Intent) -> list[Line]:
         if intent.corpus_ask in (LATEST, EARLIEST):

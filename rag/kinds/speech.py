@@ -86,6 +86,8 @@ def speech_lines(
         hits = context.index.search(question, k=10, article_ids=[a.article_id for a in articles])
         ranked = list(dict.fromkeys(h.article_id for h in hits))
         articles = [context.record(ranked[0])] if ranked else articles[:1]
+    if not _occasion_found(context, question, articles[0]):
+        return []  # X spoke, but not where the question says: that speech is not in the corpus
     topic = _topic_words(context, question, speaker)
     lines: list[Line] = []
     for article in articles[:3]:
@@ -94,10 +96,23 @@ def speech_lines(
     return lines
 
 
+_OCCASION = re.compile(r"在(?P<occasion>[^，,。？?]{2,24}?)(?:上|时|中|期间|里)")
+
+
+def _occasion_found(context: Context, question: str, article: ArticleRecord) -> bool:
+    """Most words of the occasion the question names ("在第六届数博会上") occur in the article."""
+    match = _OCCASION.search(question)
+    if not match:
+        return True
+    words = [w for w in context.words(match.group("occasion")) if len(w) >= 2]
+    text = article.title + context.text(article.article_id)
+    return not words or sum(w in text for w in words) * 2 >= len(words)
+
+
 def _topic_words(context: Context, question: str, speaker: str) -> list[str]:
     """Words of what the question asks the speaker about, beyond the occasion ("对数字鸿沟的看法")."""
     words = [w for w in context.words(QUESTION_WORDS.sub(" ", question.replace(speaker, " "))) if len(w) >= 2]
-    occasion = re.search(r"在(?P<occasion>[^，,。？?]{2,24}?)(?:上|时|中|期间|里)", question)
+    occasion = _OCCASION.search(question)
     if occasion:
         words = [w for w in words if w not in occasion.group("occasion")]
     return words
