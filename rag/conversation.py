@@ -15,7 +15,7 @@ from datetime import date
 from rag.answer import Answer
 from rag.compose import Evidence, Line, compose
 from rag.config import Settings
-from rag.intent import SPEECH, SUMMARY, Intent, classify
+from rag.intent import DATES, SPEECH, SUMMARY, Intent, classify
 from rag.retrieve import SearchIndex
 from rag.router import Router
 
@@ -92,6 +92,9 @@ _METADATA = {
     "author": re.compile(r"谁写|作者|记者是谁|哪位记者|署名"),
     "source": re.compile(r"来源|哪家媒体|出处|哪个网站|发在哪"),
 }
+_AMONG = re.compile(
+    r"(?:其中|这些|那些|这几篇|那几篇)[^，。？?]{0,4}?(最早|第一|最后|最新|最近)(?:的)?(?:一|那)?篇"
+)
 _PERSON_PRONOUN = re.compile(r"[他她](?![们])")
 _SAID = re.compile(r"(?:说|讲|谈|提|强调|表示|指出)了?(?:些)?(?:什么|哪些|啥)")
 _MORE = re.compile(
@@ -157,6 +160,13 @@ class Conversation:
                 intent, question=again if again != intent.question else intent.question
             ), previous.said
         own = self.router.understand(question, self.as_of)
+        cited = previous.article_ids
+        if cited and own.corpus_ask == DATES and needs_context(question):  # "分别是什么时候发布的"
+            return replace(own, articles=tuple(cited)), frozenset()
+        if cited and (pick := _AMONG.search(question)):  # "其中最后一篇讲的是什么"
+            chosen = cited[0] if pick.group(1) in ("最早", "第一") else cited[-1]
+            title = self.router.context.record(chosen).title
+            return replace(own, kind=SUMMARY, question=f"总结一下《{title}》", article_id=chosen), frozenset()
         if (
             own.kind == SUMMARY
             and previous.article_ids

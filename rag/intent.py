@@ -40,6 +40,10 @@ _MENTIONS_AFTER = re.compile(
 _MENTIONS_EXIST = re.compile(
     rf"(?:有没有|有无|是否有|有)(?:关于|讲|提到|提及|涉及|报道|写)?(?:过)?(?P<phrase>.+?)的{_DOC}"
 )
+# "最早提到算力券的是哪一篇", "最近一次报道数博会的是哪篇"
+_FIRST_MENTION = re.compile(
+    rf"(?P<which>最早|最先|第一次|首次|最近|最新|最后)(?:一次|一篇)?{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的(?:{_DOC})?(?:是)?(?:哪|那)"
+)
 _COUNT = re.compile(rf"(?:一共|总共|共|总计)?(?:有|收录了?|发了|发布了|发表了)?(?:几|多少)篇{_DOC}?")
 _TITLES = re.compile(
     rf"(?:有|包括|收录了?|都有|发布了|发了|发表了)(?:哪些|什么|哪几篇)(?:相关的?)?{_DOC}|{_DOC}(?:有哪些|列表|清单)"
@@ -126,6 +130,7 @@ class Intent:
     about_article: bool = False  # summary/corpus: asks what an article is about
     article_id: str = ""  # the article a follow-up refers to ("总结一下那篇")
     points: bool = False  # list: asks for the points of an enumeration ("哪几点"), not just "哪些"
+    articles: tuple[str, ...] = ()  # corpus follow-ups: the articles cited before ("分别是什么时候发布的")
 
 
 def announced_count(text: str) -> int | None:
@@ -186,6 +191,9 @@ _SUMMARY_ONLY = re.compile(
 
 def _corpus_intent(text: str, period: Period | None) -> Intent | None:
     """Questions about the collection: counts, lists, dates, mentions, newest and oldest."""
+    if (first := _FIRST_MENTION.search(text)) and (phrase := _trim_phrase(first.group("phrase"))):
+        ask = EARLIEST if first.group("which") in ("最早", "最先", "第一次", "首次") else LATEST
+        return Intent(CORPUS, text, corpus_ask=ask, phrase=phrase, period=period)
     match = _MENTIONS.search(text) or _MENTIONS_AFTER.search(text) or _MENTIONS_EXIST.search(text)
     if match and (phrase := _trim_phrase(match.group("phrase"))):
         ask = COUNT_MENTIONS if re.search(r"几篇|多少篇", text) else MENTIONS

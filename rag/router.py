@@ -48,6 +48,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 # "2022年的产量" is reported in the first months of 2023: passages published up to half a year
 # after a period the text describes count as from it.
 CONTENT_PERIOD_SLACK_DAYS = 183
+_ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")
 
 
 class Router:
@@ -176,6 +177,7 @@ class Router:
         the period is a publication date, not a word the text must hold)."""
         texts = [normalise_text(self.context.record(a).title + self.context.text(a)) for a in article_ids]
         terms = [t for t in self.index.tokenizer.key_terms(question) if not re.fullmatch(r"\d{4}年?", t)]
+        terms += _ORDINAL_EVENT.findall(question)  # "第八届数博会" is not "第七届"
         return all(any(term_in_text(term, text) for text in texts) for term in terms)
 
     def _compare(self, intent: Intent, k: int | None, filters: dict) -> Answer:

@@ -6,7 +6,7 @@ LIST_LIMIT with "等N篇"."""
 from __future__ import annotations
 
 from rag.answer import Answer
-from rag.catalog import ArticleRecord
+from rag.catalog import ArticleRecord, Mention
 from rag.compose import Evidence, Line, compose
 from rag.intent import COUNT, COUNT_MENTIONS, DATES, EARLIEST, LATEST, MENTIONS, Intent, Period
 from rag.kinds.context import Context
@@ -43,7 +43,16 @@ def corpus_answer(context: Context, intent: Intent) -> Answer:
         if period is not None and (period.published or intent.corpus_ask != MENTIONS)
         else context.catalog.articles()
     )
+    if intent.articles:  # "these articles": the ones the conversation cited before
+        articles = [a for a in articles if a.article_id in set(intent.articles)]
     where = _in_period(period)
+    if intent.phrase and intent.corpus_ask in (EARLIEST, LATEST):
+        found = _mentioning(context, intent.phrase, {a.article_id for a in articles})
+        if not found:
+            return Answer(intent.question, f"语料中{where}没有文章提到“{intent.phrase}”。", False, [])
+        chosen = found[0].article if intent.corpus_ask == EARLIEST else found[-1].article
+        which = "最早" if intent.corpus_ask == EARLIEST else "最近"
+        return _listing(context, intent.question, [chosen], f"{which}提到“{intent.phrase}”的一篇是：")
     if intent.corpus_ask in (MENTIONS, COUNT_MENTIONS):
         return _mentions(context, intent, {a.article_id for a in articles}, where)
     if not articles:
@@ -61,15 +70,27 @@ def corpus_answer(context: Context, intent: Intent) -> Answer:
     return _listing(context, intent.question, articles, f"{where}共有{len(articles)}篇文章：")
 
 
+def _mentioning(context: Context, phrase: str, allowed: set[str]) -> list[Mention]:
+    """Articles holding the phrase; for a topic ("讲星驰汽车年度产销") those holding most of its
+    words (all of them when it has two), oldest first."""
+    found = [m for m in context.catalog.mentions(phrase) if m.article.article_id in allowed]
+    words = [w for w in dict.fromkeys(context.words(phrase)) if len(w) >= 2]
+    if found or len(words) < 2:
+        return found
+    holders: dict[str, int] = {}
+    first: dict[str, Mention] = {}
+    for word in words:
+        for mention in context.catalog.mentions(word):
+            article_id = mention.article.article_id
+            if article_id in allowed:
+                holders[article_id] = holders.get(article_id, 0) + 1
+                first.setdefault(article_id, mention)
+    needed = len(words) if len(words) == 2 else max(2, -(-2 * len(words) // 3))
+    return [first[a.article_id] for a in context.catalog.articles() if holders.get(a.article_id, 0) >= needed]
+
+
 def _mentions(context: Context, intent: Intent, allowed: set[str], where: str) -> Answer:
-    found = [m for m in context.catalog.mentions(intent.phrase) if m.article.article_id in allowed]
-    if not found:
-        # A topic rather than a phrase ("讲云岭零碳数据中心"): every word of it in one article.
-        words = [w for w in context.words(intent.phrase) if len(w) >= 2]
-        if len(words) >= 2:
-            sets = [{m.article.article_id for m in context.catalog.mentions(w)} for w in words]
-            common = set.intersection(*sets) & allowed
-            found = [m for m in context.catalog.mentions(words[0]) if m.article.article_id in common]
+    found = _mentioning(context, intent.phrase, allowed)
     if not found:
         return Answer(intent.question, f"语料中{where}没有文章提到“{intent.phrase}”。", False, [])
     lines = [Line(f"{where}共有{len(found)}篇文章提到“{intent.phrase}”：")]

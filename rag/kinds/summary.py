@@ -62,7 +62,16 @@ def summary_lines(context: Context, article_id: str, heading: bool = True) -> li
     return lines
 
 
+_SUMMARY_WORDS = re.compile(
+    r"帮我|请|给我|总结|概括|概述|归纳|一下|主要内容|大意|要点|讲了什么|讲的是什么|说了什么|写了什么|讲了些什么|"
+    r"介绍一下|简单|说说|讲讲|聊聊|情况怎么样|怎么样了|怎么样|什么情况|的情况|是怎么回事|那篇|这篇|报道|新闻|文章|[？?。，,]"
+)
+# News about a year is published up to half a year later ("2022年的经营情况" in January 2023).
+SUMMARY_PERIOD_SLACK_DAYS = 183
+
+
 def article_for(context: Context, question: str) -> str | None:
-    """The article a summary question is about: the best match for its words."""
-    hits = context.index.search(question, k=5)
+    """The article a summary question is about: the best match for what it names."""
+    topic = _SUMMARY_WORDS.sub(" ", question).strip() or question
+    hits = context.index.search(topic, k=5, period_slack_days=SUMMARY_PERIOD_SLACK_DAYS)
     return hits[0].article_id if hits else None

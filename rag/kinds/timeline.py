@@ -75,6 +75,10 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
     best_score = hits[0].score or 1.0
     weights = context.answerer.query_weights(topic)
     key_terms = context.index.tokenizer.key_terms(topic)
+    change = bool(_CHANGE.search(question))
+    # How a quantity changed ("产量", "营收"): each report's sentence about it; stages and
+    # processes ("经历了哪些阶段") have no one attribute.
+    attribute = {w: weights.get(w, 1.0) for w in head_nouns(context, topic, key_terms)} if change else {}
     events: list[tuple[date, Line]] = []
     for article_id in dict.fromkeys(h.article_id for h in hits if h.score >= MIN_SHARE * best_score):
         record = context.record(article_id)
@@ -82,7 +86,14 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
         if key_terms and not all(normalise_text(t) in normalise_text(record.title + text) for t in key_terms):
             continue
         sentences = context.sentences(article_id)
-        sentence = _best_sentence(sentences, weights)
+        if attribute and _HAS_FIGURE.search(record.title) and any(w in record.title for w in attribute):
+            # A yearly report's headline says it ("星驰汽车2019年产量8.6万辆"): cite its lead.
+            lead = next((s for s in sentences if not is_filler(s.text)), None)
+            if lead is not None:
+                when, line = _dated(record, lead, sentences)
+                events.append((when, Line(f"{line.text.split(' — ')[0]} — {record.title}", line.evidence)))
+                continue
+        sentence = _best_sentence(sentences, weights, attribute, change)
         if sentence is None:
             continue
         events.append(_dated(record, sentence, sentences))
@@ -90,6 +101,22 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
         return []  # one report shows no change: the fact answer (or a refusal) says what there is
     events.sort(key=lambda pair: pair[0])
     return [line for _, line in events]
+
+
+_WEAK_HEADS = {"数量", "情况", "规模", "变化", "数字", "数据", "水平", "问题"}
+
+
+def head_nouns(context: Context, topic: str, names: list[str]) -> list[str]:
+    """What changes over time: the head of the topic's noun phrase ("星驰汽车的产量" -> 产量),
+    with the noun before it when the head says little ("参展企业数量" -> 企业, 数量)."""
+    nouns = [
+        word for word, flag in context.index.tokenizer.tagged(topic)
+        if flag.startswith(("n", "vn")) and flag not in ("nr", "nrfg", "nrt", "ns", "nt")
+        and len(word) > 1 and not any(word in name or name in word for name in names)
+    ]  # fmt: skip
+    if not nouns:
+        return []
+    return nouns[-2:] if nouns[-1] in _WEAK_HEADS and len(nouns) > 1 else nouns[-1:]
 
 
 def _dated(record: ArticleRecord, sentence: Sentence, sentences: list[Sentence]) -> tuple[date, Line]:
@@ -115,12 +142,21 @@ def _lead_line(context: Context, article_id: str) -> Line | None:
     return Line(f"{line.text.split(' — ')[0]} — 《{record.title}》：{lead.text}", line.evidence)
 
 
-def _best_sentence(sentences: list[Sentence], weights: dict[str, float]) -> Sentence | None:
-    scored = [
-        (coverage(normalise_text(s.text), weights) + (0.15 if _HAS_FIGURE.search(s.text) else 0.0), -i, s)
-        for i, s in enumerate(sentences)
-        if not is_filler(s.text)
-    ]
+def _best_sentence(
+    sentences: list[Sentence], weights: dict[str, float], attribute: dict[str, float], change: bool
+) -> Sentence | None:
+    """The sentence of an article that best states the topic's attribute (with a figure when the
+    question asks how something changed); None when no sentence names the attribute."""
+    scored = []
+    for i, sentence in enumerate(sentences):
+        if is_filler(sentence.text):
+            continue
+        text = normalise_text(sentence.text)
+        named = coverage(text, attribute) if attribute else 0.0
+        if attribute and named == 0:
+            continue
+        figure = (0.3 if change else 0.15) if _HAS_FIGURE.search(sentence.text) else 0.0
+        scored.append((named + 0.5 * coverage(text, weights) + figure, -i, sentence))
     if not scored:
         return None
     best = max(scored, key=lambda t: (t[0], t[1]))
