@@ -244,7 +244,10 @@ class Answerer:
         local = local_weights(weights, folded)
         best_passage = max(h.score for h in hits) or 1.0
         passages = [normalise_text(h.title + h.text) for h in hits]
-        passage_coverage = [coverage(p, weights) for p in passages]
+        # The question's words may be anywhere in the article ("疫情期间" in its lead, the answer
+        # three paragraphs on): support is judged on the article the passage belongs to.
+        articles = {h.article_id: normalise_text(h.title + self.index.article(h.article_id)["text"]) for h in hits}
+        passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
         key_terms = self.index.tokenizer.key_terms(question)
         key_terms_found = [all(term_in_text(term, p) for term in key_terms) for p in passages]
         tagger = self.index.tokenizer.pos_flags if kind in (PERSON, PLACE) else (lambda _: frozenset())
@@ -302,6 +305,8 @@ def compose_answer(
 
     A refusal still cites the closest passages, so the reader sees what was found.
     """
+    # A sentence that shares no word with the question answers it only by accident.
+    features = [f for f in features if f.coverage > 0] or features
     ranked = sorted(features, key=lambda f: -f.score(cal))
     if not ranked or not is_supported(ranked[0], cal):
         return refusal(question, hits)
