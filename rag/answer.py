@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import time
@@ -18,6 +19,7 @@ from rag.sentences import after_dateline, is_filler
 from rag.tokens import normalise_text
 
 NOT_FOUND = "资料中没有找到相关信息。"
+FOCUS_SHIFT = 0.25  # coverage added for naming the side asked about, taken for naming only the other
 # Headline, byline and caption lines answer only questions about them.
 _ASKS_TITLE = re.compile(r"标题|题目|原题|记者|作者|来源|署名|图片|照片")
 # Clause cuts for trimming long sentences; never after a colon, which introduces the answer.
@@ -178,12 +180,21 @@ class Answerer:
         self.calibration = calibration or load_calibration().answer
         index.tokenizer.pos_flags("预热")  # load jieba's POS model now, not on the first question
 
-    def ask(self, question: str, k: int | None = None, **filters) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        focus: tuple[str, ...] = (),
+        avoid: tuple[str, ...] = (),
+        **filters,
+    ) -> Answer:
         """Answer a question from the index.
 
         Args:
             question: the user's question.
             k: passages to retrieve (default from settings).
+            focus, avoid: words the answer sentence should hold, and words of something else
+                it should not ("临海" but not "云岭" for one side of a comparison).
             **filters: since, until, article_ids, categories (as for `SearchIndex.search`).
 
         Raises:
@@ -195,7 +206,7 @@ class Answerer:
             question, k=k or self.settings.top_k, max_query_chars=self.settings.max_query_chars, **filters
         )
         searched = time.perf_counter()
-        answer = self.answer_from_hits(question, hits)
+        answer = self.answer_from_hits(question, hits, focus, avoid)
         answer.timings_ms = {
             "search": round((searched - started) * 1000, 2),
             "answer": round((time.perf_counter() - searched) * 1000, 2),
@@ -246,7 +257,8 @@ class Answerer:
         passages = [normalise_text(h.title + h.text) for h in hits]
         # The question's words may be anywhere in the article ("疫情期间" in its lead, the answer
         # three paragraphs on): support is judged on the article the passage belongs to.
-        articles = {h.article_id: normalise_text(h.title + self.index.article(h.article_id)["text"]) for h in hits}
+        titles = {h.article_id: h.title for h in hits}
+        articles = {a: normalise_text(t + self.index.article(a)["text"]) for a, t in titles.items()}
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
         key_terms = self.index.tokenizer.key_terms(question)
         key_terms_found = [all(term_in_text(term, p) for term in key_terms) for p in passages]
@@ -266,11 +278,30 @@ class Answerer:
             for (i, s, e), text, fold, sim in zip(spans, texts, folded, similarity, strict=True)
         ]
 
-    def answer_from_hits(self, question: str, hits: list[Hit]) -> Answer:
+    def answer_from_hits(
+        self, question: str, hits: list[Hit], focus: tuple[str, ...] = (), avoid: tuple[str, ...] = ()
+    ) -> Answer:
         """Compose the answer text and citations from already retrieved passages."""
         weights, kind = self.query_weights(question), question_type(question)
         features = self.sentence_features(question, hits, weights, kind)
+        if focus:
+            features = focused(features, hits, focus, avoid)
         return compose_answer(question, hits, features, self.calibration, weights, kind)
+
+
+def focused(
+    features: list[SentenceFeatures], hits: list[Hit], focus: tuple[str, ...], avoid: tuple[str, ...]
+) -> list[SentenceFeatures]:
+    """Candidates re-weighed for one side of a comparison: a sentence naming the side counts
+    more, one naming only the other side less (a sentence may name both: "…不到临海的六成")."""
+
+    def shifted(feature: SentenceFeatures) -> SentenceFeatures:
+        text = normalise_text(hits[feature.hit_index].text[feature.start : feature.end])
+        own, other = any(w in text for w in focus), any(w in text for w in avoid)
+        shift = FOCUS_SHIFT if own else -FOCUS_SHIFT if other else 0.0
+        return dataclasses.replace(feature, coverage=feature.coverage + shift)
+
+    return [shifted(f) for f in features]
 
 
 def cite(n: int, hit: Hit, start: int, end: int) -> Citation:

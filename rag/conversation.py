@@ -21,7 +21,8 @@ from rag.router import Router
 
 # Words that point back at something said before.
 _ANAPHORA = re.compile(
-    r"他们|她们|它们|他|她|它|该|此|这次|那次|这个|那个|这位|那位|这场|那场|上述|其|这些|那些|对方"
+    r"他们|她们|它们|他|她|它|该|此|这次|那次|这个|那个|这位|那位|这场|那场|这届|那届|本届|当年|那年|当天|那天|"
+    r"上述|其|这些|那些|对方"
 )
 _TIME = re.compile(r"\d{4}\s*年(\d{1,2}\s*月)?|\d{1,2}\s*月\s*\d{1,2}\s*日|去年|今年|前年")
 _SHORT = 8  # a question this short rarely names its own subject
@@ -184,7 +185,8 @@ class Conversation:
                 if base.kind != intent.kind and base.kind != "fact":
                     intent = classify(rewritten, self.router.as_of(self.as_of), self.router.people(rewritten))
                 return intent, frozenset()
-        people = self.router.people(previous.standalone)
+        # "他/她" is the person asked about, or the one the answer named ("董事长是谁？" -> 何静怡).
+        people = self.router.people(previous.standalone) or self.router.people(previous.answer[:200])
         if people and (pronoun := _PERSON_PRONOUN.search(question)):
             # "他认为…" after a question about 许科敏: the person, and nothing else, is carried over.
             standalone = question[: pronoun.start()] + people[0] + question[pronoun.end() :]

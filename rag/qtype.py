@@ -42,8 +42,8 @@ def carries_type(text: str, kind: str, pos_flags: set[str] | frozenset[str] = fr
         pos_flags: jieba part-of-speech flags of the text's words (`nr` person, `ns` place,
             `nt` organisation), when the caller has them; cue words are used either way.
     """
-    if kind == NUMBER:
-        return bool(_NUMBER_SPAN.search(text))
+    if kind == NUMBER:  # a date ("9月5日", "2021年") is not the amount asked for
+        return bool(_NUMBER_SPAN.search(_DATE_SPAN.sub(" ", text)))
     if kind == DATE:
         return bool(_DATE_SPAN.search(text))
     if kind == PLACE:

@@ -184,12 +184,19 @@ class Router:
         """Each side answered as a question of its own, one line per side."""
         lines: list[Line] = []
         sides = [side for side in intent.sides if side]
+        words = [set(self.context.words(side)) for side in sides]
         answered = 0
-        for side in sides:
+        for number, side in enumerate(sides):
             sub = self.understand(side)
             if sub.kind == COMPARE:
                 sub = Intent(FACT, side, period=sub.period)
-            answer = self._answer(sub, k, frozenset(), filters)
+            others = set().union(*(w for i, w in enumerate(words) if i != number))
+            own = tuple(normalise_text(w) for w in words[number] - others)
+            avoid = tuple(normalise_text(w) for w in others - words[number])
+            if sub.kind in (FACT, TIME):
+                answer = self.answerer.ask(side, k=k, focus=own, avoid=avoid, **filters)
+            else:
+                answer = self._answer(sub, k, frozenset(), filters)
             if not answer.answerable:
                 lines.append(Line(f"{side}：资料中没有找到。"))
                 continue
