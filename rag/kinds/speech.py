@@ -23,7 +23,8 @@ _CONTINUES = re.compile(
     r"^(?:他|她|其|同时|此外|另外|他还|她还|并|而且|最后|首先|其次|再次|一是|二是|三是|四是|五是|六是|"
     r"第[一二三四五六七八九十]|[（(][一二三四五六七八九十][)）]|\d+[.、．]|“)"
 )
-_ANY_SPEAKER = re.compile(rf"[\u4e00-\u9fff·]{{2,6}}(?:{SAYING})[，,：:]")
+# Another speaker takes over at the start of a sentence: "省工业和信息化厅厅长韩立新表示，…".
+_ANY_SPEAKER = re.compile(rf"^[\u4e00-\u9fff·]{{2,20}}?(?:{SAYING})[，,：:]")
 MAX_CHARS = 320  # per article; "他还说了什么" asks for the rest
 QUESTION_WORDS = re.compile(
     rf"(?:{SAYING}|讲|谈|怎么看|如何看待|看法|观点|讲话|发言|致辞|内容|什么|哪些|了|些|啥|怎么|如何|是|的|在|上|对|还|呢|[？?。，,])"
@@ -58,7 +59,7 @@ def attributed(sentences: list[Sentence], speaker: str) -> list[Sentence]:
 
 def _other_speaker(text: str, speaker: str) -> bool:
     match = _ANY_SPEAKER.search(text)
-    return bool(match) and speaker not in match.group(0) and not match.group(0).startswith(("他", "她"))
+    return bool(match) and speaker not in match.group(0) and not match.group(0).startswith(("他", "她", "其"))
 
 
 def speech_lines(
