@@ -12,7 +12,7 @@ from rag.calibration import AnswerCalibration, load_calibration
 from rag.chunk import split_sentences
 from rag.config import Settings
 from rag.fusion import dedup_key
-from rag.qtype import OTHER, PERSON, PLACE, carries_type, question_type
+from rag.qtype import OTHER, PERSON, PLACE, carries_type, ordinal_events, question_type
 from rag.retrieve import Hit, SearchIndex, clean_query
 from rag.safety import quotable_run
 from rag.sentences import after_dateline, is_filler
@@ -260,7 +260,7 @@ class Answerer:
         titles = {h.article_id: h.title for h in hits}
         articles = {a: normalise_text(t + self.index.article(a)["text"]) for a, t in titles.items()}
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
-        key_terms = self.index.tokenizer.key_terms(question)
+        key_terms = self.index.tokenizer.key_terms(question) + ordinal_events(question)
         key_terms_found = [all(term_in_text(term, p) for term in key_terms) for p in passages]
         tagger = self.index.tokenizer.pos_flags if kind in (PERSON, PLACE) else (lambda _: frozenset())
         return [
@@ -343,7 +343,9 @@ def compose_answer(
         return refusal(question, hits)
     best_score = ranked[0].score(cal)
     chosen = [ranked[0]] + [
-        f for f in ranked[1 : cal.max_sentences] if f.score(cal) >= cal.second_ratio * best_score
+        f
+        for f in ranked[1 : cal.max_sentences]
+        if f.score(cal) >= cal.second_ratio * best_score and (f.key_terms_found or not cal.require_key_terms)
     ]
     neighbour = _explaining_neighbour(question, kind, ranked[0], features, cal)
     if neighbour is not None and neighbour not in chosen:

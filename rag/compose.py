@@ -7,6 +7,8 @@ paragraphs that contain its spans, with the spans to highlight.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.answer import Answer, Citation
@@ -63,3 +65,31 @@ def _card(n: int, article: ArticleRecord, text: str, spans: list[tuple[int, int]
         n, article.article_id, article.title, article.date, f"{article.article_id}#{start}",
         text[start:end], local[0][0], local[0][1], start, spans=local,
     )  # fmt: skip
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def per_article(answer: Answer, record: Callable[[str], ArticleRecord], text: Callable[[str], str]) -> Answer:
+    """The same answer with one citation card per article (all of its spans in one card), the
+    markers renumbered to match, and a space after each marker that runs into the next sentence.
+
+    Args:
+        record, text: an article's record and cleaned text, by id.
+    """
+    numbers: dict[str, int] = {}
+    renumbered: dict[int, int] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for citation in answer.citations:
+        article_id = citation.article_id
+        numbers.setdefault(article_id, len(numbers) + 1)
+        renumbered[citation.n] = numbers[article_id]
+        spans.setdefault(article_id, []).extend(
+            (citation.article_start + s, citation.article_start + e) for s, e in citation.highlights
+        )
+    body = _MARKER.sub(lambda m: f"[{renumbered.get(int(m.group(1)), int(m.group(1)))}]", answer.answer)
+    body = re.sub(r"(\[\d+\])(?:\1)+", r"\1", body)
+    body = re.sub(r"(\[\d+\])(?=[^\s\[\]])", r"\1 ", body)
+    answer.answer = body
+    answer.citations = [_card(numbers[a], record(a), text(a), spans[a]) for a in numbers]
+    return answer

@@ -15,7 +15,7 @@ from datetime import date
 from rag.answer import Answer
 from rag.compose import Evidence, Line, compose
 from rag.config import Settings
-from rag.intent import DATES, SPEECH, SUMMARY, Intent, classify
+from rag.intent import DATES, SPEECH, SUMMARY, Intent
 from rag.retrieve import SearchIndex
 from rag.router import Router
 
@@ -154,6 +154,11 @@ class Conversation:
         """The standalone intent of a follow-up, and the sentences to leave out."""
         if previous is None:
             return self.router.understand(question, self.as_of), frozenset()
+        if _MORE.search(question) and previous.kind != SPEECH:
+            # "还说了什么" after another kind: the person asked about, without what was cited.
+            people = self.router.people(previous.standalone) or self.router.people(previous.answer[:200])
+            if people:
+                return self.router.understand(f"{people[0]}还说了什么？", self.as_of), previous.said
         if _MORE.search(question) and previous.kind == SPEECH:
             intent = self.router.understand(previous.standalone, self.as_of)
             again = _SAID.sub(lambda m: "还" + m.group(0), intent.question, count=1)
@@ -180,11 +185,7 @@ class Conversation:
         if (swap := _SWAP.match(question.strip())) and needs_context(question):
             rewritten = _swap_attribute(previous.standalone, swap.group("new"), self.router.index.tokenizer)
             if rewritten:
-                base = self.router.understand(previous.standalone, self.as_of)
-                intent = self.router.understand(rewritten, self.as_of)
-                if base.kind != intent.kind and base.kind != "fact":
-                    intent = classify(rewritten, self.router.as_of(self.as_of), self.router.people(rewritten))
-                return intent, frozenset()
+                return self.router.understand(rewritten, self.as_of), frozenset()
         # "他/她" is the person asked about, or the one the answer named ("董事长是谁？" -> 何静怡).
         people = self.router.people(previous.standalone) or self.router.people(previous.answer[:200])
         if people and (pronoun := _PERSON_PRONOUN.search(question)):
@@ -230,11 +231,21 @@ def _said(answer: Answer) -> set[str]:
     return {c.text[s:e].strip() for c in answer.citations for s, e in c.highlights}
 
 
+_SWAPPABLE = (
+    re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?|去年|今年|前年"),
+    re.compile(r"第[一二三四五六七八九十\d]+[届期次]"),
+    re.compile(r"[一二三四五六七八九十\d]+期"),
+)
+
+
 def _swap_attribute(previous: str, new: str, tokenizer) -> str:
     """The previous question about `new` instead of its last plain noun ("产量" -> "营收")."""
     new = re.sub(r"^(?:的|那)", "", new).strip()
     if not new or new in previous:
         return ""
+    for kind in _SWAPPABLE:  # "那2022年呢" after "星驰汽车2021年产量是多少" swaps the year
+        if kind.fullmatch(new) and (old := kind.search(previous)):
+            return previous[: old.start()] + new + previous[old.end() :]
     tagged = tokenizer.tagged(previous)
     position, target = -1, ""
     offset = 0

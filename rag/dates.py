@@ -163,12 +163,17 @@ def _named_period(question: str, newest: date | None) -> tuple[date, date] | Non
     if match := _MONTH.search(question):
         year, month = int(match.group(1)), int(match.group(2))
         return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    year = None
     if match := _YEAR.search(question):
         year = int(match.group(1))
-        return date(year, 1, 1), date(year, 12, 31)
-    if newest is not None:
-        for word, offset in _RELATIVE_YEAR.items():
-            if word in question:
-                year = newest.year + offset
-                return date(year, 1, 1), date(year, 12, 31)
-    return None
+    elif newest is not None:
+        year = next(
+            (newest.year + offset for word, offset in _RELATIVE_YEAR.items() if word in question), None
+        )
+    if year is None:
+        return None
+    if re.search(r"上半年", question):
+        return date(year, 1, 1), date(year, 6, 30)
+    if re.search(r"下半年", question):
+        return date(year, 7, 1), date(year, 12, 31)
+    return date(year, 1, 1), date(year, 12, 31)

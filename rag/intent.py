@@ -46,7 +46,7 @@ _FIRST_MENTION = re.compile(
 )
 _COUNT = re.compile(rf"(?:一共|总共|共|总计)?(?:有|收录了?|发了|发布了|发表了)?(?:几|多少)篇{_DOC}?")
 _TITLES = re.compile(
-    rf"(?:有|包括|收录了?|都有|发布了|发了|发表了)(?:哪些|什么|哪几篇)(?:相关的?)?{_DOC}|{_DOC}(?:有哪些|列表|清单)"
+    rf"(?:有|包括|收录了?|都有|发布了|发了|发过|发表了|登了|登过)(?:哪些|什么|哪几篇)(?:相关的?)?{_DOC}|{_DOC}(?:有哪些|列表|清单)"
 )
 _DATES = re.compile(r"(?:分别|各自|都)?是?(?:什么时候|何时|哪天|哪一天)(?:发布|发表|刊发|发)的?")
 _LATEST = re.compile(rf"最新的?(?:一|那)?篇|最近的?(?:一|那)?篇|最后(?:一|那)篇|最新{_DOC}")
@@ -99,7 +99,7 @@ _CN_NUMBERS = {
     "十": 10,
 }
 _PUBLISHED = re.compile(
-    rf"(?:发布|发表|刊发|刊登|发了|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{_DOC}|{_DOC}"
+    rf"(?:发布|发表|刊发|刊登|发了|发过|登过|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{_DOC}|{_DOC}"
 )
 _RELATIVE = re.compile(
     r"去年|今年|前年|最近|近期|上个月|本月|这个月|近[一二三两四五六七八九十\d]+年|截至|截止|以前|之前|以来|之后|以后"
@@ -147,7 +147,11 @@ def question_period(question: str, newest: date | None) -> Period | None:
     named = question_date_range(question, newest)
     if named is None:
         return None
-    label = re.search(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*[日号])?|去年|今年|前年", question)
+    label = re.search(
+        r"(?:截至|截止|到)?(?:\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*[日号])?|去年|今年|前年)"
+        r"(?:上半年|下半年|底|末|以前|之前|以来|至今|之后|以后)?|近[一二两三四五六七八九十\d几]+年|最近|近期|上个?月|本月",
+        question,
+    )
     published = bool(_PUBLISHED.search(question))
     return Period(named[0], named[1], label.group(0) if label else "", published)
 
@@ -218,6 +222,8 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
         return Intent(kind, text, corpus_ask=COUNT, period=period)
     if _TITLES.search(text) or re.search(rf"有哪些|有什么{_DOC}", text):
         return Intent(kind, text, corpus_ask=TITLES, period=period)
+    if in_period and re.search(rf"(?:哪些|什么|哪几篇){_DOC}|{_DOC}.{{0,8}}(?:哪些|什么)", text):
+        return Intent(kind, text, corpus_ask=TITLES, period=period)  # "哪些文章是2025年发布的"
     return None
 
 
@@ -257,9 +263,9 @@ def compare_sides(question: str) -> tuple[str, str] | None:
             left += right[len(left) :]  # "第三届" beside "第七届数博会" is "第三届数博会"
         tail = _COMPARE_WORDS.sub("", tail)
         tail = re.sub(r"^[，,、\s比]+|[？?。！!，,\s]+$", "", tail)
-        tail = re.sub(
-            r"^各", "", re.sub(r"[多少高低大小好快慢]$", "", tail) if _COMPARE_CUE.search(after) else tail
-        )
+        if _COMPARE_CUE.search(after):  # "哪届签约项目多" asks about 签约项目
+            tail = re.sub(r"(?<!多)[多少高低大小好快慢]$", "", tail)
+        tail = re.sub(r"^各", "", tail)
         if not right.strip() or not left.strip():
             return None
         if _QUANTITATIVE.search(after):

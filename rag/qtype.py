@@ -27,6 +27,14 @@ _PERSON_CUE = re.compile(
 )
 
 
+_ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")
+
+
+def ordinal_events(question: str) -> list[str]:
+    """Numbered events a question names ("第六届"): a passage about another edition is no answer."""
+    return _ORDINAL_EVENT.findall(question)
+
+
 def question_type(question: str) -> str:
     """The answer type a question asks for: number, date, person, place or other."""
     for kind, pattern in _QUESTION_PATTERNS:

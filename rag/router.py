@@ -13,7 +13,7 @@ from datetime import date
 
 from rag.answer import Answer, Answerer, term_in_text
 from rag.catalog import Catalog
-from rag.compose import Evidence, Line, compose
+from rag.compose import Evidence, Line, compose, per_article
 from rag.config import Settings
 from rag.intent import (
     COMPARE,
@@ -28,6 +28,7 @@ from rag.intent import (
     TIMELINE,
     Intent,
     classify,
+    question_period,
 )
 from rag.kinds.context import Context
 from rag.kinds.corpus import corpus_answer
@@ -35,6 +36,7 @@ from rag.kinds.listing import enumeration_at, list_lines
 from rag.kinds.speech import speech_lines
 from rag.kinds.summary import article_for, summary_lines
 from rag.kinds.timeline import timeline_lines
+from rag.qtype import ordinal_events
 from rag.query import clean_query
 from rag.retrieve import SearchIndex
 from rag.tokens import normalise_text
@@ -48,7 +50,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 # "2022年的产量" is reported in the first months of 2023: passages published up to half a year
 # after a period the text describes count as from it.
 CONTENT_PERIOD_SLACK_DAYS = 183
-_ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")
+_RUN_ON = re.compile(r"\[\d+\][^\s\[\]]")  # "…[1]8月5日": a marker running into the next sentence
 
 
 class Router:
@@ -100,6 +102,10 @@ class Router:
         question = clean_query(question, self.settings.max_query_chars)
         intent = intent or self.understand(question, as_of)
         answer = self._answer(intent, k, exclude, filters)
+        if len({c.article_id for c in answer.citations}) < len(answer.citations) or _RUN_ON.search(
+            answer.answer
+        ):
+            answer = per_article(answer, self.context.record, self.context.text)
         answer.kind = intent.kind
         answer.question = question
         answer.standalone_question = answer.standalone_question or question
@@ -176,8 +182,13 @@ class Router:
         """Every name and number of the question occurs in one of the cited articles (a year of
         the period is a publication date, not a word the text must hold)."""
         texts = [normalise_text(self.context.record(a).title + self.context.text(a)) for a in article_ids]
-        terms = [t for t in self.index.tokenizer.key_terms(question) if not re.fullmatch(r"\d{4}年?", t)]
-        terms += _ORDINAL_EVENT.findall(question)  # "第八届数博会" is not "第七届"
+        period = question_period(question, self.as_of())
+        newest = self.as_of()
+        # A year of the question's period is a date, not a word the text must hold ("2022智博会" is,
+        # and so is a year after the newest article: only a text that names it can answer).
+        label = period.label if period and (newest is None or period.start <= newest) else ""
+        terms = [t for t in self.index.tokenizer.key_terms(question) if not (t.isdigit() and t in label)]
+        terms += ordinal_events(question)  # "第八届数博会" is not "第七届"
         return all(any(term_in_text(term, text) for text in texts) for term in terms)
 
     def _compare(self, intent: Intent, k: int | None, filters: dict) -> Answer:
@@ -197,11 +208,12 @@ class Router:
                 answer = self.answerer.ask(side, k=k, focus=own, avoid=avoid, **filters)
             else:
                 answer = self._answer(sub, k, frozenset(), filters)
+            label = re.sub(r"(?:是多少|有多少|是什么)$", "", side)
             if not answer.answerable:
-                lines.append(Line(f"{side}：资料中没有找到。"))
+                lines.append(Line(f"{label}：资料中没有找到。"))
                 continue
             answered += 1
-            lines += self.lines_of(answer, prefix=f"{side}：")
+            lines += self.lines_of(answer, prefix=f"{label}：")
         if answered == 0:
             return self.answerer.ask(intent.question, k=k, **filters)
         cited = sorted({e.article.article_id for line in lines for e in line.evidence})

@@ -64,7 +64,11 @@ def article_sentences(text: str) -> list[Sentence]:
 _SUBHEADING = re.compile(r"^[^。！？!?]*[\u4e00-\u9fff][ \u3000]+[\u4e00-\u9fff][^。！？!?]*$")
 
 
+_PUNCTUATED = re.compile(r"[。！？!?；;，,：:、]")
+
+
 def is_filler(sentence: str) -> bool:
     """Headline, source, byline, caption and subheading lines (see the module docstring)."""
     text = sentence.strip()
-    return bool(_FILLER.search(text) or _SUBHEADING.match(text)) or len(text) < 6
+    headline = len(text) <= 40 and not _PUNCTUATED.search(text)  # "习近平向…致贺信", a line of its own
+    return bool(_FILLER.search(text) or _SUBHEADING.match(text)) or headline or len(text) < 6

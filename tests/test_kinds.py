@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -128,3 +129,20 @@ def test_rag_ask_json_has_kind_standalone_and_replays_history(seed_index_dir, ca
     assert all("spans" in c for c in answer["citations"])
     assert main(["ask", "去年发布了哪些文章？", "--as-of", "2022-07-24", *common]) == 0
     assert json.loads(capsys.readouterr().out)["kind"] == "time"
+
+
+def test_one_card_per_article_and_markers_do_not_run_into_the_next_sentence(router):
+    answer = router.ask("2021年二十国集团数字部长会议是以什么方式举行的？")
+    ids = [c.article_id for c in answer.citations]
+    assert len(ids) == len(set(ids))
+    assert not re.search(r"\[\d+\][^\s\[]", answer.answer)
+
+
+def test_a_swapped_period_or_edition_replays_the_previous_question(seed_index):
+    chat = Conversation(seed_index)
+    chat.ask("2021年二十国集团数字部长会议是以什么方式举行的？")
+    assert chat.standalone("那2022年呢？") == "2022年二十国集团数字部长会议是以什么方式举行的？"
+
+
+def test_a_period_after_the_newest_article_must_be_named_by_the_text(router):
+    assert not router.ask("2024年二十国集团数字部长会议提出了哪几点倡议？").answerable

@@ -88,9 +88,12 @@ def _from_marks(text: str, marks: list[re.Match], sentences: list[Sentence]) -> 
 
 
 def _item_end(text: str, start: int) -> int:
-    """The last item runs to the end of its sentence, or of its paragraph for a paragraph item."""
+    """The last item runs to the end of its paragraph when it starts one (items as paragraphs),
+    else to the end of its sentence."""
     paragraph_end = text.find("\n", start)
     paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
+    if start == 0 or text[start - 1] == "\n":
+        return paragraph_end
     sentence_end = re.search(r"[。！？；;]", text[start:paragraph_end])
     return start + sentence_end.end() if sentence_end else paragraph_end
 

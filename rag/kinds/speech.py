@@ -110,8 +110,16 @@ def _occasion_found(context: Context, question: str, article: ArticleRecord) -> 
     return not words or sum(w in text for w in words) * 2 >= len(words)
 
 
+_TOPIC = re.compile(
+    r"(?:对|关于|就)(?P<topic>[^，,。？?的]{2,16})(?:的)?(?:看法|观点|态度|评价|怎么看|如何看|有何|提出|问题|方面)"
+)
+
+
 def _topic_words(context: Context, question: str, speaker: str) -> list[str]:
-    """Words of what the question asks the speaker about, beyond the occasion ("对数字鸿沟的看法")."""
+    """What the question asks the speaker about, beyond the occasion: the phrase itself when
+    it names one ("对数字鸿沟的看法" -> 数字鸿沟), else its words."""
+    if named := _TOPIC.search(question):
+        return [named.group("topic")]
     words = [w for w in context.words(QUESTION_WORDS.sub(" ", question.replace(speaker, " "))) if len(w) >= 2]
     occasion = _OCCASION.search(question)
     if occasion:

@@ -5,6 +5,7 @@ within SUMMARY_CHARS."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from rag.sentences import is_filler
 from rag.tokens import normalise_text
 
 SUMMARY_CHARS = 300
+RESTATED_SHARE = 0.5
 LEAD_SENTENCES = 1
 _FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个家项条场次届年月日]")
 _ITEM_START = re.compile(
@@ -44,16 +46,13 @@ def summary_lines(context: Context, article_id: str, heading: bool = True) -> li
     ]
     chosen = set(range(min(LEAD_SENTENCES, count)))
     total = sum(len(sentences[i].text) for i in chosen)
-    seen = {dedup_key(sentences[i].text) for i in chosen}
-    for i in np.argsort(-np.asarray(score), kind="stable"):
-        key = dedup_key(sentences[int(i)].text)
-        if int(i) in chosen or key in seen:
+    for i in (int(i) for i in np.argsort(-np.asarray(score), kind="stable")):
+        if i in chosen or total + len(sentences[i].text) > SUMMARY_CHARS:
             continue
-        if total + len(sentences[int(i)].text) > SUMMARY_CHARS:
-            continue
-        chosen.add(int(i))
-        seen.add(key)
-        total += len(sentences[int(i)].text)
+        if any(_restates(sentences[i].text, sentences[j].text) for j in chosen):
+            continue  # a reprint ("八月二十三日…开幕" and "8月23日…开幕") is said once
+        chosen.add(i)
+        total += len(sentences[i].text)
     picked = [sentences[i] for i in sorted(chosen)]
     text = "".join(s.text for s in picked)
     lines = [Line(text, [Evidence(record, s.start, s.end) for s in picked])]
@@ -68,6 +67,12 @@ _SUMMARY_WORDS = re.compile(
 )
 # News about a year is published up to half a year later ("2022年的经营情况" in January 2023).
 SUMMARY_PERIOD_SLACK_DAYS = 183
+
+
+def _restates(first: str, second: str) -> bool:
+    """Whether two sentences say the same (over half of their character bigrams shared)."""
+    a, b = (set(pairwise(t)) for t in (dedup_key(first), dedup_key(second)))
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) > RESTATED_SHARE
 
 
 def article_for(context: Context, question: str) -> str | None:
