@@ -205,13 +205,15 @@ class Conversation:
         context = self.router.context
         record = context.record(previous.article_ids[0])
         row = self.router.index.article(record.article_id)
+        text = context.text(record.article_id)
+        reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
+        writer = f"记者{reporters}" if reporters else row.get("author") or ""
         facts = {
             "date": f"发布于{record.date}" if record.date else "没有标明发布日期",
             "title": f"标题是《{record.title}》",
-            "author": f"署名为{row['author']}" if row.get("author") else "没有署名",
+            "author": f"署名为{writer}" if writer else "没有署名",
             "source": f"来源为{row['author']}" if row.get("author") else "没有标明来源",
         }
-        text = context.text(record.article_id)
         first = text.find("\n")
         evidence = [Evidence(record, 0, len(text) if first < 0 else first)]
         body = "，".join(facts[name] for name in asked)
@@ -221,6 +223,19 @@ class Conversation:
         answer.kind = "corpus"
         answer.standalone_question = f"《{record.title}》{'、'.join(_METADATA_WORDS[n] for n in asked)}"
         return answer
+
+
+# Reporters named in a dateline or byline: "（记者 刘畅 杨柳）", "澎湃新闻记者 周頔" (not "记者 X 摄").
+_DATELINE_REPORTERS = re.compile(r"[（(]记者[\s\u3000]*([^）)]{2,30})[）)]")
+_BYLINE_REPORTER = re.compile(r"^\S{0,12}记者[\s\u3000]+([\u4e00-\u9fff]{2,4})\s*$", re.M)
+
+
+def reporters_of(text: str) -> list[str]:
+    """The reporters an article's opening names."""
+    names = [
+        n for group in _DATELINE_REPORTERS.findall(text) for n in re.split(r"[\s\u3000、，,]+", group) if n
+    ]
+    return names + _BYLINE_REPORTER.findall(text)
 
 
 _METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}

@@ -44,6 +44,10 @@ _MENTIONS_EXIST = re.compile(
 _FIRST_MENTION = re.compile(
     rf"(?P<which>最早|最先|第一次|首次|最近|最新|最后)(?:一次|一篇)?{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的(?:{_DOC})?(?:是)?(?:哪|那)"
 )
+# "关于数博会的报道分别是什么时候发布的": the articles on a topic, with their dates.
+_TOPIC_DATES = re.compile(
+    rf"^(?:关于|有关)?(?P<phrase>[^，,。？?]{{2,20}}?)的(?:相关)?{_DOC}(?:都|分别|各自)?是?(?:什么时候|何时|哪天|哪一天)"
+)
 _COUNT = re.compile(rf"(?:一共|总共|共|总计)?(?:有|收录了?|发了|发布了|发表了)?(?:几|多少)篇{_DOC}?")
 _TITLES = re.compile(
     rf"(?:有|包括|收录了?|都有|发布了|发了|发过|发表了|登了|登过)(?:哪些|什么|哪几篇)(?:相关的?)?{_DOC}|{_DOC}(?:有哪些|列表|清单)"
@@ -198,6 +202,8 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
     if (first := _FIRST_MENTION.search(text)) and (phrase := _trim_phrase(first.group("phrase"))):
         ask = EARLIEST if first.group("which") in ("最早", "最先", "第一次", "首次") else LATEST
         return Intent(CORPUS, text, corpus_ask=ask, phrase=phrase, period=period)
+    if (dated := _TOPIC_DATES.search(text)) and (phrase := _trim_phrase(dated.group("phrase"))):
+        return Intent(CORPUS, text, corpus_ask=MENTIONS, phrase=phrase, period=period)  # listed with dates
     match = _MENTIONS.search(text) or _MENTIONS_AFTER.search(text) or _MENTIONS_EXIST.search(text)
     if match and (phrase := _trim_phrase(match.group("phrase"))):
         ask = COUNT_MENTIONS if re.search(r"几篇|多少篇", text) else MENTIONS

@@ -32,6 +32,11 @@ def after_dateline(sentence: str) -> int:
     return match.end() if match and match.end() < len(sentence) else 0
 
 
+_CAPTION = re.compile(
+    r"(?:记者|通讯员|摄影)[\s\u3000]*[\u4e00-\u9fff]{2,4}[\s\u3000]*摄[。）)]?\s*$|^\s*图为"
+)
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One sentence of an article's text: `text[start:end]` of the article, and its paragraph."""
@@ -47,6 +52,9 @@ def article_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     offset = 0
     for number, paragraph in enumerate(text.split("\n")):
+        if _CAPTION.search(paragraph):  # a photo caption repeats the story; it is not the story
+            offset += len(paragraph) + 1
+            continue
         for start, end in split_sentences(paragraph):
             start += after_dateline(paragraph[start:end])
             piece = paragraph[start:end]
