@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
+from rag.qtype import small_number
+
 DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 # Dates outside these years are typing errors or placeholders (0000, 9999), never news.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
@@ -117,19 +119,6 @@ _BEFORE = re.compile(r"(\d{4})\s*年\s*(以前|之前|前)")
 _SINCE = re.compile(r"(\d{4})\s*年\s*(以来|至今|之后|以后)")
 _UNTIL = re.compile(r"(?:截至|截止|截止到|到)\s*(\d{4})\s*年\s*(?:底|末|年底)?")
 _RECENT_YEARS = re.compile(r"(?:近|最近|过去)\s*([一二两三四五六七八九十\d]+|几)\s*年")
-_CN_SMALL = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
 _RECENT_DAYS = 90  # "最近" / "近期" without a number: the last three months before the as-of date
 
 
@@ -142,13 +131,7 @@ def _named_period(question: str, newest: date | None) -> tuple[date, date] | Non
     if match := _UNTIL.search(question):
         return _OPEN_START, date(int(match.group(1)), 12, 31)
     if newest is not None and (match := _RECENT_YEARS.search(question)):
-        count = (
-            3
-            if match.group(1) == "几"
-            else int(match.group(1))
-            if match.group(1).isdigit()
-            else _CN_SMALL.get(match.group(1), 3)
-        )
+        count = small_number(match.group(1)) or 3  # "近几年": three
         return date(newest.year - count + 1, 1, 1), newest
     if newest is not None and re.search(r"上个?月", question):
         first = newest.replace(day=1) - timedelta(days=1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rag.dates import question_date_range
+from rag.qtype import small_number
 
 FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE = (
     "fact", "speech", "list", "summary", "corpus", "time", "compare", "timeline",
@@ -89,19 +90,6 @@ _LIST = re.compile(
     r"分别是|具体有|包括什么|包括哪些|有什么措施|有什么举措|列举"
 )
 _ANNOUNCED = re.compile(r"(?:哪|这|那)?([一二三四五六七八九十两]|\d{1,2})[点个项条大类种]")
-_CN_NUMBERS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
 _PUBLISHED = re.compile(
     rf"(?:发布|发表|刊发|刊登|发了|发过|登过|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{_DOC}|{_DOC}"
 )
@@ -143,7 +131,7 @@ def announced_count(text: str) -> int | None:
     if not match:
         return None
     value = match.group(1)
-    return int(value) if value.isdigit() else _CN_NUMBERS.get(value)
+    return small_number(value)
 
 
 def question_period(question: str, newest: date | None) -> Period | None:
