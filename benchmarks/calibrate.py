@@ -28,11 +28,11 @@ from rag.answer import Answerer, SentenceFeatures, compose_answer, is_supported
 from rag.build import build_index
 from rag.calibration import AnswerCalibration, BM25Parameters, Calibration, load_calibration, save_calibration
 from rag.config import Settings
-from rag.evaluate import Question, load_squad
 from rag.fusion import FusionWeights, fuse
 from rag.lexical import LexicalIndex
 from rag.metrics import answer_matches, first_relevant_rank, mean, strip_markers, unique_in_order
 from rag.qtype import question_type
+from rag.question_sets import Question, load_squad
 from rag.retrieve import SearchIndex, open_index
 
 

@@ -29,8 +29,8 @@ from report import publish
 from rag.build import build_index
 from rag.config import Settings
 from rag.dense import DenseIndex
-from rag.evaluate import Question, load_squad
 from rag.metrics import answer_matches, first_relevant_rank, mean, percentile, unique_in_order
+from rag.question_sets import Question, load_squad
 from rag.retrieve import open_index
 
 Ranker = Callable[[str], list[int]]  # question -> chunk rows, best first

@@ -33,9 +33,9 @@ from report import publish
 from rag.answer import Answerer
 from rag.chunk import split_sentences
 from rag.embed import UsemEmbedder
-from rag.evaluate import load_squad
 from rag.ingest import iter_articles
 from rag.metrics import percentile
+from rag.question_sets import load_squad
 from rag.retrieve import open_index
 from rag.router import Router
 from rag.tokens import ChineseTokenizer

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rag import store
+from rag import lock, store
 from rag.calibration import BM25Parameters, load_calibration
 from rag.config import Settings
 from rag.embed import Embedder, fingerprint, load_embedder
@@ -267,7 +267,7 @@ def build_index(
     try:
         return _build(settings, embedder, tokenizer, rebuild, progress, log, articles, files)
     except (OSError, sqlite3.OperationalError) as exc:
-        problem = store.storage_problem(exc, settings.index)
+        problem = lock.storage_problem(exc, settings.index)
         if problem is None:
             raise
         raise problem from exc
@@ -294,7 +294,7 @@ def _build(
     pipeline = pipeline_settings(settings, tokenizer, calibration.bm25)
     report = BuildReport()
     index_dir = settings.index
-    with store.build_lock(index_dir):
+    with lock.build_lock(index_dir):
         live, plan, gone = _work(settings, identity, pipeline, rebuild, articles, files, report, log)
         if live.names and not plan.jobs and not gone:
             report.up_to_date = True
@@ -350,7 +350,7 @@ def _build(
             published = True
             cache.discard()  # its vectors now live in the new segments
         except BaseException as exc:
-            if store.is_disk_full(exc):
+            if lock.is_disk_full(exc):
                 cache.discard()  # a full disk stays full while the resume cache holds its space
             else:
                 cache.close()  # kept, so that a build after a crash or Ctrl-C resumes

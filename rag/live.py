@@ -9,6 +9,7 @@ import numpy as np
 
 from rag import store
 from rag.errors import IndexLoadError
+from rag.schema import check_deleted
 
 
 @dataclass
@@ -52,7 +53,7 @@ def read_live_version(
         for position, entry in enumerate(manifest["segments"]):
             segment = store.segment_dir(index_dir, entry["name"])
             description = store.read_segment(segment)
-            store.check_deleted(entry, description, folder / "manifest.json")
+            check_deleted(entry, description, folder / "manifest.json")
             # Sizes, and content where the mtime changed: the build reuses these segments without
             # reading them, and opening the new version checks them again.
             store.verify_files(segment, description["files"], hash_below=0)

@@ -19,6 +19,7 @@ from rag.errors import IndexLoadError, QueryError
 from rag.fusion import FusionWeights, dedup_key, diversify, fuse
 from rag.lexical import LexicalIndex
 from rag.query import DEFAULT_MAX_QUERY_CHARS, Hit, clean_query, query_day
+from rag.schema import check_deleted
 from rag.segment import MultiDense, MultiVectors, Segment
 from rag.tokens import TOKENIZER_VERSION, ChineseTokenizer, normalise_text
 
@@ -79,7 +80,7 @@ class SearchIndex:
                 # Memory maps, SQLite and checksums of small files: cold reads, in parallel.
                 self.segments = list(pool.map(lambda path: Segment(path, full_verify), folders))
                 for entry, segment in zip(self.manifest["segments"], self.segments, strict=True):
-                    store.check_deleted(entry, segment.description, folder / "manifest.json")
+                    check_deleted(entry, segment.description, folder / "manifest.json")
                 # The vector indexes (most of the bytes) are read while the model loads.
                 reads = [pool.submit(segment.read_dense) for segment in self.segments]
                 try:

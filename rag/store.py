@@ -7,7 +7,7 @@ Layout::
                                of, each with the article numbers deleted from it since
     index/segments/<name>/     segment.json (counts, file sizes and SHA-256), meta.sqlite,
                                vectors.npy, dense.faiss, chunk_article.npy, chunk_day.npy, bm25/
-    index/.build.lock          held by the one build allowed at a time
+    index/.build.lock          held by the one build allowed at a time (rag.lock)
 
 Segments are never modified once written. A build writes new segments for what changed,
 then a new version that lists the old segments still in use plus the new ones (deleted
@@ -19,8 +19,6 @@ leaves the previous version usable.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -29,16 +27,14 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 
-from rag.errors import IndexLoadError, StorageError
+from rag.errors import IndexLoadError
+from rag.schema import FORMAT_VERSION, MANIFEST_SCHEMA, SEGMENT_SCHEMA, check_deleted, checked
 
-FORMAT_VERSION = 3  # 3: segment.json names its own folder; manifests checked against a schema
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 SEGMENTS = "segments"
@@ -49,72 +45,7 @@ SEGMENT_FILE = "segment.json"
 # chunks) alone cost 2.2 s of a cold open at 1M. What stays hashed is the small per-chunk
 # arrays, vocabularies, descriptions and small segments' files.
 ALWAYS_HASH_BYTES = 4 << 20
-LOCK_FILE = ".build.lock"
 NO_DAY = np.iinfo(np.int32).min  # chunk_day for articles without a date
-
-_COUNT = {"type": "integer", "minimum": 0}
-_DENSE = {
-    "type": "object",
-    "required": ["kind", "recall_at_10"],
-    "properties": {"kind": {"enum": ["flat", "hnsw"]}, "recall_at_10": {"type": "number"}},
-}
-MANIFEST_SCHEMA = {
-    "type": "object",
-    "required": ["format_version", "embedder", "pipeline", "counts", "segments"],
-    "properties": {
-        "embedder": {
-            "type": "object",
-            "required": ["name", "dim", "fingerprint"],
-            "properties": {"name": {"type": "string"}, "dim": {"type": "integer", "minimum": 1}},
-        },
-        "pipeline": {
-            "type": "object",
-            "required": ["tokenizer"],
-            "properties": {"tokenizer": {"type": "object"}},
-        },
-        "counts": {
-            "type": "object",
-            "required": ["articles", "chunks"],
-            "properties": {"articles": _COUNT, "chunks": _COUNT},
-        },
-        "format_version": {"const": FORMAT_VERSION},
-        "fusion": {"type": "object", "additionalProperties": {"type": "number"}},
-        "segments": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["name", "deleted", "dense"],
-                "properties": {
-                    "name": {"type": "string", "pattern": r"^[^./][^/]*$"},
-                    "deleted": {"type": "array", "items": _COUNT, "uniqueItems": True},
-                    "dense": _DENSE,
-                },
-            },
-        },
-    },
-}
-_FILE_RECORD = {
-    "type": "object",
-    "required": ["bytes", "sha256"],
-    "properties": {
-        "bytes": _COUNT,
-        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "mtime_ns": {"type": "integer"},
-    },
-}
-SEGMENT_SCHEMA = {
-    "type": "object",
-    "required": ["format_version", "name", "articles", "chunks", "dense", "files"],
-    "properties": {
-        "format_version": {"const": FORMAT_VERSION},
-        "name": {"type": "string"},
-        "articles": {"type": "integer", "minimum": 1},
-        "chunks": _COUNT,
-        "dense": _DENSE,
-        "files": {"type": "object", "minProperties": 1, "additionalProperties": _FILE_RECORD},
-    },
-}
 
 _SCHEMA = """
 CREATE TABLE articles (
@@ -151,89 +82,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-# One re-entrant lock per index folder in this process, beside the file lock between processes:
-# a caller that holds the lock (an upload copying files in) can run a build inside it.
-_THREAD_LOCKS: dict[str, threading.RLock] = {}
-_THREAD_LOCKS_GUARD = threading.Lock()
-_HELD: dict[str, int] = {}
-
-
-@contextlib.contextmanager
-def build_lock(index_dir: Path, wait_s: float = 0.0) -> Iterator[None]:
-    """Hold the index's writer lock; a second build waits up to `wait_s`, then fails clearly.
-
-    Re-entrant within a thread: a build started while the same thread holds the lock runs.
-
-    Raises:
-        IndexLoadError: another build holds the lock.
-        StorageError: the index folder cannot be written (read-only, full, not ours).
-    """
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        with (index_dir / LOCK_FILE).open("a"):
-            pass
-    except OSError as exc:
-        raise storage_problem(exc, index_dir) or exc from exc
-    key = str(index_dir.resolve())
-    with _THREAD_LOCKS_GUARD:
-        thread_lock = _THREAD_LOCKS.setdefault(key, threading.RLock())
-    busy = IndexLoadError(f"{index_dir}: another build is running (lock {LOCK_FILE}); try again later")
-    acquired = thread_lock.acquire(timeout=wait_s) if wait_s > 0 else thread_lock.acquire(blocking=False)
-    if not acquired:
-        raise busy
-    try:
-        if _HELD.get(key):
-            _HELD[key] += 1
-            try:
-                yield
-            finally:
-                _HELD[key] -= 1
-            return
-        with (index_dir / LOCK_FILE).open("a") as handle:
-            deadline = time.monotonic() + wait_s
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
-                        raise busy from exc
-                    time.sleep(0.1)
-            _HELD[key] = 1
-            try:
-                yield
-            finally:
-                _HELD[key] = 0
-                fcntl.flock(handle, fcntl.LOCK_UN)
-    finally:
-        thread_lock.release()
-
-
-_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether a write failed for lack of space: ENOSPC, a quota or file size limit, or SQLite's
-    "database or disk is full" / "disk I/O error" (what it reports when a write is cut short)."""
-    if isinstance(exc, sqlite3.OperationalError):
-        return "full" in str(exc) or "disk I/O error" in str(exc)
-    return isinstance(exc, OSError) and exc.errno in _NO_SPACE
-
-
-def storage_problem(exc: BaseException, index_dir: Path) -> StorageError | None:
-    """A one-line StorageError for a full or unwritable disk (OSError or SQLite), else None."""
-    where = getattr(exc, "filename", None) or index_dir
-    if is_disk_full(exc):
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        return StorageError(f"{where}: no space left on the disk ({reason}); free some space and build again")
-    if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
-        return StorageError(f"{where}: cannot write (read-only database); check the folder's permissions")
-    if isinstance(exc, OSError) and exc.errno in _NOT_WRITABLE:
-        return StorageError(f"{where}: cannot write ({exc.strerror}); check the folder's permissions")
-    return None
 
 
 def current_version(index_dir: Path) -> Path | None:
@@ -298,24 +146,13 @@ def read_segment(folder: Path) -> dict:
         IndexLoadError: unreadable, malformed, or describing another folder.
     """
     path = folder / SEGMENT_FILE
-    description = _checked(_read_json(path), SEGMENT_SCHEMA, path)
+    description = checked(_read_json(path), SEGMENT_SCHEMA, path)
     if description["name"] != folder.name:
         raise IndexLoadError(
             f"{path}: describes segment '{description['name']}', not '{folder.name}' "
             "(folders moved or swapped); run `rag build --rebuild`"
         )
     return description
-
-
-def _checked(data: dict, schema: dict, path: Path) -> dict:
-    """`data` when it matches `schema`, else an IndexLoadError naming the first wrong field."""
-    problem = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
-    if problem is not None:
-        field_path = problem.json_path.removeprefix("$.") if problem.path else "top level"
-        raise IndexLoadError(
-            f"{path}: field '{field_path}' is invalid ({problem.message}); run `rag build --rebuild`"
-        )
-    return data
 
 
 def publish_version(index_dir: Path, manifest: dict) -> Path:
@@ -398,21 +235,7 @@ def read_manifest(folder: Path) -> dict:
         IndexLoadError: unreadable or malformed, naming the field.
     """
     path = folder / "manifest.json"
-    return _checked(_read_json(path), MANIFEST_SCHEMA, path)
-
-
-def check_deleted(entry: dict, description: dict, path: Path) -> None:
-    """Deleted article numbers of a manifest entry must exist in the segment they name.
-
-    Raises:
-        IndexLoadError: naming the manifest and the segment.
-    """
-    wrong = [n for n in entry["deleted"] if n >= description["articles"]]
-    if wrong or len(entry["deleted"]) >= description["articles"]:
-        raise IndexLoadError(
-            f"{path}: segment {entry['name']} lists deleted articles it does not have "
-            f"({wrong[:3] or 'all of them'}); run `rag build --rebuild`"
-        )
+    return checked(_read_json(path), MANIFEST_SCHEMA, path)
 
 
 def verify_files(folder: Path, files: dict, full: bool = False, hash_below: int | None = None) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag import store
+from rag import lock
 from rag.build import BuildReport, build_index
 from rag.config import Settings
 from rag.errors import IngestError
@@ -115,7 +115,7 @@ def add_articles(
         The build report, and the reason for every upload that was not added, by its name.
     """
     refused: dict[str, str] = {}
-    with store.build_lock(settings.index, wait_s):
+    with lock.build_lock(settings.index, wait_s):
         created: dict[Path, str] = {}  # copies made by this call -> upload name
         files = list(inside)
         try:

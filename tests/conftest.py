@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import store
+from rag import lock, store
 from rag.build import build_index
 from rag.config import Settings
 from rag.embed import UsemEmbedder
@@ -54,7 +54,7 @@ def lock_held_elsewhere(index_dir: Path, release_after_s: float = 30.0) -> Itera
     holding, release = threading.Event(), threading.Event()
 
     def other_build() -> None:
-        with store.build_lock(index_dir):
+        with lock.build_lock(index_dir):
             holding.set()
             release.wait(release_after_s)
 

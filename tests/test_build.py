@@ -4,7 +4,7 @@ import shutil
 import numpy as np
 import pytest
 
-from rag import store
+from rag import lock, store
 from rag.build import build_index
 from rag.config import Settings
 from rag.embed import SentenceTransformerEmbedder
@@ -166,7 +166,7 @@ def test_second_build_while_locked_fails_clearly(corpus_copy, tmp_path, usem):
 
 def test_lock_is_reentrant_for_the_thread_that_holds_it(corpus_copy, tmp_path, usem):
     settings = _settings(corpus_copy, tmp_path / "index")
-    with store.build_lock(settings.index):
+    with lock.build_lock(settings.index):
         assert build_index(settings, embedder=usem, **QUIET).articles == 5
     assert build_index(settings, embedder=usem, **QUIET).up_to_date  # released afterwards
 

@@ -4,7 +4,8 @@ import pytest
 
 from rag.cli import main
 from rag.errors import ConfigError
-from rag.evaluate import evaluate, load_questions, load_squad
+from rag.evaluate import evaluate
+from rag.question_sets import Question, load_questions, load_squad
 from rag.router import Router
 
 from .conftest import FIXTURES, SEEDS
@@ -75,7 +76,6 @@ def test_eval_squad_builds_a_temporary_index(capsys, tmp_path):
 
 
 def test_report_lists_failed_questions_with_retrieved_articles(seed_index):
-    from rag.evaluate import Question
 
     impossible = Question("x1", "2021智博会有多少家企业参展？", ["不存在的答案"], ["002_c22cbfc4fcc6f316"])
     result = evaluate(seed_index, Router(seed_index), [impossible], "hand-made")

@@ -23,8 +23,8 @@ from rag.build import build_index
 from rag.config import Settings
 from rag.conversation import Turn, rewrite_followup
 from rag.errors import ConfigError, IndexLoadError, QueryError
-from rag.evaluate import load_questions, load_squad
 from rag.ingest import MAX_FILE_BYTES, parse_article, read_article, scan_corpus
+from rag.question_sets import load_questions, load_squad
 from rag.retrieve import open_index
 from rag.safety import quotable, quotable_run
 from rag.upload import Upload, add_articles

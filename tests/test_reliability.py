@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import store
+from rag import lock, store
 from rag.build import build_index
 from rag.config import Settings
 from rag.embed import UsemEmbedder
@@ -196,7 +196,7 @@ def test_disk_full_during_build_leaves_old_index_byte_for_byte(corpus_copy, tmp_
     def published(files: dict) -> dict:
         # The lock file and the resume cache of the failed build are not part of the index.
         return {
-            k: v for k, v in files.items() if k.name != store.LOCK_FILE and not k.name.startswith(CACHE_FILE)
+            k: v for k, v in files.items() if k.name != lock.LOCK_FILE and not k.name.startswith(CACHE_FILE)
         }
 
     assert published(after) == published(before)
