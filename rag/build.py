@@ -22,18 +22,11 @@ from pathlib import Path
 from rag import lock, store
 from rag.calibration import BM25Parameters, load_calibration
 from rag.config import Settings
+from rag.corpus_files import CorpusFile, corpus_group, keep_held_ids, scan_corpus
 from rag.embed import Embedder, fingerprint, load_embedder
 from rag.embed_cache import EmbeddingCache
 from rag.errors import IngestError
-from rag.ingest import (
-    Article,
-    CorpusFile,
-    content_hash,
-    corpus_group,
-    keep_held_ids,
-    read_corpus_file,
-    scan_corpus,
-)
+from rag.ingest import Article, content_hash, read_corpus_file
 from rag.live import (
     Live,
     counted,

@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import article_chunks
+from rag.corpus_files import CorpusFile
 from rag.embed import Embedder, load_embedder
 from rag.embed_cache import EmbeddingCache
 from rag.errors import IngestError
-from rag.ingest import Article, CorpusFile, article_from_bytes, read_corpus_file
+from rag.ingest import Article, article_from_bytes, read_corpus_file
 from rag.lexical import TermCounts
 from rag.segment import PreparedArticle
 from rag.tokens import ChineseTokenizer

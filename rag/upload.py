@@ -13,14 +13,9 @@ from pathlib import Path
 from rag import lock
 from rag.build import BuildReport, build_index
 from rag.config import Settings
+from rag.corpus_files import CORPUS_SUFFIXES, article_id_for
 from rag.errors import IngestError
-from rag.ingest import (
-    CORPUS_SUFFIXES,
-    MAX_FILE_BYTES,
-    Article,
-    article_from_bytes,
-    article_id_for,
-)
+from rag.ingest import MAX_FILE_BYTES, Article, article_from_bytes
 
 _UNSAFE = re.compile(r"[^\w\-.]+", re.UNICODE)
 # How long an add waits for a running build before giving up (it never copies meanwhile).

@@ -8,7 +8,7 @@ from rag import build
 from rag.build import build_index
 from rag.cli import main
 from rag.config import Settings
-from rag.ingest import scan_corpus
+from rag.corpus_files import scan_corpus
 from rag.retrieve import open_index
 
 QUIET = {"log": lambda _: None}

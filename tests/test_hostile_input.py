@@ -22,8 +22,9 @@ from rag.answer import Answerer
 from rag.build import build_index
 from rag.config import Settings
 from rag.conversation import Turn, rewrite_followup
+from rag.corpus_files import scan_corpus
 from rag.errors import ConfigError, IndexLoadError, QueryError
-from rag.ingest import MAX_FILE_BYTES, parse_article, read_article, scan_corpus
+from rag.ingest import MAX_FILE_BYTES, parse_article, read_article
 from rag.question_sets import load_questions, load_squad
 from rag.retrieve import open_index
 from rag.safety import quotable, quotable_run
