@@ -218,10 +218,17 @@ class Answerer:
         """Content words of the question weighted by corpus IDF: rare words must be supported.
 
         A word the corpus never contains is either a paraphrase or a sign the corpus does
-        not cover the question; `unseen_weight` (calibrated) sets how much it counts.
+        not cover the question; `unseen_weight` (calibrated) sets how much it counts. An unseen
+        compound whose parts the corpus knows ("出口量" -> 出口) is asked by its parts.
         """
         words = list(dict.fromkeys(self.index.tokenizer.words(question, search_mode=False)))
         known = self.index.lexical.known(words)
+        for word in [w for w in words if w not in known and len(w) >= 3]:
+            parts = [p for p in self.index.tokenizer.words(word) if p != word and len(p) >= 2]
+            found = self.index.lexical.known(parts)
+            if found:
+                words = [p for w in words for p in ([*found] if w == word else [w])]
+                known |= found
         return {
             word: idf * (1.0 if word in known else self.calibration.unseen_weight)
             for word, idf in self.index.lexical.idf(words).items()
@@ -292,13 +299,13 @@ class Answerer:
 def focused(
     features: list[SentenceFeatures], hits: list[Hit], focus: tuple[str, ...], avoid: tuple[str, ...]
 ) -> list[SentenceFeatures]:
-    """Candidates re-weighed for one side of a comparison: a sentence naming the side counts
-    more, one naming only the other side less (a sentence may name both: "…不到临海的六成")."""
+    """Candidates re-weighed for one side of a comparison: a sentence naming only the side counts
+    more, one naming only the other side less, one naming both ("…不到临海的六成") as it was."""
 
     def shifted(feature: SentenceFeatures) -> SentenceFeatures:
         text = normalise_text(hits[feature.hit_index].text[feature.start : feature.end])
         own, other = any(w in text for w in focus), any(w in text for w in avoid)
-        shift = FOCUS_SHIFT if own else -FOCUS_SHIFT if other else 0.0
+        shift = 0.0 if own == other else FOCUS_SHIFT if own else -FOCUS_SHIFT
         return dataclasses.replace(feature, coverage=feature.coverage + shift)
 
     return [shifted(f) for f in features]
