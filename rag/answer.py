@@ -265,7 +265,7 @@ class Answerer:
         # The question's words may be anywhere in the article ("疫情期间" in its lead, the answer
         # three paragraphs on): support is judged on the article the passage belongs to.
         titles = {h.article_id: h.title for h in hits}
-        articles = {a: normalise_text(t + self.index.article(a)["text"]) for a, t in titles.items()}
+        articles = {a: normalise_text(t + self.index.article_text(a)) for a, t in titles.items()}
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
         key_terms = self.index.tokenizer.key_terms(question) + ordinal_events(question)
         key_terms_found = [all(term_in_text(term, p) for term in key_terms) for p in passages]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from rag.segment import MultiDense, MultiVectors, Segment
 from rag.tokens import TOKENIZER_VERSION, ChineseTokenizer, normalise_text
 
 _EPOCH = date(1970, 1, 1)
+ARTICLE_TEXT_CACHE = 1024  # articles whose text one loaded index keeps in memory
 # Added to the fused score (which lies in [0, 1]) of passages dated in a period the question names.
 DATE_BOOST = 0.15
 
@@ -127,6 +129,8 @@ class SearchIndex:
         self._categories: dict[str, np.ndarray] | None = None
         self._article_numbers: dict[str, int] | None = None
         self._lookup_lock = threading.Lock()
+        # Answer strategies read whole articles; the same few are read again and again.
+        self.article_text = functools.lru_cache(maxsize=ARTICLE_TEXT_CACHE)(self._article_text)
 
     def _check_embedder(self, embedder: Embedder) -> None:
         built_with = self.manifest["embedder"]
@@ -341,6 +345,10 @@ class SearchIndex:
         if column not in sql:
             raise QueryError(f"unknown chunk column '{column}'. Valid: {', '.join(sql)}")
         return [value for segment in self.segments for (value,) in segment.query(sql[column])]
+
+    def _article_text(self, article_id: str) -> str:
+        """The cleaned text of an article (cached per index in `article_text`, bounded)."""
+        return self.article(article_id)["text"]
 
     def article(self, article_id: str) -> dict:
         """The whole cleaned article with its metadata (for "open the article")."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rag.answer import Answerer
 from rag.catalog import ArticleRecord, Catalog
@@ -17,13 +17,10 @@ class Context:
     index: SearchIndex
     catalog: Catalog
     answerer: Answerer
-    _texts: dict[str, str] = field(default_factory=dict)
 
     def text(self, article_id: str) -> str:
-        """The cleaned text of an article (read once per context)."""
-        if article_id not in self._texts:
-            self._texts[article_id] = self.index.article(article_id)["text"]
-        return self._texts[article_id]
+        """The cleaned text of an article (from the index's bounded cache)."""
+        return self.index.article_text(article_id)
 
     def texts(self, article_ids: list[str]) -> dict[str, str]:
         return {a: self.text(a) for a in article_ids}
