@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CMRC   ?= ../shared/data/cmrc2018_trial.json
 PORT   ?= 8501
 
-.PHONY: install run build app test lint bench calibrate browser clean
+.PHONY: install run build app serve test lint bench calibrate browser clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ app: build
 		--server.headless true --browser.gatherUsageStats false
 
 run: app
+
+# The HTTP API on 127.0.0.1:8000 (OpenAI-compatible chat, search, Dify retrieval); docs at /docs.
+serve: build
+	$(RAG) serve --index index
 
 # Debian's Chromium and a CJK font for the end-to-end browser test (never a browser download).
 browser:

@@ -1,4 +1,4 @@
-"""The `rag` command line: build, add, verify, search, ask, eval, feedback."""
+"""The `rag` command line: build, add, verify, search, ask, eval, feedback, serve."""
 
 from __future__ import annotations
 
@@ -98,6 +98,15 @@ def make_parser() -> argparse.ArgumentParser:
         "--fail-under", action="append", default=[], metavar="METRIC=VALUE",
         help="exit 1 when METRIC is below VALUE (repeatable), e.g. hit@1=0.9",
     )  # fmt: skip
+    serve = commands.add_parser("serve", help="serve the HTTP API (OpenAI-compatible chat, search, Dify)")
+    _add_common(serve)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1, or $RAG_API_HOST)")
+    serve.add_argument("--port", type=_positive_int, help="port (default 8000, or $RAG_API_PORT)")
+    serve.add_argument("--workers", type=_positive_int, default=1, help="processes, one per core (default 1)")
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+
     feedback = commands.add_parser(
         "feedback", help="turn 👍/👎 ratings from the app into evaluation questions"
     )
@@ -236,6 +245,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from rag.api.server import serve
+
+    settings = _settings(args).replace(api_host=args.host, api_port=args.port)
+    serve(settings, workers=args.workers, log_level=args.log_level)
+    return 0
+
+
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from rag.feedback import feedback_path, feedback_questions
 
@@ -258,6 +275,7 @@ _COMMANDS = {
     "ask": _cmd_ask,
     "eval": _cmd_eval,
     "feedback": _cmd_feedback,
+    "serve": _cmd_serve,
 }
 
 

@@ -32,6 +32,15 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = field(default="", repr=False)
     llm_timeout_s: float = 30.0
+    # `rag serve` (RAG_API_*): where it listens, who may call it, and how much one request may ask.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_keys: str = field(default="", repr=False)  # comma-separated; empty: no key needed
+    api_knowledge_id: str = "news"  # the knowledge base id Dify sends to /retrieval
+    api_max_concurrent: int = 32  # requests answered at once; more get 503 at once
+    api_max_body_bytes: int = 1_000_000  # JSON bodies; uploads may be as large as one article file
+    api_max_messages: int = 50
+    api_max_conversation_chars: int = 20_000
 
     def __post_init__(self) -> None:
         # Accept plain strings for folders, as users write them.

@@ -362,6 +362,18 @@ class SearchIndex:
         data["categories"] = json.loads(data["categories"] or "[]")
         return data
 
+    def article_chunks(self, article_id: str) -> list[dict]:
+        """The article's passages in reading order: chunk_id, paragraph, start, end, text."""
+        segment, local = self._owner(self.article(article_id)["num"])
+        return [
+            dict(row)
+            for row in segment.query(
+                'SELECT chunk_id, paragraph, start, "end", text FROM chunks '
+                "WHERE article_num = ? ORDER BY row",
+                [local],
+            )
+        ]
+
 
 def _tokenizer_args(manifest: dict) -> dict:
     settings = manifest.get("pipeline", {}).get("tokenizer", {})

@@ -1,0 +1,247 @@
+"""The HTTP API: OpenAI-compatible chat with citations, search, Dify retrieval, the article table.
+
+`create_app(settings)` loads the models and index once; `rag serve` runs it on uvicorn.
+Handlers are plain functions, so FastAPI runs them in its thread pool while the event
+loop keeps accepting (and refusing, when the gate is full) requests.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, File, Header, Query, UploadFile
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse
+
+from rag.answer import Answer
+from rag.api import dify
+from rag.api.engine import Engine
+from rag.api.errors import DIFY_NO_KNOWLEDGE, ApiError, install_handlers, invalid
+from rag.api.openai_shape import completion, stream_chunks
+from rag.api.schemas import EXTRACTIVE, LLM, ChatRequest, RetrievalRequest, SearchRequest
+from rag.api.security import BodyLimit, Gate, check_key, parse_keys
+from rag.config import Settings
+from rag.corpus_files import article_id_for
+from rag.embed import Embedder
+from rag.ingest import MAX_FILE_BYTES
+from rag.llm import LLMAnswerer
+from rag.query import Hit
+from rag.retrieve import SearchIndex
+from rag.upload import Upload, add_articles, reader_reason, safe_name
+
+UPLOAD_PATH = "/v1/articles"
+UPLOAD_OVERHEAD = 64_000  # multipart boundaries and headers around one file
+MAX_ARTICLES_PAGE = 200
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """The API over `settings.index` (opened now; reopened when a new version is published)."""
+    engine = Engine(settings, embedder)
+    keys = parse_keys(settings.api_keys)
+    gate = Gate(settings.api_max_concurrent)
+    app = FastAPI(
+        title="Chinese news question answering",
+        version="1.0",
+        description="Answers with citations from a corpus of Chinese news articles. "
+        "OpenAI-compatible chat, search, Dify external knowledge retrieval.",
+    )
+    install_handlers(app)
+    app.add_middleware(
+        BodyLimit,
+        limit_for=lambda path: (
+            MAX_FILE_BYTES + UPLOAD_OVERHEAD if path == UPLOAD_PATH else settings.api_max_body_bytes
+        ),
+    )
+
+    def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
+        check_key(authorization, keys)
+
+    def busy_slot():
+        with gate.slot():
+            yield
+
+    guarded = [Depends(authorized), Depends(busy_slot)]
+
+    @app.get("/healthz", summary="index version, counts and model (no key needed)")
+    def healthz() -> dict:
+        loaded = engine.current()
+        return {"status": "ok", **loaded.index.stats(), "knowledge_id": settings.api_knowledge_id}
+
+    @app.get("/v1/models", dependencies=[Depends(authorized)], summary="the answer modes")
+    def models() -> dict:
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "rag"}
+                                           for m in _modes(settings)]}  # fmt: skip
+
+    @app.post("/v1/chat/completions", dependencies=guarded, summary="answer the last user message")
+    def chat_completions(body: ChatRequest):
+        mode = _mode(body, settings)
+        questions = [m.text.strip() for m in body.messages if m.role == "user"]
+        if body.messages[-1].role != "user" or not questions[-1]:
+            raise invalid("messages: the last message must be a user message with text", "invalid_messages")
+        _check_conversation(body, settings)
+        filters = body.search_filters()
+        chat = engine.conversation(questions[:-1], body.as_of, filters)
+        if mode == LLM:
+            standalone = chat.standalone(questions[-1])
+            extractive = chat.router.answerer
+            answer = LLMAnswerer.from_settings(extractive, settings).ask(standalone, **filters)
+            answer.standalone_question = standalone
+            chat.remember(questions[-1], answer)
+        else:
+            answer = chat.ask(questions[-1], **filters)
+        engine.remember(chat, questions, filters)
+        prompt = "\n".join(m.text for m in body.messages)
+        if body.stream:
+            return _event_stream(answer, mode, prompt)
+        return completion(answer, mode, prompt)
+
+    @app.post("/v1/search", dependencies=guarded, summary="the best passages, as `rag search --json`")
+    def search(body: SearchRequest) -> dict:
+        loaded = engine.current()
+        filters = {"k": settings.top_k, **body.search_filters()}
+        hits = loaded.index.search(body.query, max_query_chars=settings.max_query_chars, **filters)
+        return {"hits": [hit.to_dict() for hit in hits]}
+
+    @app.post("/retrieval", dependencies=guarded, summary="Dify External Knowledge API")
+    def retrieval(body: RetrievalRequest) -> dict:
+        if body.knowledge_id != settings.api_knowledge_id:
+            raise ApiError(404, f"knowledge base '{body.knowledge_id}' does not exist", "not_found_error",
+                           "knowledge_not_found", DIFY_NO_KNOWLEDGE)  # fmt: skip
+        loaded = engine.current()
+        top_k = body.retrieval_setting.top_k
+        best: dict[str, Hit] = {}
+        for branch in dify.branches(body.metadata_condition):
+            found = loaded.index.search(
+                body.query, k=top_k, max_query_chars=settings.max_query_chars, **branch.search_filters()
+            )
+            for hit in found:
+                if hit.chunk_id not in best or hit.score > best[hit.chunk_id].score:
+                    best[hit.chunk_id] = hit
+        ranked = sorted(best.values(), key=lambda h: -h.score)[:top_k]
+        records = [_record(h) for h in ranked]
+        return {"records": [r for r in records if r["score"] >= body.retrieval_setting.score_threshold]}
+
+    @app.get("/v1/articles", dependencies=guarded, summary="the article table, newest first")
+    def list_articles(
+        since: Annotated[date | None, Query(description="YYYY-MM-DD")] = None,
+        until: Annotated[date | None, Query(description="YYYY-MM-DD")] = None,
+        q: Annotated[str | None, Query(max_length=200, description="words of the title")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_ARTICLES_PAGE)] = 20,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict:
+        catalog = engine.current().catalog
+        records = catalog.published(since, until) if since or until else catalog.articles()
+        if q:
+            folded = q.strip().casefold()
+            records = [r for r in records if folded in r.title.casefold()]
+        newest_first = sorted(records, key=lambda r: (r.date != "", r.date), reverse=True)
+        page = newest_first[offset : offset + limit]
+        return {
+            "total": len(records),
+            "offset": offset,
+            "limit": limit,
+            "articles": [{"article_id": r.article_id, "title": r.title, "date": r.date, "author": r.author}
+                         for r in page],
+        }  # fmt: skip
+
+    @app.get(
+        "/v1/articles/{article_id:path}", dependencies=guarded, summary="one article, its text and chunks"
+    )
+    def get_article(article_id: str) -> dict:
+        index = engine.current().index
+        return _article(index, article_id)
+
+    @app.post(UPLOAD_PATH, status_code=201, dependencies=[Depends(busy_slot)], summary="add one article file")
+    def upload_article(
+        file: Annotated[UploadFile, File(description=".md, .txt or .html article")],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        check_key(authorization, keys, required=True)
+        name = file.filename or ""
+        data = file.file.read(MAX_FILE_BYTES + 1)
+        report, refused = add_articles(settings, [Upload(name, data)], wait_s=10.0)
+        if refused:
+            raise ApiError(400, reader_reason(refused[name]), "invalid_request_error", "article_refused")
+        index = engine.current(force=True).index
+        target = settings.corpus / safe_name(name)
+        article = _article(index, article_id_for(target, settings.corpus), with_chunks=False)
+        status = "added" if report.added else "changed" if report.changed else "unchanged"
+        return JSONResponse(
+            {"status": status, "index_version": index.folder.name, **article}, status_code=201
+        )
+
+    return app
+
+
+def _modes(settings: Settings) -> list[str]:
+    return [EXTRACTIVE, LLM] if settings.llm_base_url and settings.llm_model else [EXTRACTIVE]
+
+
+def _mode(body: ChatRequest, settings: Settings) -> str:
+    mode = body.mode or body.model
+    if mode not in (EXTRACTIVE, LLM):
+        message = f"model '{mode}' does not exist; GET /v1/models lists them"
+        raise ApiError(404, message, "invalid_request_error", "model_not_found")
+    if mode not in _modes(settings):
+        raise invalid(
+            "llm mode is not configured: set RAG_LLM_BASE_URL and RAG_LLM_MODEL", "llm_not_configured"
+        )
+    return mode
+
+
+def _check_conversation(body: ChatRequest, settings: Settings) -> None:
+    if len(body.messages) > settings.api_max_messages:
+        raise invalid(f"messages: {len(body.messages)} messages; the limit is {settings.api_max_messages}",
+                      "too_many_messages")  # fmt: skip
+    total = sum(len(m.text) for m in body.messages)
+    if total > settings.api_max_conversation_chars:
+        raise invalid(
+            f"messages: {total} characters in all; the limit is {settings.api_max_conversation_chars}",
+            "conversation_too_long",
+        )
+
+
+def _event_stream(answer: Answer, model: str, prompt: str) -> EventSourceResponse:
+    """The answer as server-sent `chat.completion.chunk` events, then `[DONE]`."""
+
+    def events():
+        for chunk in stream_chunks(answer, model, prompt):
+            yield {"data": json.dumps(chunk, ensure_ascii=False)}
+        yield {"data": "[DONE]"}
+
+    return EventSourceResponse(events(), ping=15)
+
+
+def _record(hit: Hit) -> dict:
+    """A Dify record: the passage, a score in 0-1, its title, and where it came from."""
+    return {
+        "content": hit.text,
+        "score": round(min(1.0, max(0.0, hit.score)), 6),
+        "title": hit.title,
+        "metadata": {
+            "article_id": hit.article_id,
+            "chunk_id": hit.chunk_id,
+            "date": hit.date,
+            "paragraph": hit.paragraph,
+            "start": hit.start,
+            "end": hit.end,
+        },
+    }
+
+
+def _article(index: SearchIndex, article_id: str, with_chunks: bool = True) -> dict:
+    record = index.article(article_id)
+    article = {
+        "article_id": record["article_id"],
+        "title": record["title"],
+        "date": record["display_date"] or "",
+        "date_source": record["date_source"],
+        "author": record["author"] or "",
+        "categories": record["categories"],
+        "text": record["text"],
+    }
+    if with_chunks:
+        article["chunks"] = index.article_chunks(article_id)
+    return article
