@@ -100,6 +100,7 @@ def make_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     serve = commands.add_parser("serve", help="serve the HTTP API (OpenAI-compatible chat, search, Dify)")
     _add_common(serve)
+    serve.add_argument("--corpus", type=Path, help="where uploaded articles are saved (default: seeds)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, or $RAG_API_HOST)")
     serve.add_argument("--port", type=_positive_int, help="port (default 8000, or $RAG_API_PORT)")
     serve.add_argument("--workers", type=_positive_int, default=1, help="processes, one per core (default 1)")

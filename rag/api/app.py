@@ -7,10 +7,12 @@ loop keeps accepting (and refusing, when the gate is full) requests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import date
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, File, Header, Query, UploadFile
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
@@ -34,6 +36,7 @@ from rag.upload import Upload, add_articles, reader_reason, safe_name
 UPLOAD_PATH = "/v1/articles"
 UPLOAD_OVERHEAD = 64_000  # multipart boundaries and headers around one file
 MAX_ARTICLES_PAGE = 200
+WORK_THREADS = 4
 
 
 def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
@@ -41,7 +44,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     engine = Engine(settings, embedder)
     keys = parse_keys(settings.api_keys)
     gate = Gate(settings.api_max_concurrent)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        # A few threads do the work; more would only take turns at the GIL, each request slower.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORK_THREADS
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Chinese news question answering",
         version="1.0",
         description="Answers with citations from a corpus of Chinese news articles. "
@@ -82,16 +93,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             raise invalid("messages: the last message must be a user message with text", "invalid_messages")
         _check_conversation(body, settings)
         filters = body.search_filters()
-        chat = engine.conversation(questions[:-1], body.as_of, filters)
         if mode == LLM:
+            chat = engine.conversation(questions[:-1], body.as_of, filters)
             standalone = chat.standalone(questions[-1])
-            extractive = chat.router.answerer
-            answer = LLMAnswerer.from_settings(extractive, settings).ask(standalone, **filters)
+            answer = LLMAnswerer.from_settings(chat.router.answerer, settings).ask(standalone, **filters)
             answer.standalone_question = standalone
             chat.remember(questions[-1], answer)
+            engine.remember(chat, questions, filters)
         else:
-            answer = chat.ask(questions[-1], **filters)
-        engine.remember(chat, questions, filters)
+            answer = engine.ask(questions, body.as_of, filters)
         prompt = "\n".join(m.text for m in body.messages)
         if body.stream:
             return _event_stream(answer, mode, prompt)
@@ -161,7 +171,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         check_key(authorization, keys, required=True)
         name = file.filename or ""
         data = file.file.read(MAX_FILE_BYTES + 1)
-        report, refused = add_articles(settings, [Upload(name, data)], wait_s=10.0)
+        report, refused = add_articles(settings, [Upload(name, data)], wait_s=10.0, embedder=engine.embedder)
         if refused:
             raise ApiError(400, reader_reason(refused[name]), "invalid_request_error", "article_refused")
         index = engine.current(force=True).index

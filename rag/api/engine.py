@@ -2,6 +2,9 @@
 
 Requests keep the engine they started with; the first request after `rag build`/`rag add`
 (checked at most once a second) opens the new version while others go on with the old one.
+Recent conversations and answers are kept per version, so a chat's next message answers
+only itself, and a question asked again (same filters, same earlier turns) is not worked
+out twice; a new version starts afresh.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from rag import store
+from rag.answer import Answer
 from rag.catalog import Catalog
 from rag.config import Settings
 from rag.conversation import Conversation, Turn
@@ -22,8 +27,32 @@ from rag.retrieve import SearchIndex, open_index
 from rag.router import Router
 
 RELOAD_CHECK_S = 1.0
-# Earlier turns of recent conversations, so a chat's next message does not re-answer them all.
 CONVERSATIONS_KEPT = 256
+ANSWERS_KEPT = 1024
+
+Value = TypeVar("Value")
+
+
+class Recent(Generic[Value]):
+    """A thread-safe map that forgets its least recently used entries beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Value] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Value | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: tuple, value: Value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -45,8 +74,8 @@ class Engine:
         self._loaded = self._open()
         self._checked = time.monotonic()
         self._reload_lock = threading.Lock()
-        self._turns: OrderedDict[tuple, list[Turn]] = OrderedDict()
-        self._turns_lock = threading.Lock()
+        self._turns: Recent[list[Turn]] = Recent(CONVERSATIONS_KEPT)
+        self.answers: Recent[Answer] = Recent(ANSWERS_KEPT)
 
     def _open(self) -> Loaded:
         index = open_index(self.settings.index, self.embedder)
@@ -69,20 +98,27 @@ class Engine:
         finally:
             self._reload_lock.release()
 
-    def conversation(self, earlier: list[str], as_of: date | None, filters: dict) -> Conversation:
-        """A conversation that has asked `earlier` (oldest first), ready for the next question.
+    def ask(self, questions: list[str], as_of: date | None, filters: dict) -> Answer:
+        """The extractive answer to the last of `questions`, the earlier ones its conversation."""
+        key = conversation_key(self.current().version, as_of, filters, questions)
+        answer = self.answers.get(key)
+        if answer is None:
+            chat = self.conversation(questions[:-1], as_of, filters)
+            answer = chat.ask(questions[-1], **filters)
+            self.remember(chat, questions, filters)
+            self.answers.put(key, answer)
+        return answer
 
-        The turns of a conversation seen before are reused, so each message of a chat
-        answers only itself, as in the app.
-        """
-        chat = Conversation(self.current().router, as_of=as_of)
+    def conversation(self, earlier: list[str], as_of: date | None, filters: dict) -> Conversation:
+        """A conversation that has asked `earlier` (oldest first), ready for the next question."""
+        loaded = self.current()
+        chat = Conversation(loaded.router, as_of=as_of)
         done = 0
-        with self._turns_lock:
-            for n in range(len(earlier), 0, -1):
-                cached = self._turns.get(_turns_key(chat, earlier[:n], filters))
-                if cached is not None:
-                    chat.turns, done = list(cached), n
-                    break
+        for n in range(len(earlier), 0, -1):
+            cached = self._turns.get(conversation_key(loaded.version, as_of, filters, earlier[:n]))
+            if cached is not None:
+                chat.turns, done = list(cached), n
+                break
         for n in range(done, len(earlier)):
             chat.ask(earlier[n], **filters)
             self.remember(chat, earlier[: n + 1], filters)
@@ -90,14 +126,10 @@ class Engine:
 
     def remember(self, chat: Conversation, questions: list[str], filters: dict) -> None:
         """Keep the turns of a conversation after `questions`, for its next message."""
-        key = _turns_key(chat, questions, filters)
-        with self._turns_lock:
-            self._turns[key] = list(chat.turns)
-            self._turns.move_to_end(key)
-            while len(self._turns) > CONVERSATIONS_KEPT:
-                self._turns.popitem(last=False)
+        key = conversation_key(chat.router.index.folder.name, chat.as_of, filters, questions)
+        self._turns.put(key, list(chat.turns))
 
 
-def _turns_key(chat: Conversation, questions: list[str], filters: dict) -> tuple:
-    version = chat.router.index.folder.name
-    return (version, chat.as_of, repr(sorted(filters.items())), tuple(questions))
+def conversation_key(version: str, as_of: date | None, filters: dict, questions: list[str]) -> tuple:
+    """What decides a conversation's answers: index version, as-of day, filters, questions."""
+    return (version, as_of, repr(sorted(filters.items())), tuple(questions))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -11,11 +12,18 @@ from fastapi import FastAPI
 from rag.api.app import create_app
 from rag.api.security import LOOPBACK, parse_keys
 from rag.config import Settings, load_settings
+from rag.embed import load_embedder
+
+
+def app_for(settings: Settings) -> FastAPI:
+    """The app with a one-thread model: a query is too small to share between cores, and
+    concurrent requests (or worker processes) are the parallelism (measured in BENCHMARKS.md)."""
+    return create_app(settings, load_embedder(settings.embedder, threads=1))
 
 
 def from_environment() -> FastAPI:
     """The app from `RAG_*` settings: what each worker process of `rag serve --workers N` runs."""
-    return create_app(load_settings())
+    return app_for(load_settings())
 
 
 def serve(settings: Settings, workers: int = 1, log_level: str = "info") -> None:
@@ -33,13 +41,11 @@ def serve(settings: Settings, workers: int = 1, log_level: str = "info") -> None
     options = {"host": settings.api_host, "port": settings.api_port, "log_level": log_level,
                "timeout_graceful_shutdown": 5}  # fmt: skip
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(app_for(settings), **options)
         return
     # Workers are separate processes that read their settings from the environment.
-    os.environ.update({f"RAG_{name.upper()}": str(getattr(settings, name)) for name in _PASSED_ON})
+    os.environ.update(
+        {f"RAG_{f.name.upper()}": str(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
+    )
+    os.environ.update({name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     uvicorn.run("rag.api.server:from_environment", factory=True, workers=workers, **options)
-
-
-_PASSED_ON = ("index", "corpus", "embedder", "top_k", "max_query_chars", "api_keys", "api_knowledge_id",
-              "api_max_concurrent", "api_max_body_bytes", "api_max_messages", "api_max_conversation_chars",
-              "llm_base_url", "llm_model", "llm_api_key", "llm_timeout_s")  # fmt: skip
