@@ -195,3 +195,19 @@ def test_serving_a_missing_index_is_one_error_line(tmp_path):
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2 and result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+def test_workers_share_the_settings(seed_index_dir, tmp_path):
+    port, log = free_port(), tmp_path / "serve.log"
+    process = start(
+        ["--index", str(seed_index_dir), "--port", str(port), "--workers", "2"], {"RAG_API_KEYS": KEY}, log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, process, log)
+        assert httpx.post(f"{base}/v1/search", json={"query": "数字经济"}).status_code == 401
+        headers = {"Authorization": f"Bearer {KEY}"}
+        assert httpx.post(f"{base}/v1/search", json={"query": "数字经济"}, headers=headers).json()["hits"]
+    finally:
+        process.terminate()
+        process.wait(20)
