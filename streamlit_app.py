@@ -1,38 +1,39 @@
-"""The chat app: ask questions about the news corpus and check every answer against its sources."""
+"""The chat app: ask questions about the news corpus and check every answer against its sources.
+
+Two pages: the chat (`/`) and the article browser (`/articles`, rag/ui/articles.py).
+"""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import streamlit as st
 
-from rag import store
 from rag.answer import Answer
 from rag.build import BuildReport, build_index
 from rag.config import Settings, load_settings
 from rag.conversation import Conversation
-from rag.errors import RagError
+from rag.errors import QueryError, RagError
 from rag.feedback import feedback_path, record_feedback
 from rag.llm import LLMAnswerer
 from rag.render import escape_markdown, highlight, plain_html
-from rag.retrieve import SearchIndex, open_index
+from rag.retrieve import SearchIndex
 from rag.router import Router
+from rag.ui.articles import OPEN_ARTICLE, articles_page
+from rag.ui.engine import live_engine, progress_text, rebuild_of, start_rebuild
+from rag.ui.export import conversation_json, conversation_markdown
+from rag.ui.suggest import suggested_questions
 from rag.upload import Upload, add_articles, reader_reason
 
 EXTRACTIVE_MODE, LLM_MODE = "抽取式（离线）", "大模型"
+EMBEDDED_PER_S = 300  # chunks a second on 2 cores (docs/BENCHMARKS.md), for the rebuild estimate
+PENDING = "pending_question"  # a question to ask on this run: a suggestion, or "search everything"
+_TOO_LONG = re.compile(r"query has (\d+) characters; the limit is (\d+)")
 
 st.set_page_config(page_title="新闻问答", page_icon="📰", layout="wide")
-
-
-@st.cache_resource(show_spinner="正在加载索引和模型…")
-def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchIndex, Router]:
-    """One index and router per process and index version, shared by all sessions."""
-    del version  # part of the cache key only: a rebuilt index gets a fresh entry
-    index = open_index(Path(index_dir), embedder)
-    return index, Router(index)
 
 
 def conversation(router: Router) -> Conversation:
@@ -49,19 +50,9 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
     started = time.monotonic()
 
     def progress(done: int, total: int) -> None:
-        rate = done / max(time.monotonic() - started, 1e-6)
-        remaining = (total - done) / rate if rate else 0.0
-        bar.progress(
-            done / max(total, 1),
-            text=f"{label}：已处理 {done}/{total} 篇文章，{rate:.1f} 篇/秒，约剩 {remaining:.0f} 秒",
-        )
+        bar.progress(done / max(total, 1), text=progress_text(label, done, total, time.monotonic() - started))
 
     return progress
-
-
-def run_build(config: Settings, label: str, rebuild: bool = False) -> None:
-    """Build or update the whole index with a progress bar."""
-    report_build(build_index(config, rebuild=rebuild, progress=progress_bar(label), log=lambda _: None))
 
 
 def report_build(report: BuildReport) -> None:
@@ -76,12 +67,17 @@ def offer_build(config: Settings) -> None:
     st.title("新闻问答")
     st.warning(f"还没有索引（{config.index}）。可以从语料目录 {config.corpus} 建立。")
     if st.button("从语料建立索引", type="primary"):
-        run_build(config, "正在建立索引")
+        progress = progress_bar("正在建立索引")
+        report_build(build_index(config, progress=progress, log=lambda _: None))
         st.rerun()
 
 
+def llm_configured(config: Settings) -> bool:
+    return bool(config.llm_base_url and config.llm_model)
+
+
 def sidebar(index: SearchIndex, config: Settings) -> dict:
-    """Corpus overview and search options; returns the options."""
+    """Corpus overview, search options, export and management; returns the options."""
     stats = index.stats()
     with st.sidebar:
         st.header("语料库")
@@ -102,31 +98,69 @@ def sidebar(index: SearchIndex, config: Settings) -> dict:
             key="period",
         )
         top_k = st.slider("检索段落数", 1, 10, config.top_k, key="top_k")
-        modes = [EXTRACTIVE_MODE] + ([LLM_MODE] if config.llm_base_url and config.llm_model else [])
-        mode = st.radio("回答方式", modes, key="mode")
+        configured = llm_configured(config)
+        mode = st.radio(
+            "回答方式",
+            [EXTRACTIVE_MODE, LLM_MODE],
+            captions=[
+                "离线，逐句引自原文",
+                "已配置" if configured else "未配置：设置 RAG_LLM_BASE_URL 和 RAG_LLM_MODEL",
+            ],
+            disabled=not configured,
+            key="mode",
+        )
         if st.button("新对话", use_container_width=True):
             st.session_state.messages = []
             st.session_state.pop("conversation", None)
             st.rerun()
-
-        st.header("管理")
-        uploads = st.file_uploader(
-            "添加文章（.txt / .md / .html）",
-            type=["txt", "md", "html"],
-            accept_multiple_files=True,
-            key="uploads",
-        )
-        if uploads and st.button("加入语料并更新索引"):
-            add_uploads(uploads, config)
-        if st.button("重建索引"):
-            run_build(config, "正在重建索引", rebuild=True)
-            st.rerun()
-        if "build_message" in st.session_state:
-            st.caption(st.session_state.build_message)
+        export_buttons()
+        manage(config, stats)
     since = until = None
     if use_dates and isinstance(period, tuple) and len(period) == 2:
         since, until = period
-    return {"since": since, "until": until, "k": top_k, "mode": mode}
+    return {"since": since, "until": until, "k": top_k, "mode": mode if configured else EXTRACTIVE_MODE}
+
+
+def export_buttons() -> None:
+    messages = st.session_state.messages
+    if not any(m["role"] == "assistant" for m in messages):
+        return
+    st.header("导出对话")
+    left, right = st.columns(2)
+    left.download_button("Markdown", conversation_markdown(messages), "新闻问答.md", "text/markdown")
+    right.download_button("JSON", conversation_json(messages), "新闻问答.json", "application/json")
+
+
+def manage(config: Settings, stats: dict) -> None:
+    """Uploads, and a rebuild that asks first and then runs in the background."""
+    st.header("管理")
+    uploads = st.file_uploader(
+        "添加文章（.txt / .md / .html，每个文件不超过 20 MB）",
+        type=["txt", "md", "html"],
+        accept_multiple_files=True,
+        key=f"uploads_{st.session_state.get('upload_round', 0)}",
+    )
+    if uploads and st.button("加入语料并更新索引"):
+        add_uploads(uploads, config)
+    rebuild = rebuild_of(config)
+    if rebuild is not None and rebuild.running:
+        st.caption("正在后台重建索引…")
+    elif st.session_state.get("confirm_rebuild"):
+        minutes = max(stats["chunks"] / EMBEDDED_PER_S / 60, 0.1)
+        st.warning(f"重建会重新向量化全部 {stats['articles']} 篇文章，约 {minutes:.1f} 分钟；可继续提问。")
+        left, right = st.columns(2)
+        if left.button("确认重建", type="primary"):
+            st.session_state.confirm_rebuild = False
+            start_rebuild(config)
+            st.rerun()
+        if right.button("取消"):
+            st.session_state.confirm_rebuild = False
+            st.rerun()
+    elif st.button("重建索引…"):
+        st.session_state.confirm_rebuild = True
+        st.rerun()
+    if "build_message" in st.session_state:
+        st.caption(st.session_state.build_message)
 
 
 def add_uploads(uploads: list, config: Settings) -> None:
@@ -137,14 +171,34 @@ def add_uploads(uploads: list, config: Settings) -> None:
             config, [Upload(u.name, u.getvalue()) for u in uploads], progress=progress, log=lambda _: None
         )
     except RagError as exc:
-        st.sidebar.error(f"未添加：{reader_reason(str(exc))}")
+        st.session_state.upload_notes = [("error", f"未添加：{reader_reason(str(exc))}")]
         return
     report_build(report)
-    for name, reason in refused.items():
-        st.sidebar.error(f"未添加《{name}》：{reader_reason(reason)}")
+    notes = [("error", f"未添加《{name}》：{reader_reason(reason)}") for name, reason in refused.items()]
     added = [u.name for u in uploads if u.name not in refused]
     if added:
-        st.sidebar.success("已添加：" + "、".join(added))
+        notes.append(("success", "已添加：" + "、".join(added)))
+    # A fresh uploader (the files do not stay to be added again) and the new counts.
+    st.session_state.upload_notes = notes
+    st.session_state.upload_round = st.session_state.get("upload_round", 0) + 1
+    st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def rebuild_progress(config: Settings) -> None:
+    """At the top of the page while a rebuild runs; the app reloads once it is published."""
+    rebuild = rebuild_of(config)
+    if rebuild is None or st.session_state.get("rebuild_seen") is rebuild:
+        return
+    if rebuild.running:
+        st.progress(rebuild.done / max(rebuild.total, 1), text=rebuild.status())
+        return
+    st.session_state.rebuild_seen = rebuild
+    if rebuild.error:
+        st.session_state.build_message = f"重建失败：{rebuild.error}"
+    elif rebuild.report is not None:
+        report_build(rebuild.report)
+    st.rerun(scope="app")
 
 
 def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
@@ -166,6 +220,9 @@ def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
                 st.html(plain_html(citation["text"]))
             if st.toggle("显示全文", key=f"full_{message_index}_{citation['n']}"):
                 st.html(plain_html(article["text"]))
+            if st.button("在文章浏览中打开", key=f"open_{message_index}_{citation['n']}"):
+                st.session_state[OPEN_ARTICLE] = citation["article_id"]
+                st.switch_page(ARTICLES_PAGE)
 
 
 def show_feedback(answer: dict, message_index: int, config: Settings) -> None:
@@ -175,6 +232,12 @@ def show_feedback(answer: dict, message_index: int, config: Settings) -> None:
         record_feedback(feedback_path(config.index), rating, answer)
         recorded.add(message_index)
         st.caption("谢谢反馈！")
+
+
+def search_everything(question: str) -> None:
+    """ "在全部文章中搜索": the date filter off, the question asked again."""
+    st.session_state.use_dates = False
+    st.session_state[PENDING] = question
 
 
 def show_message(message: dict, message_index: int, index: SearchIndex, config: Settings) -> None:
@@ -188,7 +251,14 @@ def show_message(message: dict, message_index: int, index: SearchIndex, config: 
             st.caption(escape_markdown(f"按上下文理解为：{answer['standalone_question']}"))
         if answer.get("notice"):
             st.info(escape_markdown(answer["notice"]))
+        period = message.get("period")
+        if not answer["answerable"] and period:
+            st.caption(f"只在 {period[0]} 至 {period[1]} 的文章中找过。")
+            st.button("在全部文章中搜索", key=f"everything_{message_index}", on_click=search_everything,
+                      args=(answer["question"],))  # fmt: skip
         show_sources(answer, message_index, index)
+        with st.popover("复制回答"):
+            st.code(answer["answer"], language=None, wrap_lines=True)
         show_feedback(answer, message_index, config)
 
 
@@ -217,31 +287,60 @@ def ask(question: str, options: dict, router: Router, config: Settings) -> Answe
     return answer
 
 
-def main() -> None:
+def reader_error(exc: RagError) -> str:
+    """Why a question could not be asked, in Chinese."""
+    too_long = _TOO_LONG.search(str(exc))
+    if too_long:
+        return f"问题有 {too_long.group(1)} 个字，最多 {too_long.group(2)} 个字，请缩短后再问。"
+    if isinstance(exc, QueryError) and "empty" in str(exc):
+        return "问题是空的，请输入问题。"
+    return f"无法回答：{exc}"
+
+
+def welcome(router: Router) -> None:
+    """The empty page: what this is, and questions the corpus can answer."""
+    st.markdown(
+        "用中文提问新闻里的事实、人物讲话、清单、时间线或比较，也可以问语料本身（有哪些报道、几篇）。"
+        "每个回答都注明出处文章的标题和日期；语料里没有的，会直说没有找到。"
+    )
+    st.caption("试试这些问题：")
+    suggestions = suggested_questions(router.context.catalog.articles(), router.people)
+    columns = st.columns(min(len(suggestions), 3) or 1)
+    for number, question in enumerate(suggestions):
+        if columns[number % len(columns)].button(question, key=f"suggest_{number}", use_container_width=True):
+            st.session_state[PENDING] = question
+
+
+def chat_page() -> None:
     config = load_settings()
     st.session_state.setdefault("messages", [])
-    try:
-        version = store.current_version(config.index)
-    except RagError as exc:
-        st.error(f"索引无法读取：{exc}")
-        return
-    if version is None:
+    engine = live_engine(config)
+    if engine is None:
         offer_build(config)
         return
-    try:
-        index, router = load_engine(str(config.index), config.embedder, version.name)
-    except RagError as exc:
-        st.error(f"索引无法加载：{exc}")
-        return
+    index, router = engine
+    rebuild_progress(config)
     options = sidebar(index, config)
     st.title("新闻问答")
     st.caption("用中文提问，回答只来自语料中的文章，并注明出处和日期。")
+    for kind, text in st.session_state.pop("upload_notes", []):
+        getattr(st.sidebar, kind)(text)
+    if not st.session_state.messages:
+        welcome(router)
     for number, message in enumerate(st.session_state.messages):
         show_message(message, number, index, config)
+    if "draft" in st.session_state:
+        draft = st.text_area("你的问题（可修改后重新提问）", value=st.session_state.draft, key="draft_text")
+        if st.button("重新提问"):
+            st.session_state[PENDING] = draft
+            del st.session_state.draft
+            st.rerun()
 
-    question = st.chat_input("请输入问题，例如：2021智博会有多少家企业参展？")
+    typed = st.chat_input("请输入问题，例如：2021智博会有多少家企业参展？", max_chars=config.max_query_chars)
+    question = typed or st.session_state.pop(PENDING, None)
     if not question:
         return
+    st.session_state.pop("draft", None)
     st.session_state.messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
@@ -249,11 +348,23 @@ def main() -> None:
         answer = ask(question, options, router, config)
     except RagError as exc:
         st.session_state.messages.pop()
-        st.error(f"无法回答：{exc}")
-        return
-    payload = answer.to_dict()
-    st.session_state.messages.append({"role": "assistant", "answer": payload})
+        st.session_state.draft = question
+        st.session_state.ask_error = reader_error(exc)
+        st.rerun()
+    message = {"role": "assistant", "answer": answer.to_dict()}
+    if options["since"] and options["until"]:
+        message["period"] = (options["since"].isoformat(), options["until"].isoformat())
+    st.session_state.messages.append(message)
     st.rerun()
 
 
-main()
+def show_ask_error() -> None:
+    if "ask_error" in st.session_state:
+        st.error(st.session_state.pop("ask_error"))
+
+
+CHAT_PAGE = st.Page(chat_page, title="问答", icon="💬", url_path="chat", default=True)
+ARTICLES_PAGE = st.Page(articles_page, title="文章浏览", icon="📚", url_path="articles")
+navigation = st.navigation([CHAT_PAGE, ARTICLES_PAGE])
+show_ask_error()
+navigation.run()

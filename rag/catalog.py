@@ -80,6 +80,16 @@ class Catalog:
                 self._articles = records
             return self._articles
 
+    def chunk_counts(self) -> dict[str, int]:
+        """How many passages each live article was split into, by article id."""
+        rows = (
+            self.index.chunk_article
+            if self.index.alive is None
+            else self.index.chunk_article[self.index.alive]
+        )
+        counts = np.bincount(rows, minlength=int(self.index.article_offsets[-1]))
+        return {aid: int(counts[num]) for num, aid in enumerate(self.index.article_ids()) if counts[num]}
+
     def by_id(self, article_id: str) -> ArticleRecord | None:
         return next((a for a in self.articles() if a.article_id == article_id), None)
 

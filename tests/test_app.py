@@ -1,6 +1,7 @@
 """The Streamlit app driven by streamlit.testing.v1.AppTest on a real seed index."""
 
 import shutil
+import time
 from datetime import date
 
 import pytest
@@ -37,6 +38,18 @@ def _ask(at: AppTest, question: str) -> AppTest:
 
 def _assistant_texts(at: AppTest) -> list[str]:
     return [m.get("html")[0].proto.body for m in at.chat_message if m.name == "assistant"]
+
+
+def _rebuild(at: AppTest) -> AppTest:
+    """Rebuild from the sidebar (asked to confirm first) and wait until it is published."""
+    next(b for b in at.sidebar.button if b.label == "重建索引…").click().run()
+    next(b for b in at.sidebar.button if b.label == "确认重建").click().run()
+    for _ in range(240):
+        at.run()
+        if any(c.value.startswith("索引：") for c in at.sidebar.caption):
+            return at
+        time.sleep(0.25)
+    raise AssertionError("the rebuild did not finish")
 
 
 def _corpus_html(at: AppTest) -> list[str]:
@@ -112,7 +125,7 @@ def test_article_html_is_shown_escaped(app_env):
     )
     (corpus / "hostile.txt").write_text(hostile, encoding="utf-8")
     at = _app()
-    next(b for b in at.sidebar.button if b.label == "重建索引").click().run()
+    at = _rebuild(at)
     at = _ask(at, "量子纠缠实验")
     labels = " ".join(md.value for md in at.markdown) + " ".join(e.label for e in at.expander)
     corpus_text = " ".join(_corpus_html(at))
@@ -129,7 +142,7 @@ def test_urls_in_article_text_are_plain_text_not_links(app_env):
         encoding="utf-8",
     )
     at = _app()
-    next(b for b in at.sidebar.button if b.label == "重建索引").click().run()
+    at = _rebuild(at)
     at = _ask(at, "光子芯片大会的报名网址是什么？")
     corpus_text = " ".join(_corpus_html(at))
     assert "https://example.com/signup?id=1" in corpus_text and "<a " not in corpus_text
