@@ -180,3 +180,79 @@ def test_llm_mode_streams_from_the_configured_endpoint(app_env, monkeypatch):
 def test_impossible_period_in_a_question_is_answered_not_an_error(app_env):
     at = _ask(_app(), "0000年有什么新闻？")
     assert _assistant_texts(at) and not at.error
+
+
+def test_empty_page_suggests_questions_that_ask_when_clicked(app_env):
+    at = _app()
+    suggestions = [b for b in at.button if b.key and b.key.startswith("suggest_")]
+    labels = [b.label for b in suggestions]
+    assert 4 <= len(labels) <= 6 and "语料里有哪些文章？" in labels
+    assert any("许科敏" in label for label in labels)  # from the newest article
+    next(b for b in suggestions if "许科敏" in b.label).click().run()
+    assert not at.exception, at.exception
+    assert "许科敏" in _assistant_texts(at)[-1]
+    assert not [b for b in at.button if b.key and b.key.startswith("suggest_")]
+
+
+def test_answers_can_be_copied_and_the_conversation_exported(app_env):
+    at = _ask(_app(), "2021智博会有多少家企业参展？")
+    assert any("610余家" in code.value for code in at.code)  # the copy popover's text
+    downloads = at.get("download_button")
+    assert {d.proto.label for d in downloads} == {"Markdown", "JSON"}
+
+
+def test_refusal_under_a_date_filter_offers_to_search_everything(app_env):
+    at = _app()
+    at.toggle(key="use_dates").set_value(True).run()
+    at.date_input(key="period").set_value((date(2020, 6, 12), date(2020, 12, 31))).run()
+    at = _ask(at, "2021智博会有多少家企业参展？")
+    assert "资料中没有找到相关信息" in _assistant_texts(at)[-1]
+    assert any("只在 2020-06-12 至 2020-12-31" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "在全部文章中搜索").click().run()
+    assert not at.exception, at.exception
+    assert "610余家" in _assistant_texts(at)[-1]
+    assert at.toggle(key="use_dates").value is False
+
+
+def test_questions_are_capped_and_a_refused_one_is_kept_with_a_chinese_reason(app_env):
+    at = _app()
+    assert at.chat_input[0].max_chars == 500  # the input itself stops at the limit
+    at = _ask(at, "\x00\x01\x02")  # nothing left after control characters are removed
+    assert any("问题是空的" in e.value for e in at.error)
+    assert at.text_area(key="draft_text").value == "\x00\x01\x02"
+    assert not _assistant_texts(at)
+
+
+def test_llm_mode_is_shown_disabled_until_configured(app_env):
+    at = _app()
+    mode = at.sidebar.radio(key="mode")
+    assert mode.options == ["抽取式（离线）", "大模型"] and mode.disabled
+    assert "RAG_LLM_BASE_URL" in str(mode.proto.captions)
+
+
+def test_upload_refreshes_the_counts_and_clears_the_uploader(app_env):
+    at = _app()
+    assert any("**5** 篇" in md.value for md in at.sidebar.markdown)
+    body = "测试新闻标题\n2022年3月1日，测试市举办了首届量子计算博览会，共有88家企业参展。".encode()
+    at.sidebar.file_uploader[0].set_value(("new_article.txt", body, "text/plain")).run()
+    next(b for b in at.sidebar.button if b.label == "加入语料并更新索引").click().run()
+    assert any("**6** 篇" in md.value for md in at.sidebar.markdown)
+    assert any("已添加：new_article.txt" in s.value for s in at.sidebar.success)
+    assert not at.sidebar.file_uploader[0].value
+
+
+def test_rebuild_asks_first(app_env):
+    at = _app()
+    next(b for b in at.sidebar.button if b.label == "重建索引…").click().run()
+    assert any("重新向量化全部 5 篇文章" in w.value for w in at.sidebar.warning)
+    next(b for b in at.sidebar.button if b.label == "取消").click().run()
+    assert any(b.label == "重建索引…" for b in at.sidebar.button)
+
+
+def test_cited_article_opens_in_the_browser_with_the_span_marked(app_env):
+    at = _ask(_app(), "2021智博会有多少家企业参展？")
+    next(b for b in at.button if b.label == "在文章浏览中打开").click().run()
+    assert not at.exception, at.exception
+    assert any(t.value == "文章浏览" for t in at.title)
+    marked = [block for block in _corpus_html(at) if "<mark" in block]
+    assert marked and "610余家" in marked[0] and "在线发布活动" in marked[0]
