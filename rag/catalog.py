@@ -100,6 +100,14 @@ class Catalog:
             if a.day is not None and (since is None or a.day >= since) and (until is None or a.day <= until)
         ]  # fmt: skip
 
+    def find(
+        self, title_words: str = "", since: date | None = None, until: date | None = None
+    ) -> list[ArticleRecord]:
+        """Articles whose title holds every word (case folded) and, with bounds, dated within them."""
+        terms = title_words.casefold().split()
+        records = self.published(since, until) if since or until else self.articles()
+        return [r for r in records if all(t in r.title.casefold() for t in terms)]
+
     def mentions(self, phrase: str) -> list[Mention]:
         """Every article whose title or text holds `phrase` (case and width folded), oldest first."""
         tokens = phrase_tokens(phrase)

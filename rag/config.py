@@ -41,6 +41,8 @@ class Settings:
     api_max_body_bytes: int = 1_000_000  # JSON bodies; uploads may be as large as one article file
     api_max_messages: int = 50
     api_max_conversation_chars: int = 20_000
+    api_body_timeout_s: float = 30.0  # a body that stops arriving ends its request (408) after this
+    api_cors_origins: str = ""  # comma-separated origins browsers may call the API from
 
     def __post_init__(self) -> None:
         # Accept plain strings for folders, as users write them.

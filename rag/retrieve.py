@@ -209,6 +209,10 @@ class SearchIndex:
                 self._categories = {c: np.asarray(n, dtype=np.int32) for c, n in by_category.items()}
             return self._article_numbers, self._categories
 
+    def category_names(self) -> list[str]:
+        """Every category a live article is filed under."""
+        return sorted(self._lookups()[1])
+
     def _matching_articles(self, article_ids, categories) -> np.ndarray:
         numbers, by_category = self._lookups()
         chosen = None

@@ -20,6 +20,7 @@ from rag.ingest import MAX_FILE_BYTES, Article, article_from_bytes
 _UNSAFE = re.compile(r"[^\w\-.]+", re.UNICODE)
 # How long an add waits for a running build before giving up (it never copies meanwhile).
 ADD_WAIT_S = 120.0
+MAX_STEM_BYTES = 200
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,9 @@ def safe_name(name: str) -> str:
     if suffix.lower() not in CORPUS_SUFFIXES:
         raise IngestError(f"'{name}': only {', '.join(CORPUS_SUFFIXES)} files can be added")
     cleaned = _UNSAFE.sub("_", stem).strip("_") or "article"
-    return f"{cleaned[:100]}{suffix.lower()}"
+    # File systems allow 255 bytes a name (a Chinese character is 3), with room for the temp prefix.
+    shortened = cleaned.encode()[:MAX_STEM_BYTES].decode(errors="ignore")
+    return f"{shortened}{suffix.lower()}"
 
 
 def save_upload(name: str, data: bytes, corpus_dir: Path) -> Article:

@@ -154,6 +154,10 @@ def test_chat_filters_restrict_the_sources(client):
         ({"messages": [{"role": "user", "content": "问" * 501}]}, 400, "invalid_request", "limit is 500"),
         ({"messages": [{"role": "user", "content": "问"}] * 51}, 400, "too_many_messages", "50"),
         ({"messages": [{"role": "user", "content": "问" * 450}] * 49}, 400, "conversation_too_long", "20000"),
+        ({"messages": [{"role": "user", "content": QUESTION}], "k": True}, 400, "invalid_field", "k"),
+        ({"messages": [{"role": "user", "content": QUESTION}], "since": 0}, 400, "invalid_field", "since"),
+        ({"messages": [{"role": "user", "content": QUESTION}], "n": 2}, 400, "invalid_field", "n"),
+        ({"messages": [{"role": "user", "content": 123}]}, 400, "invalid_field", "messages.0.content:"),
     ],
 )
 def test_bad_chat_requests_get_a_clear_error(client, body, status, code, names):
@@ -392,3 +396,111 @@ def test_llm_mode_is_listed_and_answers_when_configured(seed_index_dir, usem):
             message = response.json()["choices"][0]["message"]
             assert "610" in message["content"] and message["references"][0]["n"] == 1
             assert fake.requests and QUESTION in json.dumps(fake.requests[-1]["body"], ensure_ascii=False)
+
+
+def test_earlier_turns_without_usable_text_are_skipped(client):
+    image_only = [{"type": "image_url", "image_url": {"url": "http://x/a.png"}}]
+    for earlier in (image_only, "   ", "问" * 600):
+        messages = [
+            {"role": "user", "content": earlier},
+            {"role": "assistant", "content": "…"},
+            {"role": "user", "content": QUESTION},
+        ]
+        response = client.post("/v1/chat/completions", json={"messages": messages})
+        assert response.status_code == 200 and "610" in response.json()["choices"][0]["message"]["content"]
+
+
+def test_stream_usage_comes_in_its_own_last_chunk_when_asked(client):
+    body = {
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": QUESTION}],
+    }
+    with client.stream("POST", "/v1/chat/completions", json=body) as response:
+        data = [line[len("data: ") :] for line in response.iter_lines() if line.startswith("data: ")]
+    last = json.loads(data[-2])
+    assert last["choices"] == [] and last["usage"]["completion_tokens"] > 0
+    assert "usage" not in json.loads(data[-3])
+
+
+def test_messages_that_say_what_to_fix(client):
+    response = client.post("/v1/search", content=b'{"query": "x"}', headers={"content-type": "text/plain"})
+    assert response.status_code == 400 and "Content-Type: application/json" in error_of(response)["message"]
+    response = client.post("/v1/search", content=b"{bad", headers={"content-type": "application/json"})
+    assert "not valid JSON" in error_of(response)["message"]
+    response = client.post("/v1/search", content="{\"query\": \"数字\"}".encode("gbk"),
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 400 and error_of(response)["message"]
+    condition = {"conditions": [{"name": "date", "comparison_operator": "empty"}]}
+    assert "operator 'empty'" in dify(client, metadata_condition=condition).json()["error_msg"]
+
+
+def test_paths_are_tidied_and_health_answers_head(client):
+    assert client.post("/v1/search/", json={"query": "数字经济"}).status_code == 200
+    assert (
+        client.post(
+            "http://testserver//retrieval", json={"knowledge_id": "news", "query": "数字"}
+        ).status_code
+        == 200
+    )
+    assert client.head("/healthz").status_code == 200
+
+
+def test_openapi_describes_keys_and_errors_and_docs_work_offline(keyed):
+    schema = keyed.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    chat = schema["paths"]["/v1/chat/completions"]["post"]
+    assert "422" not in chat["responses"] and "400" in chat["responses"] and chat["security"]
+    docs = keyed.get("/docs").text
+    assert "/static-offline-docs/swagger-ui-bundle.js" in docs and "cdn." not in docs
+    assert keyed.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_keys_are_checked_before_the_body(keyed):
+    response = keyed.post("/v1/search", content=b"{bad", headers={"content-type": "application/json"})
+    assert response.status_code == 401
+    response = keyed.post("/retrieval", content=b"{bad", headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 401 and response.json()["error_code"] == 1002
+    response = keyed.post("/v1/articles", files={"file": ("a.txt", b"x" * 1000)})
+    assert response.status_code == 401
+
+
+def test_dify_body_too_large_uses_its_format(client):
+    big = json.dumps({"knowledge_id": "news", "query": "数字", "x": "a" * 1_100_000}).encode()
+    response = client.post("/retrieval", content=big, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "error_msg" in response.json()
+
+
+def test_dify_category_contains_matches_part_of_a_category(client):
+    condition = {"conditions": [{"name": "category", "comparison_operator": "contains", "value": "新浪"}]}
+    records = dify(client, metadata_condition=condition).json()["records"]
+    exact = {"conditions": [{"name": "category", "comparison_operator": "is", "value": "新浪"}]}
+    assert records and dify(client, metadata_condition=exact).json() == {"records": []}
+
+
+def test_article_listing_checks_its_range_and_reads_title_words(client):
+    assert (
+        client.get("/v1/articles", params={"since": "2022-01-01", "until": "2021-01-01"}).status_code == 400
+    )
+    titled = client.get("/v1/articles", params={"q": "数字 东盟"}).json()
+    assert [a["article_id"] for a in titled["articles"]] == ["003_f30a3f95d871ccd8"]
+
+
+def test_uploads_name_the_article_they_made(writable):
+    client, _ = writable
+    auth = {"Authorization": f"Bearer {KEY}"}
+    long_name = "长" * 300 + ".txt"
+    response = client.post("/v1/articles", files={"file": (long_name, NEW_ARTICLE.encode())}, headers=auth)
+    assert response.status_code == 201 and response.json()["title"] == "新能源汽车下乡活动启动"
+    again = client.post("/v1/articles", files={"file": (long_name, NEW_ARTICLE.encode())}, headers=auth)
+    assert again.status_code == 200 and again.json()["status"] == "unchanged"
+    sibling = "另一篇同名文章\n\n2022年7月21日，测试内容：共有12家单位参加。\n"
+    response = client.post("/v1/articles", files={"file": ("000_2deaa8aae2986475.md", sibling.encode())},
+                           headers=auth)  # fmt: skip
+    body = response.json()
+    assert response.status_code == 201 and body["title"] == "另一篇同名文章"
+    assert body["article_id"] != "000_2deaa8aae2986475"
+    two = client.post(
+        "/v1/articles", files=[("file", ("a.txt", b"x")), ("file", ("b.txt", b"y"))], headers=auth
+    )
+    assert two.status_code == 400 and "exactly one" in error_of(two)["message"]

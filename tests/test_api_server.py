@@ -65,7 +65,7 @@ def server(tmp_path_factory, usem) -> Iterator[tuple[str, Settings, Path]]:
     port, log = free_port(), root / "serve.log"
     process = start(
         ["--index", str(settings.index), "--corpus", str(corpus), "--port", str(port)],
-        {"RAG_API_KEYS": KEY},
+        {"RAG_API_KEYS": KEY, "RAG_API_BODY_TIMEOUT_S": "2"},
         log,
     )
     base = f"http://127.0.0.1:{port}"
@@ -211,3 +211,16 @@ def test_workers_share_the_settings(seed_index_dir, tmp_path):
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_a_body_that_stops_arriving_is_answered_408(server):
+    host, port = server[0].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=15) as connection:
+        connection.sendall(
+            b"POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {KEY}\r\nContent-Length: 100\r\n\r\n{{".encode()
+        )
+        started = time.monotonic()
+        reply = connection.recv(4096).decode()
+    assert reply.startswith("HTTP/1.1 408") and "body_timeout" in reply
+    assert time.monotonic() - started < 10

@@ -13,9 +13,13 @@ from datetime import date
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import Depends, FastAPI, File, Header, Query, UploadFile
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sse_starlette import EventSourceResponse
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from rag.answer import Answer
 from rag.api import dify
@@ -23,7 +27,7 @@ from rag.api.engine import Engine
 from rag.api.errors import DIFY_NO_KNOWLEDGE, ApiError, install_handlers, invalid
 from rag.api.openai_shape import completion, stream_chunks
 from rag.api.schemas import EXTRACTIVE, LLM, ChatRequest, RetrievalRequest, SearchRequest
-from rag.api.security import BodyLimit, Gate, check_key, parse_keys
+from rag.api.security import BodyLimit, Gate, KeyCheck, TidyPath, parse_keys
 from rag.config import Settings
 from rag.corpus_files import article_id_for
 from rag.embed import Embedder
@@ -36,6 +40,7 @@ from rag.upload import Upload, add_articles, reader_reason, safe_name
 UPLOAD_PATH = "/v1/articles"
 UPLOAD_OVERHEAD = 64_000  # multipart boundaries and headers around one file
 MAX_ARTICLES_PAGE = 200
+OPEN_PATHS = ("/healthz", "/docs", "/redoc", "/openapi.json", "/static-offline-docs")
 WORK_THREADS = 4
 
 
@@ -51,7 +56,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORK_THREADS
         yield
 
-    app = FastAPI(
+    app = FastAPIOffline(  # the API docs' scripts are served from the package, not a CDN
         lifespan=lifespan,
         title="Chinese news question answering",
         version="1.0",
@@ -59,28 +64,37 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         "OpenAI-compatible chat, search, Dify external knowledge retrieval.",
     )
     install_handlers(app)
+    app.openapi = lambda: documented(app)  # type: ignore[method-assign]
+    # Outermost last: CORS answers preflights, paths are tidied, the key is checked, then the body.
     app.add_middleware(
         BodyLimit,
         limit_for=lambda path: (
             MAX_FILE_BYTES + UPLOAD_OVERHEAD if path == UPLOAD_PATH else settings.api_max_body_bytes
         ),
+        timeout_s=settings.api_body_timeout_s,
     )
-
-    def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
-        check_key(authorization, keys)
+    app.add_middleware(KeyCheck, keys=keys, open_paths=OPEN_PATHS, key_always=("POST", UPLOAD_PATH))
+    app.add_middleware(TidyPath)
+    origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )  # fmt: skip
 
     def busy_slot():
         with gate.slot():
             yield
 
-    guarded = [Depends(authorized), Depends(busy_slot)]
+    guarded = [Depends(busy_slot)]
 
+    @app.head("/healthz", include_in_schema=False)  # uptime checkers often send HEAD
     @app.get("/healthz", summary="index version, counts and model (no key needed)")
     def healthz() -> dict:
         loaded = engine.current()
         return {"status": "ok", **loaded.index.stats(), "knowledge_id": settings.api_knowledge_id}
 
-    @app.get("/v1/models", dependencies=[Depends(authorized)], summary="the answer modes")
+    @app.get("/v1/models", summary="the answer modes")
     def models() -> dict:
         return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "rag"}
                                            for m in _modes(settings)]}  # fmt: skip
@@ -88,10 +102,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @app.post("/v1/chat/completions", dependencies=guarded, summary="answer the last user message")
     def chat_completions(body: ChatRequest):
         mode = _mode(body, settings)
-        questions = [m.text.strip() for m in body.messages if m.role == "user"]
-        if body.messages[-1].role != "user" or not questions[-1]:
+        if body.messages[-1].role != "user" or not body.messages[-1].text.strip():
             raise invalid("messages: the last message must be a user message with text", "invalid_messages")
         _check_conversation(body, settings)
+        questions = _user_questions(body, settings)
         filters = body.search_filters()
         if mode == LLM:
             chat = engine.conversation(questions[:-1], body.as_of, filters)
@@ -104,7 +118,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             answer = engine.ask(questions, body.as_of, filters)
         prompt = "\n".join(m.text for m in body.messages)
         if body.stream:
-            return _event_stream(answer, mode, prompt)
+            with_usage = body.stream_options is not None and body.stream_options.include_usage
+            return _event_stream(answer, mode, prompt, with_usage)
         return completion(answer, mode, prompt)
 
     @app.post("/v1/search", dependencies=guarded, summary="the best passages, as `rag search --json`")
@@ -122,7 +137,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         loaded = engine.current()
         top_k = body.retrieval_setting.top_k
         best: dict[str, Hit] = {}
-        for branch in dify.branches(body.metadata_condition):
+        for branch in dify.branches(body.metadata_condition, loaded.index.category_names()):
             found = loaded.index.search(
                 body.query, k=top_k, max_query_chars=settings.max_query_chars, **branch.search_filters()
             )
@@ -141,11 +156,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=MAX_ARTICLES_PAGE)] = 20,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict:
-        catalog = engine.current().catalog
-        records = catalog.published(since, until) if since or until else catalog.articles()
-        if q:
-            folded = q.strip().casefold()
-            records = [r for r in records if folded in r.title.casefold()]
+        if since and until and since > until:
+            raise invalid(f"since ({since}) is later than until ({until})", "invalid_field")
+        records = engine.current().catalog.find(q or "", since, until)
         newest_first = sorted(records, key=lambda r: (r.date != "", r.date), reverse=True)
         page = newest_first[offset : offset + limit]
         return {
@@ -163,26 +176,37 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         index = engine.current().index
         return _article(index, article_id)
 
-    @app.post(UPLOAD_PATH, status_code=201, dependencies=[Depends(busy_slot)], summary="add one article file")
-    def upload_article(
-        file: Annotated[UploadFile, File(description=".md, .txt or .html article")],
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> JSONResponse:
-        check_key(authorization, keys, required=True)
-        name = file.filename or ""
-        data = file.file.read(MAX_FILE_BYTES + 1)
-        report, refused = add_articles(settings, [Upload(name, data)], wait_s=10.0, embedder=engine.embedder)
-        if refused:
-            raise ApiError(400, reader_reason(refused[name]), "invalid_request_error", "article_refused")
-        index = engine.current(force=True).index
-        target = settings.corpus / safe_name(name)
-        article = _article(index, article_id_for(target, settings.corpus), with_chunks=False)
-        status = "added" if report.added else "changed" if report.changed else "unchanged"
-        return JSONResponse(
-            {"status": status, "index_version": index.folder.name, **article}, status_code=201
-        )
+    @app.post(
+        UPLOAD_PATH, status_code=201, dependencies=guarded, summary="add one article file (needs a key)"
+    )
+    async def upload_article(request: Request) -> JSONResponse:
+        form = await request.form(max_files=2, max_fields=10)
+        files = [v for v in form.getlist("file") if isinstance(v, StarletteUploadFile)]
+        if len(files) != 1:
+            raise invalid(
+                "file: send exactly one article file in the multipart field 'file'", "invalid_field"
+            )
+        name, data = files[0].filename or "", await files[0].read(MAX_FILE_BYTES + 1)
+        return await anyio.to_thread.run_sync(_add_upload, engine, Upload(name, data))
 
     return app
+
+
+def _add_upload(engine: Engine, upload: Upload) -> JSONResponse:
+    """Index one uploaded file; 201 with its record, 200 when the corpus already had it."""
+    settings = engine.settings
+    report, refused = add_articles(settings, [upload], wait_s=10.0, embedder=engine.embedder)
+    if refused:
+        raise ApiError(400, reader_reason(refused[upload.name]), "invalid_request_error", "article_refused")
+    index = engine.current(force=True).index
+    indexed = report.added + report.changed
+    article_id = (
+        indexed[0] if indexed else article_id_for(settings.corpus / safe_name(upload.name), settings.corpus)
+    )
+    article = _article(index, article_id, with_chunks=False)
+    status = "added" if report.added else "changed" if report.changed else "unchanged"
+    body = {"status": status, "index_version": index.folder.name, **article}
+    return JSONResponse(body, status_code=201 if indexed else 200)
 
 
 def _modes(settings: Settings) -> list[str]:
@@ -213,11 +237,19 @@ def _check_conversation(body: ChatRequest, settings: Settings) -> None:
         )
 
 
-def _event_stream(answer: Answer, model: str, prompt: str) -> EventSourceResponse:
+def _user_questions(body: ChatRequest, settings: Settings) -> list[str]:
+    """The user turns that can be asked: earlier ones without text (an image) or over the
+    question limit were never answerable, so they are left out rather than failing the chat."""
+    texts = [m.text.strip() for m in body.messages if m.role == "user"]
+    earlier = [t for t in texts[:-1] if t and len(t) <= settings.max_query_chars]
+    return [*earlier, texts[-1]]
+
+
+def _event_stream(answer: Answer, model: str, prompt: str, with_usage: bool) -> EventSourceResponse:
     """The answer as server-sent `chat.completion.chunk` events, then `[DONE]`."""
 
     def events():
-        for chunk in stream_chunks(answer, model, prompt):
+        for chunk in stream_chunks(answer, model, prompt, with_usage):
             yield {"data": json.dumps(chunk, ensure_ascii=False)}
         yield {"data": "[DONE]"}
 
@@ -255,3 +287,42 @@ def _article(index: SearchIndex, article_id: str, with_chunks: bool = True) -> d
     if with_chunks:
         article["chunks"] = index.article_chunks(article_id)
     return article
+
+
+def documented(app: FastAPI) -> dict:
+    """The OpenAPI schema as the API behaves: bearer keys, and bad requests as 400 in the envelope."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer"}
+        }
+        schema["components"].get("schemas", {}).pop("HTTPValidationError", None)
+        schema["components"]["schemas"]["Error"] = ERROR_SCHEMA
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                operation["responses"].pop("422", None)
+                operation["responses"]["400"] = {
+                    "description": "a field is missing or wrong (the message names it)",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
+                if not path.startswith(OPEN_PATHS):
+                    operation["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "code": {"type": "string"},
+            },
+        }
+    },
+}

@@ -47,8 +47,11 @@ class Branch:
         }
 
 
-def branches(condition: MetadataCondition | None) -> list[Branch]:
+def branches(condition: MetadataCondition | None, categories: list[str]) -> list[Branch]:
     """The searches a metadata condition asks for (empty when nothing can match).
+
+    Args:
+        categories: the index's categories, for `contains` conditions.
 
     Raises:
         QueryError: an unknown field or operator, or a value of the wrong form.
@@ -56,40 +59,62 @@ def branches(condition: MetadataCondition | None) -> list[Branch]:
     if condition is None or not condition.conditions:
         return [Branch()]
     if condition.logical_operator == "or":
-        found = [_narrow(Branch(), c) for c in condition.conditions]
+        found = [_narrow(Branch(), c, categories) for c in condition.conditions]
     else:
         found = [Branch()]
         for c in condition.conditions:
-            found = [_narrow(found[0], c)]
+            found = [_narrow(found[0], c, categories)]
     return [b for b in found if not b.empty]
 
 
-def _narrow(branch: Branch, condition: Condition) -> Branch:
+def _narrow(branch: Branch, condition: Condition, categories: list[str]) -> Branch:
     """`branch` further restricted by one condition."""
     name = _ALIASES.get(condition.name.strip().lower())
     operator = condition.comparison_operator.strip().lower()
     if name is None:
         raise QueryError(f"metadata_condition: unknown field '{condition.name}'. Valid: {', '.join(FIELDS)}")
     if name == "date":
-        return _narrow_date(branch, operator, _day(condition))
+        return _narrow_date(branch, operator, condition)
     if name == "article_id" and operator in ("is", "=", "in"):
         ids = frozenset(_texts(condition))
         return replace(branch, article_ids=ids if branch.article_ids is None else branch.article_ids & ids)
     if name == "category" and operator in ("is", "=", "contains", "in"):
         if branch.categories is not None:
             raise QueryError("metadata_condition: one category condition per 'and' group (use 'in')")
-        return replace(branch, categories=frozenset(_texts(condition)))
+        wanted = _texts(condition)
+        if operator == "contains":
+            wanted = [c for c in categories if any(w in c for w in wanted)]
+        return replace(branch, categories=frozenset(wanted))
     raise QueryError(
         f"metadata_condition: operator '{condition.comparison_operator}' is not supported for {name}"
     )
 
 
-def _narrow_date(branch: Branch, operator: str, day: date) -> Branch:
-    since, until = branch.since, branch.until
-    lower = {"after": day + _DAY, ">": day + _DAY, "≥": day, ">=": day, "=": day, "is": day}.get(operator)
-    upper = {"before": day - _DAY, "<": day - _DAY, "≤": day, "<=": day, "=": day, "is": day}.get(operator)
-    if lower is None and upper is None:
+_LOWER = {
+    "after": _DAY,
+    ">": _DAY,
+    "≥": timedelta(0),
+    ">=": timedelta(0),
+    "=": timedelta(0),
+    "is": timedelta(0),
+}
+_UPPER = {
+    "before": -_DAY,
+    "<": -_DAY,
+    "≤": timedelta(0),
+    "<=": timedelta(0),
+    "=": timedelta(0),
+    "is": timedelta(0),
+}
+
+
+def _narrow_date(branch: Branch, operator: str, condition: Condition) -> Branch:
+    if operator not in _LOWER and operator not in _UPPER:
         raise QueryError(f"metadata_condition: operator '{operator}' is not supported for date")
+    day = _day(condition)
+    since, until = branch.since, branch.until
+    lower = day + _LOWER[operator] if operator in _LOWER else None
+    upper = day + _UPPER[operator] if operator in _UPPER else None
     if lower is not None:
         since = lower if since is None else max(since, lower)
     if upper is not None:

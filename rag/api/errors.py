@@ -3,6 +3,8 @@ and Dify's `{"error_code", "error_msg"}` on `/retrieval`."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,6 +15,9 @@ from rag.errors import IndexLoadError, QueryError, RagError, StorageError
 DIFY_PATH = "/retrieval"
 # Dify's documented codes for its external knowledge API.
 DIFY_BAD_HEADER, DIFY_BAD_KEY, DIFY_NO_KNOWLEDGE = 1001, 1002, 2001
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 408: "body_timeout", 413: "body_too_large"}
+# Parts of a validation error's location that name a type of a union, not a field.
+_TYPE_PART = re.compile(r"^(str|int|float|bool|list|dict|date|none|null)$|\[")
 
 
 class ApiError(Exception):
@@ -23,18 +28,24 @@ class ApiError(Exception):
         self.status, self.message, self.type, self.code = status, message, type_, code
         self.dify_code = dify_code
 
+    @property
+    def headers(self) -> dict[str, str] | None:
+        if self.status == 401:
+            return {"WWW-Authenticate": "Bearer"}
+        return {"Retry-After": "1"} if self.status in (429, 503) else None
+
 
 def invalid(message: str, code: str = "invalid_request") -> ApiError:
     return ApiError(400, message, "invalid_request_error", code)
 
 
-def error_response(request: Request, error: ApiError, headers: dict | None = None) -> JSONResponse:
-    """The error in the shape the caller's protocol expects."""
-    if request.url.path == DIFY_PATH:
+def error_response(path: str, error: ApiError) -> JSONResponse:
+    """The error in the shape the caller's protocol expects (Dify's on its path)."""
+    if path == DIFY_PATH:
         body: dict = {"error_code": error.dify_code or error.status, "error_msg": error.message}
     else:
         body = {"error": {"message": error.message, "type": error.type, "code": error.code}}
-    return JSONResponse(body, status_code=error.status, headers=headers)
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
 def from_rag_error(exc: RagError) -> ApiError:
@@ -51,40 +62,48 @@ def from_rag_error(exc: RagError) -> ApiError:
     return invalid(message)
 
 
+def validation_message(request: Request, exc: RequestValidationError) -> str:
+    """The first problem of a request body, as a client can act on it."""
+    first = exc.errors()[0] if exc.errors() else {}
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        return f"body is not valid JSON (near character {first.get('ctx', {}).get('position', '?')})"
+    if kind in ("model_attributes_type", "dict_type") and tuple(first.get("loc", ())) == ("body",):
+        sent = request.headers.get("content-type", "none")
+        return f"send a JSON object with 'Content-Type: application/json' (got content type {sent})"
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body" and not _TYPE_PART.search(str(p)))
+    message = first.get("msg", "invalid value")
+    if "UploadFile" in message:
+        return "file: send the article as a file in the multipart field 'file'"
+    return f"{where}: {message}" if where else message
+
+
 def install_handlers(app: FastAPI) -> None:
     """Every error the app can meet answered in the envelope, never with a traceback."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if exc.status in (429, 503) else None
-        if exc.status == 401:
-            headers = {"WWW-Authenticate": "Bearer"}
-        return error_response(request, exc, headers)
+        return error_response(request.url.path, exc)
 
     @app.exception_handler(RagError)
     async def _rag_error(request: Request, exc: RagError) -> JSONResponse:
-        return error_response(request, from_rag_error(exc))
+        return error_response(request.url.path, from_rag_error(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-        message = (
-            f"{where}: {first.get('msg', 'invalid value')}" if where else first.get("msg", "invalid body")
-        )
-        return error_response(request, invalid(message, "invalid_field"))
+        return error_response(request.url.path, invalid(validation_message(request, exc), "invalid_field"))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
-            exc.status_code, "http_error"
-        )
-        type_ = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-        return error_response(request, ApiError(exc.status_code, str(exc.detail), type_, code))
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            error = invalid("body is not UTF-8 JSON", "invalid_body")
+        else:
+            type_ = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
+            code = _HTTP_CODES.get(exc.status_code, "http_error")
+            error = ApiError(exc.status_code, str(exc.detail), type_, code)
+        return error_response(request.url.path, error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        error = ApiError(
-            500, f"internal error ({type(exc).__name__}); see the server log", "server_error", "internal"
-        )
-        return error_response(request, error)
+        message = f"internal error ({type(exc).__name__}); see the server log"
+        return error_response(request.url.path, ApiError(500, message, "server_error", "internal"))

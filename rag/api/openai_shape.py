@@ -61,9 +61,10 @@ def pieces(text: str) -> list[str]:
     return _PIECE.findall(text) if text else []
 
 
-def stream_chunks(answer: Answer, model: str, prompt: str) -> Iterator[dict]:
+def stream_chunks(answer: Answer, model: str, prompt: str, with_usage: bool = False) -> Iterator[dict]:
     """`chat.completion.chunk` objects: the role, the content clause by clause, then the
-    references, finish reason and usage in the last chunk."""
+    references and finish reason in the last chunk; with `with_usage` (OpenAI's
+    `stream_options.include_usage`) one more chunk with no choices and the usage."""
     base = {
         "id": completion_id(),
         "object": "chat.completion.chunk",
@@ -76,8 +77,6 @@ def stream_chunks(answer: Answer, model: str, prompt: str) -> Iterator[dict]:
     }
     for piece in pieces(answer.answer):
         yield {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-    yield {
-        **base,
-        "choices": [{"index": 0, "delta": answer_fields(answer), "finish_reason": "stop"}],
-        "usage": usage(prompt, answer),
-    }
+    yield {**base, "choices": [{"index": 0, "delta": answer_fields(answer), "finish_reason": "stop"}]}
+    if with_usage:
+        yield {**base, "choices": [], "usage": usage(prompt, answer)}

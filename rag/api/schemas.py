@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 EXTRACTIVE, LLM = "extractive", "llm"
 MAX_K = 100
+
+
+def _date_text(value: object) -> object:
+    """Dates come as "YYYY-MM-DD" text; a number is refused rather than read as a timestamp."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("expected a date like 2021-08-05")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_date_text)]
 
 
 class Filters(BaseModel):
@@ -16,9 +26,9 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="ignore")  # OpenAI clients send temperature, top_p, user, …
 
-    k: int | None = Field(default=None, ge=1, le=MAX_K, description="number of passages (default 5)")
-    since: date | None = Field(default=None, description="only articles dated on or after this day")
-    until: date | None = Field(default=None, description="only articles dated on or before this day")
+    k: StrictInt | None = Field(default=None, ge=1, le=MAX_K, description="number of passages (default 5)")
+    since: Day | None = Field(default=None, description="only articles dated on or after this day")
+    until: Day | None = Field(default=None, description="only articles dated on or before this day")
     article_ids: list[str] | None = Field(default=None, max_length=1000)
     categories: list[str] | None = Field(default=None, max_length=100)
 
@@ -55,6 +65,12 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
 class ChatRequest(Filters):
     """`POST /v1/chat/completions`: the OpenAI shape, plus this service's filters."""
 
@@ -62,7 +78,9 @@ class ChatRequest(Filters):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     mode: Literal["extractive", "llm"] | None = Field(default=None, description="overrides `model`")
-    as_of: date | None = Field(default=None, description="the day 去年/最近 count from")
+    as_of: Day | None = Field(default=None, description="the day 去年/最近 count from")
+    n: Literal[1] = Field(default=1, description="one answer per request")
+    stream_options: StreamOptions | None = None
 
 
 class SearchRequest(Filters):
@@ -74,7 +92,7 @@ class SearchRequest(Filters):
 class RetrievalSetting(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    top_k: int = Field(default=5, ge=1, le=MAX_K)
+    top_k: StrictInt = Field(default=5, ge=1, le=MAX_K)
     score_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
 
 

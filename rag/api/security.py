@@ -1,19 +1,25 @@
-"""Who may call the API and how much one request may take: keys, body size, requests at once."""
+"""Who may call the API and how much one request may take: keys, body size and time, requests at once.
+
+Keys and bodies are checked in ASGI middleware, before any body is parsed, so a caller
+without a valid key learns only that (even when its JSON is broken or its upload large).
+"""
 
 from __future__ import annotations
 
 import hmac
-import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import anyio
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag.api.errors import DIFY_BAD_HEADER, DIFY_BAD_KEY, ApiError
+from rag.api.errors import DIFY_BAD_HEADER, DIFY_BAD_KEY, ApiError, error_response
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_SLASHES = re.compile(r"/{2,}")
 
 
 def parse_keys(text: str) -> tuple[str, ...]:
@@ -68,6 +74,49 @@ class Gate:
             self._slots.release()
 
 
+class KeyCheck:
+    """ASGI middleware: the API key, checked before the body is read.
+
+    Args:
+        open_paths: path prefixes anyone may call (health, API docs).
+        key_always: (method, path) that needs a key even when none is configured.
+    """
+
+    def __init__(
+        self, app: ASGIApp, keys: tuple[str, ...], open_paths: tuple[str, ...], key_always: tuple[str, str]
+    ) -> None:
+        self.app, self.keys, self.open_paths, self.key_always = app, keys, open_paths, key_always
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or path.startswith(self.open_paths):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        try:
+            check_key(header, self.keys, required=(scope["method"], path) == self.key_always)
+        except ApiError as error:
+            await error_response(path, error)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class TidyPath:
+    """ASGI middleware: `//retrieval` and `/v1/search/` are served as `/retrieval`, `/v1/search`
+    (Dify appends `/retrieval` to an endpoint that may end in a slash)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = _SLASHES.sub("/", scope["path"])
+            path = path.rstrip("/") or "/"
+            if path != scope["path"]:
+                scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
 class BodyTooLarge(StarletteHTTPException):
     """Raised while the body is read, so FastAPI passes it on as the 413 it is."""
 
@@ -75,28 +124,38 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"request body over the {limit} byte limit")
 
 
-class BodyLimit:
-    """ASGI middleware: a body over the limit of its path is answered 413 before it is all read."""
+class BodyTimeout(StarletteHTTPException):
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(408, f"request body did not arrive within {timeout_s:g} s")
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
-        self.app = app
-        self.limit_for = limit_for
+
+class BodyLimit:
+    """ASGI middleware: a body over the limit of its path is answered 413 before it is all read,
+    and one that stops arriving 408."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int], timeout_s: float) -> None:
+        self.app, self.limit_for, self.timeout_s = app, limit_for, timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        path = scope["path"]
+        limit = self.limit_for(path)
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+            await _refuse(BodyTooLarge(limit), path, scope, receive, send)
             return
         received = 0
         started = False
 
         async def limited_receive() -> Message:
             nonlocal received
-            message = await receive()
+            try:
+                with anyio.fail_after(self.timeout_s):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(self.timeout_s) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
@@ -110,21 +169,12 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
+        except (BodyTooLarge, BodyTimeout) as refused:
             if not started:
-                await _too_large(send, limit)
+                await _refuse(refused, path, scope, receive, send)
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {"error": {"message": f"request body over the {limit} byte limit", "type": "invalid_request_error",
-                   "code": "body_too_large"}}
-    ).encode()  # fmt: skip
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})  # fmt: skip
+async def _refuse(exc: StarletteHTTPException, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+    code = "body_too_large" if exc.status_code == 413 else "body_timeout"
+    error = ApiError(exc.status_code, str(exc.detail), "invalid_request_error", code)
+    await error_response(path, error)(scope, receive, send)

@@ -3,11 +3,9 @@ date and title words, sort by any column, and read one with the spans cited in t
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
-from rag.catalog import ArticleRecord, Catalog
+from rag.catalog import Catalog
 from rag.config import load_settings
 from rag.render import escape_markdown, highlight
 from rag.ui.engine import live_engine
@@ -22,18 +20,6 @@ def cited_spans(messages: list[dict], article_id: str) -> list[tuple[int, int]]:
         for message in messages if message["role"] == "assistant"
         for citation in message["answer"]["citations"] if citation["article_id"] == article_id
         for start, end in citation["spans"]
-    ]  # fmt: skip
-
-
-def matching(
-    records: list[ArticleRecord], words: str, period: tuple[date, date] | None
-) -> list[ArticleRecord]:
-    """Articles whose title holds every word and whose date lies in the period."""
-    terms = words.casefold().split()
-    return [
-        r for r in records
-        if all(t in r.title.casefold() for t in terms)
-        and (period is None or (r.day is not None and period[0] <= r.day <= period[1]))
     ]  # fmt: skip
 
 
@@ -54,7 +40,8 @@ def articles_page() -> None:
     if days and right.toggle("按日期筛选", key="browse_use_dates"):
         chosen = right.date_input("日期范围", value=(min(days), max(days)), key="browse_period")
         period = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else None
-    shown = sorted(matching(records, words, period), key=lambda r: r.date, reverse=True)
+    since, until = period or (None, None)
+    shown = sorted(catalog.find(words, since, until), key=lambda r: r.date, reverse=True)
     st.caption(f"共 {len(records)} 篇，显示 {len(shown)} 篇。点击一行阅读全文；点击列名排序。")
     table = {
         "标题": [r.title for r in shown],
