@@ -363,8 +363,8 @@ def show_ask_error() -> None:
         st.error(st.session_state.pop("ask_error"))
 
 
-CHAT_PAGE = st.Page(chat_page, title="问答", icon="💬", url_path="chat", default=True)
-ARTICLES_PAGE = st.Page(articles_page, title="文章浏览", icon="📚", url_path="articles")
+CHAT_PAGE = st.Page(chat_page, title="问答", icon=":material/chat:", url_path="chat", default=True)
+ARTICLES_PAGE = st.Page(articles_page, title="文章浏览", icon=":material/article:", url_path="articles")
 navigation = st.navigation([CHAT_PAGE, ARTICLES_PAGE])
 show_ask_error()
 navigation.run()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tqdm import tqdm
 
 from rag.answer import Answer
 from rag.build import build_index
@@ -79,7 +82,8 @@ def evaluate(
     article, fact answers by accepted strings, the other kinds by key phrases."""
     rows = []
     search_ms, answer_ms = [], []
-    for q in questions:
+    # A bar on a terminal's stderr only: piped output (`--json | jq`) and CI logs stay clean.
+    for q in tqdm(questions, desc="evaluating", unit="question", file=sys.stderr, disable=None, leave=False):
         started = time.perf_counter()
         hits = index.search(q.question, k=RETRIEVAL_DEPTH)
         search_ms.append((time.perf_counter() - started) * 1000)

@@ -83,3 +83,49 @@ def test_ask_in_a_real_browser_shows_answer_and_citation(server):
         page.screenshot(path=str(SCREENSHOT), full_page=True)
         browser.close()
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+BROWSER_SCREENSHOT = ROOT / "docs" / "articles.png"
+
+
+def test_daily_use_in_a_real_browser(server, tmp_path):
+    """A suggested question, the Markdown export, the cited article in the browser, an upload."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+        page.goto(server)
+        suggestion = page.get_by_role("button", name="许科敏说了什么？")
+        expect(suggestion).to_be_visible(timeout=60_000)
+        suggestion.click()
+        expect(page.get_by_test_id("stChatMessage").filter(has_text="世界青年发展论坛").last).to_be_visible(
+            timeout=60_000
+        )
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_role("button", name="Markdown").click()
+        exported = tmp_path / "export.md"
+        download.value.save_as(exported)
+        text = exported.read_text(encoding="utf-8")
+        assert "## 问：许科敏说了什么？" in text and "《工信部总经济师许科敏" in text and "2022-07-24" in text
+
+        page.get_by_text(
+            "工信部总经济师许科敏：鼓励中国产品和解决方案对外服务（2022-07-24）", exact=False
+        ).first.click()
+        page.get_by_role("button", name="在文章浏览中打开").first.click()
+        expect(page.get_by_role("heading", name="文章浏览")).to_be_visible(timeout=30_000)
+        expect(page.locator("mark").filter(has_text="许科敏").first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(BROWSER_SCREENSHOT), full_page=True)
+
+        page.get_by_role("link", name="问答").click()
+        upload = tmp_path / "新闻.txt"
+        upload.write_text(
+            "测试新闻标题\n2022年3月1日，测试市举办了首届量子计算博览会，共有88家企业参展。", encoding="utf-8"
+        )
+        page.locator("[data-testid=stSidebar] input[type=file]").set_input_files(str(upload))
+        page.get_by_role("button", name="加入语料并更新索引").click()
+        expect(page.get_by_text("已添加：新闻.txt")).to_be_visible(timeout=60_000)
+        expect(page.locator("[data-testid=stSidebar]").get_by_text("6", exact=True)).to_be_visible(
+            timeout=30_000
+        )
+        browser.close()
+    assert BROWSER_SCREENSHOT.stat().st_size > 10_000
