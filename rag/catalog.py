@@ -20,6 +20,13 @@ from rag.tokens import BIGRAM_PREFIX, normalise_text
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+# "中国—东盟" and "中国-东盟" are one name: every dash compares as "-".
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-"))
+
+
+def comparable(text: str) -> str:
+    """Text as phrase lookups compare it: width and case folded, every dash alike."""
+    return normalise_text(text).translate(_DASHES)
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,7 @@ class Catalog:
     def mentions(self, phrase: str) -> list[Mention]:
         """Every article whose title or text holds `phrase` (case and width folded), oldest first."""
         tokens = phrase_tokens(phrase)
-        needle = normalise_text(phrase).strip()
+        needle = comparable(phrase).strip()
         if not tokens or not needle:
             return []
         rows = self.index.lexical.rows_with_all(tokens)
@@ -122,8 +129,8 @@ class Catalog:
         for start in range(0, len(rows), 500):
             batch = rows[start : start + 500]
             for row, record in zip(batch, self.index.chunk_records(np.asarray(batch)), strict=True):
-                in_text = needle in normalise_text(record["text"])
-                in_title = needle in normalise_text(record["title"])
+                in_text = needle in comparable(record["text"])
+                in_title = needle in comparable(record["title"])
                 if in_text or in_title:
                     by_article.setdefault(record["article_id"], [])
                     if in_text:

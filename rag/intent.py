@@ -29,13 +29,18 @@ COUNT, TITLES, DATES, MENTIONS, COUNT_MENTIONS, LATEST, EARLIEST = (
 
 _DOC = r"(?:文章|报道|新闻|稿子|稿件|消息|资讯)"
 _COLLECTION = re.compile(r"语料库?|资料库|资料里|库里|这些文章|这几篇|所有文章|全部文章|收录")
-_MENTION_VERB = r"(?:提到|提及|涉及|谈到|讲到|说到|报道了|写到|出现|是讲|是关于|讲的是|讲|关于)"
+_MENTION_VERB = r"(?:提到|提及|涉及|谈到|讲到|说到|报道了|专门报道|报道|写到|出现|是讲|是关于|讲的是|讲|关于)"
 _MENTIONS = re.compile(
     rf"(?:哪些|哪几篇|哪篇|几篇|多少篇|什么){_DOC}?(?:里|中)?{_MENTION_VERB}(?:了|过)?"
     rf"(?P<phrase>.+?)(?:的{_DOC})?(?:的)?[？?。！!]*$"
 )
 _MENTIONS_AFTER = re.compile(
-    rf"{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的{_DOC}(?:有)?(?:哪些|哪几篇|几篇|多少篇)"
+    rf"{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的(?:{_DOC})?(?:有|是)?(?:哪些|哪几篇|几篇|多少篇)"
+)
+# "算力券在几篇报道里出现过", "何静怡一共在多少篇文章里出现": the phrase first.
+_MENTIONS_BEFORE = re.compile(
+    rf"^(?P<phrase>[^，,。？?]{{2,30}}?)(?:一共|总共|共)?在(?:哪些|哪几篇|几篇|多少篇){_DOC}?(?:里|中)?"
+    rf"{_MENTION_VERB}(?:了|过)?"
 )
 # "有没有讲X的文章", "有关于X的报道吗", "资料里有讲X的文章吗": whether the corpus covers X.
 _MENTIONS_EXIST = re.compile(
@@ -86,10 +91,10 @@ _SUMMARY = re.compile(
     r"是怎么回事|怎么回事|什么情况|内容是什么|讲了啥|说了啥|写了啥|说说|讲讲|聊聊|情况怎么样|怎么样了"
 )
 _LIST = re.compile(
-    r"哪几[点个项条方面类种大]|哪些|几个方面|几点|哪[一二三四五六七八九十两\d]+[点个项条大类种]|"
-    r"分别是|具体有|包括什么|包括哪些|有什么措施|有什么举措|列举"
+    r"哪几[点个项条方面类种大]|哪些|几个方面|几点|哪[一二三四五六七八九十两\d]+(?:[点个项条大类种]|个?方面)|"
+    r"分别是|具体有|包括什么|包括哪些|有什么措施|有什么举措|列举|列一下|列出|都有谁|有哪几位|哪几位"
 )
-_ANNOUNCED = re.compile(r"(?:哪|这|那)?([一二三四五六七八九十两]|\d{1,2})[点个项条大类种]")
+_ANNOUNCED = re.compile(r"(?:哪|这|那)?([一二三四五六七八九十两]|\d{1,2})(?:[点个项条大类种]|个?方面)")
 _PUBLISHED = re.compile(
     rf"(?:发布|发表|刊发|刊登|发了|发过|登过|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{_DOC}|{_DOC}"
 )
@@ -192,7 +197,12 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
         return Intent(CORPUS, text, corpus_ask=ask, phrase=phrase, period=period)
     if (dated := _TOPIC_DATES.search(text)) and (phrase := _trim_phrase(dated.group("phrase"))):
         return Intent(CORPUS, text, corpus_ask=MENTIONS, phrase=phrase, period=period)  # listed with dates
-    match = _MENTIONS.search(text) or _MENTIONS_AFTER.search(text) or _MENTIONS_EXIST.search(text)
+    match = (
+        _MENTIONS_BEFORE.search(text)
+        or _MENTIONS.search(text)
+        or _MENTIONS_AFTER.search(text)
+        or _MENTIONS_EXIST.search(text)
+    )
     if match and (phrase := _trim_phrase(match.group("phrase"))):
         ask = COUNT_MENTIONS if re.search(r"几篇|多少篇", text) else MENTIONS
         return Intent(CORPUS, text, corpus_ask=ask, phrase=phrase, period=period)

@@ -59,6 +59,11 @@ def test_corpus_questions_say_what_they_ask():
     assert classify("有几篇文章提到了数字鸿沟？", AS_OF).corpus_ask == COUNT_MENTIONS
     assert classify("有没有讲5G牌照发放的文章？", AS_OF).phrase == "5G牌照发放"
     assert classify("最新的一篇是什么？", AS_OF).corpus_ask == LATEST
+    # The phrase first, or the verb without a document word, as readers also ask.
+    counted = classify("算力券在几篇报道里出现过？", AS_OF)
+    assert (counted.corpus_ask, counted.phrase) == (COUNT_MENTIONS, "算力券")
+    assert classify("何静怡一共在多少篇文章里出现", AS_OF).phrase == "何静怡"
+    assert classify("专门报道临云城际铁路建设进展的有哪几篇", AS_OF).phrase == "临云城际铁路建设进展"
 
 
 def test_a_period_is_about_publication_or_about_content():
@@ -116,3 +121,11 @@ def test_announced_counts():
     assert announced_count("苗圩提出的六点倡议是哪六点？") == 6
     assert announced_count("周启明对临云铁路提了哪三点要求？") == 3
     assert announced_count("有哪些措施？") is None
+    assert announced_count("苗圩分享了哪三方面经验") == 3
+
+
+@pytest.mark.parametrize(
+    "question", ["周启明提的五点建议,列一下", "开幕式上致辞的外方嘉宾都有谁", "苗圩分享了哪三方面经验"]
+)
+def test_lists_asked_without_the_usual_words(question):
+    assert classify(question, AS_OF).kind == LIST

@@ -34,6 +34,12 @@ def test_catalog_lists_every_article_by_date_and_finds_every_mention(seed_index)
     assert {m.article.article_id for m in catalog.mentions("一带一路")} == {G20, EXPO, FORUM}
     assert {m.article.article_id for m in catalog.mentions("数字鸿沟")} == {G20, FORUM}
     assert catalog.mentions("量子引力") == []
+    # One title writes 中国-东盟, another text 中国—东盟: a dash is a dash.
+    assert (
+        len(catalog.mentions("中国—东盟数字经济合作年"))
+        == len(catalog.mentions("中国-东盟数字经济合作年"))
+        == 2
+    )
 
 
 def test_speech_gives_the_speakers_sentences_of_the_named_occasion(router):
