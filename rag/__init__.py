@@ -8,13 +8,31 @@ print(chat.ask("肖亚庆在二十国集团数字部长会议上说了什么？"
 print(chat.ask("他还说了什么？").answer)
 """
 
-from rag.answer import Answer, Answerer, Citation
-from rag.build import BuildReport, build_index
-from rag.config import Settings, load_settings
-from rag.conversation import Conversation
-from rag.errors import ConfigError, IndexLoadError, IngestError, QueryError, RagError
-from rag.retrieve import Hit, SearchIndex, open_index
-from rag.router import Router
+import importlib
+
+# Where each public name lives; imported on first use, so `rag --help` or a command that
+# needs only the index does not pay for the whole package (PEP 562).
+_PUBLIC = {
+    "Answer": "rag.answer", "Answerer": "rag.answer", "Citation": "rag.answer",
+    "BuildReport": "rag.build", "build_index": "rag.build",
+    "Settings": "rag.config", "load_settings": "rag.config",
+    "Conversation": "rag.conversation",
+    "ConfigError": "rag.errors", "IndexLoadError": "rag.errors", "IngestError": "rag.errors",
+    "QueryError": "rag.errors", "RagError": "rag.errors",
+    "Hit": "rag.retrieve", "SearchIndex": "rag.retrieve", "open_index": "rag.retrieve",
+    "Router": "rag.router",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> object:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'rag' has no attribute '{name}'")
+    return getattr(importlib.import_module(_PUBLIC[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])
+
 
 __all__ = [
     "Answer",
