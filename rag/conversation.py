@@ -15,7 +15,7 @@ from datetime import date
 from rag.answer import Answer
 from rag.compose import Evidence, Line, compose
 from rag.config import Settings
-from rag.intent import DATES, SPEECH, SUMMARY, Intent
+from rag.intent import DATES, FACT, SPEECH, SUMMARY, Intent
 from rag.retrieve import SearchIndex
 from rag.router import Router
 
@@ -26,6 +26,7 @@ _ANAPHORA = re.compile(
 )
 _TIME = re.compile(r"\d{4}\s*年(\d{1,2}\s*月)?|\d{1,2}\s*月\s*\d{1,2}\s*日|去年|今年|前年")
 _SHORT = 8  # a question this short rarely names its own subject
+UNRESOLVED = "请问“他/她”指的是谁？请把代词换成人名再问一次。"
 # ...unless it holds a Latin word or a number: "API密钥是什么？", "5G基站有多少？" name their own.
 _OWN_SUBJECT = re.compile(r"[A-Za-z]{2,}|\d{2,}")
 
@@ -49,6 +50,13 @@ def needs_context(question: str) -> bool:
     core = re.sub(r"[？?！!。，,\s]", "", question)
     own = _OWN_SUBJECT.search(_TIME.sub("", core))  # "2020年呢？" still leans on the last turn
     return bool(_ANAPHORA.search(core)) or (len(core) <= _SHORT and not own)
+
+
+def own_subject(question: str, intent: Intent, people: list[str]) -> bool:
+    """Whether a short question names its own subject and so is no follow-up: a person, or the
+    collection itself ("语料里有哪些文章"), and no word pointing back."""
+    core = re.sub(r"[？?！!。，,\s]", "", question)
+    return not _ANAPHORA.search(core) and (bool(people) or bool(intent.corpus_ask))
 
 
 def rewrite_followup(question: str, history: list[Turn], words: Callable[[str], list[str]]) -> str:
@@ -125,7 +133,7 @@ class Conversation:
     def ask(self, question: str, **filters) -> Answer:
         """Answer the next question of the conversation (and remember it)."""
         previous = self.turns[-1] if self.turns else None
-        answer = self._metadata(question, previous) if previous else None
+        answer = self._metadata(question, previous) if previous else self._unresolved(question)
         if answer is None:
             intent, exclude = self._understand(question, previous)
             answer = self.router.ask(
@@ -186,6 +194,8 @@ class Conversation:
             rewritten = _swap_attribute(previous.standalone, swap.group("new"), self.router.index.tokenizer)
             if rewritten:
                 return self.router.understand(rewritten, self.as_of), frozenset()
+        if own_subject(question, own, self.router.people(question)):
+            return own, frozenset()  # "苗圩说了什么？", "语料里有哪些文章？" after anything
         # "他/她" is the person asked about, or the one the answer named ("董事长是谁？" -> 何静怡).
         people = self.router.people(previous.standalone) or self.router.people(previous.answer[:200])
         if people and (pronoun := _PERSON_PRONOUN.search(question)):
@@ -194,6 +204,13 @@ class Conversation:
         else:
             standalone = rewrite_followup(question, self.turns, self.router.index.tokenizer.words)
         return self.router.understand(standalone, self.as_of), frozenset()
+
+    def _unresolved(self, question: str) -> Answer | None:
+        """A first question that says "他/她" without naming anyone: ask who is meant."""
+        if not _PERSON_PRONOUN.search(question) or self.router.people(question):
+            return None
+        kind = SPEECH if _SAID.search(question) else FACT
+        return Answer(question, UNRESOLVED, False, [], standalone_question=question, kind=kind)
 
     def _metadata(self, question: str, previous: Turn) -> Answer | None:
         """ "那篇文章是哪天发的 / 标题是什么 / 谁写的 / 来源": from the previously cited article's record."""

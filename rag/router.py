@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from datetime import date
 
 from rag.answer import Answer, Answerer, term_in_text
@@ -27,6 +28,7 @@ from rag.intent import (
     TIME,
     TIMELINE,
     Intent,
+    Period,
     classify,
     question_period,
 )
@@ -37,7 +39,7 @@ from rag.kinds.speech import speech_lines
 from rag.kinds.summary import article_for, summary_lines
 from rag.kinds.timeline import timeline_lines
 from rag.qtype import ordinal_events
-from rag.query import clean_query
+from rag.query import clean_query, query_day
 from rag.retrieve import SearchIndex
 from rag.tokens import normalise_text
 
@@ -96,12 +98,16 @@ class Router:
             as_of: the date "去年", "最近" count from (default: the newest article's date).
             exclude: sentences already said in this conversation ("他还说了什么").
             intent: the classification, when the caller already made it.
-            **filters: since, until, article_ids, categories (fact answers and passages).
+            **filters: since, until, article_ids, categories: every answer cites only such
+                articles (a period filter becomes the question's publication period).
         """
         started = time.perf_counter()
         question = clean_query(question, self.settings.max_query_chars)
-        intent = intent or self.understand(question, as_of)
+        intent = within_filters(intent or self.understand(question, as_of), filters)
         answer = self._answer(intent, k, exclude, filters)
+        if intent.kind != FACT and not self._respects(answer, filters):
+            # A strategy that read beyond the chosen articles: the fact answer, which filters inside.
+            answer = self.answerer.ask(intent.question, k=k, **filters)
         if len({c.article_id for c in answer.citations}) < len(answer.citations) or _RUN_ON.search(
             answer.answer
         ):
@@ -111,6 +117,24 @@ class Router:
         answer.standalone_question = answer.standalone_question or question
         answer.timings_ms = {**answer.timings_ms, "total": round((time.perf_counter() - started) * 1000, 2)}
         return answer
+
+    def _respects(self, answer: Answer, filters: dict) -> bool:
+        """Whether every cited article passes the since/until/article/category filters."""
+        since, until = (query_day(filters.get(name), name) for name in ("since", "until"))
+        ids, categories = filters.get("article_ids"), filters.get("categories")
+        for citation in answer.citations:
+            day = query_day(citation.date, "date") if citation.date else None
+            if (since is not None or until is not None) and day is None:
+                return False
+            if (since is not None and day < since) or (until is not None and day > until):
+                return False
+            if ids and citation.article_id not in ids:
+                return False
+            if categories and not set(categories) & set(
+                self.index.article(citation.article_id)["categories"]
+            ):
+                return False
+        return True
 
     def _answer(self, intent: Intent, k: int | None, exclude: frozenset[str], filters: dict) -> Answer:
         question = intent.question
@@ -234,3 +258,14 @@ class Router:
                              for s, e in citation.highlights]  # fmt: skip
             lines.append(Line((prefix if number == 0 else "") + _MARKER.sub("", text), evidence))
         return lines
+
+
+def within_filters(intent: Intent, filters: dict) -> Intent:
+    """The intent with a since/until filter as its publication period, when it names none itself
+    (so "有哪些报道", "X说了什么" look only at articles of the chosen dates)."""
+    since, until = filters.get("since"), filters.get("until")
+    if intent.period is not None or not (since or until):
+        return intent
+    start = date.fromisoformat(str(since)) if since else date.min
+    end = date.fromisoformat(str(until)) if until else date.max
+    return replace(intent, period=Period(start, end, "所选日期范围内", published=True))

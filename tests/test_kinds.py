@@ -152,3 +152,26 @@ def test_a_swapped_period_or_edition_replays_the_previous_question(seed_index):
 
 def test_a_period_after_the_newest_article_must_be_named_by_the_text(router):
     assert not router.ask("2024年二十国集团数字部长会议提出了哪几点倡议？").answerable
+
+
+def test_a_question_naming_its_own_subject_is_no_follow_up(seed_index):
+    chat = Conversation(seed_index)
+    chat.ask("2021智博会有多少家企业参展？")
+    assert chat.ask("苗圩说了什么？").standalone_question == "苗圩说了什么？"
+    assert chat.ask("他还说了什么？").standalone_question == "苗圩还说了什么？"
+    chat.ask("2021年发表了哪些报道？")
+    listed = chat.ask("语料里有哪些文章？")
+    assert listed.standalone_question == "语料里有哪些文章？" and len(listed.citations) == 5
+
+
+def test_a_first_question_about_him_asks_who_is_meant(seed_index):
+    answer = Conversation(seed_index).ask("他还说了什么？")
+    assert not answer.answerable and "指的是谁" in answer.answer and not answer.citations
+
+
+def test_a_date_filter_holds_for_every_kind(router):
+    within = {"since": "2022-01-01", "until": "2022-07-24"}
+    for question in ("肖亚庆说了什么？", "语料里有哪些文章？", "许科敏说了什么？", "苗圩提出了哪几点倡议？"):
+        answer = router.ask(question, **within)
+        assert all(c.date >= "2022-01-01" for c in answer.citations if answer.answerable), question
+    assert _cited(router.ask("语料里有哪些文章？", **within)) == [FORUM]
