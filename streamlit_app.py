@@ -37,10 +37,13 @@ st.set_page_config(page_title="新闻问答", page_icon="📰", layout="wide")
 
 
 def conversation(router: Router) -> Conversation:
-    """This session's conversation (a new one after "新对话" or when the index was rebuilt)."""
+    """This session's conversation (a new one after "新对话"; the same turns over a new index version)."""
     current = st.session_state.get("conversation")
     if current is None or current.router is not router:
-        current = st.session_state.conversation = Conversation(router)
+        fresh = Conversation(router)
+        if current is not None:  # a rebuilt or extended index: the chat on screen is still the context
+            fresh.turns = current.turns
+        current = st.session_state.conversation = fresh
     return current
 
 
@@ -89,14 +92,8 @@ def sidebar(index: SearchIndex, config: Settings) -> dict:
         first = date.fromisoformat(stats["first_date"]) if stats["first_date"] else date(2000, 1, 1)
         last = date.fromisoformat(stats["last_date"]) if stats["last_date"] else date.today()
         use_dates = st.toggle("按日期筛选", key="use_dates")
-        period = st.date_input(
-            "日期范围",
-            value=(first, last),
-            min_value=first,
-            max_value=last,
-            disabled=not use_dates,
-            key="period",
-        )
+        # No min/max: any range may be chosen (Streamlit's out-of-range error would be English).
+        period = st.date_input("日期范围", value=(first, last), disabled=not use_dates, key="period")
         top_k = st.slider("检索段落数", 1, 10, config.top_k, key="top_k")
         configured = llm_configured(config)
         mode = st.radio(
@@ -219,7 +216,9 @@ def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
             else:
                 st.html(plain_html(citation["text"]))
             if st.toggle("显示全文", key=f"full_{message_index}_{citation['n']}"):
-                st.html(plain_html(article["text"]))
+                shift = citation["article_start"]
+                spans = [(shift + a, shift + b) for a, b in citation["spans"]] if answer["answerable"] else []
+                st.html(highlight(article["text"], spans))
             if st.button("在文章浏览中打开", key=f"open_{message_index}_{citation['n']}"):
                 st.session_state[OPEN_ARTICLE] = citation["article_id"]
                 st.switch_page(ARTICLES_PAGE)
@@ -258,8 +257,17 @@ def show_message(message: dict, message_index: int, index: SearchIndex, config: 
                       args=(answer["question"],))  # fmt: skip
         show_sources(answer, message_index, index)
         with st.popover("复制回答"):
-            st.code(answer["answer"], language=None, wrap_lines=True)
+            st.code(copy_text(answer), language=None, wrap_lines=True)
         show_feedback(answer, message_index, config)
+
+
+def copy_text(answer: dict) -> str:
+    """The answer with its numbered sources, as a reader pastes it elsewhere."""
+    sources = [f"[{c['n']}] 《{c['title']}》（{c['date'] or '日期不详'}）" for c in answer["citations"]]
+    if not sources:
+        return answer["answer"]
+    heading = "来源：" if answer["answerable"] else "最接近的段落："
+    return answer["answer"] + "\n\n" + heading + "\n" + "\n".join(sources)
 
 
 def ask(question: str, options: dict, router: Router, config: Settings) -> Answer:
@@ -336,7 +344,8 @@ def chat_page() -> None:
             del st.session_state.draft
             st.rerun()
 
-    typed = st.chat_input("请输入问题，例如：2021智博会有多少家企业参展？", max_chars=config.max_query_chars)
+    # No max_chars: a pasted text over it vanished without a word; the reason comes in Chinese instead.
+    typed = st.chat_input("请输入问题，例如：2021智博会有多少家企业参展？")
     question = typed or st.session_state.pop(PENDING, None)
     if not question:
         return

@@ -196,7 +196,8 @@ def test_empty_page_suggests_questions_that_ask_when_clicked(app_env):
 
 def test_answers_can_be_copied_and_the_conversation_exported(app_env):
     at = _ask(_app(), "2021智博会有多少家企业参展？")
-    assert any("610余家" in code.value for code in at.code)  # the copy popover's text
+    copied = " ".join(code.value for code in at.code)  # the copy popover's text, with its sources
+    assert "610余家" in copied and "[1] 《中国—上海合作组织" in copied and "（2021-08-24）" in copied
     downloads = at.get("download_button")
     assert {d.proto.label for d in downloads} == {"Markdown", "JSON"}
 
@@ -215,9 +216,12 @@ def test_refusal_under_a_date_filter_offers_to_search_everything(app_env):
 
 
 def test_questions_are_capped_and_a_refused_one_is_kept_with_a_chinese_reason(app_env):
-    at = _app()
-    assert at.chat_input[0].max_chars == 500  # the input itself stops at the limit
-    at = _ask(at, "\x00\x01\x02")  # nothing left after control characters are removed
+    at = _ask(_app(), "问" * 520)
+    assert any("520 个字" in e.value and "500" in e.value for e in at.error)
+    assert at.text_area(key="draft_text").value == "问" * 520
+    next(b for b in at.button if b.label == "重新提问").click().run()  # asked again as edited: still long
+    assert any("520 个字" in e.value for e in at.error)
+    at = _ask(_app(), "\x00\x01\x02")  # nothing left after control characters are removed
     assert any("问题是空的" in e.value for e in at.error)
     assert at.text_area(key="draft_text").value == "\x00\x01\x02"
     assert not _assistant_texts(at)
@@ -256,3 +260,17 @@ def test_cited_article_opens_in_the_browser_with_the_span_marked(app_env):
     assert any(t.value == "文章浏览" for t in at.title)
     marked = [block for block in _corpus_html(at) if "<mark" in block]
     assert marked and "610余家" in marked[0] and "在线发布活动" in marked[0]
+
+
+def test_the_conversation_survives_a_rebuild(app_env):
+    at = _ask(_app(), "2021智博会有多少家企业参展？")
+    at = _rebuild(at)
+    at = _ask(at, "那篇文章是哪天发的？")
+    assert "2021-08-24" in _assistant_texts(at)[-1]
+
+
+def test_full_text_marks_the_cited_span(app_env):
+    at = _ask(_app(), "2021智博会有多少家企业参展？")
+    next(t for t in at.toggle if t.label == "显示全文").set_value(True).run()
+    marked = [block for block in _corpus_html(at) if "<mark" in block]
+    assert len(marked) == 2 and "610余家" in marked[1] and len(marked[1]) > len(marked[0])

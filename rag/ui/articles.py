@@ -42,7 +42,7 @@ def articles_page() -> None:
         period = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else None
     since, until = period or (None, None)
     shown = sorted(catalog.find(words, since, until), key=lambda r: r.date, reverse=True)
-    st.caption(f"共 {len(records)} 篇，显示 {len(shown)} 篇。点击一行阅读全文；点击列名排序。")
+    st.caption(f"共 {len(records)} 篇，显示 {len(shown)} 篇。勾选一行左侧的方框阅读全文；点击列名排序。")
     table = {
         "标题": [r.title for r in shown],
         "日期": [r.date or "日期不详" for r in shown],
@@ -67,5 +67,5 @@ def show_article(article: dict, messages: list[dict]) -> None:
     st.caption(escape_markdown(" · ".join(details) + f" · 文章编号 {article['article_id']}"))
     spans = cited_spans(messages, article["article_id"])
     if spans:
-        st.caption(f"标出的是本次对话引用过的 {len(spans)} 处。")
+        st.caption("标出的是本次对话引用过的句子。")
     st.html(highlight(article["text"], spans))
