@@ -100,8 +100,11 @@ def test_daily_use_in_a_real_browser(server, tmp_path):
         expect(page.get_by_test_id("stChatMessage").filter(has_text="世界青年发展论坛").last).to_be_visible(
             timeout=60_000
         )
+        markdown = page.get_by_role("button", name="Markdown")
+        expect(markdown).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1000)  # the run that stored the answer re-renders the sidebar once more
         with page.expect_download(timeout=30_000) as download:
-            page.get_by_role("button", name="Markdown").click()
+            markdown.click()
         exported = tmp_path / "export.md"
         download.value.save_as(exported)
         text = exported.read_text(encoding="utf-8")
