@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import xxhash
 
-from rag.errors import IndexLoadError
+from rag.errors import IndexDamaged, IndexLoadError
 from rag.store import load_array, prefetch
 
 FORMAT = "rag-bm25-csc-1"
@@ -116,16 +116,12 @@ class LexicalSegment:
             for name in ("indices", "tf_part"):
                 prefetch(folder / f"{name}.npy")
         except (OSError, ValueError) as exc:
-            raise IndexLoadError(
-                f"{folder}: unreadable BM25 postings ({exc}); run `rag build --rebuild`"
-            ) from exc
+            raise IndexDamaged(f"{folder}: unreadable BM25 postings ({exc})") from exc
         if params.get("format") != FORMAT:
             raise IndexLoadError(f"{folder}: BM25 format {params.get('format')!r} is not {FORMAT!r}")
         postings = {len(arrays[name]) for name in _POSTINGS if name in arrays}
         if len(arrays["indptr"]) != len(arrays["terms"]) + 1 or len(postings) != 1:
-            raise IndexLoadError(
-                f"{folder}: BM25 arrays have inconsistent lengths; run `rag build --rebuild`"
-            )
+            raise IndexDamaged(f"{folder}: BM25 arrays have inconsistent lengths")
         return cls(arrays, int(params["docs"]), float(params["avg_length"]))
 
     def term_counts(self) -> list[TermCounts] | None:

@@ -17,7 +17,7 @@ import httpx
 from rag.answer import NOT_FOUND, Answer, Answerer, cite, coverage, refusal
 from rag.chunk import split_sentences
 from rag.config import Settings
-from rag.errors import ConfigError
+from rag.errors import ConfigError, RagError
 from rag.retrieve import Hit, clean_query
 from rag.tokens import normalise_text
 
@@ -30,7 +30,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 SUPPORT_THRESHOLD = 0.5  # share of a sentence's words that its cited passage must contain
 
 
-class LLMError(Exception):
+class LLMError(RagError):
     """The endpoint failed, timed out or answered in an unexpected shape."""
 
 

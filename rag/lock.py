@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.errors import IndexLoadError, StorageError
+from rag.errors import BuildLocked, StorageError
 
 LOCK_FILE = ".build.lock"
 
@@ -30,7 +30,7 @@ def build_lock(index_dir: Path, wait_s: float = 0.0) -> Iterator[None]:
     Re-entrant within a thread: a build started while the same thread holds the lock runs.
 
     Raises:
-        IndexLoadError: another build holds the lock.
+        BuildLocked: another build holds the lock.
         StorageError: the index folder cannot be written (read-only, full, not ours).
     """
     try:
@@ -42,7 +42,7 @@ def build_lock(index_dir: Path, wait_s: float = 0.0) -> Iterator[None]:
     key = str(index_dir.resolve())
     with _THREAD_LOCKS_GUARD:
         thread_lock = _THREAD_LOCKS.setdefault(key, threading.RLock())
-    busy = IndexLoadError(f"{index_dir}: another build is running (lock {LOCK_FILE}); try again later")
+    busy = BuildLocked(f"{index_dir}: another build is running (lock {LOCK_FILE}); try again later")
     acquired = thread_lock.acquire(timeout=wait_s) if wait_s > 0 else thread_lock.acquire(blocking=False)
     if not acquired:
         raise busy

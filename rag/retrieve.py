@@ -16,7 +16,7 @@ from rag import store
 from rag.build import embedding_identity
 from rag.dates import question_date_range
 from rag.embed import Embedder, load_embedder
-from rag.errors import IndexLoadError, QueryError
+from rag.errors import IndexDamaged, IndexLoadError, QueryError
 from rag.fusion import FusionWeights, dedup_key, diversify, fuse
 from rag.lexical import LexicalIndex
 from rag.query import DEFAULT_MAX_QUERY_CHARS, Hit, clean_query, query_day
@@ -115,9 +115,8 @@ class SearchIndex:
         )
         live = self.size - (0 if self.alive is None else int((~self.alive).sum()))
         if live != self.manifest["counts"]["chunks"]:
-            raise IndexLoadError(
-                f"{folder}: {live} live chunks, the manifest says {self.manifest['counts']['chunks']}; "
-                "run `rag build --rebuild`"
+            raise IndexDamaged(
+                f"{folder}: {live} live chunks, the manifest says {self.manifest['counts']['chunks']}"
             )
         self.vectors = MultiVectors(self.segments)
         self.dense = MultiDense(self.segments, self.offsets)

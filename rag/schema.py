@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 
-from rag.errors import IndexLoadError
+from rag.errors import IndexDamaged
 
 FORMAT_VERSION = 3  # 3: segment.json names its own folder; manifests checked against a schema
 
@@ -82,9 +82,7 @@ def checked(data: dict, schema: dict, path: Path) -> dict:
     problem = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if problem is not None:
         field_path = problem.json_path.removeprefix("$.") if problem.path else "top level"
-        raise IndexLoadError(
-            f"{path}: field '{field_path}' is invalid ({problem.message}); run `rag build --rebuild`"
-        )
+        raise IndexDamaged(f"{path}: field '{field_path}' is invalid ({problem.message})")
     return data
 
 
@@ -96,7 +94,7 @@ def check_deleted(entry: dict, description: dict, path: Path) -> None:
     """
     wrong = [n for n in entry["deleted"] if n >= description["articles"]]
     if wrong or len(entry["deleted"]) >= description["articles"]:
-        raise IndexLoadError(
+        raise IndexDamaged(
             f"{path}: segment {entry['name']} lists deleted articles it does not have "
-            f"({wrong[:3] or 'all of them'}); run `rag build --rebuild`"
+            f"({wrong[:3] or 'all of them'})"
         )

@@ -21,7 +21,7 @@ import numpy as np
 from rag import store
 from rag.calibration import BM25Parameters
 from rag.dense import DenseIndex
-from rag.errors import IndexLoadError
+from rag.errors import IndexDamaged, IndexLoadError
 from rag.lexical import LexicalSegment, TermCounts
 
 _EPOCH = date(1970, 1, 1)
@@ -138,9 +138,8 @@ class Segment:
 
     def _check_count(self, counts: set[int]) -> None:
         if counts != {self.description["chunks"]}:
-            raise IndexLoadError(
-                f"{self.folder}: vector, chunk and BM25 counts differ {sorted(counts | {self.size})}; "
-                "run `rag build --rebuild`"
+            raise IndexDamaged(
+                f"{self.folder}: vector, chunk and BM25 counts differ {sorted(counts | {self.size})}"
             )
 
     @property

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexLoadError
+from rag.errors import IndexDamaged, IndexLoadError
 from rag.schema import FORMAT_VERSION, MANIFEST_SCHEMA, SEGMENT_SCHEMA, check_deleted, checked
 
 CURRENT = "CURRENT"
@@ -92,7 +92,7 @@ def current_version(index_dir: Path) -> Path | None:
     name = pointer.read_text(encoding="utf-8").strip()
     folder = index_dir / VERSIONS / name
     if not name or "/" in name or not folder.is_dir():
-        raise IndexLoadError(f"{pointer}: points at missing version '{name}'; run `rag build --rebuild`")
+        raise IndexDamaged(f"{pointer}: points at missing version '{name}'")
     return folder
 
 
@@ -134,7 +134,7 @@ def publish_segment(index_dir: Path, staged: Path, description: dict) -> str:
 
 def segment_dir(index_dir: Path, name: str) -> Path:
     if not name or "/" in name or name.startswith("."):
-        raise IndexLoadError(f"{index_dir}: invalid segment name {name!r}; run `rag build --rebuild`")
+        raise IndexDamaged(f"{index_dir}: invalid segment name {name!r}")
     return index_dir / SEGMENTS / name
 
 
@@ -148,9 +148,9 @@ def read_segment(folder: Path) -> dict:
     path = folder / SEGMENT_FILE
     description = checked(_read_json(path), SEGMENT_SCHEMA, path)
     if description["name"] != folder.name:
-        raise IndexLoadError(
+        raise IndexDamaged(
             f"{path}: describes segment '{description['name']}', not '{folder.name}' "
-            "(folders moved or swapped); run `rag build --rebuild`"
+            "(folders moved or swapped)"
         )
     return description
 
@@ -219,12 +219,10 @@ def _read_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexLoadError(f"{path}: unreadable ({exc}); run `rag build --rebuild`") from exc
+        raise IndexDamaged(f"{path}: unreadable ({exc})") from exc
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         found = data.get("format_version") if isinstance(data, dict) else None
-        raise IndexLoadError(
-            f"{path}: format version {found} is not {FORMAT_VERSION}; run `rag build --rebuild`"
-        )
+        raise IndexDamaged(f"{path}: format version {found} is not {FORMAT_VERSION}")
     return data
 
 
@@ -252,19 +250,14 @@ def verify_files(folder: Path, files: dict, full: bool = False, hash_below: int 
     for name, expected in files.items():
         path = folder / name
         if not path.is_file():
-            raise IndexLoadError(f"{path}: missing; run `rag build --rebuild`")
+            raise IndexDamaged(f"{path}: missing")
         stat = path.stat()
         if stat.st_size != expected["bytes"]:
-            raise IndexLoadError(
-                f"{path}: size differs from the manifest (truncated?); run `rag build --rebuild`"
-            )
+            raise IndexDamaged(f"{path}: size differs from the manifest (truncated?)")
         limit = ALWAYS_HASH_BYTES if hash_below is None else hash_below
         untouched = stat.st_mtime_ns == expected.get("mtime_ns") and stat.st_size >= limit
         if (full or not untouched) and sha256_file(path) != expected["sha256"]:
-            raise IndexLoadError(
-                f"{path}: checksum does not match the manifest (damaged or altered); "
-                "run `rag build --rebuild`"
-            )
+            raise IndexDamaged(f"{path}: checksum does not match the manifest (damaged or altered)")
 
 
 def verify_index(index_dir: Path) -> tuple[int, int]:
@@ -299,9 +292,7 @@ def open_metadata_db(path: Path) -> sqlite3.Connection:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         connection.execute("SELECT row FROM chunks LIMIT 1").fetchone()  # count(*) would read it all
     except sqlite3.DatabaseError as exc:
-        raise IndexLoadError(
-            f"{path}: not a readable metadata database ({exc}); run `rag build --rebuild`"
-        ) from exc
+        raise IndexDamaged(f"{path}: not a readable metadata database ({exc})") from exc
     connection.row_factory = sqlite3.Row
     return connection
 
@@ -347,7 +338,7 @@ def load_array(path: Path, mmap: bool = True) -> np.ndarray:
             mapped = np.load(path, mmap_mode="r", allow_pickle=False)
         return plain_view(mapped) if mmap else np.array(mapped)
     except (OSError, ValueError) as exc:
-        raise IndexLoadError(f"{path}: unreadable array ({exc}); run `rag build --rebuild`") from exc
+        raise IndexDamaged(f"{path}: unreadable array ({exc})") from exc
 
 
 @dataclass(frozen=True)

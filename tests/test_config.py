@@ -37,3 +37,12 @@ def test_wrong_type_is_named():
 
 def test_api_key_is_not_in_repr():
     assert "secret" not in repr(Settings(llm_api_key="secret"))
+
+
+def test_errors_say_their_fix_and_belong_to_the_package():
+    from rag.errors import BuildLocked, IndexDamaged, IndexLoadError, RagError
+    from rag.llm import LLMError
+
+    damaged = IndexDamaged("x/manifest.json: unreadable")
+    assert isinstance(damaged, IndexLoadError) and str(damaged).endswith("; run `rag build --rebuild`")
+    assert issubclass(BuildLocked, IndexLoadError) and issubclass(LLMError, RagError)
