@@ -300,11 +300,18 @@ def focused(
     features: list[SentenceFeatures], hits: list[Hit], focus: tuple[str, ...], avoid: tuple[str, ...]
 ) -> list[SentenceFeatures]:
     """Candidates re-weighed for one side of a comparison: a sentence naming only the side counts
-    more, one naming only the other side less, one naming both ("…不到临海的六成") as it was."""
+    more, one naming only the other side less, one naming both ("…不到临海的六成") as it was.
+    An article whose title names only one side is about that side in every sentence: the 签约
+    sentence of "第五届数博会开幕" answers for 第五届 though only its lead says so."""
+
+    def names(text: str) -> tuple[bool, bool]:
+        return any(w in text for w in focus), any(w in text for w in avoid)
 
     def shifted(feature: SentenceFeatures) -> SentenceFeatures:
-        text = normalise_text(hits[feature.hit_index].text[feature.start : feature.end])
-        own, other = any(w in text for w in focus), any(w in text for w in avoid)
+        hit = hits[feature.hit_index]
+        own, other = names(normalise_text(hit.title))
+        if own == other:
+            own, other = names(normalise_text(hit.text[feature.start : feature.end]))
         shift = 0.0 if own == other else FOCUS_SHIFT if own else -FOCUS_SHIFT
         return dataclasses.replace(feature, coverage=feature.coverage + shift)
 

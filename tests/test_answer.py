@@ -147,3 +147,23 @@ def test_why_question_adds_the_sentence_before_a_restatement():
     assert _explaining_neighbour("这种花有什么特点？", OTHER, features[1], features, cal) == features[2]
     assert _explaining_neighbour("有多少家企业？", NUMBER, features[1], features, cal) is None
     assert _explaining_neighbour("为什么？", OTHER, features[0], features, cal) is None  # no restatement
+
+
+def test_a_side_of_a_comparison_is_known_by_its_articles_title():
+    from rag.answer import SentenceFeatures, focused
+    from rag.query import Hit
+
+    def hit(title: str, text: str) -> Hit:
+        return Hit(1, 1.0, "c", "a", title, "2021-09-09", text, 0, len(text), 0, 1.0, 1.0)
+
+    fifth = hit("第五届数博会开幕 103个项目签约", "第五届数博会开幕。开幕式上，103个项目集中签约。")
+    sixth = hit("第六届数博会开幕", "开幕式上，118个项目集中签约。")
+    both = hit("第五届和第六届数博会", "第六届签约118个项目。")
+    features = [
+        SentenceFeatures(i, start, end, 0.5, 0.0, 1.0, True, 1.0)
+        for i, (start, end) in enumerate([(9, 25), (0, 15), (0, 11)])
+    ]
+    shifted = focused(features, [fifth, sixth, both], ("第五届",), ("第六届",))
+    # Its article is about 第五届: up, though the sentence does not say so; 第六届's: down;
+    # an article about both sides is judged by the sentence (it names only 第六届: down).
+    assert shifted[0].coverage > 0.5 > shifted[1].coverage and shifted[2].coverage < 0.5
