@@ -28,6 +28,8 @@ STOPWORDS = frozenset(
 
 
 _NAME_FLAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt"})
+# Everyday words jieba tags as names: "哪些东西" (things) is not the place 东西.
+_NOT_NAMES = frozenset({"东西"})
 
 
 def normalise_text(text: str) -> str:
@@ -110,7 +112,7 @@ class ChineseTokenizer:
             normalise_text(word) for word, flag in self.tagged(text)
             if flag in _NAME_FLAGS or (flag == "m" and sum(ch.isdigit() for ch in word) >= 2)
         ]  # fmt: skip
-        return list(dict.fromkeys(t for t in terms if t not in STOPWORDS))
+        return list(dict.fromkeys(t for t in terms if t not in STOPWORDS and t not in _NOT_NAMES))
 
     def words(self, text: str, search_mode: bool = True) -> list[str]:
         """Content words only (no bigrams).

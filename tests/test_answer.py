@@ -167,3 +167,9 @@ def test_a_side_of_a_comparison_is_known_by_its_articles_title():
     # Its article is about 第五届: up, though the sentence does not say so; 第六届's: down;
     # an article about both sides is judged by the sentence (it names only 第六届: down).
     assert shifted[0].coverage > 0.5 > shifted[1].coverage and shifted[2].coverage < 0.5
+
+
+def test_everyday_words_jieba_tags_as_names_are_no_key_terms():
+    from rag.tokens import ChineseTokenizer
+
+    assert ChineseTokenizer().key_terms("刘鹤在智博会开幕式致辞时强调了哪些东西") == ["刘鹤"]
