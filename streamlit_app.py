@@ -18,7 +18,6 @@ from rag.config import Settings, load_settings
 from rag.conversation import Conversation
 from rag.errors import QueryError, RagError
 from rag.feedback import feedback_path, record_feedback
-from rag.llm import LLMAnswerer
 from rag.render import escape_markdown, highlight, plain_html
 from rag.retrieve import SearchIndex
 from rag.router import Router
@@ -275,7 +274,6 @@ def ask(question: str, options: dict, router: Router, config: Settings) -> Answe
     chat = conversation(router)
     filters = {"k": options["k"], "since": options["since"], "until": options["until"]}
     if options["mode"] == LLM_MODE:
-        standalone = chat.standalone(question)
         with st.chat_message("assistant"):
             placeholder, written = st.empty(), []
 
@@ -283,11 +281,7 @@ def ask(question: str, options: dict, router: Router, config: Settings) -> Answe
                 written.append(piece)
                 placeholder.html(plain_html("".join(written)))
 
-            answer = LLMAnswerer.from_settings(router.answerer, config).ask(
-                standalone, on_token=show, **filters
-            )
-        answer.standalone_question = standalone
-        chat.remember(question, answer)
+            answer = chat.ask_model(question, config, on_token=show, **filters)
     else:
         answer = chat.ask(question, **filters)
         with st.chat_message("assistant"):

@@ -214,10 +214,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     for earlier in args.history:
         conversation.ask(earlier, k=settings.top_k, **_filters(args))
     if args.llm:
-        from rag.llm import LLMAnswerer
-
-        answerer = LLMAnswerer.from_settings(conversation.router.answerer, settings)
-        answer = answerer.ask(args.question, k=settings.top_k, **_filters(args))
+        answer = conversation.ask_model(args.question, settings, k=settings.top_k, **_filters(args))
     else:
         answer = conversation.ask(args.question, k=settings.top_k, **_filters(args))
     if args.json:

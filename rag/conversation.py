@@ -16,6 +16,7 @@ from rag.answer import Answer
 from rag.compose import Evidence, Line, compose
 from rag.config import Settings
 from rag.intent import DATES, FACT, SPEECH, SUMMARY, Intent
+from rag.llm import LLMAnswerer
 from rag.retrieve import SearchIndex
 from rag.router import Router
 
@@ -139,6 +140,18 @@ class Conversation:
             answer = self.router.ask(
                 intent.question, as_of=self.as_of, exclude=exclude, intent=intent, **filters
             )
+        self.remember(question, answer)
+        return answer
+
+    def ask_model(
+        self, question: str, settings: Settings, on_token: Callable[[str], None] | None = None, **filters
+    ) -> Answer:
+        """Answer the next question with the configured chat model (LLM mode), its follow-up
+        resolved and the turn remembered exactly as `ask` does; `on_token` receives the stream."""
+        standalone = self.standalone(question)
+        model = LLMAnswerer.from_settings(self.router.answerer, settings)
+        answer = model.ask(standalone, on_token=on_token, **filters)
+        answer.standalone_question = standalone
         self.remember(question, answer)
         return answer
 

@@ -15,7 +15,6 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sse_starlette import EventSourceResponse
@@ -23,6 +22,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from rag.answer import Answer
 from rag.api import dify
+from rag.api.docs import OPEN_PATHS, documented
 from rag.api.engine import Engine
 from rag.api.errors import DIFY_NO_KNOWLEDGE, ApiError, install_handlers, invalid
 from rag.api.openai_shape import completion, stream_chunks
@@ -32,7 +32,6 @@ from rag.config import Settings
 from rag.corpus_files import article_id_for
 from rag.embed import Embedder
 from rag.ingest import MAX_FILE_BYTES
-from rag.llm import LLMAnswerer
 from rag.query import Hit
 from rag.retrieve import SearchIndex
 from rag.upload import Upload, add_articles, reader_reason, safe_name
@@ -40,7 +39,6 @@ from rag.upload import Upload, add_articles, reader_reason, safe_name
 UPLOAD_PATH = "/v1/articles"
 UPLOAD_OVERHEAD = 64_000  # multipart boundaries and headers around one file
 MAX_ARTICLES_PAGE = 200
-OPEN_PATHS = ("/healthz", "/docs", "/redoc", "/openapi.json", "/static-offline-docs")
 WORK_THREADS = 4
 
 
@@ -109,10 +107,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         filters = body.search_filters()
         if mode == LLM:
             chat = engine.conversation(questions[:-1], body.as_of, filters)
-            standalone = chat.standalone(questions[-1])
-            answer = LLMAnswerer.from_settings(chat.router.answerer, settings).ask(standalone, **filters)
-            answer.standalone_question = standalone
-            chat.remember(questions[-1], answer)
+            answer = chat.ask_model(questions[-1], settings, **filters)
             engine.remember(chat, questions, filters)
         else:
             answer = engine.ask(questions, body.as_of, filters)
@@ -287,42 +282,3 @@ def _article(index: SearchIndex, article_id: str, with_chunks: bool = True) -> d
     if with_chunks:
         article["chunks"] = index.article_chunks(article_id)
     return article
-
-
-def documented(app: FastAPI) -> dict:
-    """The OpenAPI schema as the API behaves: bearer keys, and bad requests as 400 in the envelope."""
-    if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer"}
-        }
-        schema["components"].get("schemas", {}).pop("HTTPValidationError", None)
-        schema["components"]["schemas"]["Error"] = ERROR_SCHEMA
-        for path, operations in schema["paths"].items():
-            for operation in operations.values():
-                operation["responses"].pop("422", None)
-                operation["responses"]["400"] = {
-                    "description": "a field is missing or wrong (the message names it)",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                }
-                if not path.startswith(OPEN_PATHS):
-                    operation["security"] = [{"bearer": []}]
-        app.openapi_schema = schema
-    return app.openapi_schema
-
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "properties": {
-                "message": {"type": "string"},
-                "type": {"type": "string"},
-                "code": {"type": "string"},
-            },
-        }
-    },
-}
