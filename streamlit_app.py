@@ -12,20 +12,20 @@ from datetime import date
 
 import streamlit as st
 
-from rag.answer import Answer
-from rag.build import BuildReport, build_index
+from rag.answer.conversation import Conversation
+from rag.answer.extractive import Answer
+from rag.answer.router import Router
 from rag.config import Settings, load_settings
-from rag.conversation import Conversation
 from rag.errors import QueryError, RagError
-from rag.feedback import feedback_path, record_feedback
-from rag.render import escape_markdown, highlight, plain_html
-from rag.retrieve import SearchIndex
-from rag.router import Router
+from rag.eval.feedback import feedback_path, record_feedback
+from rag.index.build import BuildReport, build_index
+from rag.ingest.upload import Upload, add_articles, reader_reason
+from rag.search.retrieve import SearchIndex
 from rag.ui.articles import OPEN_ARTICLE, articles_page
 from rag.ui.engine import live_engine, progress_text, rebuild_of, start_rebuild
 from rag.ui.export import conversation_json, conversation_markdown
+from rag.ui.render import escape_markdown, highlight, plain_html
 from rag.ui.suggest import suggested_questions
-from rag.upload import Upload, add_articles, reader_reason
 
 EXTRACTIVE_MODE, LLM_MODE = "抽取式（离线）", "大模型"
 EMBEDDED_PER_S = 300  # chunks a second on 2 cores (docs/BENCHMARKS.md), for the rebuild estimate

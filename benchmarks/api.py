@@ -32,10 +32,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import publish
 
-from rag.build import build_index
+from rag.answer.conversation import Conversation
 from rag.config import Settings
-from rag.conversation import Conversation
-from rag.retrieve import open_index
+from rag.index.build import build_index
+from rag.search.retrieve import open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_LIMIT_S = 900

@@ -27,8 +27,8 @@ from playwright.sync_api import expect, sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import publish
 
-from rag.build import build_index
 from rag.config import Settings
+from rag.index.build import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [

@@ -28,16 +28,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import write_section
 
-from rag.answer import Answerer, SentenceFeatures, compose_answer, is_supported
-from rag.build import build_index
+from rag.answer.extractive import Answerer, SentenceFeatures, compose_answer, is_supported
+from rag.answer.qtype import question_type
 from rag.calibration import AnswerCalibration, BM25Parameters, Calibration, load_calibration, save_calibration
 from rag.config import Settings
-from rag.fusion import FusionWeights, fuse
-from rag.lexical import LexicalIndex
-from rag.metrics import answer_matches, first_relevant_rank, mean, strip_markers, unique_in_order
-from rag.qtype import question_type
-from rag.question_sets import Question, load_questions, load_squad
-from rag.retrieve import SearchIndex, open_index
+from rag.eval.metrics import answer_matches, first_relevant_rank, mean, strip_markers, unique_in_order
+from rag.eval.question_sets import Question, load_questions, load_squad
+from rag.index.build import build_index
+from rag.index.lexical import LexicalIndex
+from rag.search.fusion import FusionWeights, fuse
+from rag.search.retrieve import SearchIndex, open_index
 
 
 def split_half(article_id: str) -> str:

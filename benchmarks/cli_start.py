@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import publish
 
-from rag.build import build_index
 from rag.config import Settings
+from rag.index.build import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "2021智博会有多少家企业参展？"

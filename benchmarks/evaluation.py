@@ -22,10 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import publish
 
-from rag.build import build_index
+from rag.answer.intent import KINDS
 from rag.config import Settings
-from rag.evaluate import run_eval
-from rag.intent import KINDS
+from rag.eval.evaluate import run_eval
+from rag.index.build import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = [

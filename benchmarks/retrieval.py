@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibrate import split_half
 from report import publish
 
-from rag.build import build_index
 from rag.config import Settings
-from rag.dense import DenseIndex
-from rag.metrics import answer_matches, first_relevant_rank, mean, percentile, unique_in_order
-from rag.question_sets import Question, load_squad
-from rag.retrieve import open_index
+from rag.eval.metrics import answer_matches, first_relevant_rank, mean, percentile, unique_in_order
+from rag.eval.question_sets import Question, load_squad
+from rag.index.build import build_index
+from rag.index.dense import DenseIndex
+from rag.search.retrieve import open_index
 
 Ranker = Callable[[str], list[int]]  # question -> chunk rows, best first
 RRF_C = 60  # LangChain EnsembleRetriever's constant

@@ -30,15 +30,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import publish
 
-from rag.answer import Answerer
-from rag.chunk import split_sentences
-from rag.embed import UsemEmbedder
-from rag.ingest import iter_articles
-from rag.metrics import percentile
-from rag.question_sets import load_squad
-from rag.retrieve import open_index
-from rag.router import Router
-from rag.tokens import ChineseTokenizer
+from rag.answer.extractive import Answerer
+from rag.answer.router import Router
+from rag.eval.metrics import percentile
+from rag.eval.question_sets import load_squad
+from rag.index.chunk import split_sentences
+from rag.index.embed import UsemEmbedder
+from rag.index.tokens import ChineseTokenizer
+from rag.ingest.articles import iter_articles
+from rag.search.retrieve import open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAGRAPHS_PER_ARTICLE = 10
@@ -183,8 +183,8 @@ def add_one(corpus: Path, index_dir: Path) -> dict:
     `add_one_s`: the file is named (app upload, `rag add`), so only it is read;
     `add_one_rescan_s`: the file is dropped into the folder and `rag build` lists the corpus.
     """
-    from rag.build import build_index
     from rag.config import Settings
+    from rag.index.build import build_index
 
     settings = Settings(corpus=corpus, index=index_dir)
     embedder, tokenizer = UsemEmbedder(), ChineseTokenizer()

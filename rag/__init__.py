@@ -13,14 +13,15 @@ import importlib
 # Where each public name lives; imported on first use, so `rag --help` or a command that
 # needs only the index does not pay for the whole package (PEP 562).
 _PUBLIC = {
-    "Answer": "rag.answer", "Answerer": "rag.answer", "Citation": "rag.answer",
-    "BuildReport": "rag.build", "build_index": "rag.build",
+    "Answer": "rag.answer.extractive", "Answerer": "rag.answer.extractive",
+    "Citation": "rag.answer.extractive",
+    "BuildReport": "rag.index.build", "build_index": "rag.index.build",
     "Settings": "rag.config", "load_settings": "rag.config",
-    "Conversation": "rag.conversation",
+    "Conversation": "rag.answer.conversation",
     "ConfigError": "rag.errors", "IndexLoadError": "rag.errors", "IngestError": "rag.errors",
     "QueryError": "rag.errors", "RagError": "rag.errors",
-    "Hit": "rag.retrieve", "SearchIndex": "rag.retrieve", "open_index": "rag.retrieve",
-    "Router": "rag.router",
+    "Hit": "rag.search.retrieve", "SearchIndex": "rag.search.retrieve", "open_index": "rag.search.retrieve",
+    "Router": "rag.answer.router",
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from rag.fusion import FusionWeights
+from rag.search.fusion import FusionWeights
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 

@@ -139,7 +139,7 @@ def _filters(args: argparse.Namespace) -> dict:
 def _cmd_build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from rag.build import build_index
+    from rag.index.build import build_index
 
     settings = _settings(args)
     bar = None
@@ -163,8 +163,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
     Files outside the corpus folder are read first (a FIFO or device is refused), then
     copied in under the build lock; a copy that could not be indexed is removed again.
     """
-    from rag.ingest import read_corpus_file
-    from rag.upload import Upload, add_articles
+    from rag.ingest.articles import read_corpus_file
+    from rag.ingest.upload import Upload, add_articles
 
     settings = _settings(args)
     corpus = Path(os.path.abspath(settings.corpus))
@@ -178,7 +178,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from rag import store
+    from rag.index import store
 
     segments, files = store.verify_index(_settings(args).index)
     print(f"ok: {segments} segments, {files} files match their SHA-256")
@@ -186,7 +186,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    from rag.retrieve import open_index
+    from rag.search.retrieve import open_index
 
     settings = _settings(args)
     index = open_index(settings.index, settings.embedder)
@@ -205,8 +205,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from rag.conversation import Conversation
-    from rag.retrieve import open_index
+    from rag.answer.conversation import Conversation
+    from rag.search.retrieve import open_index
 
     settings = _settings(args)
     index = open_index(settings.index, settings.embedder)
@@ -225,8 +225,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluate import run_eval
-    from rag.metrics import check_thresholds, parse_thresholds
+    from rag.eval.evaluate import run_eval
+    from rag.eval.metrics import check_thresholds, parse_thresholds
 
     settings = _settings(args)
     thresholds = parse_thresholds(args.fail_under)
@@ -252,7 +252,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
-    from rag.feedback import feedback_path, feedback_questions
+    from rag.eval.feedback import feedback_path, feedback_questions
 
     database = args.db or feedback_path(_settings(args).index)
     lines = [json.dumps(q, ensure_ascii=False) for q in feedback_questions(database)]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import lock, store
-from rag.build import build_index
 from rag.config import Settings
-from rag.embed import UsemEmbedder
-from rag.retrieve import SearchIndex, open_index
+from rag.index import lock, store
+from rag.index.build import build_index
+from rag.index.embed import UsemEmbedder
+from rag.search.retrieve import SearchIndex, open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

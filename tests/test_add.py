@@ -4,12 +4,12 @@ import os
 
 import pytest
 
-from rag import build
-from rag.build import build_index
 from rag.cli import main
 from rag.config import Settings
-from rag.corpus_files import scan_corpus
-from rag.retrieve import open_index
+from rag.index import build
+from rag.index.build import build_index
+from rag.ingest.files import scan_corpus
+from rag.search.retrieve import open_index
 
 QUIET = {"log": lambda _: None}
 NEW_ARTICLE = "新文章标题\n2022年1月3日，黄浦江边新开了一座图书馆，首日接待读者三千人次。"

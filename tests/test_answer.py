@@ -3,11 +3,11 @@ import re
 
 import pytest
 
-from rag.answer import NOT_FOUND, Answerer
+from rag.answer.conversation import Turn, needs_context, rewrite_followup
+from rag.answer.extractive import NOT_FOUND, Answerer
+from rag.answer.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, carries_type, question_type
 from rag.cli import main
-from rag.conversation import Turn, needs_context, rewrite_followup
-from rag.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, carries_type, question_type
-from rag.render import escape_markdown, highlight, plain_html
+from rag.ui.render import escape_markdown, highlight, plain_html
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def test_markdown_labels_are_escaped_and_corpus_text_is_plain_html_with_the_span
 
 
 def test_key_terms_tolerate_a_glued_character():
-    from rag.answer import term_in_text
+    from rag.answer.extractive import term_in_text
 
     assert term_in_text("后康忠", "已经隐居的康忠收家康的七男")
     assert term_in_text("2030", "到2030年") and not term_in_text("2030", "到2025年")
@@ -135,7 +135,7 @@ def test_key_terms_tolerate_a_glued_character():
 
 
 def test_why_question_adds_the_sentence_before_a_restatement():
-    from rag.answer import SentenceFeatures, _explaining_neighbour
+    from rag.answer.extractive import SentenceFeatures, _explaining_neighbour
     from rag.calibration import AnswerCalibration
 
     def sentence(start, coverage):
@@ -150,8 +150,8 @@ def test_why_question_adds_the_sentence_before_a_restatement():
 
 
 def test_a_side_of_a_comparison_is_known_by_its_articles_title():
-    from rag.answer import SentenceFeatures, focused
-    from rag.query import Hit
+    from rag.answer.extractive import SentenceFeatures, focused
+    from rag.search.query import Hit
 
     def hit(title: str, text: str) -> Hit:
         return Hit(1, 1.0, "c", "a", title, "2021-09-09", text, 0, len(text), 0, 1.0, 1.0)
@@ -170,6 +170,6 @@ def test_a_side_of_a_comparison_is_known_by_its_articles_title():
 
 
 def test_everyday_words_jieba_tags_as_names_are_no_key_terms():
-    from rag.tokens import ChineseTokenizer
+    from rag.index.tokens import ChineseTokenizer
 
     assert ChineseTokenizer().key_terms("刘鹤在智博会开幕式致辞时强调了哪些东西") == ["刘鹤"]

@@ -8,10 +8,10 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
+from rag.answer.conversation import Conversation
 from rag.api import create_app, engine
 from rag.api.openai_shape import pieces
 from rag.config import Settings
-from rag.conversation import Conversation
 
 from .conftest import SEEDS
 from .openai_server import FakeChatServer
@@ -317,7 +317,7 @@ NEW_ARTICLE = "新能源汽车下乡活动启动\n\n2022年7月20日，新能源
 
 @pytest.fixture()
 def writable(corpus_copy, tmp_path, usem, monkeypatch) -> tuple[TestClient, Settings]:
-    from rag.build import build_index
+    from rag.index.build import build_index
 
     settings = Settings(corpus=corpus_copy, index=tmp_path / "index", api_keys=KEY)
     build_index(settings, embedder=usem, log=lambda _: None)
@@ -355,7 +355,7 @@ def test_refused_upload_loses_nothing(writable, name, data, reason):
 
 
 def test_a_version_built_elsewhere_is_picked_up_without_restart(writable, usem):
-    from rag.upload import Upload, add_articles
+    from rag.ingest.upload import Upload, add_articles
 
     client, settings = writable
     before = client.get("/healthz").json()["version"]

@@ -14,8 +14,8 @@ import httpx
 import openai
 import pytest
 
-from rag.build import build_index
 from rag.config import Settings
+from rag.index.build import build_index
 
 pytestmark = pytest.mark.slow
 

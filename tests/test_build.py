@@ -4,12 +4,12 @@ import shutil
 import numpy as np
 import pytest
 
-from rag import lock, store
-from rag.build import build_index
 from rag.config import Settings
-from rag.embed import SentenceTransformerEmbedder
 from rag.errors import IndexLoadError, IngestError
-from rag.retrieve import open_index
+from rag.index import lock, store
+from rag.index.build import build_index
+from rag.index.embed import SentenceTransformerEmbedder
+from rag.search.retrieve import open_index
 
 from .conftest import SEEDS, live_segment, lock_held_elsewhere
 
@@ -22,7 +22,7 @@ def _build_crashing_at_faiss_write(settings, usem, monkeypatch) -> None:
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("simulated crash while writing the FAISS file")
 
-    monkeypatch.setattr("rag.segment.DenseIndex.save", crash)
+    monkeypatch.setattr("rag.index.segment.DenseIndex.save", crash)
     with pytest.raises(KeyboardInterrupt):
         build_index(settings, embedder=usem, **QUIET)
     monkeypatch.undo()

@@ -1,4 +1,4 @@
-from rag.chunk import chunk_paragraphs, paragraph_spans, split_sentences
+from rag.index.chunk import chunk_paragraphs, paragraph_spans, split_sentences
 
 from .conftest import SEEDS
 
@@ -44,7 +44,7 @@ def test_short_paragraph_joins_next_and_offsets_point_into_article_text():
 
 
 def test_seed_chunks_respect_limit():
-    from rag.ingest import iter_articles
+    from rag.ingest.articles import iter_articles
 
     for article in iter_articles(SEEDS):
         for span in chunk_paragraphs(article.paragraphs, 300, 40):

@@ -1,4 +1,9 @@
-from rag.clean import drop_repeated_paragraphs, html_to_paragraphs, normalize_spaces, text_to_paragraphs
+from rag.ingest.clean import (
+    drop_repeated_paragraphs,
+    html_to_paragraphs,
+    normalize_spaces,
+    text_to_paragraphs,
+)
 
 
 def test_inline_link_and_font_text_stay_in_their_sentence():

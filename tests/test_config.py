@@ -40,8 +40,8 @@ def test_api_key_is_not_in_repr():
 
 
 def test_errors_say_their_fix_and_belong_to_the_package():
+    from rag.answer.llm import LLMError
     from rag.errors import BuildLocked, IndexDamaged, IndexLoadError, RagError
-    from rag.llm import LLMError
 
     damaged = IndexDamaged("x/manifest.json: unreadable")
     assert isinstance(damaged, IndexLoadError) and str(damaged).endswith("; run `rag build --rebuild`")

@@ -1,6 +1,6 @@
 from datetime import date
 
-from rag.dates import question_date_range
+from rag.ingest.dates import question_date_range
 
 
 def test_full_date():

@@ -1,6 +1,6 @@
 import numpy as np
 
-from rag.dense import DenseIndex
+from rag.index.dense import DenseIndex
 
 
 def _unit(rng, n, d):

@@ -2,11 +2,11 @@ import json
 
 import pytest
 
+from rag.answer.router import Router
 from rag.cli import main
 from rag.errors import ConfigError
-from rag.evaluate import evaluate
-from rag.question_sets import Question, load_questions, load_squad
-from rag.router import Router
+from rag.eval.evaluate import evaluate
+from rag.eval.question_sets import Question, load_questions, load_squad
 
 from .conftest import FIXTURES, SEEDS
 

@@ -2,11 +2,11 @@ import json
 
 import pytest
 
-from rag.answer import Answerer
+from rag.answer.extractive import Answerer
 from rag.cli import main
 from rag.errors import ConfigError
-from rag.feedback import feedback_path, feedback_questions, record_feedback
-from rag.question_sets import load_questions
+from rag.eval.feedback import feedback_path, feedback_questions, record_feedback
+from rag.eval.question_sets import load_questions
 
 
 def test_helpful_answers_become_questions_rag_eval_can_read(seed_index, tmp_path, capsys):

@@ -17,18 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from rag import store
-from rag.answer import Answerer
-from rag.build import build_index
+from rag.answer.conversation import Turn, rewrite_followup
+from rag.answer.extractive import Answerer
+from rag.answer.safety import quotable, quotable_run
 from rag.config import Settings
-from rag.conversation import Turn, rewrite_followup
-from rag.corpus_files import scan_corpus
 from rag.errors import ConfigError, IndexLoadError, QueryError
-from rag.ingest import MAX_FILE_BYTES, parse_article, read_article
-from rag.question_sets import load_questions, load_squad
-from rag.retrieve import open_index
-from rag.safety import quotable, quotable_run
-from rag.upload import Upload, add_articles
+from rag.eval.question_sets import load_questions, load_squad
+from rag.index import store
+from rag.index.build import build_index
+from rag.ingest.articles import MAX_FILE_BYTES, parse_article, read_article
+from rag.ingest.files import scan_corpus
+from rag.ingest.upload import Upload, add_articles
+from rag.search.retrieve import open_index
 
 from .conftest import ROOT, SEEDS, lock_held_elsewhere
 

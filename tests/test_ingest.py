@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import IngestError
-from rag.ingest import iter_articles, parse_article, read_article
+from rag.ingest.articles import iter_articles, parse_article, read_article
 
 from .conftest import SEEDS
 

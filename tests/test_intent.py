@@ -4,8 +4,7 @@ from datetime import date
 
 import pytest
 
-from rag.dates import question_date_range
-from rag.intent import (
+from rag.answer.intent import (
     COMPARE,
     CORPUS,
     COUNT,
@@ -23,6 +22,7 @@ from rag.intent import (
     classify,
     compare_sides,
 )
+from rag.ingest.dates import question_date_range
 
 AS_OF = date(2022, 7, 24)
 

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from rag.catalog import Catalog
+from rag.answer.conversation import Conversation
+from rag.answer.router import Router
 from rag.cli import main
-from rag.conversation import Conversation
-from rag.metrics import strip_markers
-from rag.router import Router
+from rag.eval.metrics import strip_markers
+from rag.search.catalog import Catalog
 
 G20, ASEAN, EXPO, BEIJING, FORUM = (
     "000_2deaa8aae2986475", "003_f30a3f95d871ccd8", "002_c22cbfc4fcc6f316", "004_0a1dfa763c39606a",

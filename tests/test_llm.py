@@ -1,8 +1,8 @@
 import pytest
 
-from rag.answer import Answerer
+from rag.answer.extractive import Answerer
+from rag.answer.llm import ChatClient, LLMAnswerer, build_messages, check_citations
 from rag.config import Settings
-from rag.llm import ChatClient, LLMAnswerer, build_messages, check_citations
 
 from .openai_server import FakeChatServer
 

@@ -1,7 +1,7 @@
 import pytest
 
 from rag.errors import ConfigError
-from rag.metrics import (
+from rag.eval.metrics import (
     answer_matches,
     check_thresholds,
     first_relevant_rank,

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.build import build_index
 from rag.config import Settings
-from rag.retrieve import open_index
+from rag.index.build import build_index
+from rag.search.retrieve import open_index
 
 QUIET = {"log": lambda _: None}
 HAN = st.sampled_from(list("数字经济城市发展会议项目市民参观合作创新企业开放交流建设服务科技文化"))

@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import lock, store
-from rag.build import build_index
 from rag.config import Settings
-from rag.embed import UsemEmbedder
-from rag.embed_cache import CACHE_FILE
 from rag.errors import IndexLoadError, IngestError
-from rag.ingest import decode_bytes, iter_articles, parse_article, read_article
-from rag.retrieve import open_index
-from rag.upload import safe_name, save_upload
+from rag.index import lock, store
+from rag.index.build import build_index
+from rag.index.embed import UsemEmbedder
+from rag.index.embed_cache import CACHE_FILE
+from rag.ingest.articles import decode_bytes, iter_articles, parse_article, read_article
+from rag.ingest.upload import safe_name, save_upload
+from rag.search.retrieve import open_index
 
 from .conftest import SEEDS, live_segment
 
@@ -264,7 +264,7 @@ def test_planted_pickle_payload_is_never_executed(seed_index_dir, tmp_path, usem
 def test_models_load_without_remote_code():
     import inspect
 
-    from rag import embed
+    from rag.index import embed
 
     assert "trust_remote_code=False" in inspect.getsource(embed.SentenceTransformerEmbedder)
 

@@ -4,7 +4,7 @@ import pytest
 
 from rag.cli import main
 from rag.errors import QueryError
-from rag.retrieve import Hit
+from rag.search.retrieve import Hit
 
 from .conftest import SEEDS
 

@@ -7,14 +7,14 @@ import bm25s
 import numpy as np
 import pytest
 
-from rag import store
-from rag.build import build_index
 from rag.config import Settings
 from rag.errors import IndexLoadError
-from rag.ingest import iter_articles
-from rag.lexical import LexicalIndex, LexicalSegment, TermCounts
-from rag.retrieve import open_index
-from rag.tokens import ChineseTokenizer
+from rag.index import store
+from rag.index.build import build_index
+from rag.index.lexical import LexicalIndex, LexicalSegment, TermCounts
+from rag.index.tokens import ChineseTokenizer
+from rag.ingest.articles import iter_articles
+from rag.search.retrieve import open_index
 
 from .conftest import SEEDS
 
@@ -146,7 +146,7 @@ def test_unchanged_files_are_not_read_again(corpus_copy, tmp_path, usem, monkeyp
     def no_reading(path):
         raise AssertionError(f"{path} was read although unchanged")
 
-    monkeypatch.setattr("rag.build.read_corpus_file", no_reading)
+    monkeypatch.setattr("rag.index.build.read_corpus_file", no_reading)
     assert build_index(settings, embedder=usem, **QUIET).up_to_date
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from rag.catalog import ArticleRecord
+from rag.search.catalog import ArticleRecord
 from rag.ui.export import conversation_json, conversation_markdown
 from rag.ui.suggest import suggested_questions
 

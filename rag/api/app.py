@@ -20,7 +20,7 @@ from fastapi_offline import FastAPIOffline
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from rag.answer import Answer
+from rag.answer.extractive import Answer
 from rag.api import dify
 from rag.api.docs import OPEN_PATHS, documented
 from rag.api.engine import Engine
@@ -29,12 +29,12 @@ from rag.api.openai_shape import completion, stream_chunks
 from rag.api.schemas import EXTRACTIVE, LLM, ChatRequest, RetrievalRequest, SearchRequest
 from rag.api.security import BodyLimit, Gate, KeyCheck, TidyPath, parse_keys
 from rag.config import Settings
-from rag.corpus_files import article_id_for
-from rag.embed import Embedder
-from rag.ingest import MAX_FILE_BYTES
-from rag.query import Hit
-from rag.retrieve import SearchIndex
-from rag.upload import Upload, add_articles, reader_reason, safe_name
+from rag.index.embed import Embedder
+from rag.ingest.articles import MAX_FILE_BYTES
+from rag.ingest.files import article_id_for
+from rag.ingest.upload import Upload, add_articles, reader_reason, safe_name
+from rag.search.query import Hit
+from rag.search.retrieve import SearchIndex
 
 UPLOAD_PATH = "/v1/articles"
 UPLOAD_OVERHEAD = 64_000  # multipart boundaries and headers around one file

@@ -17,14 +17,14 @@ from datetime import date
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from rag import store
-from rag.answer import Answer
-from rag.catalog import Catalog
+from rag.answer.conversation import Conversation, Turn
+from rag.answer.extractive import Answer
+from rag.answer.router import Router
 from rag.config import Settings
-from rag.conversation import Conversation, Turn
-from rag.embed import Embedder, load_embedder
-from rag.retrieve import SearchIndex, open_index
-from rag.router import Router
+from rag.index import store
+from rag.index.embed import Embedder, load_embedder
+from rag.search.catalog import Catalog
+from rag.search.retrieve import SearchIndex, open_index
 
 RELOAD_CHECK_S = 1.0
 CONVERSATIONS_KEPT = 256

@@ -15,7 +15,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from rag.api.app import create_app
 from rag.api.security import LOOPBACK, parse_keys
 from rag.config import Settings, load_settings
-from rag.embed import load_embedder
+from rag.index.embed import load_embedder
 
 
 class NoDelayH11Protocol(H11Protocol):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rag.catalog import Catalog
 from rag.config import load_settings
-from rag.render import escape_markdown, highlight
+from rag.search.catalog import Catalog
 from rag.ui.engine import live_engine
+from rag.ui.render import escape_markdown, highlight
 
 OPEN_ARTICLE = "open_article"  # session key: the chat page's "在文章浏览中打开" sets it
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag import store
-from rag.build import BuildReport, build_index
+from rag.answer.router import Router
 from rag.config import Settings
 from rag.errors import RagError
-from rag.retrieve import SearchIndex, open_index
-from rag.router import Router
+from rag.index import store
+from rag.index.build import BuildReport, build_index
+from rag.search.retrieve import SearchIndex, open_index
 
 
 @st.cache_resource(show_spinner="正在加载索引和模型…")

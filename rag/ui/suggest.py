@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rag.catalog import ArticleRecord
+from rag.search.catalog import ArticleRecord
 
 GENERAL = ("语料里有哪些文章？", "最近有哪些报道？")
 

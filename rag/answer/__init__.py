@@ -1,0 +1,1 @@
+"""Passages to cited answers: question kinds, the extractive answerer, conversations, LLM answers."""

@@ -1,0 +1,303 @@
+"""Conversations: follow-up questions answered with what was asked and cited before.
+
+"他还说了什么" leaves out what the previous answer already said; "那篇文章是哪天发的" is
+answered from the record of the article cited before; "那增速呢" asks the previous question
+again about something else; other follow-ups are rewritten into a standalone question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from rag.answer.compose import Evidence, Line, compose
+from rag.answer.extractive import Answer
+from rag.answer.intent import DATES, FACT, SPEECH, SUMMARY, Intent
+from rag.answer.llm import LLMAnswerer
+from rag.answer.router import Router
+from rag.config import Settings
+from rag.search.retrieve import SearchIndex
+
+# Words that point back at something said before.
+_ANAPHORA = re.compile(
+    r"他们|她们|它们|他|她|它|该|此|这次|那次|这个|那个|这位|那位|这场|那场|这届|那届|本届|当年|那年|当天|那天|"
+    r"上述|其|这些|那些|对方"
+)
+_TIME = re.compile(r"\d{4}\s*年(\d{1,2}\s*月)?|\d{1,2}\s*月\s*\d{1,2}\s*日|去年|今年|前年")
+_SHORT = 8  # a question this short rarely names its own subject
+UNRESOLVED = "请问“他/她”指的是谁？请把代词换成人名再问一次。"
+# ...unless it holds a Latin word or a number: "API密钥是什么？", "5G基站有多少？" name their own.
+_OWN_SUBJECT = re.compile(r"[A-Za-z]{2,}|\d{2,}")
+
+
+@dataclass
+class Turn:
+    """One question of a conversation: as asked, as understood, and what the answer cited."""
+
+    question: str
+    standalone: str
+    answer: str = ""
+    article_ids: list[str] = field(default_factory=list)
+    kind: str = ""
+    said: frozenset[str] = frozenset()  # the cited sentences, so "还说了什么" can leave them out
+    intent: Intent | None = None
+
+
+def needs_context(question: str) -> bool:
+    """Whether the question leans on the previous turn: a pronoun, or too short to stand alone
+    and naming no subject of its own."""
+    core = re.sub(r"[？?！!。，,\s]", "", question)
+    own = _OWN_SUBJECT.search(_TIME.sub("", core))  # "2020年呢？" still leans on the last turn
+    return bool(_ANAPHORA.search(core)) or (len(core) <= _SHORT and not own)
+
+
+def own_subject(question: str, intent: Intent, people: list[str]) -> bool:
+    """Whether a short question names its own subject and so is no follow-up: a person, or the
+    collection itself ("语料里有哪些文章"), and no word pointing back."""
+    core = re.sub(r"[？?！!。，,\s]", "", question)
+    return not _ANAPHORA.search(core) and (bool(people) or bool(intent.corpus_ask))
+
+
+def rewrite_followup(question: str, history: list[Turn], words: Callable[[str], list[str]]) -> str:
+    """A standalone query for `question` given earlier turns (most recent last).
+
+    The subject words of the previous standalone question that the follow-up lacks are
+    put in front, and a time expression of the previous turn is carried over unless the
+    follow-up names its own. Without history, or when the question stands alone, it
+    is returned unchanged.
+
+    Args:
+        words: the tokenizer's content-word function (jieba lives in one place).
+    """
+    if not history or not needs_context(question):
+        return question
+    previous = history[-1].standalone
+    present = set(words(question))
+    carried = [w for w in dict.fromkeys(words(previous)) if w not in present and not _TIME.fullmatch(w)]
+    # cut_for_search also yields the parts of long words; keep only the longest forms.
+    carried = [w for w in carried if not any(w != other and w in other for other in carried)]
+    time_phrase = ""
+    previous_time = _TIME.search(previous)
+    if previous_time and not _TIME.search(question):
+        time_phrase = previous_time.group(0)
+    subject = ""
+    for word in carried:
+        if word in time_phrase:
+            continue
+        if len(subject) + len(word) > 16:
+            break
+        subject += word
+    stripped = _ANAPHORA.sub("", question, count=1) if _ANAPHORA.search(question) else question
+    return f"{time_phrase}{subject}{stripped}".strip()
+
+
+_REFERENCE = re.compile(
+    r"(?:那|这|该|此|上)(?:一)?(?:篇|条|次|份)?(?:文章|报道|新闻|稿子|消息)|那篇|这篇|该文|原文"
+)
+_METADATA = {
+    "date": re.compile(r"哪天|哪一天|什么时候|何时|几号|日期|哪年|哪个月"),
+    "title": re.compile(r"标题|题目|叫什么"),
+    "author": re.compile(r"谁写|作者|记者是谁|哪位记者|署名"),
+    "source": re.compile(r"来源|哪家媒体|出处|哪个网站|发在哪"),
+}
+_AMONG = re.compile(
+    r"(?:其中|这些|那些|这几篇|那几篇)[^，。？?]{0,4}?(最早|第一|最后|最新|最近)(?:的)?(?:一|那)?篇"
+)
+_PERSON_PRONOUN = re.compile(r"[他她](?![们])")
+_SAID = re.compile(r"(?:说|讲|谈|提|强调|表示|指出)了?(?:些)?(?:什么|哪些|啥)")
+_MORE = re.compile(
+    r"还(?:说|讲|提|强调|表示|指出|谈)了?(?:些)?(?:什么|哪些|啥)|还有(?:呢|什么|吗|别的)|其他的?呢|别的呢|然后呢"
+)
+_SWAP = re.compile(
+    r"^(?:那|那么|那么说|再问一下)?(?P<new>[^，,。？?]{1,10}?)(?:呢|又如何|怎么样|如何)[？?。！!]*$"
+)
+
+
+class Conversation:
+    """A conversation with one index: `ask` keeps what was asked and cited.
+
+    Args:
+        source: a loaded index, or a `rag.answer.router.Router` over one (shared by conversations).
+        settings: used when `source` is an index.
+        as_of: the date relative periods (去年, 最近) count from (default: the newest article's).
+    """
+
+    def __init__(
+        self, source: SearchIndex | Router, settings: Settings | None = None, as_of: date | None = None
+    ):
+        self.router = source if isinstance(source, Router) else Router(source, settings)
+        self.as_of = as_of
+        self.turns: list[Turn] = []
+
+    def ask(self, question: str, **filters) -> Answer:
+        """Answer the next question of the conversation (and remember it)."""
+        previous = self.turns[-1] if self.turns else None
+        answer = self._metadata(question, previous) if previous else self._unresolved(question)
+        if answer is None:
+            intent, exclude = self._understand(question, previous)
+            answer = self.router.ask(
+                intent.question, as_of=self.as_of, exclude=exclude, intent=intent, **filters
+            )
+        self.remember(question, answer)
+        return answer
+
+    def ask_model(
+        self, question: str, settings: Settings, on_token: Callable[[str], None] | None = None, **filters
+    ) -> Answer:
+        """Answer the next question with the configured chat model (LLM mode), its follow-up
+        resolved and the turn remembered exactly as `ask` does; `on_token` receives the stream."""
+        standalone = self.standalone(question)
+        model = LLMAnswerer.from_settings(self.router.answerer, settings)
+        answer = model.ask(standalone, on_token=on_token, **filters)
+        answer.standalone_question = standalone
+        self.remember(question, answer)
+        return answer
+
+    def standalone(self, question: str) -> str:
+        """The next question as it would be understood on its own (for answerers of their own)."""
+        return self._understand(question, self.turns[-1] if self.turns else None)[0].question
+
+    def remember(self, question: str, answer: Answer) -> None:
+        """Record a turn answered elsewhere (the LLM mode), so follow-ups can refer to it."""
+        previous = self.turns[-1] if self.turns else None
+        answer.question = question
+        said = _said(answer)
+        if previous is not None and answer.kind == previous.kind == SPEECH:
+            said |= previous.said
+        self.turns.append(
+            Turn(question, answer.standalone_question or question, answer.answer,
+                 [c.article_id for c in answer.citations], answer.kind, frozenset(said))
+        )  # fmt: skip
+
+    def _understand(self, question: str, previous: Turn | None) -> tuple[Intent, frozenset[str]]:
+        """The standalone intent of a follow-up, and the sentences to leave out."""
+        if previous is None:
+            return self.router.understand(question, self.as_of), frozenset()
+        if _MORE.search(question) and previous.kind != SPEECH:
+            # "还说了什么" after another kind: the person asked about, without what was cited.
+            people = self.router.people(previous.standalone) or self.router.people(previous.answer[:200])
+            if people:
+                return self.router.understand(f"{people[0]}还说了什么？", self.as_of), previous.said
+        if _MORE.search(question) and previous.kind == SPEECH:
+            intent = self.router.understand(previous.standalone, self.as_of)
+            again = _SAID.sub(lambda m: "还" + m.group(0), intent.question, count=1)
+            return replace(
+                intent, question=again if again != intent.question else intent.question
+            ), previous.said
+        own = self.router.understand(question, self.as_of)
+        cited = previous.article_ids
+        if cited and own.corpus_ask == DATES and needs_context(question):  # "分别是什么时候发布的"
+            return replace(own, articles=tuple(cited)), frozenset()
+        if cited and (pick := _AMONG.search(question)):  # "其中最后一篇讲的是什么"
+            chosen = cited[0] if pick.group(1) in ("最早", "第一") else cited[-1]
+            title = self.router.context.record(chosen).title
+            return replace(own, kind=SUMMARY, question=f"总结一下《{title}》", article_id=chosen), frozenset()
+        if (
+            own.kind == SUMMARY
+            and previous.article_ids
+            and (needs_context(question) or _REFERENCE.search(question))
+        ):
+            title = self.router.context.record(previous.article_ids[0]).title
+            return replace(
+                own, question=f"总结一下《{title}》", article_id=previous.article_ids[0]
+            ), frozenset()
+        if (swap := _SWAP.match(question.strip())) and needs_context(question):
+            rewritten = _swap_attribute(previous.standalone, swap.group("new"), self.router.index.tokenizer)
+            if rewritten:
+                return self.router.understand(rewritten, self.as_of), frozenset()
+        if own_subject(question, own, self.router.people(question)):
+            return own, frozenset()  # "苗圩说了什么？", "语料里有哪些文章？" after anything
+        # "他/她" is the person asked about, or the one the answer named ("董事长是谁？" -> 何静怡).
+        people = self.router.people(previous.standalone) or self.router.people(previous.answer[:200])
+        if people and (pronoun := _PERSON_PRONOUN.search(question)):
+            # "他认为…" after a question about 许科敏: the person, and nothing else, is carried over.
+            standalone = question[: pronoun.start()] + people[0] + question[pronoun.end() :]
+        else:
+            standalone = rewrite_followup(question, self.turns, self.router.index.tokenizer.words)
+        return self.router.understand(standalone, self.as_of), frozenset()
+
+    def _unresolved(self, question: str) -> Answer | None:
+        """A first question that says "他/她" without naming anyone: ask who is meant."""
+        if not _PERSON_PRONOUN.search(question) or self.router.people(question):
+            return None
+        kind = SPEECH if _SAID.search(question) else FACT
+        return Answer(question, UNRESOLVED, False, [], standalone_question=question, kind=kind)
+
+    def _metadata(self, question: str, previous: Turn) -> Answer | None:
+        """ "那篇文章是哪天发的 / 标题是什么 / 谁写的 / 来源": from the previously cited article's record."""
+        if not previous.article_ids or not _REFERENCE.search(question):
+            return None
+        asked = [name for name, pattern in _METADATA.items() if pattern.search(question)]
+        if not asked:
+            return None
+        context = self.router.context
+        record = context.record(previous.article_ids[0])
+        row = self.router.index.article(record.article_id)
+        text = context.text(record.article_id)
+        reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
+        writer = f"记者{reporters}" if reporters else row.get("author") or ""
+        facts = {
+            "date": f"发布于{record.date}" if record.date else "没有标明发布日期",
+            "title": f"标题是《{record.title}》",
+            "author": f"署名为{writer}" if writer else "没有署名",
+            "source": f"来源为{row['author']}" if row.get("author") else "没有标明来源",
+        }
+        first = text.find("\n")
+        evidence = [Evidence(record, 0, len(text) if first < 0 else first)]
+        body = "，".join(facts[name] for name in asked)
+        answer = compose(
+            question, [Line(f"该文《{record.title}》{body}。", evidence)], {record.article_id: text}
+        )
+        answer.kind = "corpus"
+        answer.standalone_question = f"《{record.title}》{'、'.join(_METADATA_WORDS[n] for n in asked)}"
+        return answer
+
+
+# Reporters named in a dateline or byline: "（记者 刘畅 杨柳）", "澎湃新闻记者 周頔" (not "记者 X 摄").
+_DATELINE_REPORTERS = re.compile(r"[（(]记者[\s\u3000]*([^）)]{2,30})[）)]")
+_BYLINE_REPORTER = re.compile(r"^\S{0,12}记者[\s\u3000]+([\u4e00-\u9fff]{2,4})\s*$", re.M)
+
+
+def reporters_of(text: str) -> list[str]:
+    """The reporters an article's opening names."""
+    names = [
+        n for group in _DATELINE_REPORTERS.findall(text) for n in re.split(r"[\s\u3000、，,]+", group) if n
+    ]
+    return names + _BYLINE_REPORTER.findall(text)
+
+
+_METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}
+
+
+def _said(answer: Answer) -> set[str]:
+    """The sentences an answer cited (every highlighted span of every card)."""
+    return {c.text[s:e].strip() for c in answer.citations for s, e in c.highlights}
+
+
+_SWAPPABLE = (
+    re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?|去年|今年|前年"),
+    re.compile(r"第[一二三四五六七八九十\d]+[届期次]"),
+    re.compile(r"[一二三四五六七八九十\d]+期"),
+)
+
+
+def _swap_attribute(previous: str, new: str, tokenizer) -> str:
+    """The previous question about `new` instead of its last plain noun ("产量" -> "营收")."""
+    new = re.sub(r"^(?:的|那)", "", new).strip()
+    if not new or new in previous:
+        return ""
+    for kind in _SWAPPABLE:  # "那2022年呢" after "星驰汽车2021年产量是多少" swaps the year
+        if kind.fullmatch(new) and (old := kind.search(previous)):
+            return previous[: old.start()] + new + previous[old.end() :]
+    tagged = tokenizer.tagged(previous)
+    position, target = -1, ""
+    offset = 0
+    for word, flag in tagged:
+        if flag.startswith("n") and flag not in ("nr", "nrfg", "nrt", "ns", "nt", "nz") and len(word) >= 2:
+            position, target = offset, word
+        offset += len(word)
+    if position < 0:
+        return ""
+    return previous[:position] + new + previous[position + len(target) :]

@@ -1,0 +1,292 @@
+"""Pure question understanding: which kind of question this is, and the parts each kind needs.
+
+Kinds (see README "Question kinds"): fact, speech (what X said), list (the points of an
+enumeration), summary, corpus (about the collection itself), time (a period decides the
+answer), compare (two sides), timeline (events in date order). Rules are phrasings that
+news readers use, not the shapes of particular articles; the order of the checks resolves
+overlaps ("2021年有哪些报道" is about the collection in a period, not a list question).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from rag.answer.qtype import small_number
+from rag.ingest.dates import question_date_range
+
+FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE = (
+    "fact", "speech", "list", "summary", "corpus", "time", "compare", "timeline",
+)  # fmt: skip
+KINDS = (FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE)
+
+# What a corpus question asks for.
+COUNT, TITLES, DATES, MENTIONS, COUNT_MENTIONS, LATEST, EARLIEST = (
+    "count", "titles", "dates", "mentions", "count_mentions", "latest", "earliest",
+)  # fmt: skip
+
+_DOC = r"(?:文章|报道|新闻|稿子|稿件|消息|资讯)"
+_COLLECTION = re.compile(r"语料库?|资料库|资料里|库里|这些文章|这几篇|所有文章|全部文章|收录")
+_MENTION_VERB = r"(?:提到|提及|涉及|谈到|讲到|说到|报道了|专门报道|报道|写到|出现|是讲|是关于|讲的是|讲|关于)"
+_MENTIONS = re.compile(
+    rf"(?:哪些|哪几篇|哪篇|几篇|多少篇|什么){_DOC}?(?:里|中)?{_MENTION_VERB}(?:了|过)?"
+    rf"(?P<phrase>.+?)(?:的{_DOC})?(?:的)?[？?。！!]*$"
+)
+_MENTIONS_AFTER = re.compile(
+    rf"{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的(?:{_DOC})?(?:有|是)?(?:哪些|哪几篇|几篇|多少篇)"
+)
+# "算力券在几篇报道里出现过", "何静怡一共在多少篇文章里出现": the phrase first.
+_MENTIONS_BEFORE = re.compile(
+    rf"^(?P<phrase>[^，,。？?]{{2,30}}?)(?:一共|总共|共)?在(?:哪些|哪几篇|几篇|多少篇){_DOC}?(?:里|中)?"
+    rf"{_MENTION_VERB}(?:了|过)?"
+)
+# "有没有讲X的文章", "有关于X的报道吗", "资料里有讲X的文章吗": whether the corpus covers X.
+_MENTIONS_EXIST = re.compile(
+    rf"(?:有没有|有无|是否有|有)(?:关于|讲|提到|提及|涉及|报道|写)?(?:过)?(?P<phrase>.+?)的{_DOC}"
+)
+# "最早提到算力券的是哪一篇", "最近一次报道数博会的是哪篇"
+_FIRST_MENTION = re.compile(
+    rf"(?P<which>最早|最先|第一次|首次|最近|最新|最后)(?:一次|一篇)?{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的(?:{_DOC})?(?:是)?(?:哪|那)"
+)
+# "关于数博会的报道分别是什么时候发布的": the articles on a topic, with their dates.
+_TOPIC_DATES = re.compile(
+    rf"^(?:关于|有关)?(?P<phrase>[^，,。？?]{{2,20}}?)的(?:相关)?{_DOC}(?:都|分别|各自)?是?(?:什么时候|何时|哪天|哪一天)"
+)
+_COUNT = re.compile(rf"(?:一共|总共|共|总计)?(?:有|收录了?|发了|发布了|发表了)?(?:几|多少)篇{_DOC}?")
+_TITLES = re.compile(
+    rf"(?:有|包括|收录了?|都有|发布了|发了|发过|发表了|登了|登过)(?:哪些|什么|哪几篇)(?:相关的?)?{_DOC}|{_DOC}(?:有哪些|列表|清单)"
+)
+_DATES = re.compile(r"(?:分别|各自|都)?是?(?:什么时候|何时|哪天|哪一天)(?:发布|发表|刊发|发)的?")
+_LATEST = re.compile(rf"最新的?(?:一|那)?篇|最近的?(?:一|那)?篇|最后(?:一|那)篇|最新{_DOC}")
+_EARLIEST = re.compile(rf"最早的?(?:一|那)?篇|第一篇|最早{_DOC}")
+_ABOUT = re.compile(
+    r"讲了什么|说了什么|讲的是什么|写了什么|内容是什么|主要内容|是关于什么|讲些什么|讲了些什么"
+)
+
+_TIMELINE = re.compile(
+    r"按时间顺序|按时间先后|按先后|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?哪些|哪些阶段|先后|进展情况|进展如何|"
+    r"怎么变化|如何变化|变化情况|怎样变化|有什么变化|有哪些变化|逐年|这几年|历年|历届|"
+    r"怎么增长|如何增长|一步步|演变|发展起来|怎么发展|推进的"
+)
+_COMPARE_CUE = re.compile(
+    r"分别|各自|各[建有是占达花用]|有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|异同|不一样|"
+    r"哪个(?:更)?[高低多少大小快慢强长短早晚好]|哪届|哪一个|哪家|谁(?:更)?[高低多少大小快慢强好]|"
+    r"差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|相比|对比|比较一下|比较|更好|更多"
+)
+_COMPARE_SPLIT = re.compile(
+    r"(?P<left>.+?)(?:和|与|跟|同|及|以及|、|对比|相比)(?P<right>.+?)(?P<rest>(?:"
+    + _COMPARE_CUE.pattern
+    + r").*)$"
+)
+_SPEECH = re.compile(
+    r"(?:说|讲|谈|表示|指出|强调|提出|提|呼吁|认为|介绍|透露|建议|要求|倡议|表态|回应)(?:了|过)?(?:些)?(?:什么|哪些|啥)|"
+    r"(?:怎么看|如何看待|怎么评价|什么看法|什么观点|有何看法|的观点|的看法|的讲话|的发言|的致辞|讲话内容|发言内容|致辞内容|"
+    r"怎么说|如何说|怎么解释|如何解释|什么评价|何评价|什么态度|怎么介绍|如何介绍|是怎么讲|谈了谈|为什么说|"
+    r"(?:认为|表示|指出|强调)[^，。？?]{0,24}(?:哪些|什么))"
+)
+_SUMMARY = re.compile(
+    r"总结|概括|概述|归纳|主要内容|大意|要点|讲了什么|讲的是什么|说了什么|写了什么|讲了些什么|介绍一下|简单介绍|"
+    r"是怎么回事|怎么回事|什么情况|内容是什么|讲了啥|说了啥|写了啥|说说|讲讲|聊聊|情况怎么样|怎么样了"
+)
+_LIST = re.compile(
+    r"哪几[点个项条方面类种大]|哪些|几个方面|几点|哪[一二三四五六七八九十两\d]+(?:[点个项条大类种]|个?方面)|"
+    r"分别是|具体有|包括什么|包括哪些|有什么措施|有什么举措|列举|列一下|列出|都有谁|有哪几位|哪几位"
+)
+_ANNOUNCED = re.compile(r"(?:哪|这|那)?([一二三四五六七八九十两]|\d{1,2})(?:[点个项条大类种]|个?方面)")
+_PUBLISHED = re.compile(
+    rf"(?:发布|发表|刊发|刊登|发了|发过|登过|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{_DOC}|{_DOC}"
+)
+_RELATIVE = re.compile(
+    r"去年|今年|前年|最近|近期|上个月|本月|这个月|近[一二三两四五六七八九十\d]+年|截至|截止|以前|之前|以来|之后|以后"
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A date range a question names, and whether it is about publication or content."""
+
+    start: date
+    end: date
+    label: str  # as the question says it ("2021年", "去年")
+    published: bool  # "2021年有哪些报道" (publication) vs "2022年的产量" (what the text describes)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a question asks, as the router needs it."""
+
+    kind: str
+    question: str
+    corpus_ask: str = ""  # for corpus questions: COUNT, TITLES, DATES, MENTIONS, ...
+    phrase: str = ""  # the phrase of "哪些文章提到X"
+    period: Period | None = None
+    sides: tuple[str, str] = ("", "")  # compare: the two sub-questions
+    announced: int | None = None  # list: the number the question names ("哪三点" -> 3)
+    about_article: bool = False  # summary/corpus: asks what an article is about
+    article_id: str = ""  # the article a follow-up refers to ("总结一下那篇")
+    points: bool = False  # list: asks for the points of an enumeration ("哪几点"), not just "哪些"
+    articles: tuple[str, ...] = ()  # corpus follow-ups: the articles cited before ("分别是什么时候发布的")
+
+
+def announced_count(text: str) -> int | None:
+    """The count a list question names: "哪三点" -> 3, "五大工程" -> 5."""
+    match = _ANNOUNCED.search(text)
+    if not match:
+        return None
+    value = match.group(1)
+    return small_number(value)
+
+
+def question_period(question: str, newest: date | None) -> Period | None:
+    """The period a question names, with its sense (publication or content)."""
+    named = question_date_range(question, newest)
+    if named is None:
+        return None
+    label = re.search(
+        r"(?:截至|截止|到)?(?:\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*[日号])?|去年|今年|前年)"
+        r"(?:上半年|下半年|底|末|以前|之前|以来|至今|之后|以后)?|近[一二两三四五六七八九十\d几]+年|最近|近期|上个?月|本月",
+        question,
+    )
+    published = bool(_PUBLISHED.search(question))
+    return Period(named[0], named[1], label.group(0) if label else "", published)
+
+
+def classify(question: str, newest: date | None = None, people: Iterable[str] = ()) -> Intent:
+    """The kind of a (standalone) question and its parts.
+
+    Args:
+        newest: the "as of" date relative periods (去年, 今年) count from.
+        people: person names found in the question (a "what did X say" needs a speaker).
+    """
+    people = tuple(people)
+    text = question.strip()
+    period = question_period(text, newest)
+    if intent := _corpus_intent(text, period):
+        return intent
+    if _TIMELINE.search(text):
+        return Intent(TIMELINE, text, period=period)
+    if sides := compare_sides(text):
+        return Intent(COMPARE, text, period=period, sides=sides)
+    counted = announced_count(text)
+    counted = counted if counted and counted >= 3 else None  # "哪一种", "哪两个" ask for a fact
+    if _LIST.search(text) and (counted or re.search(r"哪几|几个方面|几点", text)):
+        return Intent(LIST, text, period=period, announced=counted, points=True)
+    if _SPEECH.search(text) and not _SUMMARY_ONLY.search(text) and any(n in text for n in people):
+        return Intent(SPEECH, text, period=period)
+    if _SUMMARY.search(text):
+        return Intent(SUMMARY, text, period=period, about_article=True)
+    if _LIST.search(text) and not re.search(r"哪[一两二]", text):
+        return Intent(LIST, text, period=period, announced=counted)
+    if period is not None:
+        return Intent(TIME, text, period=period)
+    return Intent(FACT, text)
+
+
+# "这篇文章说了什么" is a summary even though it has a speech verb: nobody speaks but the text.
+_SUMMARY_ONLY = re.compile(
+    rf"(?:这|那|该|此|最新|最近|最早|这几|那几)(?:一)?篇|{_DOC}(?:主要)?(?:讲|说|写)|总结|概括"
+)
+
+
+def _corpus_intent(text: str, period: Period | None) -> Intent | None:
+    """Questions about the collection: counts, lists, dates, mentions, newest and oldest."""
+    if (first := _FIRST_MENTION.search(text)) and (phrase := _trim_phrase(first.group("phrase"))):
+        ask = EARLIEST if first.group("which") in ("最早", "最先", "第一次", "首次") else LATEST
+        return Intent(CORPUS, text, corpus_ask=ask, phrase=phrase, period=period)
+    if (dated := _TOPIC_DATES.search(text)) and (phrase := _trim_phrase(dated.group("phrase"))):
+        return Intent(CORPUS, text, corpus_ask=MENTIONS, phrase=phrase, period=period)  # listed with dates
+    match = (
+        _MENTIONS_BEFORE.search(text)
+        or _MENTIONS.search(text)
+        or _MENTIONS_AFTER.search(text)
+        or _MENTIONS_EXIST.search(text)
+    )
+    if match and (phrase := _trim_phrase(match.group("phrase"))):
+        ask = COUNT_MENTIONS if re.search(r"几篇|多少篇", text) else MENTIONS
+        return Intent(CORPUS, text, corpus_ask=ask, phrase=phrase, period=period)
+    latest, earliest = _LATEST.search(text), _EARLIEST.search(text)
+    if latest or earliest:
+        about = bool(_ABOUT.search(text))
+        return Intent(SUMMARY if about else CORPUS, text, corpus_ask=LATEST if latest else EARLIEST,
+                      period=period, about_article=about)  # fmt: skip
+    in_period = period is not None and period.published
+    asks_collection = (
+        bool(_COLLECTION.search(text))
+        or in_period
+        or re.search(rf"这几篇|各篇|每篇{_DOC}?|(?:几|多少)篇|^(?:都|一共|总共)?有(?:哪些|什么){_DOC}", text)
+    )
+    if not asks_collection:
+        return None
+    kind = TIME if in_period else CORPUS
+    if _DATES.search(text):
+        return Intent(kind, text, corpus_ask=DATES, period=period)
+    if _COUNT.search(text):
+        return Intent(kind, text, corpus_ask=COUNT, period=period)
+    if _TITLES.search(text) or re.search(rf"有哪些|有什么{_DOC}", text):
+        return Intent(kind, text, corpus_ask=TITLES, period=period)
+    if in_period and re.search(rf"(?:哪些|什么|哪几篇){_DOC}|{_DOC}.{{0,8}}(?:哪些|什么)", text):
+        return Intent(kind, text, corpus_ask=TITLES, period=period)  # "哪些文章是2025年发布的"
+    return None
+
+
+def _trim_phrase(phrase: str) -> str:
+    """The looked-for phrase without quotes and trailing particles: "“一带一路”的" -> "一带一路"."""
+    phrase = re.sub(r"(?:的)?(?:内容|事情|情况|话题|相关内容)?[？?。！!，,吗呢]*$", "", phrase.strip())
+    phrase = re.sub(r"^(?:了|过|关于|有关)+", "", phrase)
+    return phrase.strip(" \"'“”‘’「」《》")
+
+
+def compare_sides(question: str) -> tuple[str, str] | None:
+    """The two sub-questions of "A和B分别…" / "A与B有什么不同", or None when it compares nothing.
+
+    What the sides share (a year before them, a person before "在…", the attribute after
+    them) goes into both sub-questions; the comparative phrasing is dropped.
+    """
+    for connector in _CONNECTOR.finditer(question):
+        left_text, after = question[: connector.start()], question[connector.end() :]
+        if not left_text or not _COMPARE_CUE.search(after):
+            continue
+        boundary = _RIGHT_END.search(after, 1)
+        right, tail = (after[: boundary.start()], after[boundary.start() :]) if boundary else (after, "")
+        year = re.search(r"\d{4}\s*年(?:底|末)?$", right)
+        if year and year.start() > 0:  # "云岭储能2022年…": the year is shared
+            right, tail = right[: year.start()], right[year.start() :] + tail
+        shared, left = "", left_text
+        own_year = re.search(r"\d{4}\s*年$", left_text)
+        if own_year and own_year.start() > 0 and re.fullmatch(r"\d{4}\s*年", right):
+            shared, left = left_text[: own_year.start()], own_year.group(0)  # "星驰汽车2021年和2022年"
+        elif lead := re.match(r"(?:在|对|出席|参加)", right):
+            cut = left_text.rfind(lead.group(0))
+            if cut > 0:
+                shared, left = left_text[:cut], left_text[cut:]
+        elif (period := re.match(r"\d{4}\s*年(?:底|末|初)?", left_text)) and period.end() < len(left_text):
+            shared, left = period.group(0), left_text[period.end() :]
+        if len(right) > len(left) and left.endswith(("届", "期", "号", "代")) and right[:1] == left[:1]:
+            left += right[len(left) :]  # "第三届" beside "第七届数博会" is "第三届数博会"
+        tail = _COMPARE_WORDS.sub("", tail)
+        tail = re.sub(r"^[，,、\s比]+|[？?。！!，,\s]+$", "", tail)
+        if _COMPARE_CUE.search(after):  # "哪届签约项目多" asks about 签约项目
+            tail = re.sub(r"(?<!多)[多少高低大小好快慢]$", "", tail)
+        tail = re.sub(r"^各", "", tail)
+        if not right.strip() or not left.strip():
+            return None
+        if _QUANTITATIVE.search(after):
+            tail = re.sub(r"(?:怎么样|如何|怎样)$", "", tail)
+        if _QUANTITATIVE.search(after) and not re.search(r"多少|几|哪|什么|谁|怎么|如何", tail):
+            tail += "是多少"  # "哪个高", "差多少": each side is asked for its figure
+        return f"{shared}{left}{tail}", f"{shared}{right}{tail}"
+    return None
+
+
+_CONNECTOR = re.compile(r"和|与|跟|同|及")
+_QUANTITATIVE = re.compile(
+    r"差多少|相差|多了|少了|多多少|少多少|增加了|哪个(?:更)?[高低多少大小快慢]|哪届.*[多少高]|谁(?:更)?[高低多少大]|相比"
+)
+_RIGHT_END = re.compile(r"的|，|,|在|对|各|分别|都|比|哪个|哪届|谁|" + _COMPARE_CUE.pattern)
+_COMPARE_WORDS = re.compile(
+    r"分别|各自|有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|有什么异同|有何异同|的?异同|"
+    r"有什么不一样|不一样|相比|对比|比较一下|比较|哪个(?:更)?|哪届|哪一个|哪家|谁(?:更)?|"
+    r"相差多少|差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|更好|更多"
+)

@@ -1,0 +1,112 @@
+"""Questions about the collection, answered from the article table and the phrase postings:
+how many articles, which ones (by period), when each was published, which mention X, the
+newest and the oldest. Lists give title and date per article, oldest first, cut after
+LIST_LIMIT with "等N篇"."""
+
+from __future__ import annotations
+
+from rag.answer.compose import Evidence, Line, compose
+from rag.answer.extractive import Answer
+from rag.answer.intent import COUNT, COUNT_MENTIONS, DATES, EARLIEST, LATEST, MENTIONS, Intent, Period
+from rag.answer.kinds.context import Context
+from rag.search.catalog import ArticleRecord, Mention
+
+LIST_LIMIT = 20
+
+
+def _title_line(article: ArticleRecord, text: str) -> Line:
+    """ "《title》（date）" citing the article's first paragraph."""
+    end = text.find("\n")
+    return Line(
+        f"《{article.title}》（{article.date or '日期不详'}）",
+        [Evidence(article, 0, len(text) if end < 0 else end)],
+    )
+
+
+def _listing(context: Context, question: str, articles: list[ArticleRecord], opening: str) -> Answer:
+    shown = articles[:LIST_LIMIT]
+    lines = [Line(opening)] + [_title_line(a, context.text(a.article_id)) for a in shown]
+    if len(articles) > len(shown):
+        lines.append(Line(f"等{len(articles)}篇。"))
+    return compose(question, lines, context.texts([a.article_id for a in shown]))
+
+
+def _in_period(period: Period | None) -> str:
+    return f"{period.label}" if period and period.label else ("这段时间" if period else "")
+
+
+def corpus_answer(context: Context, intent: Intent) -> Answer:
+    """The answer to a question about the collection (see the module docstring)."""
+    period = intent.period
+    articles = (
+        context.catalog.published(period.start, period.end)
+        if period is not None and (period.published or intent.corpus_ask != MENTIONS)
+        else context.catalog.articles()
+    )
+    if intent.articles:  # "these articles": the ones the conversation cited before
+        articles = [a for a in articles if a.article_id in set(intent.articles)]
+    where = _in_period(period)
+    if intent.phrase and intent.corpus_ask in (EARLIEST, LATEST):
+        found = _mentioning(context, intent.phrase, {a.article_id for a in articles})
+        if not found:
+            return Answer(intent.question, f"语料中{where}没有文章提到“{intent.phrase}”。", False, [])
+        chosen = found[0].article if intent.corpus_ask == EARLIEST else found[-1].article
+        which = "最早" if intent.corpus_ask == EARLIEST else "最近"
+        return _listing(context, intent.question, [chosen], f"{which}提到“{intent.phrase}”的一篇是：")
+    if intent.corpus_ask in (MENTIONS, COUNT_MENTIONS):
+        return _mentions(context, intent, {a.article_id for a in articles}, where)
+    if not articles:
+        scope = f"{where}发布的文章" if where else "文章"
+        return Answer(intent.question, f"语料中没有{scope}。", False, [])
+    if intent.corpus_ask in (LATEST, EARLIEST):
+        dated = [a for a in articles if a.date] or articles
+        chosen = dated[-1] if intent.corpus_ask == LATEST else dated[0]
+        which = "最新" if intent.corpus_ask == LATEST else "最早"
+        return _listing(context, intent.question, [chosen], f"{where}{which}的一篇是：")
+    if intent.corpus_ask == COUNT:
+        return _listing(context, intent.question, articles, f"{where}语料中共有{len(articles)}篇文章：")
+    if intent.corpus_ask == DATES:
+        return _listing(context, intent.question, articles, f"{where}共{len(articles)}篇，发布日期如下：")
+    return _listing(context, intent.question, articles, f"{where}共有{len(articles)}篇文章：")
+
+
+def _mentioning(context: Context, phrase: str, allowed: set[str]) -> list[Mention]:
+    """Articles holding the phrase; for a topic ("讲星驰汽车年度产销") those holding most of its
+    words (all of them when it has two), oldest first."""
+    found = [m for m in context.catalog.mentions(phrase) if m.article.article_id in allowed]
+    words = [w for w in dict.fromkeys(context.words(phrase)) if len(w) >= 2]
+    if found or len(words) < 2:
+        return found
+    holders: dict[str, int] = {}
+    first: dict[str, Mention] = {}
+    for word in words:
+        for mention in context.catalog.mentions(word):
+            article_id = mention.article.article_id
+            if article_id in allowed:
+                holders[article_id] = holders.get(article_id, 0) + 1
+                first.setdefault(article_id, mention)
+    needed = len(words) if len(words) == 2 else max(2, -(-2 * len(words) // 3))
+    return [first[a.article_id] for a in context.catalog.articles() if holders.get(a.article_id, 0) >= needed]
+
+
+def _mentions(context: Context, intent: Intent, allowed: set[str], where: str) -> Answer:
+    found = _mentioning(context, intent.phrase, allowed)
+    if not found:
+        return Answer(intent.question, f"语料中{where}没有文章提到“{intent.phrase}”。", False, [])
+    lines = [Line(f"{where}共有{len(found)}篇文章提到“{intent.phrase}”：")]
+    texts = {}
+    for mention in found[:LIST_LIMIT]:
+        article_id = mention.article.article_id
+        texts[article_id] = context.text(article_id)
+        records = context.index.chunk_records(list(mention.rows[:1])) if mention.rows else []
+        if records:
+            chunk = records[0]
+            start = texts[article_id].find(chunk["text"])
+            position = max(0, start) + max(0, chunk["text"].find(intent.phrase))
+            span = Evidence(mention.article, position, position + len(intent.phrase))
+        else:
+            span = _title_line(mention.article, texts[article_id]).evidence[0]
+        lines.append(Line(f"《{mention.article.title}》（{mention.article.date or '日期不详'}）", [span]))
+    if len(found) > LIST_LIMIT:
+        lines.append(Line(f"等{len(found)}篇。"))
+    return compose(intent.question, lines, texts)

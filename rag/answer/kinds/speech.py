@@ -1,0 +1,161 @@
+"""What someone said: the sentences attributed to a speaker, in article order, per article.
+
+A sentence is X's when X is its subject with a verb of saying ("肖亚庆表示，…", "蔡奇强调"),
+and the sentences after it in the paragraph continue it, as do following paragraphs that
+go on with "他/她…" or an enumeration ("一是…") until another speaker takes over.
+"Attended by X、Y" lists and headlines are not speech.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.compose import Evidence, Line
+from rag.answer.kinds.context import Context
+from rag.answer.sentences import Sentence, is_filler
+from rag.search.catalog import ArticleRecord
+
+SAYING = (
+    r"表示|指出|强调|说|认为|提出|呼吁|介绍|希望|要求|倡议|建议|坦言|谈到|透露|宣布|分享|"
+    r"回顾|总结|阐述|解释|表态|称|提到|提醒|寄语|号召|承诺|期待|主张|重申"
+)
+_CONTINUES = re.compile(
+    r"^(?:他|她|其|同时|此外|另外|他还|她还|并|而且|最后|首先|其次|再次|一是|二是|三是|四是|五是|六是|"
+    r"第[一二三四五六七八九十]|[（(][一二三四五六七八九十][)）]|\d+[.、．]|“)"
+)
+# Another speaker takes over at the start of a sentence: "省工业和信息化厅厅长韩立新表示，…".
+_ANY_SPEAKER = re.compile(rf"^[\u4e00-\u9fff·]{{2,20}}?(?:{SAYING})[，,：:]")
+MAX_CHARS = 320  # per article; "他还说了什么" asks for the rest
+QUESTION_WORDS = re.compile(
+    rf"(?:{SAYING}|讲|谈|怎么看|如何看待|看法|观点|讲话|发言|致辞|内容|什么|哪些|了|些|啥|怎么|如何|是|的|在|上|对|还|呢|[？?。，,])"
+)
+
+
+def attributed(sentences: list[Sentence], speaker: str) -> list[Sentence]:
+    """The speaker's sentences of one article, in order (see the module docstring)."""
+    said = re.compile(rf"{re.escape(speaker)}[^，。；,！？]{{0,40}}?(?:{SAYING})")
+    listing = re.compile(rf"{re.escape(speaker)}\s*[、，和与]|[、和与]\s*{re.escape(speaker)}")
+    chosen: list[Sentence] = []
+    speaking = False
+    last_paragraph = -1
+    for sentence in sentences:
+        if is_filler(sentence.text):
+            continue
+        starts_paragraph = sentence.paragraph != last_paragraph
+        last_paragraph = sentence.paragraph
+        own = said.search(sentence.text) and not listing.search(
+            sentence.text[: sentence.text.find(speaker) + 8]
+        )
+        if own:
+            speaking = True
+        elif speaking and starts_paragraph:
+            speaking = bool(_CONTINUES.match(sentence.text)) and not _other_speaker(sentence.text, speaker)
+        elif speaking and _other_speaker(sentence.text, speaker):
+            speaking = False
+        if speaking:
+            chosen.append(sentence)
+    return chosen
+
+
+def _other_speaker(text: str, speaker: str) -> bool:
+    match = _ANY_SPEAKER.search(text)
+    return bool(match) and speaker not in match.group(0) and not match.group(0).startswith(("他", "她", "其"))
+
+
+def speech_lines(
+    context: Context, question: str, speaker: str, exclude: set[str] = frozenset(), period=None
+) -> list[Line]:
+    """Lines for "what did `speaker` say": one block per article, newest context first.
+
+    When the question names an occasion ("在第五届数博会开幕式上"), only the article that best
+    matches it is used; otherwise every article where the speaker speaks, by date.
+    """
+    mentions = context.catalog.mentions(speaker)
+    if period is not None:
+        mentions = [m for m in mentions if m.article.day and period.start <= m.article.day <= period.end]
+    if not mentions:
+        return []
+    spoken = {
+        m.article.article_id: attributed(context.sentences(m.article.article_id), speaker) for m in mentions
+    }
+    spoken = {a: s for a, s in spoken.items() if s}
+    if not spoken:
+        return []
+    occasion = QUESTION_WORDS.sub(" ", question.replace(speaker, " ")).split()
+    articles = [m.article for m in mentions if m.article.article_id in spoken]
+    if occasion and len(articles) > 1:
+        hits = context.index.search(question, k=10, article_ids=[a.article_id for a in articles])
+        ranked = list(dict.fromkeys(h.article_id for h in hits))
+        articles = [context.record(ranked[0])] if ranked else articles[:1]
+    if not _occasion_found(context, question, articles[0]):
+        return []  # X spoke, but not where the question says: that speech is not in the corpus
+    topic = _topic_words(context, question, speaker)
+    lines: list[Line] = []
+    for article in articles[:3]:
+        sentences = _on_topic(spoken[article.article_id], topic)
+        lines += _article_block(article, sentences, exclude, heading=len(articles) > 1)
+    return lines
+
+
+_OCCASION = re.compile(r"在(?P<occasion>[^，,。？?]{2,24}?)(?:上|时|中|期间|里)")
+
+
+def _occasion_found(context: Context, question: str, article: ArticleRecord) -> bool:
+    """Most words of the occasion the question names ("在第六届数博会上") occur in the article."""
+    match = _OCCASION.search(question)
+    if not match:
+        return True
+    words = [w for w in context.words(match.group("occasion")) if len(w) >= 2]
+    text = article.title + context.text(article.article_id)
+    return not words or sum(w in text for w in words) * 2 >= len(words)
+
+
+_TOPIC = re.compile(
+    r"(?:对|关于|就)(?P<topic>[^，,。？?的]{2,16})(?:的)?(?:看法|观点|态度|评价|怎么看|如何看|有何|提出|问题|方面)"
+)
+
+
+def _topic_words(context: Context, question: str, speaker: str) -> list[str]:
+    """What the question asks the speaker about, beyond the occasion: the phrase itself when
+    it names one ("对数字鸿沟的看法" -> 数字鸿沟), else its words."""
+    if named := _TOPIC.search(question):
+        return [named.group("topic")]
+    words = [w for w in context.words(QUESTION_WORDS.sub(" ", question.replace(speaker, " "))) if len(w) >= 2]
+    occasion = _OCCASION.search(question)
+    if occasion:
+        words = [w for w in words if w not in occasion.group("occasion")]
+    return words
+
+
+def _on_topic(sentences: list[Sentence], topic: list[str]) -> list[Sentence]:
+    """The speaker's sentences about the topic (and the one after each), when any mention it."""
+    if not topic:
+        return sentences
+    keep = [i for i, s in enumerate(sentences) if any(word in s.text for word in topic)]
+    if not keep:
+        return sentences
+    chosen = sorted({j for i in keep for j in (i, i + 1) if j < len(sentences)})
+    return [sentences[j] for j in chosen]
+
+
+def _article_block(
+    article: ArticleRecord, sentences: list[Sentence], exclude: set[str], heading: bool
+) -> list[Line]:
+    """The speaker's sentences as lines, one line per paragraph, within MAX_CHARS."""
+    lines: list[Line] = []
+    total, paragraph = 0, -1
+    for sentence in sentences:
+        if sentence.text in exclude:
+            continue
+        if total + len(sentence.text) > MAX_CHARS and lines:
+            break
+        evidence = Evidence(article, sentence.start, sentence.end)
+        if sentence.paragraph == paragraph and lines:
+            lines[-1] = Line(lines[-1].text + sentence.text, [*lines[-1].evidence, evidence])
+        else:
+            lines.append(Line(sentence.text, [evidence]))
+        paragraph = sentence.paragraph
+        total += len(sentence.text)
+    if heading and lines:
+        lines.insert(0, Line(f"《{article.title}》（{article.date or '日期不详'}）："))
+    return lines

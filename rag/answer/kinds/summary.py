@@ -1,0 +1,82 @@
+"""An extractive summary of one article: the news lead first, then the sentences that say most
+of what the article says (closest to the article's own centroid), in article order, no repeats,
+within SUMMARY_CHARS."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+import numpy as np
+
+from rag.answer.compose import Evidence, Line
+from rag.answer.kinds.context import Context
+from rag.answer.sentences import is_filler
+from rag.index.tokens import normalise_text
+from rag.search.fusion import dedup_key
+
+SUMMARY_CHARS = 300
+RESTATED_SHARE = 0.5
+LEAD_SENTENCES = 1
+_FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个家项条场次届年月日]")
+_ITEM_START = re.compile(
+    r"^(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]|[（(][一二三四五六七八九十][)）])"
+)
+
+
+def summary_lines(context: Context, article_id: str, heading: bool = True) -> list[Line]:
+    """Lines summarising one article, headed by its title and date."""
+    record = context.record(article_id)
+    sentences = [s for s in context.sentences(article_id) if not is_filler(s.text) and s.text != record.title]
+    if not sentences:
+        return []
+    vectors = context.index.embedder.encode([normalise_text(s.text) for s in sentences])
+    centroid = vectors.mean(axis=0)
+    centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+    # News puts the facts first and in figures: earlier sentences and those with numbers,
+    # dates and counts say more than a general remark; items of a list need their heading.
+    count = len(sentences)
+    score = [
+        float(centrality[i])
+        + 0.25 * bool(_FIGURE.search(s.text))
+        + 0.2 * (1 - i / count)
+        - 0.3 * bool(_ITEM_START.match(s.text))
+        - 0.002 * max(0, len(s.text) - 90)
+        for i, s in enumerate(sentences)
+    ]
+    chosen = set(range(min(LEAD_SENTENCES, count)))
+    total = sum(len(sentences[i].text) for i in chosen)
+    for i in (int(i) for i in np.argsort(-np.asarray(score), kind="stable")):
+        if i in chosen or total + len(sentences[i].text) > SUMMARY_CHARS:
+            continue
+        if any(_restates(sentences[i].text, sentences[j].text) for j in chosen):
+            continue  # a reprint ("八月二十三日…开幕" and "8月23日…开幕") is said once
+        chosen.add(i)
+        total += len(sentences[i].text)
+    picked = [sentences[i] for i in sorted(chosen)]
+    text = "".join(s.text for s in picked)
+    lines = [Line(text, [Evidence(record, s.start, s.end) for s in picked])]
+    if heading:
+        lines.insert(0, Line(f"《{record.title}》（{record.date or '日期不详'}）："))
+    return lines
+
+
+_SUMMARY_WORDS = re.compile(
+    r"帮我|请|给我|总结|概括|概述|归纳|一下|主要内容|大意|要点|讲了什么|讲的是什么|说了什么|写了什么|讲了些什么|"
+    r"介绍一下|简单|说说|讲讲|聊聊|情况怎么样|怎么样了|怎么样|什么情况|的情况|是怎么回事|那篇|这篇|报道|新闻|文章|[？?。，,]"
+)
+# News about a year is published up to half a year later ("2022年的经营情况" in January 2023).
+SUMMARY_PERIOD_SLACK_DAYS = 183
+
+
+def _restates(first: str, second: str) -> bool:
+    """Whether two sentences say the same (over half of their character bigrams shared)."""
+    a, b = (set(pairwise(t)) for t in (dedup_key(first), dedup_key(second)))
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) > RESTATED_SHARE
+
+
+def article_for(context: Context, question: str) -> str | None:
+    """The article a summary question is about: the best match for what it names."""
+    topic = _SUMMARY_WORDS.sub(" ", question).strip() or question
+    hits = context.index.search(topic, k=5, period_slack_days=SUMMARY_PERIOD_SLACK_DAYS)
+    return hits[0].article_id if hits else None

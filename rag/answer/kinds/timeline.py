@@ -1,0 +1,163 @@
+"""Events in date order, one line each: "date — event [n]".
+
+Each relevant article gives its sentence that best covers the topic (preferring one that
+carries a date or a number); the event date is the one the sentence names ("8月23日", with
+the year from the article's date), else the article's publication date.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from rag.answer.compose import Evidence, Line
+from rag.answer.extractive import coverage
+from rag.answer.intent import Period
+from rag.answer.kinds.context import Context
+from rag.answer.sentences import Sentence, is_filler
+from rag.index.tokens import normalise_text
+from rag.search.catalog import ArticleRecord
+
+_TIMELINE_WORDS = re.compile(
+    r"按时间顺序|按时间先后|按先后|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?|哪些阶段|先后|进展情况|进展如何|"
+    r"是?怎么|如何|怎样|变化情况|有什么变化|有哪些变化|变化|逐年|这几年|历年|历届|增长|一步步|演变|发展起来|推进|"
+    r"排一下|列一下|说说|讲讲|[？?。，,]"
+)
+_EVENT_DATE = re.compile(
+    r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|(\d{4})\s*年\s*(\d{1,2})\s*月"
+)
+_HAS_FIGURE = re.compile(r"\d")
+SEARCH_DEPTH = 30
+MIN_SHARE = 0.45  # an article counts when its best passage scores at least this share of the best
+
+
+def topic_of(question: str) -> str:
+    """The question without its timeline phrasing ("…是怎么变化的" -> the topic)."""
+    return _TIMELINE_WORDS.sub(" ", question).strip() or question
+
+
+def event_date(sentence: str, published: date | None) -> date | None:
+    """The date a sentence names, completed with the publication year; else the publication date."""
+    match = _EVENT_DATE.search(sentence)
+    if match:
+        try:
+            if match.group(2):
+                year = int(match.group(1)) if match.group(1) else (published.year if published else None)
+                if year:
+                    return date(year, int(match.group(2)), int(match.group(3)))
+            else:
+                return date(int(match.group(4)), int(match.group(5)), 1)
+        except ValueError:
+            pass
+    return published
+
+
+_GENERIC = re.compile(r"资料|语料|报道|新闻|文章|活动|事件|事情|哪些|什么|都|了|里|中|的|有")
+_CHANGE = re.compile(r"变化|历届|逐年|历年|这几年|每年|增长|演变")
+
+
+def timeline_lines(context: Context, question: str, period: Period | None = None) -> list[Line]:
+    """One dated line per relevant article, oldest first.
+
+    A question with no topic of its own ("按时间顺序，资料里都报道了哪些活动？") lists every
+    article (in the period) by date, each with its lead sentence.
+    """
+    topic = topic_of(question)
+    if not _GENERIC.sub("", topic).strip():
+        articles = (
+            context.catalog.published(period.start, period.end) if period else context.catalog.articles()
+        )
+        return [line for a in articles if (line := _lead_line(context, a.article_id))]
+    filters = {"since": period.start, "until": period.end} if period and period.published else {}
+    hits = context.index.search(topic, k=SEARCH_DEPTH, per_article=3, **filters)
+    if not hits:
+        return []
+    best_score = hits[0].score or 1.0
+    weights = context.answerer.query_weights(topic)
+    key_terms = context.index.tokenizer.key_terms(topic)
+    change = bool(_CHANGE.search(question))
+    # How a quantity changed ("产量", "营收"): each report's sentence about it; stages and
+    # processes ("经历了哪些阶段") have no one attribute.
+    attribute = {w: weights.get(w, 1.0) for w in head_nouns(context, topic, key_terms)} if change else {}
+    events: list[tuple[date, Line]] = []
+    for article_id in dict.fromkeys(h.article_id for h in hits if h.score >= MIN_SHARE * best_score):
+        record = context.record(article_id)
+        text = context.text(article_id)
+        if key_terms and not all(normalise_text(t) in normalise_text(record.title + text) for t in key_terms):
+            continue
+        sentences = context.sentences(article_id)
+        if attribute and _HAS_FIGURE.search(record.title) and any(w in record.title for w in attribute):
+            # A yearly report's headline says it ("星驰汽车2019年产量8.6万辆"): cite its lead.
+            lead = next((s for s in sentences if not is_filler(s.text)), None)
+            if lead is not None:
+                when, line = _dated(record, lead, sentences)
+                events.append((when, Line(f"{line.text.split(' — ')[0]} — {record.title}", line.evidence)))
+                continue
+        sentence = _best_sentence(sentences, weights, attribute, change)
+        if sentence is None:
+            continue
+        events.append(_dated(record, sentence, sentences))
+    if len(events) < 2 and _CHANGE.search(question):
+        return []  # one report shows no change: the fact answer (or a refusal) says what there is
+    events.sort(key=lambda pair: pair[0])
+    return [line for _, line in events]
+
+
+_WEAK_HEADS = {"数量", "情况", "规模", "变化", "数字", "数据", "水平", "问题"}
+
+
+def head_nouns(context: Context, topic: str, names: list[str]) -> list[str]:
+    """What changes over time: the head of the topic's noun phrase ("星驰汽车的产量" -> 产量),
+    with the noun before it when the head says little ("参展企业数量" -> 企业, 数量)."""
+    nouns = [
+        word for word, flag in context.index.tokenizer.tagged(topic)
+        if flag.startswith(("n", "vn")) and flag not in ("nr", "nrfg", "nrt", "ns", "nt")
+        and len(word) > 1 and not any(word in name or name in word for name in names)
+    ]  # fmt: skip
+    if not nouns:
+        return []
+    return nouns[-2:] if nouns[-1] in _WEAK_HEADS and len(nouns) > 1 else nouns[-1:]
+
+
+def _dated(record: ArticleRecord, sentence: Sentence, sentences: list[Sentence]) -> tuple[date, Line]:
+    """The event line, dated by the sentence, else by the article's lead, else by publication."""
+    when = event_date(sentence.text, None)
+    if when is None:
+        lead = next((s for s in sentences[:3] if _EVENT_DATE.search(s.text)), None)
+        when = event_date(lead.text, record.day) if lead else record.day
+    shown = when.isoformat() if when else "日期不详"
+    return when or date.max, Line(
+        f"{shown} — {sentence.text}", [Evidence(record, sentence.start, sentence.end)]
+    )
+
+
+def _lead_line(context: Context, article_id: str) -> Line | None:
+    """ "date — 《title》：lead sentence" for an article."""
+    record = context.record(article_id)
+    sentences = context.sentences(article_id)
+    lead = next((s for s in sentences if not is_filler(s.text)), None)
+    if lead is None:
+        return None
+    _, line = _dated(record, lead, sentences)
+    return Line(f"{line.text.split(' — ')[0]} — 《{record.title}》：{lead.text}", line.evidence)
+
+
+def _best_sentence(
+    sentences: list[Sentence], weights: dict[str, float], attribute: dict[str, float], change: bool
+) -> Sentence | None:
+    """The sentence of an article that best states the topic's attribute (with a figure when the
+    question asks how something changed); None when no sentence names the attribute."""
+    scored = []
+    for i, sentence in enumerate(sentences):
+        if is_filler(sentence.text):
+            continue
+        text = normalise_text(sentence.text)
+        named = coverage(text, attribute) if attribute else 0.0
+        if attribute and named == 0:
+            continue
+        figure = (0.3 if change else 0.15) if _HAS_FIGURE.search(sentence.text) else 0.0
+        scored.append((named + 0.5 * coverage(text, weights) + figure, -i, sentence))
+    if not scored:
+        return None
+    best = max(scored, key=lambda t: (t[0], t[1]))
+    return best[2] if best[0] > 0 else None

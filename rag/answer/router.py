@@ -1,0 +1,271 @@
+"""Question to answer: classify the question (rag.answer.intent), then answer it with the strategy of
+its kind (rag.answer.kinds), falling back to the fact answerer when a strategy finds nothing.
+
+Every strategy checks that the names and numbers of the question occur in what it cites, so
+a question about something the corpus does not hold is refused, whatever its kind.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+from datetime import date
+
+from rag.answer.compose import Evidence, Line, compose, per_article
+from rag.answer.extractive import Answer, Answerer, term_in_text
+from rag.answer.intent import (
+    COMPARE,
+    CORPUS,
+    EARLIEST,
+    FACT,
+    LATEST,
+    LIST,
+    SPEECH,
+    SUMMARY,
+    TIME,
+    TIMELINE,
+    Intent,
+    Period,
+    classify,
+    question_period,
+)
+from rag.answer.kinds.context import Context
+from rag.answer.kinds.corpus import corpus_answer
+from rag.answer.kinds.listing import enumeration_at, list_lines
+from rag.answer.kinds.speech import speech_lines
+from rag.answer.kinds.summary import article_for, summary_lines
+from rag.answer.kinds.timeline import timeline_lines
+from rag.answer.qtype import ordinal_events
+from rag.config import Settings
+from rag.index.tokens import normalise_text
+from rag.search.catalog import Catalog
+from rag.search.query import clean_query, query_day
+from rag.search.retrieve import SearchIndex
+
+_PERSON_FLAGS = {"nr", "nrfg", "nrt"}
+# A name at the start of a question, before what it asks of the person ("周启明在…", "何静怡为什么说…").
+_LEADING_NAME = re.compile(
+    r"^([\u4e00-\u9fff]{2,3})(?=在|对|说|认为|表示|提|为什么|是怎么|怎么|如何|还|分别|和|与|的讲话|的发言)"
+)
+_MARKER = re.compile(r"\[(\d+)\]")
+# "2022年的产量" is reported in the first months of 2023: passages published up to half a year
+# after a period the text describes count as from it.
+CONTENT_PERIOD_SLACK_DAYS = 183
+_RUN_ON = re.compile(r"\[\d+\][^\s\[\]]")  # "…[1]8月5日": a marker running into the next sentence
+
+
+class Router:
+    """Answers any kind of question over one index; `Answerer` stays the fact strategy."""
+
+    def __init__(
+        self, index: SearchIndex, settings: Settings | None = None, answerer: Answerer | None = None
+    ):
+        self.settings = settings or Settings()
+        self.answerer = answerer or Answerer(index, self.settings)
+        self.index = index
+        self.context = Context(index, Catalog(index), self.answerer)
+
+    def as_of(self, override: date | None = None) -> date | None:
+        """The date relative periods count from: given, or the newest article's (documented)."""
+        return override or self.index.newest_date
+
+    def people(self, question: str) -> list[str]:
+        """Person names in the question: jieba's person tags, or a leading name the corpus holds."""
+        names = [
+            w for w, flag in self.index.tokenizer.tagged(question) if flag in _PERSON_FLAGS and len(w) >= 2
+        ]
+        match = _LEADING_NAME.match(question)
+        if match and match.group(1) not in names and self.context.catalog.mentions(match.group(1)):
+            names.append(match.group(1))
+        return names
+
+    def understand(self, question: str, as_of: date | None = None) -> Intent:
+        return classify(question, self.as_of(as_of), self.people(question))
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        as_of: date | None = None,
+        exclude: frozenset[str] = frozenset(),
+        intent: Intent | None = None,
+        **filters,
+    ) -> Answer:
+        """Answer a standalone question with the strategy of its kind.
+
+        Args:
+            as_of: the date "去年", "最近" count from (default: the newest article's date).
+            exclude: sentences already said in this conversation ("他还说了什么").
+            intent: the classification, when the caller already made it.
+            **filters: since, until, article_ids, categories: every answer cites only such
+                articles (a period filter becomes the question's publication period).
+        """
+        started = time.perf_counter()
+        question = clean_query(question, self.settings.max_query_chars)
+        intent = within_filters(intent or self.understand(question, as_of), filters)
+        answer = self._answer(intent, k, exclude, filters)
+        if intent.kind != FACT and not self._respects(answer, filters):
+            # A strategy that read beyond the chosen articles: the fact answer, which filters inside.
+            answer = self.answerer.ask(intent.question, k=k, **filters)
+        if len({c.article_id for c in answer.citations}) < len(answer.citations) or _RUN_ON.search(
+            answer.answer
+        ):
+            answer = per_article(answer, self.context.record, self.context.text)
+        answer.kind = intent.kind
+        answer.question = question
+        answer.standalone_question = answer.standalone_question or question
+        answer.timings_ms = {**answer.timings_ms, "total": round((time.perf_counter() - started) * 1000, 2)}
+        return answer
+
+    def _respects(self, answer: Answer, filters: dict) -> bool:
+        """Whether every cited article passes the since/until/article/category filters."""
+        since, until = (query_day(filters.get(name), name) for name in ("since", "until"))
+        ids, categories = filters.get("article_ids"), filters.get("categories")
+        for citation in answer.citations:
+            day = query_day(citation.date, "date") if citation.date else None
+            if (since is not None or until is not None) and day is None:
+                return False
+            if (since is not None and day < since) or (until is not None and day > until):
+                return False
+            if ids and citation.article_id not in ids:
+                return False
+            if categories and not set(categories) & set(
+                self.index.article(citation.article_id)["categories"]
+            ):
+                return False
+        return True
+
+    def _answer(self, intent: Intent, k: int | None, exclude: frozenset[str], filters: dict) -> Answer:
+        question = intent.question
+        if intent.kind in (CORPUS, TIME) and intent.corpus_ask:
+            return corpus_answer(self.context, intent)
+        if intent.kind == SUMMARY:
+            return self._lines_or_fact(intent, self._summary(intent), k, filters)
+        if intent.kind == SPEECH:
+            lines = []
+            for speaker in self.people(question):
+                published = intent.period if intent.period and intent.period.published else None
+                lines = speech_lines(self.context, question, speaker, set(exclude), published)
+                if lines:
+                    break
+            return self._lines_or_fact(intent, lines, k, filters)
+        if intent.kind == LIST and intent.points:
+            lines = list_lines(self.context, question, intent.announced)
+            return self._lines_or_fact(intent, lines, k, filters)
+        if intent.kind == LIST:
+            return self._fact_or_enumeration(intent, k, filters)
+        if intent.kind == TIMELINE:
+            return self._lines_or_fact(
+                intent, timeline_lines(self.context, question, intent.period), k, filters
+            )
+        if intent.kind == COMPARE:
+            return self._compare(intent, k, filters)
+        content_period = intent.period is not None and not intent.period.published
+        slack = CONTENT_PERIOD_SLACK_DAYS if content_period else 0
+        return self.answerer.ask(question, k=k, period_slack_days=slack, **filters)
+
+    def _fact_or_enumeration(self, intent: Intent, k: int | None, filters: dict) -> Answer:
+        """ "哪些…": the fact answer, widened to the whole enumeration its sentence belongs to."""
+        answer = self.answerer.ask(intent.question, k=k, **filters)
+        if not answer.answerable or not answer.citations:
+            return answer
+        first = answer.citations[0]
+        lines = enumeration_at(
+            self.context, first.article_id, first.article_start + first.start, intent.question
+        )
+        if not lines:
+            return answer
+        return compose(intent.question, lines, self.context.texts([first.article_id]))
+
+    def _summary(self, intent: Intent) -> list[Line]:
+        if intent.corpus_ask in (LATEST, EARLIEST):
+            period = intent.period
+            articles = (
+                self.context.catalog.published(period.start, period.end)
+                if period
+                else self.context.catalog.articles()
+            )
+            dated = [a for a in articles if a.date]
+            if not dated:
+                return []
+            return summary_lines(
+                self.context, (dated[-1] if intent.corpus_ask == LATEST else dated[0]).article_id
+            )
+        article_id = intent.article_id or article_for(self.context, intent.question)
+        return summary_lines(self.context, article_id) if article_id else []
+
+    def _lines_or_fact(self, intent: Intent, lines: list[Line], k: int | None, filters: dict) -> Answer:
+        """Compose the strategy's lines when they cite what the question names; else the fact path."""
+        cited = {e.article.article_id for line in lines for e in line.evidence}
+        if cited and self._names_found(intent.question, cited):
+            return compose(intent.question, lines, self.context.texts(sorted(cited)))
+        return self.answerer.ask(intent.question, k=k, **filters)
+
+    def _names_found(self, question: str, article_ids: set[str]) -> bool:
+        """Every name and number of the question occurs in one of the cited articles (a year of
+        the period is a publication date, not a word the text must hold)."""
+        texts = [normalise_text(self.context.record(a).title + self.context.text(a)) for a in article_ids]
+        period = question_period(question, self.as_of())
+        newest = self.as_of()
+        # A year of the question's period is a date, not a word the text must hold ("2022智博会" is,
+        # and so is a year after the newest article: only a text that names it can answer).
+        label = period.label if period and (newest is None or period.start <= newest) else ""
+        terms = [t for t in self.index.tokenizer.key_terms(question) if not (t.isdigit() and t in label)]
+        terms += ordinal_events(question)  # "第八届数博会" is not "第七届"
+        return all(any(term_in_text(term, text) for text in texts) for term in terms)
+
+    def _compare(self, intent: Intent, k: int | None, filters: dict) -> Answer:
+        """Each side answered as a question of its own, one line per side."""
+        lines: list[Line] = []
+        sides = [side for side in intent.sides if side]
+        words = [set(self.context.words(side)) for side in sides]
+        answered = 0
+        for number, side in enumerate(sides):
+            sub = self.understand(side)
+            if sub.kind == COMPARE:
+                sub = Intent(FACT, side, period=sub.period)
+            others = set().union(*(w for i, w in enumerate(words) if i != number))
+            own = tuple(normalise_text(w) for w in words[number] - others)
+            avoid = tuple(normalise_text(w) for w in others - words[number])
+            if sub.kind in (FACT, TIME):
+                answer = self.answerer.ask(side, k=k, focus=own, avoid=avoid, **filters)
+            else:
+                answer = self._answer(sub, k, frozenset(), filters)
+            label = re.sub(r"(?:是多少|有多少|是什么)$", "", side)
+            if not answer.answerable:
+                lines.append(Line(f"{label}：资料中没有找到。"))
+                continue
+            answered += 1
+            lines += self.lines_of(answer, prefix=f"{label}：")
+        if answered == 0:
+            return self.answerer.ask(intent.question, k=k, **filters)
+        cited = sorted({e.article.article_id for line in lines for e in line.evidence})
+        return compose(intent.question, lines, self.context.texts(cited), answerable=answered == len(sides))
+
+    def lines_of(self, answer: Answer, prefix: str = "") -> list[Line]:
+        """An answer's lines with their evidence in article coordinates (to merge answers)."""
+        by_number = {c.n: c for c in answer.citations}
+        lines = []
+        for number, text in enumerate(answer.answer.split("\n")):
+            evidence = []
+            for marker in _MARKER.findall(text):
+                citation = by_number.get(int(marker))
+                if citation is None:
+                    continue
+                record = self.context.record(citation.article_id)
+                evidence += [Evidence(record, citation.article_start + s, citation.article_start + e)
+                             for s, e in citation.highlights]  # fmt: skip
+            lines.append(Line((prefix if number == 0 else "") + _MARKER.sub("", text), evidence))
+        return lines
+
+
+def within_filters(intent: Intent, filters: dict) -> Intent:
+    """The intent with a since/until filter as its publication period, when it names none itself
+    (so "有哪些报道", "X说了什么" look only at articles of the chosen dates)."""
+    since, until = filters.get("since"), filters.get("until")
+    if intent.period is not None or not (since or until):
+        return intent
+    start = date.fromisoformat(str(since)) if since else date.min
+    end = date.fromisoformat(str(until)) if until else date.max
+    return replace(intent, period=Period(start, end, "所选日期范围内", published=True))

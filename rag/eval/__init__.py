@@ -1,0 +1,1 @@
+"""Judging the system by numbers: question sets, metrics, the evaluation run, reader feedback."""

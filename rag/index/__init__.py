@@ -1,0 +1,1 @@
+"""Building and opening the index: chunks, tokens, embeddings, segments, the live version."""

@@ -1,0 +1,137 @@
+"""The live version as a build sees it: its segments, deletions and articles; the next version's list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.index import store
+from rag.errors import IndexLoadError
+from rag.index.schema import check_deleted
+
+
+@dataclass
+class Known:
+    """An article of the live version: where it is stored and what file it came from."""
+
+    segment: int  # position in the version's segment list
+    num: int  # article number inside that segment
+    content_hash: str
+    source_size: int | None
+    source_mtime_ns: int | None
+
+
+@dataclass
+class Live:
+    """The live version's segments (name, description, deleted article numbers) and articles."""
+
+    names: list[str] = field(default_factory=list)
+    descriptions: list[dict] = field(default_factory=list)
+    deleted: list[set[int]] = field(default_factory=list)
+    articles: dict[str, Known] = field(default_factory=dict)
+
+
+def read_live_version(
+    index_dir: Path, identity: dict, pipeline: dict, only: tuple[list[str], list[str]] | None = None
+) -> Live:
+    """What the live version holds, when it was built the same way; else empty (full rebuild).
+
+    Args:
+        only: (article ids, content hashes): read just the articles with one of these,
+            by index lookups, instead of every article (adding a few files to a large index).
+    """
+    folder = store.current_version(index_dir)
+    if folder is None:
+        return Live()
+    live = Live()
+    try:
+        manifest = store.read_manifest(folder)
+        if manifest.get("embedder") != identity or manifest.get("pipeline") != pipeline:
+            return Live()
+        for position, entry in enumerate(manifest["segments"]):
+            segment = store.segment_dir(index_dir, entry["name"])
+            description = store.read_segment(segment)
+            check_deleted(entry, description, folder / "manifest.json")
+            # Sizes, and content where the mtime changed: the build reuses these segments without
+            # reading them, and opening the new version checks them again.
+            store.verify_files(segment, description["files"], hash_below=0)
+            deleted = set(entry.get("deleted", []))
+            live.names.append(entry["name"])
+            live.descriptions.append(description)
+            live.deleted.append(deleted)
+            db = store.open_metadata_db(store.SegmentFiles(segment).metadata)
+            try:
+                rows = db.execute(
+                    "SELECT num, article_id, content_hash, source_size, source_mtime_ns FROM articles"
+                    + _matching(only),
+                    [*only[0], *only[1]] if only else [],
+                )
+                for num, article_id, digest, size, mtime in rows:
+                    if num not in deleted:
+                        live.articles[article_id] = Known(position, num, digest, size, mtime)
+            finally:
+                db.close()
+    except (IndexLoadError, KeyError):
+        return Live()  # damaged: rebuild everything rather than reuse bad rows
+    return live
+
+
+def _matching(only: tuple[list[str], list[str]] | None) -> str:
+    if only is None:
+        return ""
+    ids, hashes = (",".join("?" * len(values)) for values in only)
+    return f" WHERE article_id IN ({ids}) OR content_hash IN ({hashes})"
+
+
+def deleted_chunks(index_dir: Path, name: str, deleted: set[int]) -> int:
+    if not deleted:
+        return 0
+    chunk_article = store.load_array(store.SegmentFiles(store.segment_dir(index_dir, name)).chunk_article)
+    return int(np.isin(chunk_article, sorted(deleted)).sum())
+
+
+def live_articles(live: Live) -> int:
+    return sum(
+        d["articles"] - len(deleted) for d, deleted in zip(live.descriptions, live.deleted, strict=True)
+    )
+
+
+def live_chunks(index_dir: Path, live: Live) -> int:
+    return sum(
+        d["chunks"] - deleted_chunks(index_dir, name, deleted)
+        for name, d, deleted in zip(live.names, live.descriptions, live.deleted, strict=True)
+    )
+
+
+def segment_list(index_dir: Path, live: Live, written: list[tuple[str, dict]]) -> list[dict]:
+    """The new version's segments: live ones still holding articles, then the new ones."""
+    entries = [
+        {"name": name, "description": description, "deleted": deleted}
+        for name, description, deleted in zip(live.names, live.descriptions, live.deleted, strict=True)
+    ]
+    entries += [{"name": name, "description": d, "deleted": set()} for name, d in written]
+    return [e for e in (counted(index_dir, e) for e in entries) if e["live_articles"]]
+
+
+def counted(index_dir: Path, entry: dict) -> dict:
+    description = entry["description"]
+    return {
+        **entry,
+        "dense": description["dense"],
+        "live_articles": description["articles"] - len(entry["deleted"]),
+        "live_chunks": description["chunks"] - deleted_chunks(index_dir, entry["name"], entry["deleted"]),
+    }
+
+
+def dense_summary(segments: list[dict]) -> dict:
+    """The vector index kinds in use and the lowest recall@10 of any approximate segment."""
+    kinds = sorted({e["dense"]["kind"] for e in segments})
+    return {
+        "kind": "hnsw" if "hnsw" in kinds else "flat",
+        "kinds": kinds,
+        "recall_at_10": min(e["dense"]["recall_at_10"] for e in segments),
+        **{k: v for e in segments if e["dense"]["kind"] == "hnsw" for k, v in e["dense"].items()
+           if k not in ("kind", "recall_at_10")},
+    }  # fmt: skip

@@ -1,0 +1,297 @@
+"""One immutable slice of the index: its articles' metadata, vectors, FAISS index and BM25 postings.
+
+A build streams prepared articles into a `SegmentWriter`, which writes metadata rows to
+SQLite as they come and keeps only this segment's vectors and term counts in memory, so
+a build's memory is bounded by the segment size, not by the corpus.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from rag.index import store
+from rag.calibration import BM25Parameters
+from rag.index.dense import DenseIndex
+from rag.errors import IndexDamaged, IndexLoadError
+from rag.index.lexical import LexicalSegment, TermCounts
+
+_EPOCH = date(1970, 1, 1)
+
+
+@dataclass
+class PreparedArticle:
+    """An article ready for a segment: its row, its chunk rows, their term counts and vectors."""
+
+    article: dict  # store.ARTICLE_COLUMNS except "num"
+    chunks: list[dict]  # chunk_id, paragraph, start, end, text
+    terms: list[TermCounts] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+
+
+def day_number(display_date: str | None) -> int:
+    """Days since 1970-01-01 of a YYYY-MM-DD date, or `store.NO_DAY`."""
+    if not display_date:
+        return int(store.NO_DAY)
+    return (date.fromisoformat(display_date) - _EPOCH).days
+
+
+class SegmentWriter:
+    """Writes one segment into a staging folder; `finish` returns its description."""
+
+    def __init__(self, folder: Path, dim: int, bm25: BM25Parameters, exact_limit: int) -> None:
+        self.folder = folder
+        self.files = store.SegmentFiles(folder)
+        self._dim, self._bm25, self._exact_limit = dim, bm25, exact_limit
+        self._db = store.create_metadata_db(self.files.metadata)
+        self._vectors: list[np.ndarray] = []
+        self._terms: list[TermCounts] = []
+        self._chunk_article: list[np.ndarray] = []
+        self._chunk_day: list[np.ndarray] = []
+        self.articles = 0
+        self.chunks = 0
+
+    def add(self, item: PreparedArticle) -> None:
+        n = len(item.chunks)
+        if item.vectors is None or len(item.vectors) != n or len(item.terms) != n:
+            raise IndexLoadError(f"internal error: {item.article['article_id']} lacks vectors or terms")
+        num = self.articles
+        self._db.execute(
+            f"INSERT INTO articles ({', '.join(store.ARTICLE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(store.ARTICLE_COLUMNS))})",
+            [num if c == "num" else item.article.get(c) for c in store.ARTICLE_COLUMNS],
+        )
+        self._db.executemany(
+            'INSERT INTO chunks (row, chunk_id, article_num, paragraph, start, "end", text) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (self.chunks + i, c["chunk_id"], num, c["paragraph"], c["start"], c["end"], c["text"])
+                for i, c in enumerate(item.chunks)
+            ],
+        )
+        self._vectors.append(np.asarray(item.vectors, dtype=np.float32))
+        self._terms.extend(item.terms)
+        self._chunk_article.append(np.full(n, num, dtype=np.int32))
+        self._chunk_day.append(np.full(n, day_number(item.article.get("display_date")), dtype=np.int32))
+        self.articles += 1
+        self.chunks += n
+
+    def finish(self) -> dict:
+        """Write arrays, the vector index and the postings; free the buffers."""
+        self._db.commit()
+        self._db.close()
+        vectors = (
+            np.concatenate(self._vectors) if self._vectors else np.zeros((0, self._dim), dtype=np.float32)
+        )
+        self._vectors.clear()
+        store.save_array(self.files.vectors, vectors)
+        store.save_array(self.files.chunk_article, _joined(self._chunk_article))
+        store.save_array(self.files.chunk_day, _joined(self._chunk_day))
+        dense = DenseIndex.build(vectors, self._exact_limit)
+        dense.save(self.files.dense)
+        recall = dense.recall_at_10(vectors)
+        del vectors
+        LexicalSegment.build(self._terms, self._bm25.k1, self._bm25.b).save(self.files.bm25)
+        self._terms.clear()
+        return {
+            "articles": self.articles,
+            "chunks": self.chunks,
+            "dense": {**dense.describe(), "recall_at_10": round(recall, 4)},
+        }
+
+    def abort(self) -> None:
+        self._db.close()
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+
+class Segment:
+    """A loaded, verified segment (read-only; safe to share between threads)."""
+
+    def __init__(self, folder: Path, full_verify: bool = False) -> None:
+        self.folder = folder
+        self.name = folder.name
+        self.description = store.read_segment(folder)
+        store.verify_files(folder, self.description["files"], full=full_verify)
+        files = store.SegmentFiles(folder)
+        self.vectors = store.load_array(files.vectors)
+        self.chunk_article = store.load_array(files.chunk_article)
+        self.chunk_day = store.load_array(files.chunk_day)
+        self.lexical = LexicalSegment.load(files.bm25)
+        self._db = store.open_metadata_db(files.metadata)
+        self._db_lock = threading.Lock()
+        self._dense: DenseIndex | None = None
+        self._dense_lock = threading.Lock()
+        self._check_count(
+            {len(self.vectors), len(self.chunk_article), len(self.chunk_day), self.lexical.size}
+        )
+
+    def _check_count(self, counts: set[int]) -> None:
+        if counts != {self.description["chunks"]}:
+            raise IndexDamaged(
+                f"{self.folder}: vector, chunk and BM25 counts differ {sorted(counts | {self.size})}"
+            )
+
+    @property
+    def dense(self) -> DenseIndex:
+        """The vector index, read on first use (see `read_dense`)."""
+        return self.read_dense()
+
+    def read_dense(self) -> DenseIndex:
+        """Read the vector index once: most of a segment's bytes, read with the GIL released,
+        so start-up reads several segments on threads while it loads the model. Merging
+        segments never needs it."""
+        with self._dense_lock:
+            if self._dense is None:
+                dense = DenseIndex.load(store.SegmentFiles(self.folder).dense)
+                self._check_count({dense.size})
+                self._dense = dense
+            return self._dense
+
+    @property
+    def size(self) -> int:
+        return int(self.description["chunks"])
+
+    @property
+    def article_count(self) -> int:
+        return int(self.description["articles"])
+
+    def query(self, sql: str, parameters: list | tuple = ()) -> list[sqlite3.Row]:
+        with self._db_lock:
+            return self._db.execute(sql, parameters).fetchall()
+
+    def chunk_records(self, rows: list[int]) -> dict[int, dict]:
+        """Metadata of local rows with their article's id, title and date (one SQL query)."""
+        placeholders = ",".join("?" * len(rows))
+        found = self.query(
+            'SELECT c.row, c.chunk_id, c.start, c."end", c.paragraph, c.text, '
+            "a.article_id, a.title, a.display_date FROM chunks c "
+            f"JOIN articles a ON a.num = c.article_num WHERE c.row IN ({placeholders})",
+            rows,
+        )
+        return {record["row"]: dict(record) for record in found}
+
+    def prepared_articles(
+        self, nums: set[int], tokenize: Callable[[str], list[str]]
+    ) -> list[PreparedArticle]:
+        """Articles of this segment rebuilt as PreparedArticle (for merging segments).
+
+        Term counts come from the stored postings; `tokenize` is used only for segments
+        written before raw counts were stored.
+        """
+        stored = self.lexical.term_counts()
+        prepared = []
+        for row in self.query(f"SELECT {', '.join(store.ARTICLE_COLUMNS)} FROM articles ORDER BY num"):
+            if row["num"] not in nums:
+                continue
+            chunks = [
+                dict(c)
+                for c in self.query(
+                    'SELECT row, chunk_id, paragraph, start, "end", text FROM chunks '
+                    "WHERE article_num = ? ORDER BY row",
+                    [row["num"]],
+                )
+            ]
+            if stored is not None:
+                terms = [stored[c["row"]] for c in chunks]
+            else:
+                title_tokens = tokenize(row["title"])
+                terms = [TermCounts.of(title_tokens + tokenize(c["text"])) for c in chunks]
+            prepared.append(
+                PreparedArticle(
+                    article={k: row[k] for k in store.ARTICLE_COLUMNS if k != "num"},
+                    chunks=[{k: v for k, v in c.items() if k != "row"} for c in chunks],
+                    terms=terms,
+                    vectors=np.asarray(self.vectors[[c["row"] for c in chunks]], dtype=np.float32),
+                )
+            )
+        return prepared
+
+
+class MultiDense:
+    """Vector search over every segment, with rows numbered segment after segment.
+
+    Segments are searched on a small thread pool, one FAISS thread each (FAISS releases
+    the GIL), while the calling thread scores BM25.
+    """
+
+    def __init__(self, segments: list[Segment], offsets: np.ndarray) -> None:
+        self._segments, self._offsets = segments, offsets
+        workers = min(len(segments), os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="dense") if workers > 1 else None
+
+    @property
+    def size(self) -> int:
+        return int(self._offsets[-1])
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (rows, scores) over all segments; `allowed` is a mask over all rows."""
+        return self.start(query, k, allowed)()
+
+    def start(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+        """Begin `search` on the thread pool; calling the result waits for (rows, scores).
+
+        The caller scores BM25 meanwhile, so the two halves of a hybrid search overlap.
+        """
+
+        def one(position: int) -> tuple[np.ndarray, np.ndarray]:
+            segment, start = self._segments[position], int(self._offsets[position])
+            mask = None if allowed is None else allowed[start : start + segment.size]
+            ids, found = segment.dense.search(query, k, mask)
+            return ids + start, found
+
+        positions = range(len(self._segments))
+        futures = [self._pool.submit(one, p) for p in positions] if self._pool else None
+
+        def finish() -> tuple[np.ndarray, np.ndarray]:
+            results = [f.result() for f in futures] if futures else [one(p) for p in positions]
+            rows_all = np.concatenate([r for r, _ in results])
+            scores_all = np.concatenate([s for _, s in results])
+            best = np.argsort(-scores_all, kind="stable")[:k]
+            return rows_all[best], scores_all[best]
+
+        return finish
+
+    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Dense scores of the query for these global rows (see `DenseIndex.scores`)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        owner = np.searchsorted(self._offsets, rows, side="right") - 1
+        out = np.empty(len(rows), dtype=np.float32)
+        for s in np.unique(owner):
+            pick = owner == s
+            out[pick] = self._segments[s].dense.scores(query, rows[pick] - self._offsets[s])
+        return out
+
+
+class MultiVectors:
+    """Stored float32 vectors of every segment, row after row, memory-mapped.
+
+    For evaluation, calibration and benchmarks on small indexes; searches score candidates
+    from the vector indexes in memory (`MultiDense.scores`).
+    """
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self._segments = segments
+
+    def __len__(self) -> int:
+        return sum(len(segment.vectors) for segment in self._segments)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """All vectors in one array."""
+        return np.concatenate([segment.vectors for segment in self._segments]).astype(
+            dtype or np.float32, copy=False
+        )

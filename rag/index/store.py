@@ -1,0 +1,372 @@
+"""The index directory on disk: immutable segments, versions that list them, an atomic swap.
+
+Layout::
+
+    index/CURRENT              name of the live version (replaced atomically)
+    index/versions/<name>/     manifest.json: settings, counts, and the segments it is made
+                               of, each with the article numbers deleted from it since
+    index/segments/<name>/     segment.json (counts, file sizes and SHA-256), meta.sqlite,
+                               vectors.npy, dense.faiss, chunk_article.npy, chunk_day.npy, bm25/
+    index/.build.lock          held by the one build allowed at a time (rag.index.lock)
+
+Segments are never modified once written. A build writes new segments for what changed,
+then a new version that lists the old segments still in use plus the new ones (deleted
+articles are listed, not rewritten), and only then points CURRENT at it: adding one
+article to a million-chunk index writes one small segment, and a crash at any moment
+leaves the previous version usable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import IndexDamaged, IndexLoadError
+from rag.index.schema import FORMAT_VERSION, MANIFEST_SCHEMA, SEGMENT_SCHEMA, check_deleted, checked
+
+CURRENT = "CURRENT"
+VERSIONS = "versions"
+SEGMENTS = "segments"
+SEGMENT_FILE = "segment.json"
+# Files up to this size are hashed on every open; larger ones when their size or mtime changed
+# since the build (`rag verify` hashes everything). Hashing 5 GB would take most of the 5 s
+# budget for opening a million-chunk index; at 64 MB the BM25 counts files (36 MB per 100k
+# chunks) alone cost 2.2 s of a cold open at 1M. What stays hashed is the small per-chunk
+# arrays, vocabularies, descriptions and small segments' files.
+ALWAYS_HASH_BYTES = 4 << 20
+NO_DAY = np.iinfo(np.int32).min  # chunk_day for articles without a date
+
+_SCHEMA = """
+CREATE TABLE articles (
+    num INTEGER PRIMARY KEY, article_id TEXT UNIQUE NOT NULL, title TEXT NOT NULL,
+    date TEXT, display_date TEXT, date_source TEXT, author TEXT, categories TEXT,
+    source_path TEXT, content_hash TEXT, source_size INTEGER, source_mtime_ns INTEGER,
+    text TEXT NOT NULL
+);
+CREATE TABLE chunks (
+    row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, article_num INTEGER NOT NULL,
+    paragraph INTEGER, start INTEGER, "end" INTEGER, text TEXT NOT NULL
+);
+CREATE INDEX chunks_by_article ON chunks(article_num);
+CREATE INDEX articles_by_content ON articles(content_hash);
+"""
+ARTICLE_COLUMNS = (
+    "num", "article_id", "title", "date", "display_date", "date_source", "author",
+    "categories", "source_path", "content_hash", "source_size", "source_mtime_ns", "text",
+)  # fmt: skip
+CHUNK_COLUMNS = ("row", "chunk_id", "article_num", "paragraph", "start", "end", "text")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def current_version(index_dir: Path) -> Path | None:
+    """The live version folder, or None when no index was built yet."""
+    pointer = index_dir / CURRENT
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    folder = index_dir / VERSIONS / name
+    if not name or "/" in name or not folder.is_dir():
+        raise IndexDamaged(f"{pointer}: points at missing version '{name}'")
+    return folder
+
+
+def new_staging_dir(index_dir: Path) -> Path:
+    """A fresh temporary folder, inside the index so the final rename stays on one file system."""
+    folder = index_dir / f".tmp-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _file_records(folder: Path) -> dict:
+    """Size, SHA-256 and mtime of every file below `folder`, each fsynced first."""
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+        stat = path.stat()
+        files[path.relative_to(folder).as_posix()] = {
+            "bytes": stat.st_size,
+            "sha256": sha256_file(path),
+            "mtime_ns": stat.st_mtime_ns,
+        }
+    return files
+
+
+def publish_segment(index_dir: Path, staged: Path, description: dict) -> str:
+    """Checksum a staged segment, describe it in segment.json and move it under segments/."""
+    name = staged.name.removeprefix(".tmp-")
+    files = _file_records(staged)
+    description = {**description, "format_version": FORMAT_VERSION, "name": name, "files": files}
+    _write_json_durably(staged / SEGMENT_FILE, description)
+    _fsync_dir(staged)
+    segments = index_dir / SEGMENTS
+    segments.mkdir(exist_ok=True)
+    os.rename(staged, segments / name)
+    _fsync_dir(segments)
+    return name
+
+
+def segment_dir(index_dir: Path, name: str) -> Path:
+    if not name or "/" in name or name.startswith("."):
+        raise IndexDamaged(f"{index_dir}: invalid segment name {name!r}")
+    return index_dir / SEGMENTS / name
+
+
+def read_segment(folder: Path) -> dict:
+    """A segment's description, checked against SEGMENT_SCHEMA and against its folder's name
+    (two segment folders swapped would otherwise each pass their own checksums).
+
+    Raises:
+        IndexLoadError: unreadable, malformed, or describing another folder.
+    """
+    path = folder / SEGMENT_FILE
+    description = checked(_read_json(path), SEGMENT_SCHEMA, path)
+    if description["name"] != folder.name:
+        raise IndexDamaged(
+            f"{path}: describes segment '{description['name']}', not '{folder.name}' "
+            "(folders moved or swapped)"
+        )
+    return description
+
+
+def publish_version(index_dir: Path, manifest: dict) -> Path:
+    """Write a version (its manifest) and make it live atomically; then drop what no version uses."""
+    staged = new_staging_dir(index_dir)
+    manifest = {**manifest, "format_version": FORMAT_VERSION}
+    _write_json_durably(staged / "manifest.json", manifest)
+    _fsync_dir(staged)
+    versions = index_dir / VERSIONS
+    versions.mkdir(exist_ok=True)
+    final = versions / staged.name.removeprefix(".tmp-")
+    os.rename(staged, final)
+    _fsync_dir(versions)
+    previous = index_dir / CURRENT
+    previous_name = previous.read_text(encoding="utf-8").strip() if previous.is_file() else ""
+    _write_text_durably(index_dir / CURRENT, final.name)
+    with contextlib.suppress(OSError):  # the new version is live; the next build removes leftovers
+        remove_stale_versions(index_dir, keep={final.name, previous_name})
+    return final
+
+
+def remove_stale_versions(index_dir: Path, keep: set[str]) -> None:
+    """Delete old versions, segments no kept version uses, and leftovers of interrupted builds.
+
+    Only under the build lock. The version just replaced is kept: a reader that read
+    CURRENT a moment before the swap can still open it. Readers holding older versions
+    keep their open files (unlinked files live on until closed).
+    """
+    for leftover in index_dir.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    used: set[str] = set()
+    versions = index_dir / VERSIONS
+    if versions.is_dir():
+        for folder in versions.iterdir():
+            if folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+                continue
+            try:
+                used |= {s["name"] for s in read_manifest(folder).get("segments", [])}
+            except IndexLoadError:
+                continue
+    segments = index_dir / SEGMENTS
+    if segments.is_dir():
+        for folder in segments.iterdir():
+            if folder.name not in used:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_text_durably(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _write_json_durably(path: Path, data: dict) -> None:
+    _write_text_durably(path, json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexDamaged(f"{path}: unreadable ({exc})") from exc
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else None
+        raise IndexDamaged(f"{path}: format version {found} is not {FORMAT_VERSION}")
+    return data
+
+
+def read_manifest(folder: Path) -> dict:
+    """A version's manifest, checked against MANIFEST_SCHEMA (types, required fields, names).
+
+    Raises:
+        IndexLoadError: unreadable or malformed, naming the field.
+    """
+    path = folder / "manifest.json"
+    return checked(_read_json(path), MANIFEST_SCHEMA, path)
+
+
+def verify_files(folder: Path, files: dict, full: bool = False, hash_below: int | None = None) -> None:
+    """Check files against their recorded size and SHA-256.
+
+    Every file's size is checked. Its content is hashed when `full`, when it is smaller
+    than `hash_below` (default `ALWAYS_HASH_BYTES`), or when its mtime differs from the
+    one recorded at build time (a file rewritten in place); a larger file untouched since
+    the build is trusted without reading it.
+
+    Raises:
+        IndexLoadError: naming the first missing, truncated or altered file.
+    """
+    for name, expected in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexDamaged(f"{path}: missing")
+        stat = path.stat()
+        if stat.st_size != expected["bytes"]:
+            raise IndexDamaged(f"{path}: size differs from the manifest (truncated?)")
+        limit = ALWAYS_HASH_BYTES if hash_below is None else hash_below
+        untouched = stat.st_mtime_ns == expected.get("mtime_ns") and stat.st_size >= limit
+        if (full or not untouched) and sha256_file(path) != expected["sha256"]:
+            raise IndexDamaged(f"{path}: checksum does not match the manifest (damaged or altered)")
+
+
+def verify_index(index_dir: Path) -> tuple[int, int]:
+    """Hash every file of the live version's segments; returns (segments, files) checked.
+
+    Raises:
+        IndexLoadError: no index, or naming the first damaged file.
+    """
+    folder = current_version(index_dir)
+    if folder is None:
+        raise IndexLoadError(f"{index_dir}: no index found")
+    manifest = read_manifest(folder)
+    files = 0
+    for entry in manifest["segments"]:
+        segment = segment_dir(index_dir, entry["name"])
+        description = read_segment(segment)
+        check_deleted(entry, description, folder / "manifest.json")
+        verify_files(segment, description["files"], full=True)
+        files += len(description["files"])
+    return len(manifest["segments"]), files
+
+
+def create_metadata_db(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path)
+    connection.executescript(_SCHEMA)
+    return connection
+
+
+def open_metadata_db(path: Path) -> sqlite3.Connection:
+    """Read-only connection, shareable across threads (SQLite serialises access)."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        connection.execute("SELECT row FROM chunks LIMIT 1").fetchone()  # count(*) would read it all
+    except sqlite3.DatabaseError as exc:
+        raise IndexDamaged(f"{path}: not a readable metadata database ({exc})") from exc
+    connection.row_factory = sqlite3.Row
+    return connection
+
+
+def save_array(path: Path, array: np.ndarray) -> None:
+    np.save(path, array, allow_pickle=False)
+
+
+# numpy reads .npy headers with ast.literal_eval, which CPython 3.11 cannot run in two
+# threads at once (gh-106905): every np.load in the process takes this lock.
+LOAD_LOCK = threading.Lock()
+
+
+def prefetch(path: Path) -> None:
+    """Ask the kernel to read a file into the page cache in the background (does not block).
+
+    Memory-mapped postings are then paged in before the first questions touch them.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+    finally:
+        os.close(fd)
+
+
+def plain_view(array: np.ndarray) -> np.ndarray:
+    """A plain ndarray over a memory map: slicing an np.memmap costs ~3 µs of Python per slice,
+    which added up to milliseconds per query over BM25 postings."""
+    return array.view(np.ndarray) if isinstance(array, np.memmap) else array
+
+
+def load_array(path: Path, mmap: bool = True) -> np.ndarray:
+    """Load an .npy array; object arrays (which would need pickle) are refused.
+
+    Only the header is parsed under `LOAD_LOCK`; an array read into memory is copied from
+    the map outside it, so threads opening segments read their files in parallel.
+    """
+    try:
+        with LOAD_LOCK:
+            mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        return plain_view(mapped) if mmap else np.array(mapped)
+    except (OSError, ValueError) as exc:
+        raise IndexDamaged(f"{path}: unreadable array ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class SegmentFiles:
+    """Names of the files inside one segment folder."""
+
+    folder: Path
+
+    @property
+    def metadata(self) -> Path:
+        return self.folder / "meta.sqlite"
+
+    @property
+    def vectors(self) -> Path:
+        return self.folder / "vectors.npy"
+
+    @property
+    def dense(self) -> Path:
+        return self.folder / "dense.faiss"
+
+    @property
+    def bm25(self) -> Path:
+        return self.folder / "bm25"
+
+    @property
+    def chunk_article(self) -> Path:
+        return self.folder / "chunk_article.npy"
+
+    @property
+    def chunk_day(self) -> Path:
+        return self.folder / "chunk_day.npy"

@@ -1,0 +1,1 @@
+"""Reading the corpus: which files are articles, decoding, cleaning, dates, reader uploads."""

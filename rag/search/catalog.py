@@ -1,0 +1,141 @@
+"""The collection itself: the table of live articles, and every article whose text holds a phrase.
+
+Questions about the corpus ("有哪些文章", "一共几篇", "哪些文章提到X") are answered from here,
+never from the top-k passages: the article table is complete, and a phrase's articles are
+found through the BM25 postings of its character bigrams (a text that holds the phrase holds
+all of them) and then checked in the stored text, so counts are exact at any corpus size.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from rag.index.tokens import BIGRAM_PREFIX, normalise_text
+from rag.search.retrieve import SearchIndex
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
+_LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+# "中国—东盟" and "中国-东盟" are one name: every dash compares as "-".
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-"))
+
+
+def comparable(text: str) -> str:
+    """Text as phrase lookups compare it: width and case folded, every dash alike."""
+    return normalise_text(text).translate(_DASHES)
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """One live article as the catalog lists it."""
+
+    article_id: str
+    title: str
+    date: str  # YYYY-MM-DD (Beijing), "" when unknown
+    author: str
+
+    @property
+    def day(self) -> date | None:
+        return date.fromisoformat(self.date) if self.date else None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Where a phrase occurs: the article, and the chunks (rows) whose text holds it."""
+
+    article: ArticleRecord
+    rows: tuple[int, ...]
+    in_title: bool
+
+
+def phrase_tokens(phrase: str) -> list[str]:
+    """BM25 tokens every text holding `phrase` must also hold: its CJK bigrams and Latin words."""
+    folded = normalise_text(phrase)
+    tokens = [BIGRAM_PREFIX + run[i : i + 2] for run in _CJK_RUN.findall(folded) for i in range(len(run) - 1)]
+    tokens += _LATIN_WORD.findall(folded)
+    return list(dict.fromkeys(tokens))
+
+
+class Catalog:
+    """Article table and phrase lookups over one loaded index version (read once, then cached)."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+        self._articles: list[ArticleRecord] | None = None
+        self._lock = threading.Lock()
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every live article, oldest first (undated last), then by id."""
+        with self._lock:
+            if self._articles is None:
+                deleted = set(self.index.deleted_articles.tolist())
+                records = [
+                    ArticleRecord(
+                        row["article_id"], row["title"], row["display_date"] or "", row["author"] or ""
+                    )
+                    for segment, offset in zip(self.index.segments, self.index.article_offsets, strict=False)
+                    for row in segment.query(
+                        "SELECT num, article_id, title, display_date, author FROM articles"
+                    )
+                    if offset + row["num"] not in deleted
+                ]
+                records.sort(key=lambda a: (a.date == "", a.date, a.article_id))
+                self._articles = records
+            return self._articles
+
+    def chunk_counts(self) -> dict[str, int]:
+        """How many passages each live article was split into, by article id."""
+        rows = (
+            self.index.chunk_article
+            if self.index.alive is None
+            else self.index.chunk_article[self.index.alive]
+        )
+        counts = np.bincount(rows, minlength=int(self.index.article_offsets[-1]))
+        return {aid: int(counts[num]) for num, aid in enumerate(self.index.article_ids()) if counts[num]}
+
+    def by_id(self, article_id: str) -> ArticleRecord | None:
+        return next((a for a in self.articles() if a.article_id == article_id), None)
+
+    def published(self, since: date | None = None, until: date | None = None) -> list[ArticleRecord]:
+        """Articles dated within [since, until] (inclusive), oldest first."""
+        return [
+            a for a in self.articles()
+            if a.day is not None and (since is None or a.day >= since) and (until is None or a.day <= until)
+        ]  # fmt: skip
+
+    def find(
+        self, title_words: str = "", since: date | None = None, until: date | None = None
+    ) -> list[ArticleRecord]:
+        """Articles whose title holds every word (case folded) and, with bounds, dated within them."""
+        terms = title_words.casefold().split()
+        records = self.published(since, until) if since or until else self.articles()
+        return [r for r in records if all(t in r.title.casefold() for t in terms)]
+
+    def mentions(self, phrase: str) -> list[Mention]:
+        """Every article whose title or text holds `phrase` (case and width folded), oldest first."""
+        tokens = phrase_tokens(phrase)
+        needle = comparable(phrase).strip()
+        if not tokens or not needle:
+            return []
+        rows = self.index.lexical.rows_with_all(tokens)
+        if self.index.alive is not None:
+            rows = rows[self.index.alive[rows]]
+        by_article: dict[str, list[int]] = {}
+        titles: dict[str, bool] = {}
+        for start in range(0, len(rows), 500):
+            batch = rows[start : start + 500]
+            for row, record in zip(batch, self.index.chunk_records(np.asarray(batch)), strict=True):
+                in_text = needle in comparable(record["text"])
+                in_title = needle in comparable(record["title"])
+                if in_text or in_title:
+                    by_article.setdefault(record["article_id"], [])
+                    if in_text:
+                        by_article[record["article_id"]].append(int(row))
+                    titles[record["article_id"]] = in_title
+        found = [Mention(a, tuple(by_article[a.article_id]), titles[a.article_id])
+                 for a in self.articles() if a.article_id in by_article]  # fmt: skip
+        return found

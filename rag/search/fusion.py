@@ -1,0 +1,73 @@
+"""Pure ranking logic: calibrated score fusion, near-duplicate removal, per-article diversity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from rag.index.tokens import fold_text
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """Linear fusion of normalised lexical and dense scores.
+
+    `lexical` weighs BM25 divided by the best BM25 score of the query (so it lies in
+    [0, 1] whatever the query length); `dense` weighs cosine similarity. Learned on
+    held-apart questions by `rag.tune`, not set by hand.
+    """
+
+    lexical: float = 0.7
+    dense: float = 0.3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def fuse(lexical: np.ndarray, dense: np.ndarray, weights: FusionWeights) -> np.ndarray:
+    """Fused scores for candidate rows given their raw BM25 and cosine scores."""
+    best = float(lexical.max()) if lexical.size else 0.0
+    lexical_norm = lexical / best if best > 0 else np.zeros_like(lexical)
+    return weights.lexical * lexical_norm + weights.dense * dense
+
+
+def dedup_key(text: str) -> str:
+    """Text with width, case, spaces and punctuation folded: reprints compare equal."""
+    return fold_text(text)
+
+
+def diversify(
+    order: Sequence[int], keys: Sequence[str], groups: Sequence[str], k: int, per_group: int
+) -> list[int]:
+    """Pick k positions from a ranked list without duplicate texts.
+
+    A group (article) gets at most `per_group` slots while other groups have hits to
+    offer; when they run out, the remaining slots are filled in rank order.
+
+    Args:
+        order: candidate positions, best first.
+        keys: dedup key per position; a key seen before is skipped.
+        groups: group (article id) per position.
+        k: how many to return.
+        per_group: slots one group may take before others are preferred.
+    """
+    chosen: list[int] = []
+    deferred: list[int] = []
+    seen: set[str] = set()
+    per_count: dict[str, int] = {}
+    for position in order:
+        if keys[position] in seen:
+            continue
+        seen.add(keys[position])
+        group = groups[position]
+        if per_count.get(group, 0) >= per_group:
+            deferred.append(position)
+            continue
+        per_count[group] = per_count.get(group, 0) + 1
+        chosen.append(position)
+        if len(chosen) == k:
+            return chosen
+    rank = {p: i for i, p in enumerate(order)}
+    return sorted(chosen + deferred[: k - len(chosen)], key=rank.__getitem__)
