@@ -12,14 +12,15 @@ from datetime import date
 
 import streamlit as st
 
+from rag.answer.answers import Answer
 from rag.answer.conversation import Conversation
-from rag.answer.extractive import Answer
 from rag.answer.router import Router
 from rag.config import Settings, load_settings
 from rag.errors import QueryError, RagError
 from rag.eval.feedback import feedback_path, record_feedback
 from rag.index.build import BuildReport, build_index
 from rag.ingest.upload import Upload, add_articles, reader_reason
+from rag.search.query import SearchFilters
 from rag.search.retrieve import SearchIndex
 from rag.ui.articles import OPEN_ARTICLE, articles_page
 from rag.ui.engine import live_engine, progress_text, rebuild_of, start_rebuild
@@ -208,7 +209,7 @@ def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
         with st.expander(escape_markdown(title)):
             article = index.article(citation["article_id"])
             st.caption(
-                escape_markdown(f"来源：{article['author'] or '未知'} · 文章编号：{citation['article_id']}")
+                escape_markdown(f"来源：{article.author or '未知'} · 文章编号：{citation['article_id']}")
             )
             if answer["answerable"]:
                 st.html(highlight(citation["text"], citation["spans"]))
@@ -217,7 +218,7 @@ def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
             if st.toggle("显示全文", key=f"full_{message_index}_{citation['n']}"):
                 shift = citation["article_start"]
                 spans = [(shift + a, shift + b) for a, b in citation["spans"]] if answer["answerable"] else []
-                st.html(highlight(article["text"], spans))
+                st.html(highlight(article.text, spans))
             if st.button("在文章浏览中打开", key=f"open_{message_index}_{citation['n']}"):
                 st.session_state[OPEN_ARTICLE] = citation["article_id"]
                 st.switch_page(ARTICLES_PAGE)
@@ -272,7 +273,7 @@ def copy_text(answer: dict) -> str:
 def ask(question: str, options: dict, router: Router, config: Settings) -> Answer:
     """Answer with the chosen mode; LLM tokens stream into the chat as they arrive."""
     chat = conversation(router)
-    filters = {"k": options["k"], "since": options["since"], "until": options["until"]}
+    filters = SearchFilters.parse(options["since"], options["until"])
     if options["mode"] == LLM_MODE:
         with st.chat_message("assistant"):
             placeholder, written = st.empty(), []
@@ -281,9 +282,9 @@ def ask(question: str, options: dict, router: Router, config: Settings) -> Answe
                 written.append(piece)
                 placeholder.html(plain_html("".join(written)))
 
-            answer = chat.ask_model(question, config, on_token=show, **filters)
+            answer = chat.ask_model(question, config, options["k"], filters, on_token=show)
     else:
-        answer = chat.ask(question, **filters)
+        answer = chat.ask(question, options["k"], filters)
         with st.chat_message("assistant"):
             st.html(plain_html(answer.answer))
     return answer

@@ -35,8 +35,8 @@ from rag.config import Settings
 from rag.eval.metrics import answer_matches, first_relevant_rank, mean, strip_markers, unique_in_order
 from rag.eval.question_sets import Question, load_questions, load_squad
 from rag.index.build import build_index
-from rag.index.lexical import LexicalIndex
 from rag.search.fusion import FusionWeights, fuse
+from rag.search.query import NO_FILTERS, SearchFilters
 from rag.search.retrieve import SearchIndex, open_index
 
 
@@ -47,9 +47,10 @@ def split_half(article_id: str) -> str:
 
 def fusion_table(index: SearchIndex, questions: list[Question], texts: list[str]) -> dict[float, dict]:
     """Article hit@1, MRR@10 and answer-in-top-chunk for each lexical weight on a grid."""
-    article_of = np.asarray(index.chunk_article)
-    ids = index.article_ids()
-    cached = [(q, *index.candidates(q.question, 100)) for q in questions]
+    article_of = np.asarray(index.version.chunk_article)
+    ids = index.records.article_ids()
+    found = [(q, index.candidates(q.question, 100)) for q in questions]
+    cached = [(q, c.rows, c.lexical, c.dense) for q, c in found]
     table = {}
     for w in np.round(np.arange(0, 1.0001, 0.05), 2):
         weights = FusionWeights(lexical=float(w), dense=float(1 - w))
@@ -68,11 +69,11 @@ def fusion_table(index: SearchIndex, questions: list[Question], texts: list[str]
 def collect_features(answerer: Answerer, questions: list[Question], exclude_gold: bool) -> list[tuple]:
     """(question, hits, features, weights, kind) per question; optionally with its passage removed."""
     index = answerer.index
-    all_ids = index.article_ids()
+    all_ids = index.records.article_ids()
     rows = []
     for q in questions:
-        filters = {"article_ids": [a for a in all_ids if a not in q.articles]} if exclude_gold else {}
-        hits = index.search(q.question, k=5, **filters)
+        others = tuple(a for a in all_ids if a not in q.articles)
+        hits = index.search(q.question, 5, SearchFilters(article_ids=others) if exclude_gold else NO_FILTERS)
         weights, kind = answerer.query_weights(q.question), question_type(q.question)
         rows.append((q, hits, answerer.sentence_features(q.question, hits, weights, kind), weights, kind))
     return rows
@@ -229,22 +230,17 @@ def main() -> int:
         settings = Settings(index=Path(folder), embedder=args.embedder)
         build_index(settings, articles=articles, log=lambda _: None)
         index = open_index(settings.index, args.embedder)
-        texts = index.chunk_column("text")
+        texts = index.records.chunk_column("text")
         split = {
             name: [q for q in questions if split_half(q.articles[0]) == name] for name in ("tune", "holdout")
         }
         print(f"{len(split['tune'])} tune / {len(split['holdout'])} holdout questions", file=sys.stderr)
 
-        # The BM25 tokens of a chunk, as the build makes them: its article's title, then its text.
-        titles = index.chunk_column("title")
-        tokens = [
-            index.tokenizer(title) + index.tokenizer(text) for title, text in zip(titles, texts, strict=True)
-        ]
+        tokens = index.chunk_tokens()
         objective = lambda row: row["mrr@10"] + row["chunk_hit@1"]  # noqa: E731
         results = {}
         for k1, b in itertools.product([0.3, 0.5, 0.7, 0.9, 1.2], [0.3, 0.5, 0.75]):
-            index.lexical = LexicalIndex.build(tokens, k1, b)
-            table = fusion_table(index, split["tune"], texts)
+            table = fusion_table(index.with_bm25(k1, b, tokens), split["tune"], texts)
             best = max(table, key=lambda w: objective(table[w]))
             results[(k1, b)] = (objective(table[best]), best, table)
         emit("\n### BM25 parameters (tune half, best fusion weight for each)\n")
@@ -258,7 +254,7 @@ def main() -> int:
             )
         (k1, b), (_, best_w, tune_table) = max(results.items(), key=lambda item: item[1][0])
         bm25 = BM25Parameters(k1=k1, b=b)
-        index.lexical = LexicalIndex.build(tokens, k1, b)
+        index = index.with_bm25(k1, b, tokens)
         holdout_table = fusion_table(index, split["holdout"], texts)
         emit(
             f"\n### Fusion weight (lexical share) with k1={k1}, b={b}: "
@@ -278,7 +274,7 @@ def main() -> int:
             )
 
         fusion = FusionWeights(lexical=best_w, dense=round(1 - best_w, 2))
-        index.weights = fusion
+        index = index.with_weights(fusion)
         answerer = Answerer(index, settings, calibration=load_calibration().answer)
         best_objective = -1.0
         for unseen in (0.25, 0.5, 1.0):

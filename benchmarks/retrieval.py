@@ -97,10 +97,10 @@ def main() -> int:
         settings = Settings(index=Path(folder))
         build_index(settings, articles=articles, log=lambda _: None)
         index = open_index(settings.index)
-        texts = index.chunk_column("text")
-        ids = index.article_ids()
-        article_of = [ids[a] for a in np.asarray(index.chunk_article)]
-        vectors = np.asarray(index.vectors)
+        texts = index.records.chunk_column("text")
+        ids = index.records.article_ids()
+        article_of = [ids[a] for a in np.asarray(index.version.chunk_article)]
+        vectors = index.version.all_vectors()
         embed = index.embedder
 
         plain = [jieba_tokens(t) for t in texts]
@@ -112,7 +112,7 @@ def main() -> int:
 
         okapi = BM25Okapi(plain)
 
-        row_of = {chunk_id: row for row, chunk_id in enumerate(index.chunk_column("chunk_id"))}
+        row_of = {chunk_id: row for row, chunk_id in enumerate(index.records.chunk_column("chunk_id"))}
 
         def rank_ours(question: str) -> list[int]:
             return [row_of[h.chunk_id] for h in index.search(question, k=10)]

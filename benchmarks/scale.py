@@ -110,9 +110,9 @@ def serve(index_dir: Path) -> dict:
     first_answer = answerer.ask(FIRST_QUESTION)
     open_and_first_s = time.perf_counter() - opened
     rng = random.Random(5)
-    alive = np.flatnonzero(index.alive) if index.alive is not None else np.arange(index.size)
+    alive = np.flatnonzero(index.version.alive) if index.version.alive is not None else np.arange(index.size)
     rows = np.sort(rng.sample(list(alive[:: max(1, len(alive) // 20000)]), min(QUERIES, len(alive))))
-    texts = [r["text"] for r in index.chunk_records(rows)]
+    texts = [r.text for r in index.chunk_records(rows)]
     rng.shuffle(texts)
     questions = [s[rng.randrange(max(1, len(s) - 30)) :][:25] for s in texts]
     for question in warmup_questions(index, rng):  # page in what every query touches
@@ -174,7 +174,7 @@ def _ms(function, question: str) -> float:
 def warmup_questions(index, rng: random.Random, count: int = 50) -> list[str]:
     """Questions from other chunks than the measured ones, asked once before timing."""
     rows = np.sort(np.asarray(rng.sample(range(index.size), min(count, index.size))))
-    return [r["text"][:25] for r in index.chunk_records(rows)]
+    return [r.text[:25] for r in index.chunk_records(rows)]
 
 
 def add_one(corpus: Path, index_dir: Path) -> dict:
@@ -252,11 +252,11 @@ def ann_recall(index_dir: Path, questions: list[str]) -> float:
     """Recall@10 of the dense search against exact search over every stored vector."""
     index = open_index(index_dir)
     queries = index.embedder.encode(questions)
-    scores = np.concatenate([np.asarray(s.vectors) @ queries.T for s in index.segments])  # rows x queries
+    scores = index.version.all_vectors() @ queries.T  # rows x queries
     found = []
     for q, query in enumerate(queries):
         exact = set(np.argpartition(-scores[:, q], 10)[:10].tolist())
-        approximate, _ = index.dense.search(query, 10)
+        approximate, _ = index.backend.dense.search(query, 10)
         found.append(len(exact & set(approximate.tolist())) / 10)
     return round(float(np.mean(found)), 4)
 
@@ -293,7 +293,7 @@ def run_size(chunks: int, pool: list[str], work: Path) -> dict:
     added, _, _ = _child_json([here, "--add-one", str(corpus), "--index-dir", str(index_dir)])
     index = open_index(index_dir)
     rows = np.arange(0, index.size, max(1, index.size // 2000))[:2000]
-    raw_sample = [r["text"] for r in index.chunk_records(rows)]
+    raw_sample = [r.text for r in index.chunk_records(rows)]
     in_process, parallel = raw_embedder_speed(raw_sample)
     recall = ann_recall(index_dir, served.pop("questions")[:100])
     n = index.manifest["counts"]["chunks"]
@@ -311,7 +311,7 @@ def run_size(chunks: int, pool: list[str], work: Path) -> dict:
         "open_cold": cold,
         "add_one_s": added["add_one_s"],
         "add_one_rescan_s": added["add_one_rescan_s"],
-        "segments": len(index.segments),
+        "segments": len(index.version.segments),
         "dense_index": _dense_kind(index.manifest.get("dense", {})),
     }
 

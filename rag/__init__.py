@@ -2,7 +2,7 @@
 
 import rag
 index = rag.open_index("index")
-hits = index.search("东盟数字经济占GDP比重", k=5, since="2020-01-01")
+hits = index.search("东盟数字经济占GDP比重", k=5, filters=rag.SearchFilters.parse(since="2020-01-01"))
 chat = rag.Conversation(index)
 print(chat.ask("肖亚庆在二十国集团数字部长会议上说了什么？").answer)
 print(chat.ask("他还说了什么？").answer)
@@ -20,7 +20,8 @@ _PUBLIC = {
     "Conversation": "rag.answer.conversation",
     "ConfigError": "rag.errors", "IndexLoadError": "rag.errors", "IngestError": "rag.errors",
     "QueryError": "rag.errors", "RagError": "rag.errors",
-    "Hit": "rag.search.retrieve", "SearchIndex": "rag.search.retrieve", "open_index": "rag.search.retrieve",
+    "Hit": "rag.search.query", "SearchFilters": "rag.search.query", "SearchTuning": "rag.search.query",
+    "SearchIndex": "rag.search.retrieve", "open_index": "rag.search.retrieve",
     "Router": "rag.answer.router",
 }  # fmt: skip
 
@@ -48,7 +49,9 @@ __all__ = [
     "QueryError",
     "RagError",
     "Router",
+    "SearchFilters",
     "SearchIndex",
+    "SearchTuning",
     "Settings",
     "build_index",
     "load_settings",

@@ -9,9 +9,13 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import Settings, load_settings
 from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.search.query import SearchFilters
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -127,13 +131,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     )  # fmt: skip
 
 
-def _filters(args: argparse.Namespace) -> dict:
-    return {
-        "since": args.since,
-        "until": args.until,
-        "article_ids": args.article_ids,
-        "categories": args.categories,
-    }
+def _filters(args: argparse.Namespace) -> SearchFilters:
+    from rag.search.query import SearchFilters
+
+    return SearchFilters.parse(args.since, args.until, args.article_ids, args.categories)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -186,12 +187,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    from rag.search.query import SearchTuning
     from rag.search.retrieve import open_index
 
     settings = _settings(args)
     index = open_index(settings.index, settings.embedder)
     hits = index.search(
-        args.query, k=settings.top_k, max_query_chars=settings.max_query_chars, **_filters(args)
+        args.query, settings.top_k, _filters(args), SearchTuning(max_query_chars=settings.max_query_chars)
     )
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
@@ -211,12 +213,13 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     index = open_index(settings.index, settings.embedder)
     conversation = Conversation(index, settings, as_of=args.as_of)
+    filters = _filters(args)
     for earlier in args.history:
-        conversation.ask(earlier, k=settings.top_k, **_filters(args))
+        conversation.ask(earlier, settings.top_k, filters)
     if args.llm:
-        answer = conversation.ask_model(args.question, settings, k=settings.top_k, **_filters(args))
+        answer = conversation.ask_model(args.question, settings, settings.top_k, filters)
     else:
-        answer = conversation.ask(args.question, k=settings.top_k, **_filters(args))
+        answer = conversation.ask(args.question, settings.top_k, filters)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -3,8 +3,9 @@ import re
 
 import pytest
 
+from rag.answer.answers import NOT_FOUND
 from rag.answer.conversation import Turn, needs_context, rewrite_followup
-from rag.answer.extractive import NOT_FOUND, Answerer
+from rag.answer.extractive import Answerer
 from rag.answer.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, carries_type, question_type
 from rag.cli import main
 from rag.ui.render import escape_markdown, highlight, plain_html
@@ -45,7 +46,7 @@ def test_answer_cites_title_date_and_exact_span(answerer):
     assert first.n == 1 and first.article_id == "002_c22cbfc4fcc6f316" and first.date == "2021-08-24"
     assert "610余家" in first.text[first.start : first.end]
     article = answerer.index.article(first.article_id)
-    span_in_article = article["text"][first.article_start + first.start : first.article_start + first.end]
+    span_in_article = article.text[first.article_start + first.start : first.article_start + first.end]
     assert span_in_article == first.text[first.start : first.end]
 
 

@@ -12,6 +12,7 @@ from rag.answer.conversation import Conversation
 from rag.api import create_app, engine
 from rag.api.openai_shape import pieces
 from rag.config import Settings
+from rag.search.query import SearchFilters
 
 from .conftest import SEEDS
 from .openai_server import FakeChatServer
@@ -189,7 +190,7 @@ def test_body_over_the_limit_is_413_declared_or_not(client):
 
 def test_search_returns_what_rag_search_json_prints(client, seed_index):
     body = client.post("/v1/search", json={"query": "东盟数字经济", "k": 3, "since": "2020-01-01"}).json()
-    expected = [h.to_dict() for h in seed_index.search("东盟数字经济", k=3, since="2020-01-01")]
+    expected = [h.to_dict() for h in seed_index.search("东盟数字经济", 3, SearchFilters.parse("2020-01-01"))]
     assert body["hits"] == expected and len(expected) == 3
 
 
@@ -275,7 +276,7 @@ def test_articles_are_listed_newest_first_with_paging(client):
 def test_one_article_with_its_text_and_chunks(client, seed_index):
     article = client.get("/v1/articles/000_2deaa8aae2986475").json()
     assert article["title"].startswith("肖亚庆") and article["date"] == "2021-08-05"
-    assert article["text"] == seed_index.article("000_2deaa8aae2986475")["text"]
+    assert article["text"] == seed_index.article("000_2deaa8aae2986475").text
     assert article["chunks"] and all(
         article["text"][c["start"] : c["end"]] == c["text"] for c in article["chunks"]
     )

@@ -75,10 +75,10 @@ def test_reused_vectors_match_a_full_rebuild(corpus_copy, tmp_path, usem):
     build_index(settings, embedder=usem, **QUIET)
     (corpus_copy / "005_new.txt").write_text("新文章标题\n新的正文内容。", encoding="utf-8")
     build_index(settings, embedder=usem, **QUIET)
-    incremental = np.asarray(open_index(settings.index, usem).vectors)
+    incremental = open_index(settings.index, usem).version.all_vectors()
     rebuild = build_index(settings, embedder=usem, rebuild=True, **QUIET)
     assert rebuild.embedded_chunks == rebuild.chunks
-    full = np.asarray(open_index(settings.index, usem).vectors)
+    full = open_index(settings.index, usem).version.all_vectors()
     np.testing.assert_allclose(incremental, full, atol=1e-6)
 
 

@@ -12,6 +12,7 @@ from rag.answer.router import Router
 from rag.cli import main
 from rag.eval.metrics import strip_markers
 from rag.search.catalog import Catalog
+from rag.search.query import SearchFilters
 
 G20, ASEAN, EXPO, BEIJING, FORUM = (
     "000_2deaa8aae2986475", "003_f30a3f95d871ccd8", "002_c22cbfc4fcc6f316", "004_0a1dfa763c39606a",
@@ -170,8 +171,8 @@ def test_a_first_question_about_him_asks_who_is_meant(seed_index):
 
 
 def test_a_date_filter_holds_for_every_kind(router):
-    within = {"since": "2022-01-01", "until": "2022-07-24"}
+    within = SearchFilters.parse("2022-01-01", "2022-07-24")
     for question in ("肖亚庆说了什么？", "语料里有哪些文章？", "许科敏说了什么？", "苗圩提出了哪几点倡议？"):
-        answer = router.ask(question, **within)
+        answer = router.ask(question, filters=within)
         assert all(c.date >= "2022-01-01" for c in answer.citations if answer.answerable), question
-    assert _cited(router.ask("语料里有哪些文章？", **within)) == [FORUM]
+    assert _cited(router.ask("语料里有哪些文章？", filters=within)) == [FORUM]

@@ -98,7 +98,7 @@ def test_random_corpora_build_and_every_article_is_searchable(usem, files):
         for number, (name, _, _) in enumerate(files):
             hits = index.search(f"zqmark{number}x", k=1)
             assert hits and hits[0].article_id == Path(name).stem, (name, hits)
-            text = index.article(Path(name).stem)["text"]
+            text = index.article(Path(name).stem).text
             assert not any(ord(c) < 32 and c not in "\n\t" for c in text)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

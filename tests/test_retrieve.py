@@ -4,6 +4,7 @@ import pytest
 
 from rag.cli import main
 from rag.errors import QueryError
+from rag.search.query import SearchFilters
 from rag.search.retrieve import Hit
 
 from .conftest import SEEDS
@@ -29,7 +30,7 @@ def test_seed_questions_find_their_article(seed_index, question, article_id):
 def test_hit_text_is_the_article_slice(seed_index):
     hit = seed_index.search("东盟数字经济占GDP比重", k=1)[0]
     article = seed_index.article(hit.article_id)
-    assert article["text"][hit.start : hit.end] == hit.text
+    assert article.text[hit.start : hit.end] == hit.text
     assert "1.3%" in hit.text and hit.date == "2020-06-12"
 
 
@@ -38,16 +39,16 @@ def test_full_width_query_matches_half_width_text(seed_index):
 
 
 def test_date_filter_applies_inside_search(seed_index):
-    hits = seed_index.search("数字经济", k=5, since="2021-08-01", until="2021-12-31")
+    hits = seed_index.search("数字经济", 5, SearchFilters.parse("2021-08-01", "2021-12-31"))
     assert hits and {h.article_id for h in hits} <= {"000_2deaa8aae2986475", "002_c22cbfc4fcc6f316"}
     assert len(hits) == 5  # k hits even though other years rank higher unfiltered
 
 
 def test_article_and_category_filters(seed_index):
-    hits = seed_index.search("数字经济", k=3, article_ids=["004_0a1dfa763c39606a"])
+    hits = seed_index.search("数字经济", 3, SearchFilters(article_ids=("004_0a1dfa763c39606a",)))
     assert {h.article_id for h in hits} == {"004_0a1dfa763c39606a"}
     # The plain-text seed has no categories, so a category filter excludes it.
-    hits = seed_index.search("东盟数字经济", k=10, categories=["新浪财经"])
+    hits = seed_index.search("东盟数字经济", 10, SearchFilters(categories=("新浪财经",)))
     assert hits and all(h.article_id != "003_f30a3f95d871ccd8" for h in hits)
 
 
@@ -69,7 +70,7 @@ def test_overlong_query_is_refused(seed_index):
 
 def test_bad_date_names_the_field(seed_index):
     with pytest.raises(QueryError, match="'since'"):
-        seed_index.search("数字经济", since="last year")
+        SearchFilters.parse(since="last year")
 
 
 def test_cli_search_json(seed_index_dir, capsys):
@@ -94,7 +95,7 @@ def test_python_api_as_in_readme(tmp_path, monkeypatch):
     report = rag.build_index(rag.Settings(corpus="seeds", index="index"))
     assert report.articles == 5
     index = rag.open_index("index")
-    hits = index.search("二十国集团数字部长会议", k=3, since="2021-01-01")
+    hits = index.search("二十国集团数字部长会议", 3, SearchFilters.parse("2021-01-01"))
     assert hits[0].title.startswith("肖亚庆出席") and all(h.date >= "2021-01-01" for h in hits)
     answer = rag.Answerer(index).ask("2021智博会有多少家企业参展？")
     c = answer.citations[0]

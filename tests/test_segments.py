@@ -57,14 +57,14 @@ def test_small_segments_search_like_one_segment(tmp_path, usem, seed_index):
     settings = Settings(corpus=SEEDS, index=tmp_path / "index", segment_chunks=12)
     report = build_index(settings, embedder=usem, **QUIET)
     index = open_index(settings.index, usem)
-    assert report.segments == len(index.segments) >= 3 and index.size == seed_index.size == report.chunks
+    assert (
+        report.segments == len(index.version.segments) >= 3 and index.size == seed_index.size == report.chunks
+    )
     for question in QUESTIONS:
         split = [(h.chunk_id, h.dense_score) for h in index.search(question, k=3)]
         whole = [(h.chunk_id, h.dense_score) for h in seed_index.search(question, k=3)]
         assert split[0] == whole[0], question
-    assert (
-        index.article("002_c22cbfc4fcc6f316")["title"] == seed_index.article("002_c22cbfc4fcc6f316")["title"]
-    )
+    assert index.article("002_c22cbfc4fcc6f316").title == seed_index.article("002_c22cbfc4fcc6f316").title
 
 
 def test_adding_one_article_writes_one_small_segment_and_keeps_the_rest(corpus_copy, tmp_path, usem):
@@ -93,7 +93,7 @@ def test_changed_article_old_copy_is_never_returned(corpus_copy, tmp_path, usem)
     assert index.manifest["segments"][0]["deleted"]  # the old copy is listed, not rewritten
     texts = [h.text for h in index.search("林玉辉", k=10)]
     assert texts and not any("林玉辉" in t for t in texts)
-    assert "王小明" in index.article("003_f30a3f95d871ccd8")["text"]
+    assert "王小明" in index.article("003_f30a3f95d871ccd8").text
     assert index.stats()["articles"] == 5
 
 
@@ -121,7 +121,9 @@ def test_many_small_additions_are_merged(corpus_copy, tmp_path, usem):
     report = reports[-1]  # a fifth small segment: all five are merged into one
     assert report.merged == 5 and report.segments == 1 and report.articles == 9
     index = open_index(settings.index, usem)
-    assert len(index.segments) == 1 and index.search("港口吞吐量增长3成", k=1)[0].article_id == "13_note"
+    assert (
+        len(index.version.segments) == 1 and index.search("港口吞吐量增长3成", k=1)[0].article_id == "13_note"
+    )
     # The merge reused stored term counts: BM25 scores equal those of a fresh build.
     fresh = Settings(corpus=corpus_copy, index=tmp_path / "fresh", segment_chunks=1000)
     build_index(fresh, embedder=usem, **QUIET)
@@ -130,8 +132,8 @@ def test_many_small_additions_are_merged(corpus_copy, tmp_path, usem):
         scores = {}
         for built in (index, fresh_index):
             tokens = built.tokenizer(question)
-            ids = built.chunk_column("chunk_id")
-            scores[built.folder] = dict(zip(ids, built.lexical.scores(tokens).round(5), strict=True))
+            ids = built.records.chunk_column("chunk_id")
+            scores[built.folder] = dict(zip(ids, built.backend.lexical.scores(tokens).round(5), strict=True))
         assert scores[index.folder] == scores[fresh_index.folder]
     versions = list((settings.index / store.VERSIONS).iterdir())
     used = {e["name"] for v in versions for e in store.read_manifest(v)["segments"]}
@@ -174,8 +176,8 @@ def test_worker_processes_build_the_same_index(tmp_path, usem, seed_index):
     settings = Settings(corpus=SEEDS, index=tmp_path / "index", build_workers=2)
     build_index(settings, embedder=usem, **QUIET)
     parallel = open_index(settings.index, usem)
-    assert parallel.chunk_column("chunk_id") == seed_index.chunk_column("chunk_id")
-    np.testing.assert_allclose(np.asarray(parallel.vectors), np.asarray(seed_index.vectors), atol=1e-4)
+    assert parallel.records.chunk_column("chunk_id") == seed_index.records.chunk_column("chunk_id")
+    np.testing.assert_allclose(parallel.version.all_vectors(), seed_index.version.all_vectors(), atol=1e-4)
     for question in QUESTIONS:
         assert parallel.search(question, k=1)[0].chunk_id == seed_index.search(question, k=1)[0].chunk_id
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.answer.extractive import Answer, Citation
+from rag.answer.answers import Answer, Citation
 from rag.search.catalog import ArticleRecord
 
 

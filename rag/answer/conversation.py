@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from rag.answer.answers import Answer
 from rag.answer.compose import Evidence, Line, compose
-from rag.answer.extractive import Answer
 from rag.answer.intent import DATES, FACT, SPEECH, SUMMARY, Intent
 from rag.answer.llm import LLMAnswerer
 from rag.answer.router import Router
 from rag.config import Settings
+from rag.search.query import NO_FILTERS, SearchFilters
 from rag.search.retrieve import SearchIndex
 
 # Words that point back at something said before.
@@ -131,26 +132,29 @@ class Conversation:
         self.as_of = as_of
         self.turns: list[Turn] = []
 
-    def ask(self, question: str, **filters) -> Answer:
+    def ask(self, question: str, k: int | None = None, filters: SearchFilters = NO_FILTERS) -> Answer:
         """Answer the next question of the conversation (and remember it)."""
         previous = self.turns[-1] if self.turns else None
         answer = self._metadata(question, previous) if previous else self._unresolved(question)
         if answer is None:
             intent, exclude = self._understand(question, previous)
-            answer = self.router.ask(
-                intent.question, as_of=self.as_of, exclude=exclude, intent=intent, **filters
-            )
+            answer = self.router.answer(intent, k, filters, exclude)
         self.remember(question, answer)
         return answer
 
     def ask_model(
-        self, question: str, settings: Settings, on_token: Callable[[str], None] | None = None, **filters
+        self,
+        question: str,
+        settings: Settings,
+        k: int | None = None,
+        filters: SearchFilters = NO_FILTERS,
+        on_token: Callable[[str], None] | None = None,
     ) -> Answer:
         """Answer the next question with the configured chat model (LLM mode), its follow-up
         resolved and the turn remembered exactly as `ask` does; `on_token` receives the stream."""
         standalone = self.standalone(question)
         model = LLMAnswerer.from_settings(self.router.answerer, settings)
-        answer = model.ask(standalone, on_token=on_token, **filters)
+        answer = model.ask(standalone, k, filters, on_token)
         answer.standalone_question = standalone
         self.remember(question, answer)
         return answer
@@ -237,12 +241,12 @@ class Conversation:
         row = self.router.index.article(record.article_id)
         text = context.text(record.article_id)
         reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
-        writer = f"记者{reporters}" if reporters else row.get("author") or ""
+        writer = f"记者{reporters}" if reporters else row.author
         facts = {
             "date": f"发布于{record.date}" if record.date else "没有标明发布日期",
             "title": f"标题是《{record.title}》",
             "author": f"署名为{writer}" if writer else "没有署名",
-            "source": f"来源为{row['author']}" if row.get("author") else "没有标明来源",
+            "source": f"来源为{row.author}" if row.author else "没有标明来源",
         }
         first = text.find("\n")
         evidence = [Evidence(record, 0, len(text) if first < 0 else first)]

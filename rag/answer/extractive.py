@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
+from rag.answer.answers import Answer, AnswererView, Citation, cite, refusal, search_and_answer
 from rag.answer.qtype import OTHER, PERSON, PLACE, carries_type, ordinal_events, question_type
 from rag.answer.safety import quotable_run
 from rag.answer.sentences import after_dateline, is_filler
@@ -16,80 +16,15 @@ from rag.config import Settings
 from rag.index.chunk import split_sentences
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
-from rag.search.retrieve import Hit, SearchIndex, clean_query
+from rag.search.query import NO_FILTERS, Hit, SearchFilters
+from rag.search.retrieve import SearchIndex
 
-NOT_FOUND = "资料中没有找到相关信息。"
 FOCUS_SHIFT = 0.25  # coverage added for naming the side asked about, taken for naming only the other
 # Headline, byline and caption lines answer only questions about them.
 _ASKS_TITLE = re.compile(r"标题|题目|原题|记者|作者|来源|署名|图片|照片")
 # Clause cuts for trimming long sentences; never after a colon, which introduces the answer.
 _CLAUSE_MARKS = "，,；;"
 _BLANK = " \t\n\u3000"
-
-
-@dataclass(frozen=True)
-class Citation:
-    """One numbered source: the passage and, inside it, the span that supports the answer.
-
-    `start`/`end` index into `text` (the cited passage), so a UI can highlight
-    `text[start:end]`; `article_start` is where the passage starts in the article.
-    """
-
-    n: int
-    article_id: str
-    title: str
-    date: str
-    chunk_id: str
-    text: str
-    start: int
-    end: int
-    article_start: int
-    spans: tuple[tuple[int, int], ...] = ()  # every supporting span in `text`; () means (start, end)
-
-    @property
-    def highlights(self) -> tuple[tuple[int, int], ...]:
-        return self.spans or ((self.start, self.end),)
-
-
-@dataclass
-class Answer:
-    """What `ask` returns: answer text with [n] markers, its citations, and timings."""
-
-    question: str
-    answer: str
-    answerable: bool
-    citations: list[Citation]
-    passages: list[Hit] = field(default_factory=list)
-    timings_ms: dict = field(default_factory=dict)
-    notice: str = ""
-    standalone_question: str = ""
-    kind: str = "fact"  # the question kind that chose the strategy (see rag.answer.intent)
-
-    def to_dict(self) -> dict:
-        data = {
-            "question": self.question,
-            "standalone_question": self.standalone_question or self.question,
-            "kind": self.kind,
-            "answer": self.answer,
-            "answerable": self.answerable,
-            "citations": [{**asdict(c), "spans": [list(s) for s in c.highlights]} for c in self.citations],
-            "timings_ms": self.timings_ms,
-        }
-        if self.notice:
-            data["notice"] = self.notice
-        return data
-
-    def render_text(self) -> str:
-        """Readable form for the terminal: the answer, then the numbered sources."""
-        lines = [self.answer, ""]
-        if not self.answerable and self.citations:
-            lines.append("最接近的段落：")
-        for c in self.citations:
-            lines.append(f"[{c.n}] {c.title}（{c.date or '日期不详'}）  {c.article_id}")
-            lines += [f"    {c.text[s:e]}" for s, e in c.highlights]
-        if self.notice:
-            lines += ["", self.notice]
-        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -184,35 +119,21 @@ class Answerer:
         self,
         question: str,
         k: int | None = None,
-        focus: tuple[str, ...] = (),
-        avoid: tuple[str, ...] = (),
-        **filters,
+        filters: SearchFilters = NO_FILTERS,
+        period_slack_days: int = 0,
     ) -> Answer:
-        """Answer a question from the index.
-
-        Args:
-            question: the user's question.
-            k: passages to retrieve (default from settings).
-            focus, avoid: words the answer sentence should hold, and words of something else
-                it should not ("临海" but not "云岭" for one side of a comparison).
-            **filters: since, until, article_ids, categories (as for `SearchIndex.search`).
+        """Answer a question from the index: `k` passages (default from settings) that pass
+        `filters`; see `SearchTuning` for `period_slack_days`.
 
         Raises:
             QueryError: empty or over-long question, bad filter values.
         """
-        started = time.perf_counter()
-        question = clean_query(question, self.settings.max_query_chars)
-        hits = self.index.search(
-            question, k=k or self.settings.top_k, max_query_chars=self.settings.max_query_chars, **filters
-        )
-        searched = time.perf_counter()
-        answer = self.answer_from_hits(question, hits, focus, avoid)
-        answer.timings_ms = {
-            "search": round((searched - started) * 1000, 2),
-            "answer": round((time.perf_counter() - searched) * 1000, 2),
-            "total": round((time.perf_counter() - started) * 1000, 2),
-        }
-        return answer
+        return search_and_answer(self, question, k, filters, period_slack_days)
+
+    def focused_on(self, focus: tuple[str, ...], avoid: tuple[str, ...]) -> FocusedAnswerer:
+        """This answerer for one side of a comparison: sentences should hold `focus` words
+        ("临海") and not the other side's `avoid` words ("云岭")."""
+        return FocusedAnswerer(self, focus, avoid)
 
     def query_weights(self, question: str) -> dict[str, float]:
         """Content words of the question weighted by corpus IDF: rare words must be supported.
@@ -222,16 +143,16 @@ class Answerer:
         compound whose parts the corpus knows ("出口量" -> 出口) is asked by its parts.
         """
         words = list(dict.fromkeys(self.index.tokenizer.words(question, search_mode=False)))
-        known = self.index.lexical.known(words)
+        known = self.index.backend.known(words)
         for word in [w for w in words if w not in known and len(w) >= 3]:
             parts = [p for p in self.index.tokenizer.words(word) if p != word and len(p) >= 2]
-            found = self.index.lexical.known(parts)
+            found = self.index.backend.known(parts)
             if found:
                 words = [p for w in words for p in ([*found] if w == word else [w])]
                 known |= found
         return {
             word: idf * (1.0 if word in known else self.calibration.unseen_weight)
-            for word, idf in self.index.lexical.idf(words).items()
+            for word, idf in self.index.backend.idf(words).items()
         }
 
     def sentence_features(
@@ -296,6 +217,18 @@ class Answerer:
         return compose_answer(question, hits, features, self.calibration, weights, kind)
 
 
+@dataclass(frozen=True)
+class FocusedAnswerer(AnswererView):
+    """An `Answerer` that answers for one side of a comparison (see `Answerer.focused_on`)."""
+
+    answerer: Answerer
+    focus: tuple[str, ...] = ()
+    avoid: tuple[str, ...] = ()
+
+    def answer_from_hits(self, question: str, hits: list[Hit]) -> Answer:
+        return self.answerer.answer_from_hits(question, hits, self.focus, self.avoid)
+
+
 def focused(
     features: list[SentenceFeatures], hits: list[Hit], focus: tuple[str, ...], avoid: tuple[str, ...]
 ) -> list[SentenceFeatures]:
@@ -316,17 +249,6 @@ def focused(
         return dataclasses.replace(feature, coverage=feature.coverage + shift)
 
     return [shifted(f) for f in features]
-
-
-def cite(n: int, hit: Hit, start: int, end: int) -> Citation:
-    """Citation number `n` for a passage, supporting span `hit.text[start:end]`."""
-    return Citation(n, hit.article_id, hit.title, hit.date, hit.chunk_id, hit.text, start, end, hit.start)
-
-
-def refusal(question: str, hits: list[Hit]) -> Answer:
-    """The honest "not found" answer, still citing the closest passages for the reader."""
-    closest = [cite(n, hit, 0, len(hit.text)) for n, hit in enumerate(hits[:3], 1)]
-    return Answer(question, NOT_FOUND, False, closest, hits)
 
 
 def is_supported(best: SentenceFeatures, cal: AnswerCalibration) -> bool:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import httpx
 
-from rag.answer.extractive import NOT_FOUND, Answer, Answerer, cite, coverage, refusal
+from rag.answer.answers import NOT_FOUND, Answer, AnswererView, cite, refusal, search_and_answer
+from rag.answer.extractive import Answerer, coverage
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
 from rag.index.chunk import split_sentences
 from rag.index.tokens import normalise_text
-from rag.search.retrieve import Hit, clean_query
+from rag.search.query import NO_FILTERS, Hit, SearchFilters
+from rag.search.retrieve import SearchIndex
 
 SYSTEM_PROMPT = (
     "你是新闻资料问答助手。只能根据用户消息中 <资料> 标签内的编号资料回答问题，用简洁的中文作答，"
@@ -157,32 +159,38 @@ class LLMAnswerer:
         )
         return cls(extractive, client)
 
+    @property
+    def index(self) -> SearchIndex:
+        return self.extractive.index
+
+    @property
+    def settings(self) -> Settings:
+        return self.extractive.settings
+
     def ask(
-        self, question: str, k: int | None = None, on_token: Callable[[str], None] | None = None, **filters
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters = NO_FILTERS,
+        on_token: Callable[[str], None] | None = None,
     ) -> Answer:
-        """Like `Answerer.ask`, but the answer is written by the model; never raises for LLM faults."""
-        started = time.perf_counter()
-        index = self.extractive.index
-        settings = self.extractive.settings
-        question = clean_query(question, settings.max_query_chars)
-        hits = index.search(
-            question, k=k or settings.top_k, max_query_chars=settings.max_query_chars, **filters
-        )
-        searched = time.perf_counter()
+        """Like `Answerer.ask`, but the answer is written by the model (streamed to `on_token`);
+        never raises for LLM faults: the extractive answer stands in, with a notice."""
+        return search_and_answer(_Streaming(self, on_token), question, k, filters)
+
+    def answer_from_hits(
+        self, question: str, hits: list[Hit], on_token: Callable[[str], None] | None = None
+    ) -> Answer:
+        """The model's answer from already retrieved passages, its citations checked."""
         try:
             if not hits:
                 raise LLMError("no passages retrieved")
             reply = self.client.complete(build_messages(question, hits), on_token)
-            answer = self._answer_from_reply(question, reply, hits)
+            return self._answer_from_reply(question, reply, hits)
         except LLMError as exc:
             answer = self.extractive.answer_from_hits(question, hits)
             answer.notice = f"大模型暂时不可用（{exc}），以下为抽取式回答。"
-        answer.timings_ms = {
-            "search": round((searched - started) * 1000, 2),
-            "answer": round((time.perf_counter() - searched) * 1000, 2),
-            "total": round((time.perf_counter() - started) * 1000, 2),
-        }
-        return answer
+            return answer
 
     def _answer_from_reply(self, question: str, reply: str, hits: list[Hit]) -> Answer:
         words = self.extractive.index.tokenizer.words
@@ -201,3 +209,14 @@ class LLMAnswerer:
             citations.append(cite(renumber[old], hit, start, end))
         notice = ("以下内容在所引资料中找不到依据，请核对：" + "；".join(flagged)) if flagged else ""
         return Answer(question, text, True, citations, hits, notice=notice)
+
+
+@dataclass(frozen=True)
+class _Streaming(AnswererView):
+    """An `LLMAnswerer` whose replies go to `on_token` as they arrive."""
+
+    answerer: LLMAnswerer
+    on_token: Callable[[str], None] | None = None
+
+    def answer_from_hits(self, question: str, hits: list[Hit]) -> Answer:
+        return self.answerer.answer_from_hits(question, hits, self.on_token)

@@ -12,8 +12,9 @@ import time
 from dataclasses import replace
 from datetime import date
 
+from rag.answer.answers import Answer, search_and_answer
 from rag.answer.compose import Evidence, Line, compose, per_article
-from rag.answer.extractive import Answer, Answerer, term_in_text
+from rag.answer.extractive import Answerer, term_in_text
 from rag.answer.intent import (
     COMPARE,
     CORPUS,
@@ -40,7 +41,7 @@ from rag.answer.qtype import ordinal_events
 from rag.config import Settings
 from rag.index.tokens import normalise_text
 from rag.search.catalog import Catalog
-from rag.search.query import clean_query, query_day
+from rag.search.query import NO_FILTERS, SearchFilters, clean_query
 from rag.search.retrieve import SearchIndex
 
 _PERSON_FLAGS = {"nr", "nrfg", "nrt"}
@@ -87,56 +88,48 @@ class Router:
         self,
         question: str,
         k: int | None = None,
+        filters: SearchFilters = NO_FILTERS,
         as_of: date | None = None,
-        exclude: frozenset[str] = frozenset(),
-        intent: Intent | None = None,
-        **filters,
     ) -> Answer:
         """Answer a standalone question with the strategy of its kind.
 
         Args:
+            k: passages the fact strategy retrieves (default from settings).
+            filters: every answer cites only such articles (a date filter becomes the
+                question's publication period).
             as_of: the date "去年", "最近" count from (default: the newest article's date).
-            exclude: sentences already said in this conversation ("他还说了什么").
-            intent: the classification, when the caller already made it.
-            **filters: since, until, article_ids, categories: every answer cites only such
-                articles (a period filter becomes the question's publication period).
         """
-        started = time.perf_counter()
         question = clean_query(question, self.settings.max_query_chars)
-        intent = within_filters(intent or self.understand(question, as_of), filters)
+        return self.answer(self.understand(question, as_of), k, filters)
+
+    def answer(
+        self,
+        intent: Intent,
+        k: int | None = None,
+        filters: SearchFilters = NO_FILTERS,
+        exclude: frozenset[str] = frozenset(),
+    ) -> Answer:
+        """Answer an understood question; `exclude` holds sentences already said in this
+        conversation ("他还说了什么")."""
+        started = time.perf_counter()
+        intent = within_filters(intent, filters)
         answer = self._answer(intent, k, exclude, filters)
-        if intent.kind != FACT and not self._respects(answer, filters):
+        if intent.kind != FACT and not _respects(answer, filters, self.index):
             # A strategy that read beyond the chosen articles: the fact answer, which filters inside.
-            answer = self.answerer.ask(intent.question, k=k, **filters)
+            answer = self.answerer.ask(intent.question, k, filters)
         if len({c.article_id for c in answer.citations}) < len(answer.citations) or _RUN_ON.search(
             answer.answer
         ):
             answer = per_article(answer, self.context.record, self.context.text)
         answer.kind = intent.kind
-        answer.question = question
-        answer.standalone_question = answer.standalone_question or question
+        answer.question = intent.question
+        answer.standalone_question = answer.standalone_question or intent.question
         answer.timings_ms = {**answer.timings_ms, "total": round((time.perf_counter() - started) * 1000, 2)}
         return answer
 
-    def _respects(self, answer: Answer, filters: dict) -> bool:
-        """Whether every cited article passes the since/until/article/category filters."""
-        since, until = (query_day(filters.get(name), name) for name in ("since", "until"))
-        ids, categories = filters.get("article_ids"), filters.get("categories")
-        for citation in answer.citations:
-            day = query_day(citation.date, "date") if citation.date else None
-            if (since is not None or until is not None) and day is None:
-                return False
-            if (since is not None and day < since) or (until is not None and day > until):
-                return False
-            if ids and citation.article_id not in ids:
-                return False
-            if categories and not set(categories) & set(
-                self.index.article(citation.article_id)["categories"]
-            ):
-                return False
-        return True
-
-    def _answer(self, intent: Intent, k: int | None, exclude: frozenset[str], filters: dict) -> Answer:
+    def _answer(
+        self, intent: Intent, k: int | None, exclude: frozenset[str], filters: SearchFilters
+    ) -> Answer:
         question = intent.question
         if intent.kind in (CORPUS, TIME) and intent.corpus_ask:
             return corpus_answer(self.context, intent)
@@ -163,11 +156,11 @@ class Router:
             return self._compare(intent, k, filters)
         content_period = intent.period is not None and not intent.period.published
         slack = CONTENT_PERIOD_SLACK_DAYS if content_period else 0
-        return self.answerer.ask(question, k=k, period_slack_days=slack, **filters)
+        return self.answerer.ask(question, k, filters, slack)
 
-    def _fact_or_enumeration(self, intent: Intent, k: int | None, filters: dict) -> Answer:
+    def _fact_or_enumeration(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """ "哪些…": the fact answer, widened to the whole enumeration its sentence belongs to."""
-        answer = self.answerer.ask(intent.question, k=k, **filters)
+        answer = self.answerer.ask(intent.question, k, filters)
         if not answer.answerable or not answer.citations:
             return answer
         first = answer.citations[0]
@@ -195,12 +188,14 @@ class Router:
         article_id = intent.article_id or article_for(self.context, intent.question)
         return summary_lines(self.context, article_id) if article_id else []
 
-    def _lines_or_fact(self, intent: Intent, lines: list[Line], k: int | None, filters: dict) -> Answer:
+    def _lines_or_fact(
+        self, intent: Intent, lines: list[Line], k: int | None, filters: SearchFilters
+    ) -> Answer:
         """Compose the strategy's lines when they cite what the question names; else the fact path."""
         cited = {e.article.article_id for line in lines for e in line.evidence}
         if cited and self._names_found(intent.question, cited):
             return compose(intent.question, lines, self.context.texts(sorted(cited)))
-        return self.answerer.ask(intent.question, k=k, **filters)
+        return self.answerer.ask(intent.question, k, filters)
 
     def _names_found(self, question: str, article_ids: set[str]) -> bool:
         """Every name and number of the question occurs in one of the cited articles (a year of
@@ -215,7 +210,7 @@ class Router:
         terms += ordinal_events(question)  # "第八届数博会" is not "第七届"
         return all(any(term_in_text(term, text) for text in texts) for term in terms)
 
-    def _compare(self, intent: Intent, k: int | None, filters: dict) -> Answer:
+    def _compare(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """Each side answered as a question of its own, one line per side."""
         lines: list[Line] = []
         sides = [side for side in intent.sides if side]
@@ -229,7 +224,7 @@ class Router:
             own = tuple(normalise_text(w) for w in words[number] - others)
             avoid = tuple(normalise_text(w) for w in others - words[number])
             if sub.kind in (FACT, TIME):
-                answer = self.answerer.ask(side, k=k, focus=own, avoid=avoid, **filters)
+                answer = search_and_answer(self.answerer.focused_on(own, avoid), side, k, filters)
             else:
                 answer = self._answer(sub, k, frozenset(), filters)
             label = re.sub(r"(?:是多少|有多少|是什么)$", "", side)
@@ -239,7 +234,7 @@ class Router:
             answered += 1
             lines += self.lines_of(answer, prefix=f"{label}：")
         if answered == 0:
-            return self.answerer.ask(intent.question, k=k, **filters)
+            return self.answerer.ask(intent.question, k, filters)
         cited = sorted({e.article.article_id for line in lines for e in line.evidence})
         return compose(intent.question, lines, self.context.texts(cited), answerable=answered == len(sides))
 
@@ -260,12 +255,22 @@ class Router:
         return lines
 
 
-def within_filters(intent: Intent, filters: dict) -> Intent:
+def within_filters(intent: Intent, filters: SearchFilters) -> Intent:
     """The intent with a since/until filter as its publication period, when it names none itself
     (so "有哪些报道", "X说了什么" look only at articles of the chosen dates)."""
-    since, until = filters.get("since"), filters.get("until")
-    if intent.period is not None or not (since or until):
+    if intent.period is not None or not (filters.since or filters.until):
         return intent
-    start = date.fromisoformat(str(since)) if since else date.min
-    end = date.fromisoformat(str(until)) if until else date.max
-    return replace(intent, period=Period(start, end, "所选日期范围内", published=True))
+    period = Period(filters.since or date.min, filters.until or date.max, "所选日期范围内", published=True)
+    return replace(intent, period=period)
+
+
+def _respects(answer: Answer, filters: SearchFilters, index: SearchIndex) -> bool:
+    """Whether every cited article passes the filters."""
+    if not filters:
+        return True
+    for citation in answer.citations:
+        categories = index.article(citation.article_id).categories if filters.categories else ()
+        day = date.fromisoformat(citation.date) if citation.date else None
+        if not filters.admits(day, citation.article_id, categories):
+            return False
+    return True

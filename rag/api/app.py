@@ -20,10 +20,10 @@ from fastapi_offline import FastAPIOffline
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from rag.answer.extractive import Answer
+from rag.answer.answers import Answer
 from rag.api import dify
 from rag.api.docs import OPEN_PATHS, documented
-from rag.api.engine import Engine
+from rag.api.engine import Engine, Scope
 from rag.api.errors import DIFY_NO_KNOWLEDGE, ApiError, install_handlers, invalid
 from rag.api.openai_shape import completion, stream_chunks
 from rag.api.schemas import EXTRACTIVE, LLM, ChatRequest, RetrievalRequest, SearchRequest
@@ -33,7 +33,7 @@ from rag.index.embed import Embedder
 from rag.ingest.articles import MAX_FILE_BYTES
 from rag.ingest.files import article_id_for
 from rag.ingest.upload import Upload, add_articles, reader_reason, safe_name
-from rag.search.query import Hit
+from rag.search.query import Hit, SearchTuning
 from rag.search.retrieve import SearchIndex
 
 UPLOAD_PATH = "/v1/articles"
@@ -104,13 +104,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             raise invalid("messages: the last message must be a user message with text", "invalid_messages")
         _check_conversation(body, settings)
         questions = _user_questions(body, settings)
-        filters = body.search_filters()
+        scope = Scope(body.k, body.search_filters(), body.as_of)
         if mode == LLM:
-            chat = engine.conversation(questions[:-1], body.as_of, filters)
-            answer = chat.ask_model(questions[-1], settings, **filters)
-            engine.remember(chat, questions, filters)
+            chat = engine.conversation(questions[:-1], scope)
+            answer = chat.ask_model(questions[-1], settings, scope.k, scope.filters)
+            engine.remember(chat, questions, scope)
         else:
-            answer = engine.ask(questions, body.as_of, filters)
+            answer = engine.ask(questions, scope)
         prompt = "\n".join(m.text for m in body.messages)
         if body.stream:
             with_usage = body.stream_options is not None and body.stream_options.include_usage
@@ -120,8 +120,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @app.post("/v1/search", dependencies=guarded, summary="the best passages, as `rag search --json`")
     def search(body: SearchRequest) -> dict:
         loaded = engine.current()
-        filters = {"k": settings.top_k, **body.search_filters()}
-        hits = loaded.index.search(body.query, max_query_chars=settings.max_query_chars, **filters)
+        tuning = SearchTuning(max_query_chars=settings.max_query_chars)
+        hits = loaded.index.search(body.query, body.k or settings.top_k, body.search_filters(), tuning)
         return {"hits": [hit.to_dict() for hit in hits]}
 
     @app.post("/retrieval", dependencies=guarded, summary="Dify External Knowledge API")
@@ -133,9 +133,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         top_k = body.retrieval_setting.top_k
         best: dict[str, Hit] = {}
         for branch in dify.branches(body.metadata_condition, loaded.index.category_names()):
-            found = loaded.index.search(
-                body.query, k=top_k, max_query_chars=settings.max_query_chars, **branch.search_filters()
-            )
+            tuning = SearchTuning(max_query_chars=settings.max_query_chars)
+            found = loaded.index.search(body.query, top_k, branch.search_filters(), tuning)
             for hit in found:
                 if hit.chunk_id not in best or hit.score > best[hit.chunk_id].score:
                     best[hit.chunk_id] = hit
@@ -271,14 +270,17 @@ def _record(hit: Hit) -> dict:
 def _article(index: SearchIndex, article_id: str, with_chunks: bool = True) -> dict:
     record = index.article(article_id)
     article = {
-        "article_id": record["article_id"],
-        "title": record["title"],
-        "date": record["display_date"] or "",
-        "date_source": record["date_source"],
-        "author": record["author"] or "",
-        "categories": record["categories"],
-        "text": record["text"],
+        "article_id": record.article_id,
+        "title": record.title,
+        "date": record.date,
+        "date_source": record.date_source,
+        "author": record.author,
+        "categories": list(record.categories),
+        "text": record.text,
     }
     if with_chunks:
-        article["chunks"] = index.article_chunks(article_id)
+        article["chunks"] = [
+            {"chunk_id": c.chunk_id, "paragraph": c.paragraph, "start": c.start, "end": c.end, "text": c.text}
+            for c in index.article_chunks(article_id)
+        ]
     return article

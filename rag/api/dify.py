@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from rag.api.schemas import Condition, MetadataCondition
 from rag.errors import QueryError
+from rag.search.query import SearchFilters
 
 FIELDS = ("date", "article_id", "category")
 _ALIASES = {
@@ -38,13 +39,13 @@ class Branch:
         closed = self.since is not None and self.until is not None and self.since > self.until
         return closed or self.article_ids == frozenset()
 
-    def search_filters(self) -> dict:
-        return {
-            "since": self.since,
-            "until": self.until,
-            "article_ids": sorted(self.article_ids) if self.article_ids is not None else None,
-            "categories": sorted(self.categories) if self.categories is not None else None,
-        }
+    def search_filters(self) -> SearchFilters:
+        return SearchFilters(
+            self.since,
+            self.until,
+            tuple(sorted(self.article_ids or ())),
+            tuple(sorted(self.categories or ())),
+        )
 
 
 def branches(condition: MetadataCondition | None, categories: list[str]) -> list[Branch]:

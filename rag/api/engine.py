@@ -17,13 +17,14 @@ from datetime import date
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from rag.answer.answers import Answer
 from rag.answer.conversation import Conversation, Turn
-from rag.answer.extractive import Answer
 from rag.answer.router import Router
 from rag.config import Settings
 from rag.index import store
 from rag.index.embed import Embedder, load_embedder
 from rag.search.catalog import Catalog
+from rag.search.query import SearchFilters
 from rag.search.retrieve import SearchIndex, open_index
 
 RELOAD_CHECK_S = 1.0
@@ -98,38 +99,41 @@ class Engine:
         finally:
             self._reload_lock.release()
 
-    def ask(self, questions: list[str], as_of: date | None, filters: dict) -> Answer:
+    def ask(self, questions: list[str], scope: Scope) -> Answer:
         """The extractive answer to the last of `questions`, the earlier ones its conversation."""
-        key = conversation_key(self.current().version, as_of, filters, questions)
+        key = (self.current().version, scope, tuple(questions))
         answer = self.answers.get(key)
         if answer is None:
-            chat = self.conversation(questions[:-1], as_of, filters)
-            answer = chat.ask(questions[-1], **filters)
-            self.remember(chat, questions, filters)
+            chat = self.conversation(questions[:-1], scope)
+            answer = chat.ask(questions[-1], scope.k, scope.filters)
+            self.remember(chat, questions, scope)
             self.answers.put(key, answer)
         return answer
 
-    def conversation(self, earlier: list[str], as_of: date | None, filters: dict) -> Conversation:
+    def conversation(self, earlier: list[str], scope: Scope) -> Conversation:
         """A conversation that has asked `earlier` (oldest first), ready for the next question."""
         loaded = self.current()
-        chat = Conversation(loaded.router, as_of=as_of)
+        chat = Conversation(loaded.router, as_of=scope.as_of)
         done = 0
         for n in range(len(earlier), 0, -1):
-            cached = self._turns.get(conversation_key(loaded.version, as_of, filters, earlier[:n]))
+            cached = self._turns.get((loaded.version, scope, tuple(earlier[:n])))
             if cached is not None:
                 chat.turns, done = list(cached), n
                 break
         for n in range(done, len(earlier)):
-            chat.ask(earlier[n], **filters)
-            self.remember(chat, earlier[: n + 1], filters)
+            chat.ask(earlier[n], scope.k, scope.filters)
+            self.remember(chat, earlier[: n + 1], scope)
         return chat
 
-    def remember(self, chat: Conversation, questions: list[str], filters: dict) -> None:
+    def remember(self, chat: Conversation, questions: list[str], scope: Scope) -> None:
         """Keep the turns of a conversation after `questions`, for its next message."""
-        key = conversation_key(chat.router.index.folder.name, chat.as_of, filters, questions)
-        self._turns.put(key, list(chat.turns))
+        self._turns.put((chat.router.index.folder.name, scope, tuple(questions)), list(chat.turns))
 
 
-def conversation_key(version: str, as_of: date | None, filters: dict, questions: list[str]) -> tuple:
-    """What decides a conversation's answers: index version, as-of day, filters, questions."""
-    return (version, as_of, repr(sorted(filters.items())), tuple(questions))
+@dataclass(frozen=True)
+class Scope:
+    """What decides a conversation's answers besides its questions and the index version."""
+
+    k: int | None
+    filters: SearchFilters
+    as_of: date | None

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from rag.answer.extractive import Answer
+from rag.answer.answers import Answer
 
 # Streamed pieces end after punctuation or a citation marker, so a client shows whole clauses.
 _PIECE = re.compile(r".+?(?:\[\d+\]|[，,。；;！!？?：:\n]|$)", re.S)

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
+from rag.search.query import SearchFilters
+
 EXTRACTIVE, LLM = "extractive", "llm"
 MAX_K = 100
 
@@ -32,15 +34,9 @@ class Filters(BaseModel):
     article_ids: list[str] | None = Field(default=None, max_length=1000)
     categories: list[str] | None = Field(default=None, max_length=100)
 
-    def search_filters(self) -> dict:
-        """Keyword arguments for `SearchIndex.search` / `Router.ask` (k included when given)."""
-        filters = {
-            "since": self.since,
-            "until": self.until,
-            "article_ids": self.article_ids,
-            "categories": self.categories,
-        }
-        return {**filters, "k": self.k} if self.k is not None else filters
+    def search_filters(self) -> SearchFilters:
+        """The filters as `SearchIndex.search` and `Conversation.ask` take them."""
+        return SearchFilters.parse(self.since, self.until, self.article_ids, self.categories)
 
 
 class ContentPart(BaseModel):

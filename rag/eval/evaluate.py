@@ -10,8 +10,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from rag.answer.answers import Answer
 from rag.answer.conversation import Conversation
-from rag.answer.extractive import Answer
 from rag.answer.intent import FACT, KINDS
 from rag.answer.router import Router
 from rag.config import Settings

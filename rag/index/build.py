@@ -25,7 +25,7 @@ from rag.index import store
 from rag.calibration import BM25Parameters, load_calibration
 from rag.config import Settings
 from rag.ingest.files import CorpusFile, corpus_group, keep_held_ids, scan_corpus
-from rag.index.embed import Embedder, fingerprint, load_embedder
+from rag.index.embed import Embedder, embedding_identity, load_embedder
 from rag.index.embed_cache import EmbeddingCache
 from rag.errors import IngestError
 from rag.ingest.articles import Article, content_hash, read_corpus_file
@@ -76,10 +76,6 @@ class BuildReport:
             f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
             f"{len(self.skipped)} skipped{warned}{merged}) in {self.seconds:.1f} s, {state}"
         )
-
-
-def embedding_identity(embedder: Embedder) -> dict:
-    return {"name": embedder.name, "dim": int(embedder.dim), "fingerprint": fingerprint(embedder)}
 
 
 def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer, bm25: BM25Parameters) -> dict:

@@ -124,3 +124,8 @@ def fingerprint(embedder: Embedder) -> list[float]:
     """A short, rounded probe vector that tells models of equal name and size apart."""
     vector = embedder.encode([_PROBE_TEXT])[0]
     return [round(float(x), 3) for x in vector[:8]]
+
+
+def embedding_identity(embedder: Embedder) -> dict:
+    """What an index records of the model that built it: name, size and fingerprint."""
+    return {"name": embedder.name, "dim": int(embedder.dim), "fingerprint": fingerprint(embedder)}

@@ -27,7 +27,7 @@ from rag.errors import IngestError
 from rag.ingest.articles import Article, article_from_bytes, read_corpus_file
 from rag.index.lexical import TermCounts
 from rag.index.segment import PreparedArticle
-from rag.index.tokens import ChineseTokenizer
+from rag.index.tokens import ChineseTokenizer, chunk_terms
 
 # Below this many articles, starting worker processes (~3 s to load models) costs more than it saves.
 PARALLEL_MIN_ARTICLES = 300
@@ -87,8 +87,7 @@ def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> P
     chunks = article_chunks(
         article.article_id, row["text"], article.paragraphs, config.chunk_max_chars, config.chunk_min_chars
     )
-    title_tokens = tokenizer(article.title)
-    terms = [TermCounts.of(title_tokens + tokenizer(c["text"])) for c in chunks]
+    terms = [TermCounts.of(t) for t in chunk_terms(tokenizer, article.title, [c["text"] for c in chunks])]
     return Prepared(PreparedArticle(article=row, chunks=chunks, terms=terms), warnings=article.warnings)
 
 

@@ -13,19 +13,17 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from rag.index import store
 from rag.calibration import BM25Parameters
+from rag.index.days import day_number
 from rag.index.dense import DenseIndex
 from rag.errors import IndexDamaged, IndexLoadError
 from rag.index.lexical import LexicalSegment, TermCounts
-
-_EPOCH = date(1970, 1, 1)
-
+from rag.index.tokens import chunk_terms
 
 @dataclass
 class PreparedArticle:
@@ -35,13 +33,6 @@ class PreparedArticle:
     chunks: list[dict]  # chunk_id, paragraph, start, end, text
     terms: list[TermCounts] = field(default_factory=list)
     vectors: np.ndarray | None = None
-
-
-def day_number(display_date: str | None) -> int:
-    """Days since 1970-01-01 of a YYYY-MM-DD date, or `store.NO_DAY`."""
-    if not display_date:
-        return int(store.NO_DAY)
-    return (date.fromisoformat(display_date) - _EPOCH).days
 
 
 class SegmentWriter:
@@ -170,17 +161,6 @@ class Segment:
         with self._db_lock:
             return self._db.execute(sql, parameters).fetchall()
 
-    def chunk_records(self, rows: list[int]) -> dict[int, dict]:
-        """Metadata of local rows with their article's id, title and date (one SQL query)."""
-        placeholders = ",".join("?" * len(rows))
-        found = self.query(
-            'SELECT c.row, c.chunk_id, c.start, c."end", c.paragraph, c.text, '
-            "a.article_id, a.title, a.display_date FROM chunks c "
-            f"JOIN articles a ON a.num = c.article_num WHERE c.row IN ({placeholders})",
-            rows,
-        )
-        return {record["row"]: dict(record) for record in found}
-
     def prepared_articles(
         self, nums: set[int], tokenize: Callable[[str], list[str]]
     ) -> list[PreparedArticle]:
@@ -205,8 +185,7 @@ class Segment:
             if stored is not None:
                 terms = [stored[c["row"]] for c in chunks]
             else:
-                title_tokens = tokenize(row["title"])
-                terms = [TermCounts.of(title_tokens + tokenize(c["text"])) for c in chunks]
+                terms = [TermCounts.of(t) for t in chunk_terms(tokenize, row["title"], [c["text"] for c in chunks])]
             prepared.append(
                 PreparedArticle(
                     article={k: row[k] for k in store.ARTICLE_COLUMNS if k != "num"},
@@ -275,23 +254,3 @@ class MultiDense:
             pick = owner == s
             out[pick] = self._segments[s].dense.scores(query, rows[pick] - self._offsets[s])
         return out
-
-
-class MultiVectors:
-    """Stored float32 vectors of every segment, row after row, memory-mapped.
-
-    For evaluation, calibration and benchmarks on small indexes; searches score candidates
-    from the vector indexes in memory (`MultiDense.scores`).
-    """
-
-    def __init__(self, segments: list[Segment]) -> None:
-        self._segments = segments
-
-    def __len__(self) -> int:
-        return sum(len(segment.vectors) for segment in self._segments)
-
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        """All vectors in one array."""
-        return np.concatenate([segment.vectors for segment in self._segments]).astype(
-            dtype or np.float32, copy=False
-        )

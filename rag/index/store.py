@@ -45,7 +45,6 @@ SEGMENT_FILE = "segment.json"
 # chunks) alone cost 2.2 s of a cold open at 1M. What stays hashed is the small per-chunk
 # arrays, vocabularies, descriptions and small segments' files.
 ALWAYS_HASH_BYTES = 4 << 20
-NO_DAY = np.iinfo(np.int32).min  # chunk_day for articles without a date
 
 _SCHEMA = """
 CREATE TABLE articles (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
@@ -135,3 +136,10 @@ class ChineseTokenizer:
             for run in _CJK_RUN.findall(text):
                 words.extend(BIGRAM_PREFIX + run[i : i + 2] for i in range(len(run) - 1))
         return words
+
+
+def chunk_terms(tokenize: Callable[[str], list[str]], title: str, texts: Sequence[str]) -> list[list[str]]:
+    """BM25 terms of an article's chunks: the title's tokens, then each chunk's own, so a
+    title word matches every passage of its article."""
+    title_tokens = tokenize(title)
+    return [title_tokens + tokenize(text) for text in texts]

@@ -72,16 +72,11 @@ class Catalog:
         """Every live article, oldest first (undated last), then by id."""
         with self._lock:
             if self._articles is None:
-                deleted = set(self.index.deleted_articles.tolist())
                 records = [
                     ArticleRecord(
                         row["article_id"], row["title"], row["display_date"] or "", row["author"] or ""
                     )
-                    for segment, offset in zip(self.index.segments, self.index.article_offsets, strict=False)
-                    for row in segment.query(
-                        "SELECT num, article_id, title, display_date, author FROM articles"
-                    )
-                    if offset + row["num"] not in deleted
+                    for row in self.index.records.live_articles()
                 ]
                 records.sort(key=lambda a: (a.date == "", a.date, a.article_id))
                 self._articles = records
@@ -89,13 +84,7 @@ class Catalog:
 
     def chunk_counts(self) -> dict[str, int]:
         """How many passages each live article was split into, by article id."""
-        rows = (
-            self.index.chunk_article
-            if self.index.alive is None
-            else self.index.chunk_article[self.index.alive]
-        )
-        counts = np.bincount(rows, minlength=int(self.index.article_offsets[-1]))
-        return {aid: int(counts[num]) for num, aid in enumerate(self.index.article_ids()) if counts[num]}
+        return self.index.backend.chunk_counts()
 
     def by_id(self, article_id: str) -> ArticleRecord | None:
         return next((a for a in self.articles() if a.article_id == article_id), None)
@@ -121,21 +110,19 @@ class Catalog:
         needle = comparable(phrase).strip()
         if not tokens or not needle:
             return []
-        rows = self.index.lexical.rows_with_all(tokens)
-        if self.index.alive is not None:
-            rows = rows[self.index.alive[rows]]
+        rows = self.index.backend.rows_with_all(tokens)
         by_article: dict[str, list[int]] = {}
         titles: dict[str, bool] = {}
         for start in range(0, len(rows), 500):
             batch = rows[start : start + 500]
             for row, record in zip(batch, self.index.chunk_records(np.asarray(batch)), strict=True):
-                in_text = needle in comparable(record["text"])
-                in_title = needle in comparable(record["title"])
+                in_text = needle in comparable(record.text)
+                in_title = needle in comparable(record.title)
                 if in_text or in_title:
-                    by_article.setdefault(record["article_id"], [])
+                    by_article.setdefault(record.article_id, [])
                     if in_text:
-                        by_article[record["article_id"]].append(int(row))
-                    titles[record["article_id"]] = in_title
+                        by_article[record.article_id].append(int(row))
+                    titles[record.article_id] = in_title
         found = [Mention(a, tuple(by_article[a.article_id]), titles[a.article_id])
                  for a in self.articles() if a.article_id in by_article]  # fmt: skip
         return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rag.config import load_settings
+from rag.index.records import IndexedArticle
 from rag.search.catalog import Catalog
 from rag.ui.engine import live_engine
 from rag.ui.render import escape_markdown, highlight
@@ -58,14 +59,14 @@ def articles_page() -> None:
         show_article(index.article(chosen_id), st.session_state.get("messages", []))
 
 
-def show_article(article: dict, messages: list[dict]) -> None:
+def show_article(article: IndexedArticle, messages: list[dict]) -> None:
     """The cleaned article with its record; spans this conversation cited are marked."""
-    st.subheader(escape_markdown(article["title"]))
-    details = [article["display_date"] or "日期不详", article["author"] or "来源未知"]
-    if article["categories"]:
-        details.append("、".join(article["categories"]))
-    st.caption(escape_markdown(" · ".join(details) + f" · 文章编号 {article['article_id']}"))
-    spans = cited_spans(messages, article["article_id"])
+    st.subheader(escape_markdown(article.title))
+    details = [article.date or "日期不详", article.author or "来源未知"]
+    if article.categories:
+        details.append("、".join(article.categories))
+    st.caption(escape_markdown(" · ".join(details) + f" · 文章编号 {article.article_id}"))
+    spans = cited_spans(messages, article.article_id)
     if spans:
         st.caption("标出的是本次对话引用过的句子。")
-    st.html(highlight(article["text"], spans))
+    st.html(highlight(article.text, spans))

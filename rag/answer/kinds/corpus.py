@@ -5,8 +5,8 @@ LIST_LIMIT with "等N篇"."""
 
 from __future__ import annotations
 
+from rag.answer.answers import Answer
 from rag.answer.compose import Evidence, Line, compose
-from rag.answer.extractive import Answer
 from rag.answer.intent import COUNT, COUNT_MENTIONS, DATES, EARLIEST, LATEST, MENTIONS, Intent, Period
 from rag.answer.kinds.context import Context
 from rag.search.catalog import ArticleRecord, Mention
@@ -101,8 +101,8 @@ def _mentions(context: Context, intent: Intent, allowed: set[str], where: str) -
         records = context.index.chunk_records(list(mention.rows[:1])) if mention.rows else []
         if records:
             chunk = records[0]
-            start = texts[article_id].find(chunk["text"])
-            position = max(0, start) + max(0, chunk["text"].find(intent.phrase))
+            start = texts[article_id].find(chunk.text)
+            position = max(0, start) + max(0, chunk.text.find(intent.phrase))
             span = Evidence(mention.article, position, position + len(intent.phrase))
         else:
             span = _title_line(mention.article, texts[article_id]).evidence[0]

@@ -14,6 +14,7 @@ from rag.answer.compose import Evidence, Line
 from rag.answer.kinds.context import Context
 from rag.answer.sentences import Sentence, is_filler
 from rag.search.catalog import ArticleRecord
+from rag.search.query import SearchFilters
 
 SAYING = (
     r"表示|指出|强调|说|认为|提出|呼吁|介绍|希望|要求|倡议|建议|坦言|谈到|透露|宣布|分享|"
@@ -84,7 +85,9 @@ def speech_lines(
     occasion = QUESTION_WORDS.sub(" ", question.replace(speaker, " ")).split()
     articles = [m.article for m in mentions if m.article.article_id in spoken]
     if occasion and len(articles) > 1:
-        hits = context.index.search(question, k=10, article_ids=[a.article_id for a in articles])
+        hits = context.index.search(
+            question, 10, SearchFilters(article_ids=tuple(a.article_id for a in articles))
+        )
         ranked = list(dict.fromkeys(h.article_id for h in hits))
         articles = [context.record(ranked[0])] if ranked else articles[:1]
     if not _occasion_found(context, question, articles[0]):

@@ -14,6 +14,7 @@ from rag.answer.kinds.context import Context
 from rag.answer.sentences import is_filler
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
+from rag.search.query import SearchTuning
 
 SUMMARY_CHARS = 300
 RESTATED_SHARE = 0.5
@@ -78,5 +79,5 @@ def _restates(first: str, second: str) -> bool:
 def article_for(context: Context, question: str) -> str | None:
     """The article a summary question is about: the best match for what it names."""
     topic = _SUMMARY_WORDS.sub(" ", question).strip() or question
-    hits = context.index.search(topic, k=5, period_slack_days=SUMMARY_PERIOD_SLACK_DAYS)
+    hits = context.index.search(topic, 5, tuning=SearchTuning(period_slack_days=SUMMARY_PERIOD_SLACK_DAYS))
     return hits[0].article_id if hits else None

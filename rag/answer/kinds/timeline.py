@@ -17,6 +17,7 @@ from rag.answer.kinds.context import Context
 from rag.answer.sentences import Sentence, is_filler
 from rag.index.tokens import normalise_text
 from rag.search.catalog import ArticleRecord
+from rag.search.query import NO_FILTERS, SearchFilters, SearchTuning
 
 _TIMELINE_WORDS = re.compile(
     r"按时间顺序|按时间先后|按先后|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?|哪些阶段|先后|进展情况|进展如何|"
@@ -68,8 +69,8 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
             context.catalog.published(period.start, period.end) if period else context.catalog.articles()
         )
         return [line for a in articles if (line := _lead_line(context, a.article_id))]
-    filters = {"since": period.start, "until": period.end} if period and period.published else {}
-    hits = context.index.search(topic, k=SEARCH_DEPTH, per_article=3, **filters)
+    filters = SearchFilters(period.start, period.end) if period and period.published else NO_FILTERS
+    hits = context.index.search(topic, SEARCH_DEPTH, filters, SearchTuning(per_article=3))
     if not hits:
         return []
     best_score = hits[0].score or 1.0

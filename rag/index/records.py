@@ -1,0 +1,175 @@
+"""The article and chunk records of a loaded version: what a hit, a citation or the article
+browser shows, read from each segment's SQLite metadata."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from rag.errors import QueryError
+from rag.index.version import IndexVersion
+
+ARTICLE_TEXT_CACHE = 1024  # articles whose text one loaded version keeps in memory
+_CHUNK_SQL = (
+    'SELECT c.row, c.chunk_id, c.start, c."end", c.paragraph, c.text, '
+    "a.article_id, a.title, a.display_date FROM chunks c JOIN articles a ON a.num = c.article_num "
+)
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """One passage with its place in the article and the article's id, title and date."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    date: str  # YYYY-MM-DD (Beijing), "" when the article has no date
+    paragraph: int
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ChunkRecord:
+        return cls(
+            row["chunk_id"], row["article_id"], row["title"], row["display_date"] or "",
+            row["paragraph"], row["start"], row["end"], row["text"],
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class IndexedArticle:
+    """One article as the index holds it: metadata and the whole cleaned text."""
+
+    num: int  # global article number (see IndexVersion)
+    article_id: str
+    title: str
+    date: str  # YYYY-MM-DD (Beijing), "" when unknown
+    published: str  # the full timestamp as read from the file, "" when unknown
+    date_source: str  # where the date came from (front matter, text, file name, …)
+    author: str
+    categories: tuple[str, ...]
+    source_path: str
+    text: str
+
+    @property
+    def day(self) -> date | None:
+        return date.fromisoformat(self.date) if self.date else None
+
+
+class RecordStore:
+    """Lookups of articles and chunks by row, by article id and by category (thread-safe)."""
+
+    def __init__(self, version: IndexVersion) -> None:
+        self.version = version
+        self._numbers: dict[str, int] | None = None
+        self._categories: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        # Answer strategies read whole articles; the same few are read again and again.
+        self.article_text = functools.lru_cache(maxsize=ARTICLE_TEXT_CACHE)(self._article_text)
+
+    def chunks(self, rows: np.ndarray | list[int]) -> list[ChunkRecord]:
+        """Records of global rows, in the given order (one SQL query per segment)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        found: list[ChunkRecord | None] = [None] * len(rows)
+        for segment, positions, local in self.version.by_segment(rows):
+            placeholders = ",".join("?" * len(local))
+            by_row = {r["row"]: r for r in segment.query(f"{_CHUNK_SQL} WHERE c.row IN ({placeholders})",
+                                                         local.tolist())}  # fmt: skip
+            for position, local_row in zip(positions, local, strict=True):
+                found[position] = ChunkRecord.from_row(by_row[int(local_row)])
+        return [record for record in found if record is not None]
+
+    def _lookups(self) -> dict[str, int]:
+        """article_id -> number and category -> numbers, read once on the first filtered query."""
+        with self._lock:
+            if self._numbers is None:
+                numbers: dict[str, int] = {}
+                by_category: dict[str, list[int]] = {}
+                deleted = set(self.version.deleted_articles.tolist())
+                for segment, offset in self.version.segment_articles():
+                    for num, article_id, cats in segment.query("SELECT num, article_id, categories FROM articles"):
+                        if offset + num in deleted:
+                            continue
+                        numbers[article_id] = offset + num
+                        for category in json.loads(cats or "[]"):
+                            by_category.setdefault(category, []).append(offset + num)
+                self._categories = {c: np.asarray(n, dtype=np.int32) for c, n in by_category.items()}
+                self._numbers = numbers
+            return self._numbers
+
+    def article_numbers(self, article_ids: tuple[str, ...], categories: tuple[str, ...]) -> np.ndarray:
+        """Numbers of the live articles among these ids (all, if none given) that are filed
+        under any of these categories (any, if none given)."""
+        numbers = self._lookups()
+        chosen = np.asarray([numbers[a] for a in article_ids if a in numbers], dtype=np.int32)
+        if categories:
+            parts = [self._categories.get(c, np.zeros(0, np.int32)) for c in categories]
+            in_categories = np.unique(np.concatenate(parts))
+            chosen = np.intersect1d(chosen, in_categories) if article_ids else in_categories
+        return chosen
+
+    def category_names(self) -> list[str]:
+        """Every category a live article is filed under."""
+        self._lookups()
+        return sorted(self._categories)
+
+    def article(self, article_id: str) -> IndexedArticle:
+        """The whole cleaned article with its metadata (for "open the article").
+
+        Raises:
+            QueryError: no live article has this id.
+        """
+        num = self._lookups().get(article_id)
+        if num is None:
+            raise QueryError(f"unknown article_id '{article_id}'")
+        segment, local = self.version.article_owner(num)
+        row = segment.query("SELECT * FROM articles WHERE num = ?", [local])[0]
+        return IndexedArticle(
+            num, row["article_id"], row["title"], row["display_date"] or "", row["date"] or "", row["date_source"] or "",
+            row["author"] or "", tuple(json.loads(row["categories"] or "[]")), row["source_path"] or "",
+            row["text"],
+        )  # fmt: skip
+
+    def _article_text(self, article_id: str) -> str:
+        return self.article(article_id).text
+
+    def article_chunks(self, article_id: str) -> list[ChunkRecord]:
+        """The article's passages in reading order."""
+        segment, local = self.version.article_owner(self.article(article_id).num)
+        return [ChunkRecord.from_row(r) for r in segment.query(f"{_CHUNK_SQL} WHERE c.article_num = ? ORDER BY c.row",
+                                                               [local])]  # fmt: skip
+
+    def live_articles(self) -> list[sqlite3.Row]:
+        """Every live article's id, title, date and author, in article-number order."""
+        deleted = set(self.version.deleted_articles.tolist())
+        return [
+            row
+            for segment, offset in self.version.segment_articles()
+            for row in segment.query("SELECT num, article_id, title, display_date, author FROM articles ORDER BY num")
+            if offset + row["num"] not in deleted
+        ]
+
+    def article_ids(self) -> list[str]:
+        """Article ids by global article number (as in `IndexVersion.chunk_article`), deleted ones too."""
+        return [aid for s in self.version.segments for (aid,) in s.query("SELECT article_id FROM articles ORDER BY num")]
+
+    def chunk_column(self, column: str) -> list[str]:
+        """One column (`chunk_id`, `text`, or its article's `title`) for every row.
+
+        For evaluation and calibration on small indexes; a large index would not fit.
+        """
+        sql = {
+            "chunk_id": "SELECT chunk_id FROM chunks ORDER BY row",
+            "text": "SELECT text FROM chunks ORDER BY row",
+            "title": "SELECT a.title FROM chunks c JOIN articles a ON a.num = c.article_num ORDER BY c.row",
+        }
+        if column not in sql:
+            raise QueryError(f"unknown chunk column '{column}'. Valid: {', '.join(sql)}")
+        return [value for segment in self.version.segments for (value,) in segment.query(sql[column])]

@@ -1,0 +1,76 @@
+"""What a search backend must do, so that the retriever ranks the same way over any engine.
+
+The retriever (rag.search.retrieve) owns fusion, date boosts, dedup and per-article
+diversity; a backend only finds candidate rows and scores them. Today's embedded segments
+(`rag.search.local.LocalBackend`) are the first implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+
+from rag.index.records import ChunkRecord
+from rag.search.query import SearchFilters
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Rows from the BM25 and the dense top lists, each with both raw scores and its day number.
+
+    Both scores are given for every row (not only for the list that found it), so fusion
+    compares like with like.
+    """
+
+    rows: np.ndarray  # int64, ascending
+    lexical: np.ndarray  # float32 BM25 scores
+    dense: np.ndarray  # float32 cosine similarities
+    days: np.ndarray  # int32 day numbers (rag.index.days)
+
+
+@dataclass(frozen=True)
+class BackendStats:
+    """What a backend holds, for `rag verify`, /healthz and the app's sidebar."""
+
+    articles: int
+    chunks: int
+    first_date: date | None
+    last_date: date | None
+
+
+class SearchBackend(Protocol):
+    """Candidate search, records and corpus statistics over one index version."""
+
+    def candidates(
+        self, tokens: list[str], vector: np.ndarray, pool: int, filters: SearchFilters
+    ) -> Candidates:
+        """The union of the BM25 top-`pool` for `tokens` and the dense top-`pool` for `vector`,
+        among passages that pass `filters`."""
+        ...
+
+    def records(self, rows: np.ndarray) -> list[ChunkRecord]:
+        """Records of these rows, in the given order."""
+        ...
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of each token; unseen tokens get the maximum."""
+        ...
+
+    def known(self, tokens: list[str]) -> set[str]:
+        """The tokens that occur somewhere in the corpus."""
+        ...
+
+    def rows_with_all(self, tokens: list[str]) -> np.ndarray:
+        """Live rows whose text holds every token (exact phrase lookups start here)."""
+        ...
+
+    def chunk_counts(self) -> dict[str, int]:
+        """Live chunks per article id."""
+        ...
+
+    def stats(self) -> BackendStats:
+        """Counts and the date range of live articles."""
+        ...

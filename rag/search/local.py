@@ -1,0 +1,91 @@
+"""The search backend over this project's own index segments: BM25 postings and FAISS
+indexes in memory-mapped files, filters as boolean masks over rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.index.days import NO_DAY
+from rag.index.lexical import LexicalIndex
+from rag.index.records import ChunkRecord, RecordStore
+from rag.index.segment import MultiDense
+from rag.index.version import IndexVersion
+from rag.search.backend import BackendStats, Candidates
+from rag.search.query import SearchFilters
+
+
+class LocalBackend:
+    """`SearchBackend` over a loaded `IndexVersion` (thread-safe for concurrent searches)."""
+
+    def __init__(
+        self, version: IndexVersion, records: RecordStore, lexical: LexicalIndex | None = None
+    ) -> None:
+        self.version, self._records = version, records
+        self.dense = MultiDense(version.segments, version.row_offsets)
+        self.lexical = lexical or LexicalIndex([s.lexical for s in version.segments])
+
+    def with_lexical(self, lexical: LexicalIndex) -> LocalBackend:
+        """The same backend with other BM25 postings (calibration re-learns k1 and b)."""
+        return LocalBackend(self.version, self._records, lexical)
+
+    def allowed(self, filters: SearchFilters) -> np.ndarray | None:
+        """Rows that pass the filters, as a mask over all rows (None: every row)."""
+        version = self.version
+        mask = None if version.alive is None else version.alive.copy()
+        low, high = filters.day_bounds
+        if low is not None or high is not None:
+            days = version.chunk_day
+            in_range = days != NO_DAY
+            if low is not None:
+                in_range &= days >= low
+            if high is not None:
+                in_range &= days <= high
+            mask = in_range if mask is None else mask & in_range
+        if filters.article_ids or filters.categories:
+            chosen = self._records.article_numbers(filters.article_ids, filters.categories)
+            in_set = np.isin(version.chunk_article, chosen)
+            mask = in_set if mask is None else mask & in_set
+        return mask
+
+    def candidates(
+        self, tokens: list[str], vector: np.ndarray, pool: int, filters: SearchFilters
+    ) -> Candidates:
+        allowed = self.allowed(filters)
+        dense_pending = self.dense.start(vector, pool, allowed)  # runs while BM25 scores
+        lexical_all = self.lexical.scores(tokens)
+        if allowed is not None:
+            lexical_all = np.where(allowed, lexical_all, 0.0)
+        dense_ids, _ = dense_pending()
+        lexical_ids = np.argpartition(-lexical_all, min(pool, len(lexical_all) - 1))[:pool]
+        lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
+        rows = np.union1d(dense_ids, lexical_ids).astype(np.int64)
+        return Candidates(
+            rows,
+            lexical_all[rows].astype(np.float32),
+            self.dense.scores(vector, rows),
+            self.version.chunk_day[rows],
+        )
+
+    def records(self, rows: np.ndarray) -> list[ChunkRecord]:
+        return self._records.chunks(rows)
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        return self.lexical.idf(tokens)
+
+    def known(self, tokens: list[str]) -> set[str]:
+        return self.lexical.known(tokens)
+
+    def rows_with_all(self, tokens: list[str]) -> np.ndarray:
+        rows = self.lexical.rows_with_all(tokens)
+        return rows if self.version.alive is None else rows[self.version.alive[rows]]
+
+    def chunk_counts(self) -> dict[str, int]:
+        version = self.version
+        rows = version.chunk_article if version.alive is None else version.chunk_article[version.alive]
+        counts = np.bincount(rows, minlength=version.article_slots)
+        return {aid: int(counts[num]) for num, aid in enumerate(self._records.article_ids()) if counts[num]}
+
+    def stats(self) -> BackendStats:
+        first, last = self.version.date_range()
+        counts = self.version.manifest["counts"]
+        return BackendStats(counts["articles"], counts["chunks"], first, last)
