@@ -18,7 +18,8 @@ from rag.answer.router import Router
 from rag.config import Settings, load_settings
 from rag.errors import QueryError, RagError
 from rag.eval.feedback import feedback_path, record_feedback
-from rag.index.build import BuildReport, build_index
+from rag.index.build import build_index
+from rag.index.report import BuildReport
 from rag.ingest.upload import Upload, add_articles, reader_reason
 from rag.search.query import SearchFilters
 from rag.search.retrieve import SearchIndex

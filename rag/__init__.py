@@ -15,7 +15,7 @@ import importlib
 _PUBLIC = {
     "Answer": "rag.answer.extractive", "Answerer": "rag.answer.extractive",
     "Citation": "rag.answer.extractive",
-    "BuildReport": "rag.index.build", "build_index": "rag.index.build",
+    "BuildReport": "rag.index.report", "build_index": "rag.index.build",
     "Settings": "rag.config", "load_settings": "rag.config",
     "Conversation": "rag.answer.conversation",
     "ConfigError": "rag.errors", "IndexLoadError": "rag.errors", "IngestError": "rag.errors",

@@ -6,7 +6,7 @@ import pytest
 
 from rag.cli import main
 from rag.config import Settings
-from rag.index import build
+from rag.index import plan
 from rag.index.build import build_index
 from rag.ingest.files import scan_corpus
 from rag.search.retrieve import open_index
@@ -26,7 +26,7 @@ def _no_scan(monkeypatch) -> None:
     def refuse(corpus):
         raise AssertionError(f"{corpus} was listed although only named files were to be indexed")
 
-    monkeypatch.setattr(build, "scan_corpus", refuse)
+    monkeypatch.setattr(plan, "scan_corpus", refuse)
 
 
 def test_added_file_is_indexed_without_listing_the_corpus(built, usem, monkeypatch):

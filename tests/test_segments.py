@@ -148,7 +148,7 @@ def test_unchanged_files_are_not_read_again(corpus_copy, tmp_path, usem, monkeyp
     def no_reading(path):
         raise AssertionError(f"{path} was read although unchanged")
 
-    monkeypatch.setattr("rag.index.build.read_corpus_file", no_reading)
+    monkeypatch.setattr("rag.index.plan.read_corpus_file", no_reading)
     assert build_index(settings, embedder=usem, **QUIET).up_to_date
 
 

@@ -12,8 +12,8 @@ from rag.errors import IndexLoadError
 from rag.index.schema import check_deleted
 
 
-@dataclass
-class Known:
+@dataclass(frozen=True)
+class LiveArticle:
     """An article of the live version: where it is stored and what file it came from."""
 
     segment: int  # position in the version's segment list
@@ -24,18 +24,56 @@ class Known:
 
 
 @dataclass
-class Live:
+class LiveVersion:
     """The live version's segments (name, description, deleted article numbers) and articles."""
 
     names: list[str] = field(default_factory=list)
     descriptions: list[dict] = field(default_factory=list)
     deleted: list[set[int]] = field(default_factory=list)
-    articles: dict[str, Known] = field(default_factory=dict)
+    articles: dict[str, LiveArticle] = field(default_factory=dict)
+
+    def article_count(self) -> int:
+        """Live articles over every segment."""
+        return sum(d["articles"] - len(gone) for d, gone in zip(self.descriptions, self.deleted, strict=True))
+
+    def chunk_count(self, index_dir: Path) -> int:
+        """Live chunks over every segment (reads the deleted articles' chunk lists)."""
+        return sum(
+            d["chunks"] - deleted_chunks(index_dir, name, gone)
+            for name, d, gone in zip(self.names, self.descriptions, self.deleted, strict=True)
+        )
+
+
+@dataclass(frozen=True)
+class SegmentEntry:
+    """One segment as the next version lists it: its description, the article numbers deleted
+    from it, and what stays live."""
+
+    name: str
+    description: dict  # the segment's segment.json (rag.index.schema)
+    deleted: frozenset[int]
+    live_articles: int
+    live_chunks: int
+
+    @classmethod
+    def of(cls, index_dir: Path, name: str, description: dict, deleted: set[int] | frozenset[int]) -> SegmentEntry:
+        return cls(
+            name, description, frozenset(deleted), description["articles"] - len(deleted),
+            description["chunks"] - deleted_chunks(index_dir, name, set(deleted)),
+        )  # fmt: skip
+
+    @property
+    def dense(self) -> dict:
+        return self.description["dense"]
+
+    def manifest_entry(self) -> dict:
+        """The entry of the version manifest (rag.index.schema)."""
+        return {"name": self.name, "deleted": sorted(self.deleted), "dense": self.dense}
 
 
 def read_live_version(
     index_dir: Path, identity: dict, pipeline: dict, only: tuple[list[str], list[str]] | None = None
-) -> Live:
+) -> LiveVersion:
     """What the live version holds, when it was built the same way; else empty (full rebuild).
 
     Args:
@@ -44,12 +82,12 @@ def read_live_version(
     """
     folder = store.current_version(index_dir)
     if folder is None:
-        return Live()
-    live = Live()
+        return LiveVersion()
+    live = LiveVersion()
     try:
         manifest = store.read_manifest(folder)
         if manifest.get("embedder") != identity or manifest.get("pipeline") != pipeline:
-            return Live()
+            return LiveVersion()
         for position, entry in enumerate(manifest["segments"]):
             segment = store.segment_dir(index_dir, entry["name"])
             description = store.read_segment(segment)
@@ -70,11 +108,11 @@ def read_live_version(
                 )
                 for num, article_id, digest, size, mtime in rows:
                     if num not in deleted:
-                        live.articles[article_id] = Known(position, num, digest, size, mtime)
+                        live.articles[article_id] = LiveArticle(position, num, digest, size, mtime)
             finally:
                 db.close()
     except (IndexLoadError, KeyError):
-        return Live()  # damaged: rebuild everything rather than reuse bad rows
+        return LiveVersion()  # damaged: rebuild everything rather than reuse bad rows
     return live
 
 
@@ -92,46 +130,21 @@ def deleted_chunks(index_dir: Path, name: str, deleted: set[int]) -> int:
     return int(np.isin(chunk_article, sorted(deleted)).sum())
 
 
-def live_articles(live: Live) -> int:
-    return sum(
-        d["articles"] - len(deleted) for d, deleted in zip(live.descriptions, live.deleted, strict=True)
-    )
-
-
-def live_chunks(index_dir: Path, live: Live) -> int:
-    return sum(
-        d["chunks"] - deleted_chunks(index_dir, name, deleted)
-        for name, d, deleted in zip(live.names, live.descriptions, live.deleted, strict=True)
-    )
-
-
-def segment_list(index_dir: Path, live: Live, written: list[tuple[str, dict]]) -> list[dict]:
+def segment_list(index_dir: Path, live: LiveVersion, written: list[tuple[str, dict]]) -> list[SegmentEntry]:
     """The new version's segments: live ones still holding articles, then the new ones."""
-    entries = [
-        {"name": name, "description": description, "deleted": deleted}
-        for name, description, deleted in zip(live.names, live.descriptions, live.deleted, strict=True)
-    ]
-    entries += [{"name": name, "description": d, "deleted": set()} for name, d in written]
-    return [e for e in (counted(index_dir, e) for e in entries) if e["live_articles"]]
+    entries = [SegmentEntry.of(index_dir, n, d, gone)
+               for n, d, gone in zip(live.names, live.descriptions, live.deleted, strict=True)]  # fmt: skip
+    entries += [SegmentEntry.of(index_dir, name, d, set()) for name, d in written]
+    return [e for e in entries if e.live_articles]
 
 
-def counted(index_dir: Path, entry: dict) -> dict:
-    description = entry["description"]
-    return {
-        **entry,
-        "dense": description["dense"],
-        "live_articles": description["articles"] - len(entry["deleted"]),
-        "live_chunks": description["chunks"] - deleted_chunks(index_dir, entry["name"], entry["deleted"]),
-    }
-
-
-def dense_summary(segments: list[dict]) -> dict:
+def dense_summary(segments: list[SegmentEntry]) -> dict:
     """The vector index kinds in use and the lowest recall@10 of any approximate segment."""
-    kinds = sorted({e["dense"]["kind"] for e in segments})
+    kinds = sorted({e.dense["kind"] for e in segments})
     return {
         "kind": "hnsw" if "hnsw" in kinds else "flat",
         "kinds": kinds,
-        "recall_at_10": min(e["dense"]["recall_at_10"] for e in segments),
-        **{k: v for e in segments if e["dense"]["kind"] == "hnsw" for k, v in e["dense"].items()
+        "recall_at_10": min(e.dense["recall_at_10"] for e in segments),
+        **{k: v for e in segments if e.dense["kind"] == "hnsw" for k, v in e.dense.items()
            if k not in ("kind", "recall_at_10")},
     }  # fmt: skip

@@ -67,6 +67,14 @@ class PrepareConfig:
     identity: dict
 
 
+@dataclass(frozen=True)
+class Models:
+    """The tokenizer and the embedder that prepare articles (one pair per process)."""
+
+    tokenizer: ChineseTokenizer
+    embedder: Embedder
+
+
 @dataclass
 class Prepared:
     """A prepared article (or why it was skipped) and the vectors computed for it just now."""
@@ -91,14 +99,9 @@ def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> P
     return Prepared(PreparedArticle(article=row, chunks=chunks, terms=terms), warnings=article.warnings)
 
 
-def prepare_batch(
-    jobs: list[Job],
-    config: PrepareConfig,
-    tokenizer: ChineseTokenizer,
-    embedder: Embedder,
-    cache: EmbeddingCache,
-) -> list[Prepared]:
+def prepare_batch(jobs: list[Job], config: PrepareConfig, models: Models, cache: EmbeddingCache) -> list[Prepared]:
     """Parse, chunk and tokenise each job, then embed the batch's chunks not already in `cache`."""
+    tokenizer, embedder = models.tokenizer, models.embedder
     results = []
     for job in jobs:
         try:
@@ -133,13 +136,15 @@ _WORKER: dict = {}
 def _start_worker(config: PrepareConfig) -> None:
     """Worker set-up: its own jieba, a one-thread embedder, a read-only view of the cache."""
     _WORKER["config"] = config
-    _WORKER["tokenizer"] = ChineseTokenizer(user_dict=Path(config.user_dict) if config.user_dict else None)
-    _WORKER["embedder"] = load_embedder(config.embedder, threads=1)
+    _WORKER["models"] = Models(
+        ChineseTokenizer(user_dict=Path(config.user_dict) if config.user_dict else None),
+        load_embedder(config.embedder, threads=1),
+    )
     _WORKER["cache"] = EmbeddingCache.reader(config.cache_path, config.identity)
 
 
 def _worker_batch(jobs: list[Job]) -> list[Prepared]:
-    return prepare_batch(jobs, _WORKER["config"], _WORKER["tokenizer"], _WORKER["embedder"], _WORKER["cache"])
+    return prepare_batch(jobs, _WORKER["config"], _WORKER["models"], _WORKER["cache"])
 
 
 def worker_count(jobs: int, requested: int) -> int:
@@ -153,15 +158,14 @@ def prepare_all(
     jobs: list[Job],
     config: PrepareConfig,
     workers: int,
-    tokenizer: ChineseTokenizer,
-    embedder: Embedder,
+    models: Models,
     cache: EmbeddingCache,
 ) -> Iterator[Prepared]:
     """Prepared articles in job order; vectors computed now are written to `cache` as they arrive."""
     batches = [jobs[i : i + ARTICLES_PER_TASK] for i in range(0, len(jobs), ARTICLES_PER_TASK)]
     if workers <= 1 or any(j.article is not None for j in jobs):
         results: Iterable[list[Prepared]] = (
-            prepare_batch(b, config, tokenizer, embedder, cache) for b in batches
+            prepare_batch(b, config, models, cache) for b in batches
         )
         yield from _stored(results, cache)
         return

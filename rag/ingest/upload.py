@@ -13,7 +13,8 @@ from pathlib import Path
 from rag.config import Settings
 from rag.errors import IngestError
 from rag.index import lock
-from rag.index.build import BuildReport, build_index
+from rag.index.build import build_index
+from rag.index.report import BuildReport
 from rag.ingest.articles import MAX_FILE_BYTES, Article, article_from_bytes
 from rag.ingest.files import CORPUS_SUFFIXES, article_id_for
 

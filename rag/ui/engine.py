@@ -14,7 +14,8 @@ from rag.answer.router import Router
 from rag.config import Settings
 from rag.errors import RagError
 from rag.index import store
-from rag.index.build import BuildReport, build_index
+from rag.index.build import build_index
+from rag.index.report import BuildReport
 from rag.search.retrieve import SearchIndex, open_index
 
 
