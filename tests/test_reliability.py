@@ -19,7 +19,7 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import IndexLoadError, IngestError
-from rag.index import lock, store
+from rag.index import lock, segment_files, store
 from rag.index.build import build_index
 from rag.index.embed import UsemEmbedder
 from rag.index.embed_cache import CACHE_FILE
@@ -38,7 +38,7 @@ def _rebuild_checksums(folder: Path) -> None:
     description = json.loads((folder / store.SEGMENT_FILE).read_text(encoding="utf-8"))
     for name in description["files"]:
         path = folder / name
-        description["files"][name] = {"bytes": path.stat().st_size, "sha256": store.sha256_file(path)}
+        description["files"][name] = {"bytes": path.stat().st_size, "sha256": segment_files.sha256_file(path)}
     (folder / store.SEGMENT_FILE).write_text(json.dumps(description), encoding="utf-8")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import IndexLoadError
-from rag.index import store
+from rag.index import segment_files, store
 from rag.index.build import build_index
 from rag.index.lexical import LexicalIndex, LexicalSegment, TermCounts
 from rag.index.tokens import ChineseTokenizer
@@ -197,7 +197,7 @@ def test_quick_open_trusts_untouched_large_files_and_verify_hashes_them(
     data[-4:] = b"\x00\x00\x80\x7f"
     vectors.write_bytes(bytes(data))
     os.utime(vectors, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # bit rot: same size, same mtime
-    monkeypatch.setattr(store, "ALWAYS_HASH_BYTES", 0)  # treat every file as large
+    monkeypatch.setattr(segment_files, "ALWAYS_HASH_BYTES", 0)  # treat every file as large
     open_index(index_dir, usem)  # quick check: sizes and mtimes only
     with pytest.raises(IndexLoadError, match=r"vectors\.npy.*checksum"):
         store.verify_index(index_dir)

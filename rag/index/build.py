@@ -26,7 +26,7 @@ from rag.index.embed import Embedder, embedding_identity, load_embedder
 from rag.index.embed_cache import EmbeddingCache
 from rag.index.live import LiveVersion, SegmentEntry, dense_summary, read_live_version, segment_list
 from rag.index.plan import Plan, plan_corpus, plan_files
-from rag.index.prepare import Job, Models, Prepared, PrepareConfig, prepare_all, worker_count
+from rag.index.prepare import Job, Models, PrepareConfig, Prepared, prepare_all, worker_count
 from rag.index.report import BuildLog, BuildReport
 from rag.index.segment import PreparedArticle
 from rag.index.tokens import ChineseTokenizer
@@ -113,7 +113,9 @@ class _Build:
                             pipeline_settings(settings, tokenizer, calibration.bm25))  # fmt: skip
         self.report = BuildReport()
         self.journal = BuildLog(self.report, options.get("log") or (lambda m: print(m, file=sys.stderr)))
-        self.spec = SegmentSpec(embedder.dim, calibration.bm25, settings.dense_exact_limit, settings.segment_chunks)
+        self.spec = SegmentSpec(
+            embedder.dim, calibration.bm25, settings.dense_exact_limit, settings.segment_chunks
+        )
 
     def run(self) -> BuildReport:
         index_dir = self.settings.index
@@ -134,7 +136,9 @@ class _Build:
         if articles is not None:
             return LiveVersion(), Plan(jobs=[Job(article=a) for a in articles]), []
         rebuild = self.options.get("rebuild", False)
-        live_of = functools.partial(read_live_version, self.settings.index, self.tools.identity, self.tools.pipeline)
+        live_of = functools.partial(
+            read_live_version, self.settings.index, self.tools.identity, self.tools.pipeline
+        )
         if files is not None and not rebuild:
             live, plan = plan_files(self.settings, files, live_of, self.journal)
             if live.names:
@@ -188,7 +192,9 @@ class _Build:
         workers = worker_count(len(jobs), settings.build_workers)
         return prepare_all(jobs, config, workers, Models(tools.tokenizer, tools.embedder), cache)
 
-    def _accepted(self, prepared: Iterator[Prepared], live: LiveVersion, total: int) -> Iterator[PreparedArticle]:
+    def _accepted(
+        self, prepared: Iterator[Prepared], live: LiveVersion, total: int
+    ) -> Iterator[PreparedArticle]:
         """Prepared articles to write; records added/changed, tombstones the old copy of a changed one."""
         progress = self.options.get("progress")
         for done, result in enumerate(prepared, start=1):

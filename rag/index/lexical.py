@@ -22,7 +22,7 @@ import numpy as np
 import xxhash
 
 from rag.errors import IndexDamaged, IndexLoadError
-from rag.index.store import load_array, prefetch
+from rag.index.segment_files import load_array, prefetch
 
 FORMAT = "rag-bm25-csc-1"
 _ARRAYS = ("terms", "indptr", "indices", "tf_part", "counts")

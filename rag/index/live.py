@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.index import store
 from rag.errors import IndexLoadError
+from rag.index import segment_files, store
 from rag.index.schema import check_deleted
 
 
@@ -56,7 +56,9 @@ class SegmentEntry:
     live_chunks: int
 
     @classmethod
-    def of(cls, index_dir: Path, name: str, description: dict, deleted: set[int] | frozenset[int]) -> SegmentEntry:
+    def of(
+        cls, index_dir: Path, name: str, description: dict, deleted: set[int] | frozenset[int]
+    ) -> SegmentEntry:
         return cls(
             name, description, frozenset(deleted), description["articles"] - len(deleted),
             description["chunks"] - deleted_chunks(index_dir, name, set(deleted)),
@@ -94,12 +96,12 @@ def read_live_version(
             check_deleted(entry, description, folder / "manifest.json")
             # Sizes, and content where the mtime changed: the build reuses these segments without
             # reading them, and opening the new version checks them again.
-            store.verify_files(segment, description["files"], hash_below=0)
+            segment_files.verify_files(segment, description["files"], hash_below=0)
             deleted = set(entry.get("deleted", []))
             live.names.append(entry["name"])
             live.descriptions.append(description)
             live.deleted.append(deleted)
-            db = store.open_metadata_db(store.SegmentFiles(segment).metadata)
+            db = segment_files.open_metadata_db(segment_files.SegmentFiles(segment).metadata)
             try:
                 rows = db.execute(
                     "SELECT num, article_id, content_hash, source_size, source_mtime_ns FROM articles"
@@ -126,7 +128,9 @@ def _matching(only: tuple[list[str], list[str]] | None) -> str:
 def deleted_chunks(index_dir: Path, name: str, deleted: set[int]) -> int:
     if not deleted:
         return 0
-    chunk_article = store.load_array(store.SegmentFiles(store.segment_dir(index_dir, name)).chunk_article)
+    chunk_article = segment_files.load_array(
+        segment_files.SegmentFiles(store.segment_dir(index_dir, name)).chunk_article
+    )
     return int(np.isin(chunk_article, sorted(deleted)).sum())
 
 

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.errors import IngestError
 from rag.index.chunk import article_chunks
-from rag.ingest.files import CorpusFile
 from rag.index.embed import Embedder, load_embedder
 from rag.index.embed_cache import EmbeddingCache
-from rag.errors import IngestError
-from rag.ingest.articles import Article, article_from_bytes, read_corpus_file
 from rag.index.lexical import TermCounts
 from rag.index.segment import PreparedArticle
 from rag.index.tokens import ChineseTokenizer, chunk_terms
+from rag.ingest.articles import Article, article_from_bytes, read_corpus_file
+from rag.ingest.files import CorpusFile
 
 # Below this many articles, starting worker processes (~3 s to load models) costs more than it saves.
 PARALLEL_MIN_ARTICLES = 300
@@ -99,7 +99,9 @@ def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> P
     return Prepared(PreparedArticle(article=row, chunks=chunks, terms=terms), warnings=article.warnings)
 
 
-def prepare_batch(jobs: list[Job], config: PrepareConfig, models: Models, cache: EmbeddingCache) -> list[Prepared]:
+def prepare_batch(
+    jobs: list[Job], config: PrepareConfig, models: Models, cache: EmbeddingCache
+) -> list[Prepared]:
     """Parse, chunk and tokenise each job, then embed the batch's chunks not already in `cache`."""
     tokenizer, embedder = models.tokenizer, models.embedder
     results = []
@@ -164,9 +166,7 @@ def prepare_all(
     """Prepared articles in job order; vectors computed now are written to `cache` as they arrive."""
     batches = [jobs[i : i + ARTICLES_PER_TASK] for i in range(0, len(jobs), ARTICLES_PER_TASK)]
     if workers <= 1 or any(j.article is not None for j in jobs):
-        results: Iterable[list[Prepared]] = (
-            prepare_batch(b, config, models, cache) for b in batches
-        )
+        results: Iterable[list[Prepared]] = (prepare_batch(b, config, models, cache) for b in batches)
         yield from _stored(results, cache)
         return
     context = multiprocessing.get_context("spawn")  # no fork of a process holding BLAS/OpenMP threads

@@ -94,7 +94,9 @@ class RecordStore:
                 by_category: dict[str, list[int]] = {}
                 deleted = set(self.version.deleted_articles.tolist())
                 for segment, offset in self.version.segment_articles():
-                    for num, article_id, cats in segment.query("SELECT num, article_id, categories FROM articles"):
+                    for num, article_id, cats in segment.query(
+                        "SELECT num, article_id, categories FROM articles"
+                    ):
                         if offset + num in deleted:
                             continue
                         numbers[article_id] = offset + num
@@ -132,10 +134,17 @@ class RecordStore:
         segment, local = self.version.article_owner(num)
         row = segment.query("SELECT * FROM articles WHERE num = ?", [local])[0]
         return IndexedArticle(
-            num, row["article_id"], row["title"], row["display_date"] or "", row["date"] or "", row["date_source"] or "",
-            row["author"] or "", tuple(json.loads(row["categories"] or "[]")), row["source_path"] or "",
-            row["text"],
-        )  # fmt: skip
+            num=num,
+            article_id=row["article_id"],
+            title=row["title"],
+            date=row["display_date"] or "",
+            published=row["date"] or "",
+            date_source=row["date_source"] or "",
+            author=row["author"] or "",
+            categories=tuple(json.loads(row["categories"] or "[]")),
+            source_path=row["source_path"] or "",
+            text=row["text"],
+        )
 
     def _article_text(self, article_id: str) -> str:
         return self.article(article_id).text
@@ -143,8 +152,8 @@ class RecordStore:
     def article_chunks(self, article_id: str) -> list[ChunkRecord]:
         """The article's passages in reading order."""
         segment, local = self.version.article_owner(self.article(article_id).num)
-        return [ChunkRecord.from_row(r) for r in segment.query(f"{_CHUNK_SQL} WHERE c.article_num = ? ORDER BY c.row",
-                                                               [local])]  # fmt: skip
+        rows = segment.query(f"{_CHUNK_SQL} WHERE c.article_num = ? ORDER BY c.row", [local])
+        return [ChunkRecord.from_row(r) for r in rows]
 
     def live_articles(self) -> list[sqlite3.Row]:
         """Every live article's id, title, date and author, in article-number order."""
@@ -152,13 +161,19 @@ class RecordStore:
         return [
             row
             for segment, offset in self.version.segment_articles()
-            for row in segment.query("SELECT num, article_id, title, display_date, author FROM articles ORDER BY num")
+            for row in segment.query(
+                "SELECT num, article_id, title, display_date, author FROM articles ORDER BY num"
+            )
             if offset + row["num"] not in deleted
         ]
 
     def article_ids(self) -> list[str]:
         """Article ids by global article number (as in `IndexVersion.chunk_article`), deleted ones too."""
-        return [aid for s in self.version.segments for (aid,) in s.query("SELECT article_id FROM articles ORDER BY num")]
+        return [
+            aid
+            for s in self.version.segments
+            for (aid,) in s.query("SELECT article_id FROM articles ORDER BY num")
+        ]
 
     def chunk_column(self, column: str) -> list[str]:
         """One column (`chunk_id`, `text`, or its article's `title`) for every row.

@@ -17,19 +17,20 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.index import store
 from rag.calibration import BM25Parameters
+from rag.errors import IndexDamaged, IndexLoadError
+from rag.index import segment_files, store
 from rag.index.days import day_number
 from rag.index.dense import DenseIndex
-from rag.errors import IndexDamaged, IndexLoadError
 from rag.index.lexical import LexicalSegment, TermCounts
 from rag.index.tokens import chunk_terms
+
 
 @dataclass
 class PreparedArticle:
     """An article ready for a segment: its row, its chunk rows, their term counts and vectors."""
 
-    article: dict  # store.ARTICLE_COLUMNS except "num"
+    article: dict  # segment_files.ARTICLE_COLUMNS except "num"
     chunks: list[dict]  # chunk_id, paragraph, start, end, text
     terms: list[TermCounts] = field(default_factory=list)
     vectors: np.ndarray | None = None
@@ -40,9 +41,9 @@ class SegmentWriter:
 
     def __init__(self, folder: Path, dim: int, bm25: BM25Parameters, exact_limit: int) -> None:
         self.folder = folder
-        self.files = store.SegmentFiles(folder)
+        self.files = segment_files.SegmentFiles(folder)
         self._dim, self._bm25, self._exact_limit = dim, bm25, exact_limit
-        self._db = store.create_metadata_db(self.files.metadata)
+        self._db = segment_files.create_metadata_db(self.files.metadata)
         self._vectors: list[np.ndarray] = []
         self._terms: list[TermCounts] = []
         self._chunk_article: list[np.ndarray] = []
@@ -56,9 +57,9 @@ class SegmentWriter:
             raise IndexLoadError(f"internal error: {item.article['article_id']} lacks vectors or terms")
         num = self.articles
         self._db.execute(
-            f"INSERT INTO articles ({', '.join(store.ARTICLE_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(store.ARTICLE_COLUMNS))})",
-            [num if c == "num" else item.article.get(c) for c in store.ARTICLE_COLUMNS],
+            f"INSERT INTO articles ({', '.join(segment_files.ARTICLE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(segment_files.ARTICLE_COLUMNS))})",
+            [num if c == "num" else item.article.get(c) for c in segment_files.ARTICLE_COLUMNS],
         )
         self._db.executemany(
             'INSERT INTO chunks (row, chunk_id, article_num, paragraph, start, "end", text) '
@@ -83,9 +84,9 @@ class SegmentWriter:
             np.concatenate(self._vectors) if self._vectors else np.zeros((0, self._dim), dtype=np.float32)
         )
         self._vectors.clear()
-        store.save_array(self.files.vectors, vectors)
-        store.save_array(self.files.chunk_article, _joined(self._chunk_article))
-        store.save_array(self.files.chunk_day, _joined(self._chunk_day))
+        segment_files.save_array(self.files.vectors, vectors)
+        segment_files.save_array(self.files.chunk_article, _joined(self._chunk_article))
+        segment_files.save_array(self.files.chunk_day, _joined(self._chunk_day))
         dense = DenseIndex.build(vectors, self._exact_limit)
         dense.save(self.files.dense)
         recall = dense.recall_at_10(vectors)
@@ -113,13 +114,13 @@ class Segment:
         self.folder = folder
         self.name = folder.name
         self.description = store.read_segment(folder)
-        store.verify_files(folder, self.description["files"], full=full_verify)
-        files = store.SegmentFiles(folder)
-        self.vectors = store.load_array(files.vectors)
-        self.chunk_article = store.load_array(files.chunk_article)
-        self.chunk_day = store.load_array(files.chunk_day)
+        segment_files.verify_files(folder, self.description["files"], full=full_verify)
+        files = segment_files.SegmentFiles(folder)
+        self.vectors = segment_files.load_array(files.vectors)
+        self.chunk_article = segment_files.load_array(files.chunk_article)
+        self.chunk_day = segment_files.load_array(files.chunk_day)
         self.lexical = LexicalSegment.load(files.bm25)
-        self._db = store.open_metadata_db(files.metadata)
+        self._db = segment_files.open_metadata_db(files.metadata)
         self._db_lock = threading.Lock()
         self._dense: DenseIndex | None = None
         self._dense_lock = threading.Lock()
@@ -144,7 +145,7 @@ class Segment:
         segments never needs it."""
         with self._dense_lock:
             if self._dense is None:
-                dense = DenseIndex.load(store.SegmentFiles(self.folder).dense)
+                dense = DenseIndex.load(segment_files.SegmentFiles(self.folder).dense)
                 self._check_count({dense.size})
                 self._dense = dense
             return self._dense
@@ -171,7 +172,9 @@ class Segment:
         """
         stored = self.lexical.term_counts()
         prepared = []
-        for row in self.query(f"SELECT {', '.join(store.ARTICLE_COLUMNS)} FROM articles ORDER BY num"):
+        for row in self.query(
+            f"SELECT {', '.join(segment_files.ARTICLE_COLUMNS)} FROM articles ORDER BY num"
+        ):
             if row["num"] not in nums:
                 continue
             chunks = [
@@ -185,10 +188,12 @@ class Segment:
             if stored is not None:
                 terms = [stored[c["row"]] for c in chunks]
             else:
-                terms = [TermCounts.of(t) for t in chunk_terms(tokenize, row["title"], [c["text"] for c in chunks])]
+                terms = [
+                    TermCounts.of(t) for t in chunk_terms(tokenize, row["title"], [c["text"] for c in chunks])
+                ]
             prepared.append(
                 PreparedArticle(
-                    article={k: row[k] for k in store.ARTICLE_COLUMNS if k != "num"},
+                    article={k: row[k] for k in segment_files.ARTICLE_COLUMNS if k != "num"},
                     chunks=[{k: v for k, v in c.items() if k != "row"} for c in chunks],
                     terms=terms,
                     vectors=np.asarray(self.vectors[[c["row"] for c in chunks]], dtype=np.float32),

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import IndexDamaged, IndexLoadError
-from rag.index import store
+from rag.index import segment_files, store
 from rag.index.days import NO_DAY, day_date
 from rag.index.embed import Embedder, embedding_identity
 from rag.index.schema import check_deleted
@@ -66,7 +66,10 @@ class IndexVersion:
         self.row_offsets = np.cumsum([0] + [s.size for s in self.segments])
         self.article_offsets = np.cumsum([0] + [s.article_count for s in self.segments])
         self.chunk_article = _joined(
-            [np.asarray(s.chunk_article) + a for s, a in zip(self.segments, self.article_offsets, strict=False)]
+            [
+                np.asarray(s.chunk_article) + a
+                for s, a in zip(self.segments, self.article_offsets, strict=False)
+            ]
         )
         self.chunk_day = _joined([np.asarray(s.chunk_day) for s in self.segments])
         self.deleted_articles = np.asarray(
@@ -79,7 +82,9 @@ class IndexVersion:
         )
         live = self.size - (0 if self.alive is None else int((~self.alive).sum()))
         if live != self.manifest["counts"]["chunks"]:
-            raise IndexDamaged(f"{folder}: {live} live chunks, the manifest says {self.manifest['counts']['chunks']}")
+            raise IndexDamaged(
+                f"{folder}: {live} live chunks, the manifest says {self.manifest['counts']['chunks']}"
+            )
 
     def _read_segments(self, embedder: Embedder, full_verify: bool) -> list[Segment]:
         folders = [store.segment_dir(self.folder.parent.parent, e["name"]) for e in self.manifest["segments"]]
@@ -102,7 +107,7 @@ class IndexVersion:
 
     def _check_embedder(self, embedder: Embedder) -> None:
         built_with = self.manifest["embedder"]
-        with store.LOAD_LOCK:  # the model reads its weights with np.load on first use
+        with segment_files.LOAD_LOCK:  # the model reads its weights with np.load on first use
             asked = embedding_identity(embedder)
         if built_with != asked:
             raise IndexLoadError(

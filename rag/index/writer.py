@@ -30,7 +30,9 @@ class SegmentSpec:
     max_chunks: int
 
 
-def write_segments(index_dir: Path, items: Iterable[PreparedArticle], spec: SegmentSpec) -> list[tuple[str, dict]]:
+def write_segments(
+    index_dir: Path, items: Iterable[PreparedArticle], spec: SegmentSpec
+) -> list[tuple[str, dict]]:
     """Stream items into segments of at most `spec.max_chunks` chunks; returns (name, description).
 
     On any failure, what this call wrote is removed again."""
@@ -39,7 +41,9 @@ def write_segments(index_dir: Path, items: Iterable[PreparedArticle], spec: Segm
     try:
         for item in items:
             if writer is None:
-                writer = SegmentWriter(store.new_staging_dir(index_dir), spec.dim, spec.bm25, spec.exact_limit)
+                writer = SegmentWriter(
+                    store.new_staging_dir(index_dir), spec.dim, spec.bm25, spec.exact_limit
+                )
             writer.add(item)
             if writer.chunks >= spec.max_chunks:
                 written.append(_publish(index_dir, writer))
