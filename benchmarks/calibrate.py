@@ -28,8 +28,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import write_section
 
-from rag.answer.extractive import Answerer, SentenceFeatures, compose_answer, is_supported
+from rag.answer.extractive import Answerer
 from rag.answer.qtype import question_type
+from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer, is_supported
 from rag.calibration import AnswerCalibration, BM25Parameters, Calibration, load_calibration, save_calibration
 from rag.config import Settings
 from rag.eval.metrics import answer_matches, first_relevant_rank, mean, strip_markers, unique_in_order
@@ -119,7 +120,7 @@ def balanced(rows: list[tuple], like: list[tuple]) -> list[tuple]:
 def answer_scores(positives: list[tuple], negatives: list[tuple], cal: AnswerCalibration) -> dict:
     answered_ok, chars, refused = [], [], []
     for q, hits, features, weights, kind in positives:
-        answer = compose_answer(q.question, hits, features, cal, weights, kind)
+        answer = compose_answer(Asked(q.question, weights, kind), hits, features, cal)
         answered_ok.append(answer.answerable and answer_matches(answer.answer, q.answers))
         if answer.answerable:
             chars.append(len(strip_markers(answer.answer)))
@@ -170,8 +171,8 @@ def tune_answer(
                 continue
             top = max(features, key=lambda f: f.score(best))
             ok = with_answers and answer_matches(
-                compose_answer(q.question, hits, features, replace(best, refuse_below=-1e9, min_coverage=0.0),
-                               weights, kind).answer,
+                compose_answer(Asked(q.question, weights, kind), hits, features,
+                               replace(best, refuse_below=-1e9, min_coverage=0.0)).answer,
                 q.answers,
             )  # fmt: skip
             out.append((top, ok))

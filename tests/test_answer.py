@@ -4,8 +4,9 @@ import re
 import pytest
 
 from rag.answer.answers import NOT_FOUND
-from rag.answer.conversation import Turn, needs_context, rewrite_followup
+from rag.answer.conversation import Turn
 from rag.answer.extractive import Answerer
+from rag.answer.followup import needs_context, rewrite_followup
 from rag.answer.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, carries_type, question_type
 from rag.cli import main
 from rag.ui.render import escape_markdown, highlight, plain_html
@@ -136,7 +137,7 @@ def test_key_terms_tolerate_a_glued_character():
 
 
 def test_why_question_adds_the_sentence_before_a_restatement():
-    from rag.answer.extractive import SentenceFeatures, _explaining_neighbour
+    from rag.answer.sentence_choice import SentenceFeatures, _explaining_neighbour
     from rag.calibration import AnswerCalibration
 
     def sentence(start, coverage):
@@ -151,7 +152,7 @@ def test_why_question_adds_the_sentence_before_a_restatement():
 
 
 def test_a_side_of_a_comparison_is_known_by_its_articles_title():
-    from rag.answer.extractive import SentenceFeatures, focused
+    from rag.answer.sentence_choice import SentenceFeatures, focused
     from rag.search.query import Hit
 
     def hit(title: str, text: str) -> Hit:

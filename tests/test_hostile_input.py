@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.conversation import Turn, rewrite_followup
+from rag.answer.conversation import Turn
 from rag.answer.extractive import Answerer
+from rag.answer.followup import rewrite_followup
 from rag.answer.safety import quotable, quotable_run
 from rag.config import Settings
 from rag.errors import ConfigError, IndexLoadError, QueryError

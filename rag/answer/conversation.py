@@ -14,6 +14,13 @@ from datetime import date
 
 from rag.answer.answers import Answer
 from rag.answer.compose import Evidence, Line, compose
+from rag.answer.followup import (
+    needs_context,
+    own_subject,
+    reporters_of,
+    rewrite_followup,
+    swap_attribute,
+)
 from rag.answer.intent import DATES, FACT, SPEECH, SUMMARY, Intent
 from rag.answer.llm import LLMAnswerer
 from rag.answer.router import Router
@@ -21,16 +28,7 @@ from rag.config import Settings
 from rag.search.query import NO_FILTERS, SearchFilters
 from rag.search.retrieve import SearchIndex
 
-# Words that point back at something said before.
-_ANAPHORA = re.compile(
-    r"他们|她们|它们|他|她|它|该|此|这次|那次|这个|那个|这位|那位|这场|那场|这届|那届|本届|当年|那年|当天|那天|"
-    r"上述|其|这些|那些|对方"
-)
-_TIME = re.compile(r"\d{4}\s*年(\d{1,2}\s*月)?|\d{1,2}\s*月\s*\d{1,2}\s*日|去年|今年|前年")
-_SHORT = 8  # a question this short rarely names its own subject
 UNRESOLVED = "请问“他/她”指的是谁？请把代词换成人名再问一次。"
-# ...unless it holds a Latin word or a number: "API密钥是什么？", "5G基站有多少？" name their own.
-_OWN_SUBJECT = re.compile(r"[A-Za-z]{2,}|\d{2,}")
 
 
 @dataclass
@@ -44,54 +42,6 @@ class Turn:
     kind: str = ""
     said: frozenset[str] = frozenset()  # the cited sentences, so "还说了什么" can leave them out
     intent: Intent | None = None
-
-
-def needs_context(question: str) -> bool:
-    """Whether the question leans on the previous turn: a pronoun, or too short to stand alone
-    and naming no subject of its own."""
-    core = re.sub(r"[？?！!。，,\s]", "", question)
-    own = _OWN_SUBJECT.search(_TIME.sub("", core))  # "2020年呢？" still leans on the last turn
-    return bool(_ANAPHORA.search(core)) or (len(core) <= _SHORT and not own)
-
-
-def own_subject(question: str, intent: Intent, people: list[str]) -> bool:
-    """Whether a short question names its own subject and so is no follow-up: a person, or the
-    collection itself ("语料里有哪些文章"), and no word pointing back."""
-    core = re.sub(r"[？?！!。，,\s]", "", question)
-    return not _ANAPHORA.search(core) and (bool(people) or bool(intent.corpus_ask))
-
-
-def rewrite_followup(question: str, history: list[Turn], words: Callable[[str], list[str]]) -> str:
-    """A standalone query for `question` given earlier turns (most recent last).
-
-    The subject words of the previous standalone question that the follow-up lacks are
-    put in front, and a time expression of the previous turn is carried over unless the
-    follow-up names its own. Without history, or when the question stands alone, it
-    is returned unchanged.
-
-    Args:
-        words: the tokenizer's content-word function (jieba lives in one place).
-    """
-    if not history or not needs_context(question):
-        return question
-    previous = history[-1].standalone
-    present = set(words(question))
-    carried = [w for w in dict.fromkeys(words(previous)) if w not in present and not _TIME.fullmatch(w)]
-    # cut_for_search also yields the parts of long words; keep only the longest forms.
-    carried = [w for w in carried if not any(w != other and w in other for other in carried)]
-    time_phrase = ""
-    previous_time = _TIME.search(previous)
-    if previous_time and not _TIME.search(question):
-        time_phrase = previous_time.group(0)
-    subject = ""
-    for word in carried:
-        if word in time_phrase:
-            continue
-        if len(subject) + len(word) > 16:
-            break
-        subject += word
-    stripped = _ANAPHORA.sub("", question, count=1) if _ANAPHORA.search(question) else question
-    return f"{time_phrase}{subject}{stripped}".strip()
 
 
 _REFERENCE = re.compile(
@@ -208,7 +158,7 @@ class Conversation:
                 own, question=f"总结一下《{title}》", article_id=previous.article_ids[0]
             ), frozenset()
         if (swap := _SWAP.match(question.strip())) and needs_context(question):
-            rewritten = _swap_attribute(previous.standalone, swap.group("new"), self.router.index.tokenizer)
+            rewritten = swap_attribute(previous.standalone, swap.group("new"), self.router.index.tokenizer)
             if rewritten:
                 return self.router.understand(rewritten, self.as_of), frozenset()
         if own_subject(question, own, self.router.people(question)):
@@ -259,49 +209,9 @@ class Conversation:
         return answer
 
 
-# Reporters named in a dateline or byline: "（记者 刘畅 杨柳）", "澎湃新闻记者 周頔" (not "记者 X 摄").
-_DATELINE_REPORTERS = re.compile(r"[（(]记者[\s\u3000]*([^）)]{2,30})[）)]")
-_BYLINE_REPORTER = re.compile(r"^\S{0,12}记者[\s\u3000]+([\u4e00-\u9fff]{2,4})\s*$", re.M)
-
-
-def reporters_of(text: str) -> list[str]:
-    """The reporters an article's opening names."""
-    names = [
-        n for group in _DATELINE_REPORTERS.findall(text) for n in re.split(r"[\s\u3000、，,]+", group) if n
-    ]
-    return names + _BYLINE_REPORTER.findall(text)
-
-
 _METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}
 
 
 def _said(answer: Answer) -> set[str]:
     """The sentences an answer cited (every highlighted span of every card)."""
     return {c.text[s:e].strip() for c in answer.citations for s, e in c.highlights}
-
-
-_SWAPPABLE = (
-    re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?|去年|今年|前年"),
-    re.compile(r"第[一二三四五六七八九十\d]+[届期次]"),
-    re.compile(r"[一二三四五六七八九十\d]+期"),
-)
-
-
-def _swap_attribute(previous: str, new: str, tokenizer) -> str:
-    """The previous question about `new` instead of its last plain noun ("产量" -> "营收")."""
-    new = re.sub(r"^(?:的|那)", "", new).strip()
-    if not new or new in previous:
-        return ""
-    for kind in _SWAPPABLE:  # "那2022年呢" after "星驰汽车2021年产量是多少" swaps the year
-        if kind.fullmatch(new) and (old := kind.search(previous)):
-            return previous[: old.start()] + new + previous[old.end() :]
-    tagged = tokenizer.tagged(previous)
-    position, target = -1, ""
-    offset = 0
-    for word, flag in tagged:
-        if flag.startswith("n") and flag not in ("nr", "nrfg", "nrt", "ns", "nt", "nz") and len(word) >= 2:
-            position, target = offset, word
-        offset += len(word)
-    if position < 0:
-        return ""
-    return previous[:position] + new + previous[position + len(target) :]

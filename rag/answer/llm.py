@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import httpx
 
 from rag.answer.answers import NOT_FOUND, Answer, AnswererView, cite, refusal, search_and_answer
-from rag.answer.extractive import Answerer, coverage
+from rag.answer.extractive import Answerer
+from rag.answer.sentence_choice import coverage
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
 from rag.index.chunk import split_sentences

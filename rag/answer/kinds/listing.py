@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.compose import Evidence, Line
-from rag.answer.extractive import coverage
 from rag.answer.intent import announced_count
 from rag.answer.kinds.context import Context
+from rag.answer.sentence_choice import coverage
 from rag.answer.sentences import Sentence, is_filler
 from rag.index.tokens import normalise_text
 

@@ -11,9 +11,9 @@ import re
 from datetime import date
 
 from rag.answer.compose import Evidence, Line
-from rag.answer.extractive import coverage
 from rag.answer.intent import Period
 from rag.answer.kinds.context import Context
+from rag.answer.sentence_choice import coverage
 from rag.answer.sentences import Sentence, is_filler
 from rag.index.tokens import normalise_text
 from rag.search.catalog import ArticleRecord
