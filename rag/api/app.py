@@ -86,6 +86,14 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     guarded = [Depends(busy_slot)]
 
+    _answer_routes(app, engine, settings, guarded)
+    _article_routes(app, engine, guarded)
+    return app
+
+
+def _answer_routes(app: FastAPI, engine: Engine, settings: Settings, guarded: list) -> None:
+    """Health, models, chat completions, search and Dify retrieval."""
+
     @app.head("/healthz", include_in_schema=False)  # uptime checkers often send HEAD
     @app.get("/healthz", summary="index version, counts and model (no key needed)")
     def healthz() -> dict:
@@ -142,6 +150,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         records = [_record(h) for h in ranked]
         return {"records": [r for r in records if r["score"] >= body.retrieval_setting.score_threshold]}
 
+
+def _article_routes(app: FastAPI, engine: Engine, guarded: list) -> None:
+    """The article table, one article, and uploads."""
+
     @app.get("/v1/articles", dependencies=guarded, summary="the article table, newest first")
     def list_articles(
         since: Annotated[date | None, Query(description="YYYY-MM-DD")] = None,
@@ -182,8 +194,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             )
         name, data = files[0].filename or "", await files[0].read(MAX_FILE_BYTES + 1)
         return await anyio.to_thread.run_sync(_add_upload, engine, Upload(name, data))
-
-    return app
 
 
 def _add_upload(engine: Engine, upload: Upload) -> JSONResponse:
