@@ -51,6 +51,7 @@ NEWS_GATES := --fail-under accuracy_fact=0.7 --fail-under accuracy_speech=0.65 \
 
 test: install browser
 	$(VENV)/bin/ruff check rag tests benchmarks streamlit_app.py
+	$(VENV)/bin/mypy
 	$(RAG) build --corpus seeds --index .eval-index
 	$(RAG) eval --index .eval-index --questions seeds/questions.jsonl $(SEED_GATES)
 	$(RAG) build --corpus tests/fixtures/news --index .eval-news-index
@@ -60,6 +61,7 @@ test: install browser
 lint: install
 	$(VENV)/bin/ruff check rag tests benchmarks streamlit_app.py
 	$(VENV)/bin/ruff format --check rag tests benchmarks streamlit_app.py
+	$(VENV)/bin/mypy
 
 # Every number in docs/BENCHMARKS.md; 1M chunks is `$(PY) benchmarks/scale.py --chunks 1000000`.
 bench: install

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rag.errors import ConfigError
 
@@ -49,7 +51,7 @@ class Settings:
         for name in ("corpus", "index"):
             object.__setattr__(self, name, Path(getattr(self, name)))
 
-    def replace(self, **changes: object) -> Settings:
+    def replace(self, **changes: Any) -> Settings:
         """Return a copy with the given fields changed (None values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
@@ -60,9 +62,9 @@ def _coerce(name: str, raw: object, kind: type) -> object:
         if kind is Path:
             return Path(str(raw))
         if kind is int:
-            return int(raw)  # type: ignore[arg-type]
+            return int(str(raw))
         if kind is float:
-            return float(raw)  # type: ignore[arg-type]
+            return float(str(raw))
         return str(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting '{name}' must be {kind.__name__}, got {raw!r}") from exc
@@ -80,7 +82,7 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
         ConfigError: unknown key or a value of the wrong type, naming the key.
     """
     env = dict(os.environ if environ is None else environ)
-    types = {f.name: _field_type(f) for f in dataclasses.fields(Settings)}
+    types = {name: kind for name, kind in typing.get_type_hints(Settings).items() if name in _FIELDS}
     values: dict[str, object] = {}
 
     path = config_file or Path(env.get("RAG_CONFIG", DEFAULT_CONFIG_FILE))
@@ -101,9 +103,7 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
         raw = env.get(f"RAG_{name.upper()}")
         if raw is not None and raw != "":
             values[name] = _coerce(f"RAG_{name.upper()}", raw, kind)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)  # type: ignore[arg-type]  # each value was coerced to its field's type
 
 
-def _field_type(f: dataclasses.Field) -> type:
-    annotation = str(f.type)
-    return {"Path": Path, "int": int, "float": float}.get(annotation, str)
+_FIELDS = {f.name for f in dataclasses.fields(Settings)}

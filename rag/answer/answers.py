@@ -93,8 +93,11 @@ def refusal(question: str, hits: list[Hit]) -> Answer:
 class PassageAnswerer(Protocol):
     """An answerer (extractive or a chat model): a question and its passages to an answer."""
 
-    index: SearchIndex
-    settings: Settings
+    @property
+    def index(self) -> SearchIndex: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
     def answer_from_hits(self, question: str, hits: list[Hit]) -> Answer: ...
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from rag.answer.answers import Answer, AnswererView, search_and_answer
@@ -135,7 +137,9 @@ class Answerer:
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
         key_terms = self.index.tokenizer.key_terms(question) + ordinal_events(question)
         key_terms_found = [all(term_in_text(term, p) for term in key_terms) for p in passages]
-        tagger = self.index.tokenizer.pos_flags if kind in (PERSON, PLACE) else (lambda _: frozenset())
+        tagger: Callable[[str], AbstractSet[str]] = (
+            self.index.tokenizer.pos_flags if kind in (PERSON, PLACE) else (lambda _: frozenset())
+        )
         return [
             SentenceFeatures(
                 hit_index=i,

@@ -152,6 +152,8 @@ class LLMAnswerer:
     def __init__(self, extractive: Answerer, client: ChatClient) -> None:
         self.extractive = extractive
         self.client = client
+        self.index: SearchIndex = extractive.index
+        self.settings: Settings = extractive.settings
 
     @classmethod
     def from_settings(cls, extractive: Answerer, settings: Settings) -> LLMAnswerer:
@@ -159,14 +161,6 @@ class LLMAnswerer:
             settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_s
         )
         return cls(extractive, client)
-
-    @property
-    def index(self) -> SearchIndex:
-        return self.extractive.index
-
-    @property
-    def settings(self) -> Settings:
-        return self.extractive.settings
 
     def ask(
         self,

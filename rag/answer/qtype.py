@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 NUMBER, DATE, PERSON, PLACE, OTHER = "number", "date", "person", "place", "other"
 
@@ -51,7 +52,7 @@ def question_type(question: str) -> str:
     return OTHER
 
 
-def carries_type(text: str, kind: str, pos_flags: set[str] | frozenset[str] = frozenset()) -> bool:
+def carries_type(text: str, kind: str, pos_flags: AbstractSet[str] = frozenset()) -> bool:
     """Whether `text` holds something of the asked-for type (a number, a date, a name...).
 
     Args:

@@ -279,7 +279,7 @@ def _record(hit: Hit) -> dict:
 
 def _article(index: SearchIndex, article_id: str, with_chunks: bool = True) -> dict:
     record = index.article(article_id)
-    article = {
+    article: dict[str, object] = {
         "article_id": record.article_id,
         "title": record.title,
         "date": record.date,

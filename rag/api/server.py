@@ -53,14 +53,21 @@ def serve(settings: Settings, workers: int = 1, log_level: str = "info") -> None
             "port can query the corpus; set RAG_API_KEYS",
             file=sys.stderr,
         )
-    options = {"host": settings.api_host, "port": settings.api_port, "log_level": log_level,
-               "timeout_graceful_shutdown": 5, "http": NoDelayH11Protocol}  # fmt: skip
-    if workers == 1:
-        uvicorn.run(app_for(settings), **options)
-        return
-    # Workers are separate processes that read their settings from the environment.
-    os.environ.update(
-        {f"RAG_{f.name.upper()}": str(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
+    if workers > 1:
+        # Workers are separate processes that read their settings from the environment.
+        os.environ.update(
+            {f"RAG_{f.name.upper()}": str(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
+        )
+        os.environ.update(
+            {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+        )
+    uvicorn.run(
+        app_for(settings) if workers == 1 else "rag.api.server:from_environment",
+        factory=workers > 1,
+        workers=workers,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+        http=NoDelayH11Protocol,
     )
-    os.environ.update({name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
-    uvicorn.run("rag.api.server:from_environment", factory=True, workers=workers, **options)

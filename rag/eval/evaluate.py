@@ -111,7 +111,7 @@ def evaluate(
             answer = conversation.ask(q.question)
             answer_ms.append((time.perf_counter() - started) * 1000)
             row |= _scored(q, answer) | {"answer_ms": answer_ms[-1]}
-            ok = row["answer_ok"] if q.answerable else not answer.answerable
+            ok = bool(row["answer_ok"]) if q.answerable else not answer.answerable
         row["ok"] = bool(ok)
         rows.append(row)
     return EvalResult(_metrics(rows, search_ms, answer_ms), rows, source)

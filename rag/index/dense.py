@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -35,19 +36,18 @@ class DenseIndex:
     def __init__(self, index: faiss.Index) -> None:
         self._index = index
         if self.kind == "hnsw":
-            faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
+            faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH  # type: ignore[attr-defined]
 
     @classmethod
     def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> DenseIndex:
         """Index (n, dim) float32 unit vectors; row i gets id i."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors) <= exact_limit:
-            index = faiss.IndexFlatIP(vectors.shape[1])
+            index: faiss.Index = faiss.IndexFlatIP(vectors.shape[1])
             index.add(vectors)
             return cls(index)
-        index = faiss.IndexHNSWSQ(
-            vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT
-        )
+        quantizer: Any = faiss.ScalarQuantizer.QT_8bit  # the SWIG stubs know another constructor only
+        index = faiss.IndexHNSWSQ(vectors.shape[1], quantizer, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         faiss.omp_set_num_threads(os.cpu_count() or 1)  # building is batch work: use every core
         try:
@@ -145,9 +145,9 @@ class DenseIndex:
             bitmap = np.packbits(allowed.astype(np.uint8), bitorder="little")
             selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
             if self.kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))  # type: ignore[attr-defined]
             else:
-                params = faiss.SearchParameters(sel=selector)
+                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]

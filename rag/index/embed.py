@@ -84,7 +84,10 @@ class SentenceTransformerEmbedder:
         # Renamed in sentence-transformers 6; older releases only have the long name.
         model = self._model
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(getter())
+        dim = getter()
+        if dim is None:
+            raise ConfigError(f"embedder '{self.name}' does not say how long its vectors are")
+        return int(dim)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:

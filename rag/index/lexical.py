@@ -79,7 +79,8 @@ class LexicalSegment:
             counts = np.concatenate([d.counts for d in docs]).astype(np.float32)
             rows = np.repeat(np.arange(len(docs), dtype=np.int32), [len(d.terms) for d in docs])
         else:
-            all_terms, counts, rows = (np.zeros(0, t) for t in (np.uint64, np.float32, np.int32))
+            all_terms = np.zeros(0, np.uint64)
+            counts, rows = np.zeros(0, np.float32), np.zeros(0, np.int32)
         terms, term_ids = np.unique(all_terms, return_inverse=True)
         del all_terms
         order = np.argsort(term_ids, kind="stable")  # grouped by term, rows ascending within a term

@@ -90,6 +90,7 @@ def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> P
     if job.article is not None:
         article = job.article
     else:
+        assert job.path is not None  # a job holds an article or names a file
         article = article_from_bytes(read_corpus_file(job.path), job.path, job.article_id)
     row = {**article.row(), "source_size": job.size, "source_mtime_ns": job.mtime_ns}
     chunks = article_chunks(
@@ -197,6 +198,6 @@ def _in_order(
 def _stored(results: Iterable[list[Prepared]], cache: EmbeddingCache) -> Iterator[Prepared]:
     for batch in results:
         for prepared in batch:
-            if prepared.fresh_keys:
+            if prepared.fresh_keys and prepared.fresh_vectors is not None:
                 cache.put_many(list(prepared.fresh_keys), prepared.fresh_vectors)
             yield prepared

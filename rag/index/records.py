@@ -3,12 +3,12 @@ browser shows, read from each segment's SQLite metadata."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
@@ -59,8 +59,8 @@ class IndexedArticle:
     text: str
 
     @property
-    def day(self) -> date | None:
-        return date.fromisoformat(self.date) if self.date else None
+    def day(self) -> datetime.date | None:
+        return datetime.date.fromisoformat(self.date) if self.date else None
 
 
 class RecordStore:

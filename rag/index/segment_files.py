@@ -137,30 +137,17 @@ def load_array(path: Path, mmap: bool = True) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SegmentFiles:
-    """Names of the files inside one segment folder."""
+    """Paths of the files inside one segment folder (`SegmentFiles.of(folder)`)."""
 
     folder: Path
+    metadata: Path  # meta.sqlite: articles and chunks
+    vectors: Path  # vectors.npy: float32, one row per chunk
+    dense: Path  # dense.faiss: the vector index
+    bm25: Path  # bm25/: postings arrays
+    chunk_article: Path  # chunk_article.npy: article number of each row
+    chunk_day: Path  # chunk_day.npy: day number of each row (rag.index.days)
 
-    @property
-    def metadata(self) -> Path:
-        return self.folder / "meta.sqlite"
-
-    @property
-    def vectors(self) -> Path:
-        return self.folder / "vectors.npy"
-
-    @property
-    def dense(self) -> Path:
-        return self.folder / "dense.faiss"
-
-    @property
-    def bm25(self) -> Path:
-        return self.folder / "bm25"
-
-    @property
-    def chunk_article(self) -> Path:
-        return self.folder / "chunk_article.npy"
-
-    @property
-    def chunk_day(self) -> Path:
-        return self.folder / "chunk_day.npy"
+    @classmethod
+    def of(cls, folder: Path) -> SegmentFiles:
+        names = ("meta.sqlite", "vectors.npy", "dense.faiss", "bm25", "chunk_article.npy", "chunk_day.npy")
+        return cls(folder, *(folder / name for name in names))

@@ -33,7 +33,8 @@ class _Background(threading.Thread):
 
     def __init__(self, function: Callable[[], object]) -> None:
         super().__init__(name="rag-warm-up", daemon=True)
-        self._function, self._error = function, None
+        self._function = function
+        self._error: BaseException | None = None
         self.start()
 
     def run(self) -> None:

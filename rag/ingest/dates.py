@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import tzinfo as dt_tzinfo
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -62,9 +63,9 @@ def parse_article_date(value: object) -> datetime:
 
 def _numeric_date(match: re.Match) -> datetime:
     year, month, day, cn_month, cn_day, hour, minute, second, zone = match.groups()
-    parts = [int(year), int(month or cn_month), int(day or cn_day)]
-    clock = [int(hour or 0), int(minute or 0), int(second or 0)]
-    tzinfo = None
+    parts = (int(year), int(month or cn_month), int(day or cn_day))
+    clock = (int(hour or 0), int(minute or 0), int(second or 0))
+    tzinfo: dt_tzinfo | None = None
     if zone:
         if zone.upper() == "Z":
             tzinfo = UTC
@@ -146,15 +147,16 @@ def _named_period(question: str, newest: date | None) -> tuple[date, date] | Non
     if match := _MONTH.search(question):
         year, month = int(match.group(1)), int(match.group(2))
         return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-    year = None
+    named_year: int | None = None
     if match := _YEAR.search(question):
-        year = int(match.group(1))
+        named_year = int(match.group(1))
     elif newest is not None:
-        year = next(
+        named_year = next(
             (newest.year + offset for word, offset in _RELATIVE_YEAR.items() if word in question), None
         )
-    if year is None:
+    if named_year is None:
         return None
+    year = named_year
     if re.search(r"上半年", question):
         return date(year, 1, 1), date(year, 6, 30)
     if re.search(r"下半年", question):

@@ -8,10 +8,10 @@ all of them) and then checked in the stored text, so counts are exact at any cor
 
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
@@ -39,8 +39,8 @@ class ArticleRecord:
     author: str
 
     @property
-    def day(self) -> date | None:
-        return date.fromisoformat(self.date) if self.date else None
+    def day(self) -> datetime.date | None:
+        return datetime.date.fromisoformat(self.date) if self.date else None
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,9 @@ class Catalog:
     def by_id(self, article_id: str) -> ArticleRecord | None:
         return next((a for a in self.articles() if a.article_id == article_id), None)
 
-    def published(self, since: date | None = None, until: date | None = None) -> list[ArticleRecord]:
+    def published(
+        self, since: datetime.date | None = None, until: datetime.date | None = None
+    ) -> list[ArticleRecord]:
         """Articles dated within [since, until] (inclusive), oldest first."""
         return [
             a for a in self.articles()
@@ -97,7 +99,7 @@ class Catalog:
         ]  # fmt: skip
 
     def find(
-        self, title_words: str = "", since: date | None = None, until: date | None = None
+        self, title_words: str = "", since: datetime.date | None = None, until: datetime.date | None = None
     ) -> list[ArticleRecord]:
         """Articles whose title holds every word (case folded) and, with bounds, dated within them."""
         terms = title_words.casefold().split()

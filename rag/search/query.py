@@ -105,9 +105,9 @@ class SearchFilters:
 
     def admits(self, day: date | None, article_id: str, categories: Iterable[str]) -> bool:
         """Whether an article of this date, id and categories passes every filter."""
-        if (self.since or self.until) and day is None:
-            return False
-        if (self.since and day < self.since) or (self.until and day > self.until):
+        if (self.since or self.until) and (
+            day is None or (self.since and day < self.since) or (self.until and day > self.until)
+        ):
             return False
         if self.article_ids and article_id not in self.article_ids:
             return False

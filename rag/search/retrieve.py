@@ -10,6 +10,7 @@ import numpy as np
 
 from rag.errors import IndexLoadError, QueryError
 from rag.index import store
+from rag.index.days import day_number
 from rag.index.embed import Embedder, load_embedder
 from rag.index.lexical import LexicalIndex
 from rag.index.records import ChunkRecord, IndexedArticle, RecordStore
@@ -26,7 +27,6 @@ from rag.search.query import (
     SearchFilters,
     SearchTuning,
     clean_query,
-    query_day,
 )
 
 # Added to the fused score (which lies in [0, 1]) of passages dated in a period the question names.
@@ -47,20 +47,14 @@ class SearchIndex:
         weights: FusionWeights | None = None,
     ) -> None:
         self.version = version
+        self.folder: Path = version.folder
+        self.manifest: dict = version.manifest
         self.records = RecordStore(version)
         self.backend: SearchBackend = backend or LocalBackend(version, self.records)
         self.weights = weights or FusionWeights(**version.manifest.get("fusion", {}))
         self.tokenizer = version.tokenizer
         self.embedder = version.embedder
         self.newest_date = self.backend.stats().last_date
-
-    @property
-    def folder(self) -> Path:
-        return self.version.folder
-
-    @property
-    def manifest(self) -> dict:
-        return self.version.manifest
 
     @property
     def size(self) -> int:
@@ -128,7 +122,7 @@ class SearchIndex:
         named_period = question_date_range(query, self.newest_date)
         if named_period is not None:
             # A period named in the question ("2021年8月", "去年") lifts passages dated in it.
-            low, high = (query_day(d, "question date") for d in named_period)
+            low, high = (day_number(d) for d in named_period)
             fused = fused + DATE_BOOST * (
                 (found.days >= low) & (found.days <= high + tuning.period_slack_days)
             )

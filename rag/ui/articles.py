@@ -34,7 +34,7 @@ def articles_page() -> None:
     index, router = engine
     catalog: Catalog = router.context.catalog
     records, counts = catalog.articles(), catalog.chunk_counts()
-    days = [r.day for r in records if r.day]
+    days = [day for r in records if (day := r.day) is not None]
     left, right = st.columns([2, 1])
     words = left.text_input("标题包含", key="browse_words", placeholder="例如：数字经济")
     period = None

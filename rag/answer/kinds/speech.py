@@ -9,8 +9,10 @@ go on with "他/她…" or an enumeration ("一是…") until another speaker ta
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from rag.answer.compose import Evidence, Line
+from rag.answer.intent import Period
 from rag.answer.kinds.context import Context
 from rag.answer.sentences import Sentence, is_filler
 from rag.search.catalog import ArticleRecord
@@ -60,11 +62,19 @@ def attributed(sentences: list[Sentence], speaker: str) -> list[Sentence]:
 
 def _other_speaker(text: str, speaker: str) -> bool:
     match = _ANY_SPEAKER.search(text)
-    return bool(match) and speaker not in match.group(0) and not match.group(0).startswith(("他", "她", "其"))
+    return (
+        match is not None
+        and speaker not in match.group(0)
+        and not match.group(0).startswith(("他", "她", "其"))
+    )
 
 
 def speech_lines(
-    context: Context, question: str, speaker: str, exclude: set[str] = frozenset(), period=None
+    context: Context,
+    question: str,
+    speaker: str,
+    exclude: AbstractSet[str] = frozenset(),
+    period: Period | None = None,
 ) -> list[Line]:
     """Lines for "what did `speaker` say": one block per article, newest context first.
 
@@ -142,7 +152,7 @@ def _on_topic(sentences: list[Sentence], topic: list[str]) -> list[Sentence]:
 
 
 def _article_block(
-    article: ArticleRecord, sentences: list[Sentence], exclude: set[str], heading: bool
+    article: ArticleRecord, sentences: list[Sentence], exclude: AbstractSet[str], heading: bool
 ) -> list[Line]:
     """The speaker's sentences as lines, one line per paragraph, within MAX_CHARS."""
     lines: list[Line] = []
