@@ -26,7 +26,7 @@ from rag.index.embed import Embedder, embedding_identity, load_embedder
 from rag.index.embed_cache import EmbeddingCache
 from rag.index.live import LiveVersion, SegmentEntry, dense_summary, read_live_version, segment_list
 from rag.index.plan import Plan, plan_corpus, plan_files
-from rag.index.prepare import Job, Models, PrepareConfig, Prepared, prepare_all, worker_count
+from rag.index.prepare import Job, Models, PrepareConfig, PrepareResult, prepare_all, worker_count
 from rag.index.report import BuildLog, BuildReport
 from rag.index.segment import PreparedArticle
 from rag.index.tokens import ChineseTokenizer
@@ -155,7 +155,7 @@ class _Build:
         written: list[tuple[str, dict]] = []
         published = False
         try:
-            items = self._accepted(self._prepared(plan.jobs, cache), live, len(plan.jobs))
+            items = self._to_write(self._prepared(plan.jobs, cache), live, len(plan.jobs))
             written = write_segments(index_dir, items, self.spec)
             for article_id in gone:
                 known = live.articles[article_id]
@@ -178,7 +178,7 @@ class _Build:
                 remove_segments(index_dir, written)
             raise
 
-    def _prepared(self, jobs: list[Job], cache: EmbeddingCache) -> Iterator[Prepared]:
+    def _prepared(self, jobs: list[Job], cache: EmbeddingCache) -> Iterator[PrepareResult]:
         settings, tools = self.settings, self.tools
         config = PrepareConfig(
             corpus=settings.corpus,
@@ -192,10 +192,10 @@ class _Build:
         workers = worker_count(len(jobs), settings.build_workers)
         return prepare_all(jobs, config, workers, Models(tools.tokenizer, tools.embedder), cache)
 
-    def _accepted(
-        self, prepared: Iterator[Prepared], live: LiveVersion, total: int
+    def _to_write(
+        self, prepared: Iterator[PrepareResult], live: LiveVersion, total: int
     ) -> Iterator[PreparedArticle]:
-        """Prepared articles to write; records added/changed, tombstones the old copy of a changed one."""
+        """Prepared articles to write; counts the added and changed, tombstones old copies."""
         progress = self.options.get("progress")
         for done, result in enumerate(prepared, start=1):
             if progress:

