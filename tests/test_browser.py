@@ -113,7 +113,10 @@ def test_daily_use_in_a_real_browser(server, tmp_path):
         page.get_by_text(
             "工信部总经济师许科敏：鼓励中国产品和解决方案对外服务（2022-07-24）", exact=False
         ).first.click()
-        page.get_by_role("button", name="在文章浏览中打开").first.click()
+        open_in_browser = page.get_by_role("button", name="在文章浏览中打开").first
+        expect(open_in_browser).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(500)  # opening the card re-runs the page; a click during a run is lost
+        open_in_browser.click()
         expect(page.get_by_role("heading", name="文章浏览")).to_be_visible(timeout=30_000)
         expect(page.locator("mark").filter(has_text="许科敏").first).to_be_visible(timeout=30_000)
         page.wait_for_timeout(500)
