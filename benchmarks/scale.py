@@ -296,7 +296,7 @@ def run_size(chunks: int, pool: list[str], work: Path) -> dict:
     raw_sample = [r.text for r in index.chunk_records(rows)]
     in_process, parallel = raw_embedder_speed(raw_sample)
     recall = ann_recall(index_dir, served.pop("questions")[:100])
-    n = index.manifest["counts"]["chunks"]
+    n = index.manifest.chunks
     return {
         "chunks": n,
         "build_s": round(build_s, 1),
@@ -312,7 +312,7 @@ def run_size(chunks: int, pool: list[str], work: Path) -> dict:
         "add_one_s": added["add_one_s"],
         "add_one_rescan_s": added["add_one_rescan_s"],
         "segments": len(index.version.segments),
-        "dense_index": _dense_kind(index.manifest.get("dense", {})),
+        "dense_index": _dense_kind(index.manifest.dense),
     }
 
 

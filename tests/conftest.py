@@ -71,4 +71,4 @@ def lock_held_elsewhere(index_dir: Path, release_after_s: float = 30.0) -> Itera
 def live_segment(index_dir: Path) -> Path:
     """The folder of the live version's first segment (the seeds fit in one)."""
     manifest = store.read_manifest(store.current_version(index_dir))
-    return store.segment_dir(index_dir, manifest["segments"][0]["name"])
+    return store.segment_dir(index_dir, manifest.segments[0].name)

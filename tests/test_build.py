@@ -133,7 +133,7 @@ def test_sentence_transformers_model_builds_and_searches(tmp_path):
     settings = _settings(SEEDS, tmp_path / "index")
     build_index(settings, embedder=minilm, **QUIET)
     index = open_index(settings.index, minilm)
-    assert index.manifest["embedder"]["dim"] == 384
+    assert index.manifest.embedder["dim"] == 384
     assert index.search("许科敏 世界青年发展论坛", k=1)[0].article_id == "001_79559e53e2614f5a"
 
 
@@ -175,7 +175,7 @@ def test_large_corpus_setting_builds_hnsw_and_records_recall(tmp_path, usem):
     settings = Settings(corpus=SEEDS, index=tmp_path / "index", dense_exact_limit=10)
     build_index(settings, embedder=usem, **QUIET)
     index = open_index(settings.index, usem)
-    assert index.manifest["dense"]["kind"] == "hnsw" and index.manifest["dense"]["recall_at_10"] >= 0.95
+    assert index.manifest.dense["kind"] == "hnsw" and index.manifest.dense["recall_at_10"] >= 0.95
     assert index.search("东盟数字经济占GDP比重", k=1)[0].article_id == "003_f30a3f95d871ccd8"
 
 

@@ -266,7 +266,7 @@ def test_swapped_segment_folders_are_caught_by_open_and_verify(built, usem):
     extra = built.corpus / "extra.txt"
     extra.write_text(OTHER_ARTICLE, encoding="utf-8")
     build_index(built, embedder=usem, files=[extra], **QUIET)
-    first, second = (e["name"] for e in store.read_manifest(store.current_version(built.index))["segments"])
+    first, second = (e.name for e in store.read_manifest(store.current_version(built.index)).segments)
     segments = built.index / store.SEGMENTS
     os.rename(segments / first, segments / "swap")
     os.rename(segments / second, segments / first)

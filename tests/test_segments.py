@@ -42,8 +42,8 @@ def test_adding_one_article_writes_one_small_segment_and_keeps_the_rest(corpus_c
     report = build_index(settings, embedder=usem, **QUIET)
     assert report.added == ["006_new"] and report.embedded_chunks == 1
     manifest = store.read_manifest(store.current_version(settings.index))
-    assert manifest["segments"][0]["name"] == first["segments"][0]["name"]  # old segment reused
-    assert len(manifest["segments"]) == 2
+    assert manifest.segments[0].name == first["segments"][0]["name"]  # old segment reused
+    assert len(manifest.segments) == 2
     assert open_index(settings.index, usem).search("黄浦江 图书馆", k=1)[0].article_id == "006_new"
 
 
@@ -55,7 +55,7 @@ def test_changed_article_old_copy_is_never_returned(corpus_copy, tmp_path, usem)
     report = build_index(settings, embedder=usem, **QUIET)
     assert report.changed == ["003_f30a3f95d871ccd8"] and report.articles == 5
     index = open_index(settings.index, usem)
-    assert index.manifest["segments"][0]["deleted"]  # the old copy is listed, not rewritten
+    assert index.manifest.segments[0].deleted  # the old copy is listed, not rewritten
     texts = [h.text for h in index.search("林玉辉", k=10)]
     assert texts and not any("林玉辉" in t for t in texts)
     assert "王小明" in index.article("003_f30a3f95d871ccd8").text
@@ -90,7 +90,7 @@ def test_many_small_additions_are_merged(corpus_copy, tmp_path, usem):
             scores[built.folder] = dict(zip(ids, built.backend.lexical.scores(tokens).round(5), strict=True))
         assert scores[index.folder] == scores[fresh_index.folder]
     versions = list((settings.index / store.VERSIONS).iterdir())
-    used = {e["name"] for v in versions for e in store.read_manifest(v)["segments"]}
+    used = {e.name for v in versions for e in store.read_manifest(v).segments}
     assert len(versions) == 2  # the live one and the one it replaced (readers may still hold it)
     assert {p.name for p in (settings.index / store.SEGMENTS).iterdir()} == used  # the rest are deleted
 

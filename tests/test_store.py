@@ -25,9 +25,7 @@ def test_two_builds_keep_the_live_and_the_previous_version(corpus_copy, tmp_path
     versions = {p.name for p in (settings.index / store.VERSIONS).iterdir()}
     assert versions == {second, third} and first not in versions  # a reader of `second` can still open it
     used = {
-        s["name"]
-        for v in versions
-        for s in store.read_manifest(settings.index / store.VERSIONS / v)["segments"]
+        s.name for v in versions for s in store.read_manifest(settings.index / store.VERSIONS / v).segments
     }
     assert {p.name for p in (settings.index / store.SEGMENTS).iterdir()} == used
 

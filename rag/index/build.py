@@ -25,6 +25,7 @@ from rag.index import lock, store
 from rag.index.embed import Embedder, embedding_identity, load_embedder
 from rag.index.embed_cache import EmbeddingCache
 from rag.index.live import LiveVersion, SegmentEntry, dense_summary, read_live_version, segment_list
+from rag.index.manifest import Manifest
 from rag.index.plan import Plan, plan_corpus, plan_files
 from rag.index.prepare import Job, Models, PrepareConfig, PrepareResult, prepare_all, worker_count
 from rag.index.report import BuildLog, BuildReport
@@ -215,19 +216,20 @@ class _Build:
                 live.deleted[known.segment].add(known.num)
             yield result.item
 
-    def _manifest(self, segments: list[SegmentEntry]) -> dict:
+    def _manifest(self, segments: list[SegmentEntry]) -> Manifest:
         """The new version's manifest (rag.index.schema); fills in the report's counts."""
         report, tools = self.report, self.tools
         report.articles = sum(e.live_articles for e in segments)
         report.chunks = sum(e.live_chunks for e in segments)
         report.segments = len(segments)
-        return {
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "embedder": tools.identity,
-            "pipeline": tools.pipeline,
-            "counts": {"articles": report.articles, "chunks": report.chunks},
-            "corpus": str(self.settings.corpus),
-            "fusion": tools.calibration.fusion.to_dict(),
-            "dense": dense_summary(segments),
-            "segments": [e.manifest_entry() for e in segments],
-        }
+        return Manifest(
+            embedder=tools.identity,
+            pipeline=tools.pipeline,
+            articles=report.articles,
+            chunks=report.chunks,
+            segments=tuple(e.manifest_entry() for e in segments),
+            fusion=tools.calibration.fusion.to_dict(),
+            dense=dense_summary(segments),
+            corpus=str(self.settings.corpus),
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )

@@ -9,6 +9,7 @@ import numpy as np
 
 from rag.errors import IndexLoadError
 from rag.index import segment_files, store
+from rag.index.manifest import ManifestSegment
 from rag.index.schema import check_deleted
 
 
@@ -68,9 +69,9 @@ class SegmentEntry:
     def dense(self) -> dict:
         return self.description["dense"]
 
-    def manifest_entry(self) -> dict:
-        """The entry of the version manifest (rag.index.schema)."""
-        return {"name": self.name, "deleted": sorted(self.deleted), "dense": self.dense}
+    def manifest_entry(self) -> ManifestSegment:
+        """The entry of the version manifest."""
+        return ManifestSegment(self.name, tuple(sorted(self.deleted)), self.dense)
 
 
 def read_live_version(
@@ -88,17 +89,17 @@ def read_live_version(
     live = LiveVersion()
     try:
         manifest = store.read_manifest(folder)
-        if manifest.get("embedder") != identity or manifest.get("pipeline") != pipeline:
+        if manifest.embedder != identity or manifest.pipeline != pipeline:
             return LiveVersion()
-        for position, entry in enumerate(manifest["segments"]):
-            segment = store.segment_dir(index_dir, entry["name"])
+        for position, entry in enumerate(manifest.segments):
+            segment = store.segment_dir(index_dir, entry.name)
             description = store.read_segment(segment)
             check_deleted(entry, description, folder / "manifest.json")
             # Sizes, and content where the mtime changed: the build reuses these segments without
             # reading them, and opening the new version checks them again.
             segment_files.verify_files(segment, description["files"], hash_below=0)
-            deleted = set(entry.get("deleted", []))
-            live.names.append(entry["name"])
+            deleted = set(entry.deleted)
+            live.names.append(entry.name)
             live.descriptions.append(description)
             live.deleted.append(deleted)
             db = segment_files.open_metadata_db(segment_files.SegmentFiles.of(segment).metadata)

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 
 from rag.errors import IndexDamaged
+from rag.index.manifest import ManifestSegment
 
 FORMAT_VERSION = 3  # 3: segment.json names its own folder; manifests checked against a schema
 
@@ -86,15 +87,15 @@ def checked(data: dict, schema: dict, path: Path) -> dict:
     return data
 
 
-def check_deleted(entry: dict, description: dict, path: Path) -> None:
+def check_deleted(entry: ManifestSegment, description: dict, path: Path) -> None:
     """Deleted article numbers of a manifest entry must exist in the segment they name.
 
     Raises:
         IndexLoadError: naming the manifest and the segment.
     """
-    wrong = [n for n in entry["deleted"] if n >= description["articles"]]
-    if wrong or len(entry["deleted"]) >= description["articles"]:
+    wrong = [n for n in entry.deleted if n >= description["articles"]]
+    if wrong or len(entry.deleted) >= description["articles"]:
         raise IndexDamaged(
-            f"{path}: segment {entry['name']} lists deleted articles it does not have "
+            f"{path}: segment {entry.name} lists deleted articles it does not have "
             f"({wrong[:3] or 'all of them'})"
         )

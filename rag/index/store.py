@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 from rag.errors import IndexDamaged, IndexLoadError
+from rag.index.manifest import Manifest
 from rag.index.schema import FORMAT_VERSION, MANIFEST_SCHEMA, SEGMENT_SCHEMA, check_deleted, checked
 from rag.index.segment_files import sha256_file, verify_files
 
@@ -115,11 +116,10 @@ def read_segment(folder: Path) -> dict:
     return description
 
 
-def publish_version(index_dir: Path, manifest: dict) -> Path:
+def publish_version(index_dir: Path, manifest: Manifest) -> Path:
     """Write a version (its manifest) and make it live atomically; then drop what no version uses."""
     staged = new_staging_dir(index_dir)
-    manifest = {**manifest, "format_version": FORMAT_VERSION}
-    _write_json_durably(staged / "manifest.json", manifest)
+    _write_json_durably(staged / "manifest.json", {**manifest.to_json(), "format_version": FORMAT_VERSION})
     _fsync_dir(staged)
     versions = index_dir / VERSIONS
     versions.mkdir(exist_ok=True)
@@ -151,7 +151,7 @@ def remove_stale_versions(index_dir: Path, keep: set[str]) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
                 continue
             try:
-                used |= {s["name"] for s in read_manifest(folder).get("segments", [])}
+                used |= {s.name for s in read_manifest(folder).segments}
             except IndexLoadError:
                 continue
     segments = index_dir / SEGMENTS
@@ -186,14 +186,14 @@ def _read_json(path: Path) -> dict:
     return data
 
 
-def read_manifest(folder: Path) -> dict:
+def read_manifest(folder: Path) -> Manifest:
     """A version's manifest, checked against MANIFEST_SCHEMA (types, required fields, names).
 
     Raises:
         IndexLoadError: unreadable or malformed, naming the field.
     """
     path = folder / "manifest.json"
-    return checked(_read_json(path), MANIFEST_SCHEMA, path)
+    return Manifest.from_json(checked(_read_json(path), MANIFEST_SCHEMA, path))
 
 
 def verify_index(index_dir: Path) -> tuple[int, int]:
@@ -207,10 +207,10 @@ def verify_index(index_dir: Path) -> tuple[int, int]:
         raise IndexLoadError(f"{index_dir}: no index found")
     manifest = read_manifest(folder)
     files = 0
-    for entry in manifest["segments"]:
-        segment = segment_dir(index_dir, entry["name"])
+    for entry in manifest.segments:
+        segment = segment_dir(index_dir, entry.name)
         description = read_segment(segment)
         check_deleted(entry, description, folder / "manifest.json")
         verify_files(segment, description["files"], full=True)
         files += len(description["files"])
-    return len(manifest["segments"]), files
+    return len(manifest.segments), files

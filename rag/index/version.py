@@ -19,6 +19,7 @@ from rag.errors import IndexDamaged, IndexLoadError
 from rag.index import segment_files, store
 from rag.index.days import NO_DAY, day_date
 from rag.index.embed import Embedder, embedding_identity
+from rag.index.manifest import Manifest
 from rag.index.schema import check_deleted
 from rag.index.segment import Segment
 from rag.index.tokens import TOKENIZER_VERSION, ChineseTokenizer
@@ -74,25 +75,23 @@ class IndexVersion:
         )
         self.chunk_day = _joined([np.asarray(s.chunk_day) for s in self.segments])
         self.deleted_articles = np.asarray(
-            [a + int(n) for e, a in zip(self.manifest["segments"], self.article_offsets, strict=False)
-             for n in e.get("deleted", [])],
+            [a + int(n) for e, a in zip(self.manifest.segments, self.article_offsets, strict=False)
+             for n in e.deleted],
             dtype=np.int32,
         )  # fmt: skip
         self.alive = (
             None if not self.deleted_articles.size else ~np.isin(self.chunk_article, self.deleted_articles)
         )
         live = self.size - (0 if self.alive is None else int((~self.alive).sum()))
-        if live != self.manifest["counts"]["chunks"]:
-            raise IndexDamaged(
-                f"{folder}: {live} live chunks, the manifest says {self.manifest['counts']['chunks']}"
-            )
+        if live != self.manifest.chunks:
+            raise IndexDamaged(f"{folder}: {live} live chunks, the manifest says {self.manifest.chunks}")
 
     def _read_segments(self, embedder: Embedder, full_verify: bool) -> list[Segment]:
-        folders = [store.segment_dir(self.folder.parent.parent, e["name"]) for e in self.manifest["segments"]]
+        folders = [store.segment_dir(self.folder.parent.parent, e.name) for e in self.manifest.segments]
         with ThreadPoolExecutor(LOAD_THREADS, thread_name_prefix="load") as pool:
             # Memory maps, SQLite and checksums of small files: cold reads, in parallel.
             segments = list(pool.map(lambda path: Segment(path, full_verify), folders))
-            for entry, segment in zip(self.manifest["segments"], segments, strict=True):
+            for entry, segment in zip(self.manifest.segments, segments, strict=True):
                 check_deleted(entry, segment.description, self.folder / "manifest.json")
             # The vector indexes (most of the bytes) are read while the model loads.
             reads = [pool.submit(segment.read_dense) for segment in segments]
@@ -107,7 +106,7 @@ class IndexVersion:
         return segments
 
     def _check_embedder(self, embedder: Embedder) -> None:
-        built_with = self.manifest["embedder"]
+        built_with = self.manifest.embedder
         with segment_files.LOAD_LOCK:  # the model reads its weights with np.load on first use
             asked = embedding_identity(embedder)
         if built_with != asked:
@@ -165,8 +164,8 @@ class IndexVersion:
         yield from zip(self.segments, (int(a) for a in self.article_offsets), strict=False)
 
 
-def _tokenizer_args(manifest: dict) -> dict:
-    settings = manifest.get("pipeline", {}).get("tokenizer", {})
+def _tokenizer_args(manifest: Manifest) -> dict:
+    settings = manifest.pipeline.get("tokenizer", {})
     if settings.get("version") != TOKENIZER_VERSION:
         raise IndexLoadError(
             f"index tokenised with tokenizer version {settings.get('version')}, this release uses "

@@ -87,5 +87,5 @@ class LocalBackend:
 
     def stats(self) -> BackendStats:
         first, last = self.version.date_range()
-        counts = self.version.manifest["counts"]
-        return BackendStats(counts["articles"], counts["chunks"], first, last)
+        manifest = self.version.manifest
+        return BackendStats(manifest.articles, manifest.chunks, first, last)

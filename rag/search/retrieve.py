@@ -13,6 +13,7 @@ from rag.index import store
 from rag.index.days import day_number
 from rag.index.embed import Embedder, load_embedder
 from rag.index.lexical import LexicalIndex
+from rag.index.manifest import Manifest
 from rag.index.records import ChunkRecord, IndexedArticle, RecordStore
 from rag.index.tokens import chunk_terms, normalise_text
 from rag.index.version import IndexVersion
@@ -48,10 +49,10 @@ class SearchIndex:
     ) -> None:
         self.version = version
         self.folder: Path = version.folder
-        self.manifest: dict = version.manifest
+        self.manifest: Manifest = version.manifest
         self.records = RecordStore(version)
         self.backend: SearchBackend = backend or LocalBackend(version, self.records)
-        self.weights = weights or FusionWeights(**version.manifest.get("fusion", {}))
+        self.weights = weights or FusionWeights(**version.manifest.fusion)
         self.tokenizer = version.tokenizer
         self.embedder = version.embedder
         self.newest_date = self.backend.stats().last_date
@@ -89,7 +90,7 @@ class SearchIndex:
             "chunks": stats.chunks,
             "first_date": stats.first_date.isoformat() if stats.first_date else "",
             "last_date": stats.last_date.isoformat() if stats.last_date else "",
-            "embedder": self.manifest["embedder"]["name"],
+            "embedder": self.manifest.embedder["name"],
             "version": self.folder.name,
             "segments": len(self.version.segments),
         }
