@@ -75,9 +75,39 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rag.index import store
+    from rag.search.qdrant import STATE_FILE, verify_collections
 
-    segments, files = store.verify_index(_settings(args).index)
+    settings = _settings(args)
+    folder = store.current_version(settings.index)
+    if folder is not None and (folder / STATE_FILE).is_file():
+        chunks, articles = verify_collections(folder, settings)
+        print(f"ok: Qdrant holds {chunks} chunks and {articles} articles, as the manifest says")
+        return 0
+    segments, files = store.verify_index(settings.index)
     print(f"ok: {segments} segments, {files} files match their SHA-256")
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from rag.errors import ConfigError
+    from rag.index.records import RecordStore
+    from rag.search.qdrant import shared_client
+    from rag.search.qdrant_migrate import migrate
+    from rag.search.retrieve import open_index
+
+    settings = _settings(args)
+    source = open_index(args.source, settings.embedder)
+    if not isinstance(source.records, RecordStore):
+        raise ConfigError(f"{args.source}: already lives in Qdrant; --from names a local index folder")
+    with tqdm(total=source.manifest.chunks, unit="chunk", disable=not sys.stderr.isatty()) as bar:
+        report = migrate(source.records, settings.index, shared_client(settings), settings.qdrant_collection,
+                         lambda done, _: bar.update(done - bar.n))  # fmt: skip
+    resumed = f", resumed after {report.resumed_from}" if report.resumed_from else ""
+    print(f"{report.chunks} chunks and {report.articles} articles in Qdrant collection "
+          f"'{settings.qdrant_collection}'{resumed}; {report.colliding_terms} of {report.vocabulary} "
+          f"terms share a 32-bit id; version {report.version} in {settings.index}")  # fmt: skip
     return 0
 
 
@@ -86,7 +116,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from rag.search.retrieve import open_index
 
     settings = _settings(args)
-    index = open_index(settings.index, settings.embedder)
+    index = open_index(settings.index, settings.embedder, settings=settings)
     hits = index.search(
         args.query, settings.top_k, _filters(args), SearchTuning(max_query_chars=settings.max_query_chars)
     )
@@ -106,7 +136,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from rag.search.retrieve import open_index
 
     settings = _settings(args)
-    index = open_index(settings.index, settings.embedder)
+    index = open_index(settings.index, settings.embedder, settings=settings)
     conversation = Conversation(index, settings, as_of=args.as_of)
     filters = _filters(args)
     for earlier in args.history:
@@ -167,6 +197,7 @@ _COMMANDS = {
     "build": _cmd_build,
     "add": _cmd_add,
     "verify": _cmd_verify,
+    "migrate": _cmd_migrate,
     "search": _cmd_search,
     "ask": _cmd_ask,
     "eval": _cmd_eval,

@@ -62,6 +62,14 @@ def _verify_command(commands: argparse._SubParsersAction) -> None:
     _add_common(verify)
 
 
+def _migrate_command(commands: argparse._SubParsersAction) -> None:
+    migrate = commands.add_parser(
+        "migrate", help="copy a local index into Qdrant (RAG_QDRANT_URL or RAG_QDRANT_PATH), resumable"
+    )
+    _add_common(migrate)
+    migrate.add_argument("--from", dest="source", type=Path, required=True, help="the local index folder")
+
+
 def _search_command(commands: argparse._SubParsersAction) -> None:
     search = commands.add_parser("search", help="print the best passages for a query")
     _add_common(search)
@@ -127,7 +135,7 @@ def make_parser() -> argparse.ArgumentParser:
     """The `rag` parser with one sub-command per stage."""
     parser = argparse.ArgumentParser(prog="rag", description="Question answering over Chinese news.")
     commands = parser.add_subparsers(dest="command", required=True)
-    for add_command in (_build_command, _add_command, _verify_command, _search_command, _ask_command,
-                        _eval_command, _serve_command, _feedback_command):  # fmt: skip
+    for add_command in (_build_command, _add_command, _verify_command, _migrate_command, _search_command,
+                        _ask_command, _eval_command, _serve_command, _feedback_command):  # fmt: skip
         add_command(commands)
     return parser

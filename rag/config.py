@@ -45,11 +45,20 @@ class Settings:
     api_max_conversation_chars: int = 20_000
     api_body_timeout_s: float = 30.0  # a body that stops arriving ends its request (408) after this
     api_cors_origins: str = ""  # comma-separated origins browsers may call the API from
+    # Where an index migrated with `rag migrate` keeps its vectors (RAG_QDRANT_*): a server's URL,
+    # or a folder for qdrant-client's local mode. The index folder keeps its manifest and state.
+    backend: str = "local"  # "qdrant": refuse to open an index that was not migrated
+    qdrant_url: str = ""
+    qdrant_api_key: str = field(default="", repr=False)
+    qdrant_path: str = ""
+    qdrant_collection: str = "news"
 
     def __post_init__(self) -> None:
         # Accept plain strings for folders, as users write them.
         for name in ("corpus", "index"):
             object.__setattr__(self, name, Path(getattr(self, name)))
+        if self.backend not in ("local", "qdrant"):
+            raise ConfigError(f"setting 'backend' must be 'local' or 'qdrant', got {self.backend!r}")
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with the given fields changed (None values are ignored)."""

@@ -79,7 +79,7 @@ class Engine:
         self.answers: Recent[Answer] = Recent(ANSWERS_KEPT)
 
     def _open(self) -> Loaded:
-        index = open_index(self.settings.index, self.embedder)
+        index = open_index(self.settings.index, self.embedder, settings=self.settings)
         router = Router(index, self.settings)
         return Loaded(index.folder.name, index, router, router.context.catalog)
 

@@ -201,5 +201,5 @@ def run_eval(
             return evaluate(index, Router(index, settings), question_list[:limit], str(squad))
     path = questions or DEFAULT_QUESTIONS
     question_list = load_questions(path)[:limit]
-    index = open_index(settings.index, settings.embedder)
+    index = open_index(settings.index, settings.embedder, settings=settings)
     return evaluate(index, Router(index, settings), question_list, str(path))

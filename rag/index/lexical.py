@@ -139,6 +139,13 @@ class LexicalSegment:
             for start, end in pairwise(bounds)
         ]
 
+    def row_postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, term hashes, tf parts) of every posting, ordered by row: each chunk's BM25
+        document vector, for copying the index into another engine."""
+        term_of = np.repeat(self._terms, np.diff(self._indptr))
+        order = np.argsort(self._indices, kind="stable")
+        return np.asarray(self._indices[order]), term_of[order], np.asarray(self._tf_part[order])
+
     def locate(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions of the query hashes in this vocabulary, and which of them are present."""
         positions = np.searchsorted(self._terms, hashes)

@@ -44,6 +44,20 @@ class ChunkRecord:
 
 
 @dataclass(frozen=True)
+class ArticleRecord:
+    """One live article as the catalog lists it (no text)."""
+
+    article_id: str
+    title: str
+    date: str  # YYYY-MM-DD (Beijing), "" when unknown
+    author: str
+
+    @property
+    def day(self) -> datetime.date | None:
+        return datetime.date.fromisoformat(self.date) if self.date else None
+
+
+@dataclass(frozen=True)
 class IndexedArticle:
     """One article as the index holds it: metadata and the whole cleaned text."""
 
@@ -155,15 +169,14 @@ class RecordStore:
         rows = segment.query(f"{_CHUNK_SQL} WHERE c.article_num = ? ORDER BY c.row", [local])
         return [ChunkRecord.from_row(r) for r in rows]
 
-    def live_articles(self) -> list[sqlite3.Row]:
+    def live_articles(self) -> list[ArticleRecord]:
         """Every live article's id, title, date and author, in article-number order."""
         deleted = set(self.version.deleted_articles.tolist())
+        sql = "SELECT num, article_id, title, display_date, author FROM articles ORDER BY num"
         return [
-            row
+            ArticleRecord(row["article_id"], row["title"], row["display_date"] or "", row["author"] or "")
             for segment, offset in self.version.segment_articles()
-            for row in segment.query(
-                "SELECT num, article_id, title, display_date, author FROM articles ORDER BY num"
-            )
+            for row in segment.query(sql)
             if offset + row["num"] not in deleted
         ]
 

@@ -35,6 +35,7 @@ CURRENT = "CURRENT"
 VERSIONS = "versions"
 SEGMENTS = "segments"
 SEGMENT_FILE = "segment.json"
+REMOTE_STATE = "qdrant.json"  # in a version whose vectors live in Qdrant (rag.search.qdrant)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -116,10 +117,16 @@ def read_segment(folder: Path) -> dict:
     return description
 
 
-def publish_version(index_dir: Path, manifest: Manifest) -> Path:
-    """Write a version (its manifest) and make it live atomically; then drop what no version uses."""
+def publish_version(index_dir: Path, manifest: Manifest, extra: dict[str, bytes] | None = None) -> Path:
+    """Write a version (its manifest, and `extra` files beside it) and make it live atomically;
+    then drop what no version uses."""
     staged = new_staging_dir(index_dir)
     _write_json_durably(staged / "manifest.json", {**manifest.to_json(), "format_version": FORMAT_VERSION})
+    for name, data in (extra or {}).items():
+        with (staged / name).open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
     _fsync_dir(staged)
     versions = index_dir / VERSIONS
     versions.mkdir(exist_ok=True)

@@ -56,7 +56,7 @@ class IndexVersion:
     def __init__(self, folder: Path, embedder: Embedder, full_verify: bool = False) -> None:
         self.folder = folder
         self.manifest = store.read_manifest(folder)
-        self.tokenizer = ChineseTokenizer(**_tokenizer_args(self.manifest))
+        self.tokenizer = tokenizer_of(self.manifest)
         # jieba's dictionaries load (seconds of Python) while this thread checks the model
         # and reads the segments (file reads and hashing release the GIL).
         warm = _Background(lambda: self.tokenizer("预热"))
@@ -96,7 +96,7 @@ class IndexVersion:
             # The vector indexes (most of the bytes) are read while the model loads.
             reads = [pool.submit(segment.read_dense) for segment in segments]
             try:
-                self._check_embedder(embedder)
+                check_embedder(self.manifest, embedder, self.folder)
             except BaseException:
                 for read in reads:
                     read.cancel()
@@ -104,17 +104,6 @@ class IndexVersion:
             for read in reads:
                 read.result()
         return segments
-
-    def _check_embedder(self, embedder: Embedder) -> None:
-        built_with = self.manifest.embedder
-        with segment_files.LOAD_LOCK:  # the model reads its weights with np.load on first use
-            asked = embedding_identity(embedder)
-        if built_with != asked:
-            raise IndexLoadError(
-                f"{self.folder}: index built with embedder '{built_with['name']}' (dim {built_with['dim']}), "
-                f"you asked for '{asked['name']}' (dim {asked['dim']}); "
-                "run `rag build --rebuild` or set RAG_EMBEDDER to the model that built it"
-            )
 
     @property
     def name(self) -> str:
@@ -164,7 +153,29 @@ class IndexVersion:
         yield from zip(self.segments, (int(a) for a in self.article_offsets), strict=False)
 
 
-def _tokenizer_args(manifest: Manifest) -> dict:
+def check_embedder(manifest: Manifest, embedder: Embedder, folder: Path) -> None:
+    """The model asked for must be the one that built the index.
+
+    Raises:
+        IndexLoadError: naming both models and the fix.
+    """
+    built_with = manifest.embedder
+    with segment_files.LOAD_LOCK:  # the model reads its weights with np.load on first use
+        asked = embedding_identity(embedder)
+    if built_with != asked:
+        raise IndexLoadError(
+            f"{folder}: index built with embedder '{built_with['name']}' (dim {built_with['dim']}), "
+            f"you asked for '{asked['name']}' (dim {asked['dim']}); "
+            "run `rag build --rebuild` or set RAG_EMBEDDER to the model that built it"
+        )
+
+
+def tokenizer_of(manifest: Manifest) -> ChineseTokenizer:
+    """The tokenizer the index was built with (its settings are in the manifest).
+
+    Raises:
+        IndexLoadError: built by another tokenizer version.
+    """
     settings = manifest.pipeline.get("tokenizer", {})
     if settings.get("version") != TOKENIZER_VERSION:
         raise IndexLoadError(
@@ -172,7 +183,9 @@ def _tokenizer_args(manifest: Manifest) -> dict:
             f"{TOKENIZER_VERSION}; run `rag build` to update it"
         )
     user_dict = settings.get("user_dict") or None
-    return {"bigrams": settings.get("bigrams", True), "user_dict": Path(user_dict) if user_dict else None}
+    return ChineseTokenizer(
+        bigrams=settings.get("bigrams", True), user_dict=Path(user_dict) if user_dict else None
+    )
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from rag.index.records import ChunkRecord
+from rag.index.embed import Embedder
+from rag.index.manifest import Manifest
+from rag.index.records import ArticleRecord, ChunkRecord, IndexedArticle
+from rag.index.tokens import ChineseTokenizer
 from rag.search.query import SearchFilters
 
 
@@ -39,6 +43,37 @@ class BackendStats:
     chunks: int
     first_date: date | None
     last_date: date | None
+    parts: int = 1  # segments of a local index, shards of a server's collection
+
+
+class OpenedVersion(Protocol):
+    """What a search needs of an opened index version, wherever its vectors live."""
+
+    folder: Path  # the version's folder: manifest and the index's own state
+    manifest: Manifest
+    tokenizer: ChineseTokenizer
+    embedder: Embedder
+
+    @property
+    def size(self) -> int: ...
+
+
+class ArticleStore(Protocol):
+    """Whole articles and their passages, for answers, the article browser and evaluation."""
+
+    def article(self, article_id: str) -> IndexedArticle: ...
+
+    def article_text(self, article_id: str) -> str: ...
+
+    def article_chunks(self, article_id: str) -> list[ChunkRecord]: ...
+
+    def category_names(self) -> list[str]: ...
+
+    def live_articles(self) -> list[ArticleRecord]: ...
+
+    def article_ids(self) -> list[str]: ...
+
+    def chunk_column(self, column: str) -> list[str]: ...
 
 
 class SearchBackend(Protocol):

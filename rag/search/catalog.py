@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.index.records import ArticleRecord
 from rag.index.tokens import BIGRAM_PREFIX, normalise_text
 from rag.search.retrieve import SearchIndex
 
@@ -27,20 +28,6 @@ _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u221
 def comparable(text: str) -> str:
     """Text as phrase lookups compare it: width and case folded, every dash alike."""
     return normalise_text(text).translate(_DASHES)
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    """One live article as the catalog lists it."""
-
-    article_id: str
-    title: str
-    date: str  # YYYY-MM-DD (Beijing), "" when unknown
-    author: str
-
-    @property
-    def day(self) -> datetime.date | None:
-        return datetime.date.fromisoformat(self.date) if self.date else None
 
 
 @dataclass(frozen=True)
@@ -72,12 +59,7 @@ class Catalog:
         """Every live article, oldest first (undated last), then by id."""
         with self._lock:
             if self._articles is None:
-                records = [
-                    ArticleRecord(
-                        row["article_id"], row["title"], row["display_date"] or "", row["author"] or ""
-                    )
-                    for row in self.index.records.live_articles()
-                ]
+                records = list(self.index.records.live_articles())
                 records.sort(key=lambda a: (a.date == "", a.date, a.article_id))
                 self._articles = records
             return self._articles

@@ -88,4 +88,4 @@ class LocalBackend:
     def stats(self) -> BackendStats:
         first, last = self.version.date_range()
         manifest = self.version.manifest
-        return BackendStats(manifest.articles, manifest.chunks, first, last)
+        return BackendStats(manifest.articles, manifest.chunks, first, last, len(self.version.segments))

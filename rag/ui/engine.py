@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from rag.answer.router import Router
-from rag.config import Settings
+from rag.config import Settings, load_settings
 from rag.errors import RagError
 from rag.index import store
 from rag.index.build import build_index
@@ -23,7 +23,7 @@ from rag.search.retrieve import SearchIndex, open_index
 def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchIndex, Router]:
     """One index and router per process and index version, shared by all sessions."""
     del version  # part of the cache key only: a rebuilt index gets a fresh entry
-    index = open_index(Path(index_dir), embedder)
+    index = open_index(Path(index_dir), embedder, settings=load_settings())
     return index, Router(index)
 
 

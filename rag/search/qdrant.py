@@ -1,0 +1,252 @@
+"""The search backend on Qdrant: the same candidates and scores as the local segments, from a
+Qdrant collection (a server with `url=`, or qdrant-client's local mode with `path=`).
+
+BM25 maps onto Qdrant's sparse vectors with the IDF modifier: a chunk's sparse vector holds
+the term-frequency part of Lucene's BM25 for each of its terms (what the local postings store),
+Qdrant multiplies by IDF = ln(1 + (N − df + 0.5)/(df + 0.5)) at query time, and the query's
+values are its term counts, so a sparse score is our BM25 score. Term ids are the low 32 bits
+of our 64-bit term hashes (Qdrant's sparse indices are 32-bit; `rag migrate` reports how many
+vocabulary terms share an id). Dense vectors use cosine, HNSW and int8 quantization on a server.
+Fusion, date boosts, dedup and diversity stay in rag.search.retrieve.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import ConfigError, IndexDamaged
+from rag.index import store
+from rag.index.days import NO_DAY, day_date
+from rag.index.embed import Embedder
+from rag.index.lexical import term_hashes
+from rag.index.manifest import Manifest
+from rag.index.records import ChunkRecord
+from rag.index.tokens import ChineseTokenizer
+from rag.search.backend import BackendStats, Candidates
+from rag.search.query import SearchFilters
+
+DENSE, SPARSE = "dense", "sparse"
+STATE_FILE = store.REMOTE_STATE  # in the version folder: collections, vocabulary, date range
+SCROLL_PAGE = 1000
+
+
+def term_ids(hashes: np.ndarray) -> np.ndarray:
+    """Qdrant sparse indices (uint32) of 64-bit term hashes: their low 32 bits."""
+    return (np.asarray(hashes, dtype=np.uint64) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+_CLIENTS: dict[tuple[str, str], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def shared_client(settings: Settings) -> Any:
+    """One client per server or local-mode folder in a process (local mode allows one only)."""
+    key = (settings.qdrant_url, settings.qdrant_path)
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            if not _CLIENTS:
+                atexit.register(_close_clients)  # before interpreter shutdown, where closing fails
+            _CLIENTS[key] = connect(settings.qdrant_url, settings.qdrant_api_key, settings.qdrant_path)
+        return _CLIENTS[key]
+
+
+def _close_clients() -> None:
+    with _CLIENTS_LOCK:
+        for client in _CLIENTS.values():
+            client.close()
+        _CLIENTS.clear()
+
+
+def connect(url: str = "", api_key: str = "", path: str = "") -> Any:
+    """A qdrant-client for a server (`url`) or for local mode on disk (`path`, ":memory:")."""
+    try:
+        from qdrant_client import QdrantClient
+    except ImportError:  # pragma: no cover - the optional extra is missing
+        raise ConfigError("RAG_BACKEND=qdrant needs qdrant-client: pip install -e '.[qdrant]'") from None
+    if url:
+        return QdrantClient(url=url, api_key=api_key or None)
+    if not path:
+        raise ConfigError(
+            "RAG_BACKEND=qdrant needs RAG_QDRANT_URL (a server) or RAG_QDRANT_PATH (local mode)"
+        )
+    return QdrantClient(location=":memory:") if path == ":memory:" else QdrantClient(path=path)
+
+
+class QdrantVersion:
+    """An index version whose vectors, postings and records live in Qdrant; its folder keeps the
+    manifest and the state `rag migrate` wrote (collections, vocabulary statistics, date range)."""
+
+    def __init__(self, folder: Path, embedder: Embedder, client: Any) -> None:
+        from rag.index.version import check_embedder, tokenizer_of
+
+        self.folder = folder
+        self.manifest: Manifest = store.read_manifest(folder)
+        self.tokenizer: ChineseTokenizer = tokenizer_of(self.manifest)
+        self.embedder = embedder
+        check_embedder(self.manifest, embedder, folder)
+        self.state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        self.client = client
+        self.chunks_collection, self.articles_collection = self.state["chunks"], self.state["articles"]
+        self.vocabulary = np.load(folder / "qdrant_terms.npy", allow_pickle=False)
+        self.doc_freq = np.load(folder / "qdrant_doc_freq.npy", allow_pickle=False)
+
+    @property
+    def size(self) -> int:
+        return int(self.manifest.chunks)
+
+
+class QdrantBackend:
+    """`SearchBackend` over a migrated collection (thread-safe: qdrant-client is)."""
+
+    def __init__(self, version: QdrantVersion) -> None:
+        self.version, self.client = version, version.client
+        self.collection = version.chunks_collection
+
+    def _filter(self, filters: SearchFilters, ids: list[int] | None = None) -> Any:
+        from qdrant_client import models
+
+        must: list[Any] = []
+        low, high = filters.day_bounds
+        if low is not None or high is not None:
+            # Undated chunks (NO_DAY) pass no date filter, as in the local backend.
+            must.append(
+                models.FieldCondition(
+                    key="day", range=models.Range(gte=max(low or NO_DAY + 1, NO_DAY + 1), lte=high)
+                )
+            )
+        if filters.article_ids:
+            must.append(
+                models.FieldCondition(key="article_id", match=models.MatchAny(any=list(filters.article_ids)))
+            )
+        if filters.categories:
+            must.append(
+                models.FieldCondition(key="categories", match=models.MatchAny(any=list(filters.categories)))
+            )
+        if ids is not None:
+            must.append(models.HasIdCondition(has_id=list[Any](ids)))
+        return models.Filter(must=must) if must else None
+
+    def _sparse_query(self, tokens: list[str]) -> Any:
+        from qdrant_client import models
+
+        counts = Counter(int(i) for i in term_ids(term_hashes(tokens)))
+        return models.SparseVector(indices=list(counts), values=[float(v) for v in counts.values()])
+
+    def _scored(self, query: Any, using: str, limit: int, query_filter: Any) -> dict[int, float]:
+        if limit <= 0:
+            return {}
+        found = self.client.query_points(
+            self.collection,
+            query=query,
+            using=using,
+            query_filter=query_filter,
+            limit=limit,
+            with_payload=False,
+        )
+        return {int(p.id): float(p.score) for p in found.points}
+
+    def candidates(
+        self, tokens: list[str], vector: np.ndarray, pool: int, filters: SearchFilters
+    ) -> Candidates:
+        sparse = self._sparse_query(tokens)
+        dense_query = np.asarray(vector, dtype=np.float32).tolist()
+        where = self._filter(filters)
+        dense = self._scored(dense_query, DENSE, pool, where)
+        lexical = self._scored(sparse, SPARSE, pool, where) if sparse.indices else {}
+        rows = sorted(set(dense) | set(lexical))
+        # Both scores for every row: ask for the missing ones by id (no shared term scores 0).
+        missing_dense = [r for r in rows if r not in dense]
+        missing_lexical = [r for r in rows if r not in lexical]
+        dense |= self._scored(dense_query, DENSE, len(missing_dense), self._filter(filters, missing_dense))
+        if sparse.indices:
+            lexical |= self._scored(
+                sparse, SPARSE, len(missing_lexical), self._filter(filters, missing_lexical)
+            )
+        records = self._payloads(rows, ["day"])
+        return Candidates(
+            np.asarray(rows, dtype=np.int64),
+            np.asarray([lexical.get(r, 0.0) for r in rows], dtype=np.float32),
+            np.asarray([dense[r] for r in rows], dtype=np.float32),
+            np.asarray([records[r]["day"] for r in rows], dtype=np.int32),
+        )
+
+    def _payloads(self, rows: list[int], fields: list[str] | bool = True) -> dict[int, dict]:
+        found = self.client.retrieve(self.collection, ids=rows, with_payload=fields, with_vectors=False)
+        return {int(p.id): p.payload for p in found}
+
+    def records(self, rows: np.ndarray) -> list[ChunkRecord]:
+        wanted = [int(r) for r in rows]
+        payloads = self._payloads(wanted)
+        return [chunk_record(payloads[r]) for r in wanted]
+
+    def _doc_freq(self, tokens: list[str]) -> dict[str, int]:
+        vocabulary, doc_freq = self.version.vocabulary, self.version.doc_freq
+        ids = term_ids(term_hashes(tokens))
+        positions = np.minimum(np.searchsorted(vocabulary, ids), max(len(vocabulary) - 1, 0))
+        present = vocabulary[positions] == ids if len(vocabulary) else np.zeros(len(ids), bool)
+        return {t: int(doc_freq[p]) if ok else 0 for t, p, ok in zip(tokens, positions, present, strict=True)}
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        docs = self.version.manifest.chunks
+        return {
+            t: float(np.log1p((docs - df + 0.5) / (df + 0.5))) for t, df in self._doc_freq(tokens).items()
+        }
+
+    def known(self, tokens: list[str]) -> set[str]:
+        return {t for t, df in self._doc_freq(tokens).items() if df > 0}
+
+    def rows_with_all(self, tokens: list[str]) -> np.ndarray:
+        """The rarest token's chunks (all of them: the limit is its document frequency), then those
+        whose stored sparse vector holds every other token too."""
+        freq = self._doc_freq(list(dict.fromkeys(tokens)))
+        if not freq or min(freq.values()) == 0:
+            return np.zeros(0, dtype=np.int64)
+        rarest = min(freq, key=lambda t: freq[t])
+        rows = sorted(self._scored(self._sparse_query([rarest]), SPARSE, freq[rarest], None))
+        wanted = set(int(i) for i in term_ids(term_hashes(list(freq))))
+        found = self.client.retrieve(self.collection, ids=rows, with_payload=False, with_vectors=[SPARSE])
+        holding = [int(p.id) for p in found if wanted <= set(p.vector[SPARSE].indices)]
+        return np.asarray(sorted(holding), dtype=np.int64)
+
+    def chunk_counts(self) -> dict[str, int]:
+        return dict(self.version.state["chunk_counts"])
+
+    def stats(self) -> BackendStats:
+        state, manifest = self.version.state, self.version.manifest
+        first, last = (
+            day_date(state[k]) if state[k] is not None else None for k in ("first_day", "last_day")
+        )
+        return BackendStats(manifest.articles, manifest.chunks, first, last, 1)
+
+
+def chunk_record(payload: dict) -> ChunkRecord:
+    return ChunkRecord(
+        payload["chunk_id"], payload["article_id"], payload["title"], payload["date"],
+        payload["paragraph"], payload["start"], payload["end"], payload["text"],
+    )  # fmt: skip
+
+
+def verify_collections(folder: Path, settings: Settings) -> tuple[int, int]:
+    """Count the points on the Qdrant side against the manifest (exact counts).
+
+    Raises:
+        IndexDamaged: a collection holds another number of chunks or articles.
+    """
+    state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    manifest, client = store.read_manifest(folder), shared_client(settings)
+    chunks = int(client.count(state["chunks"], exact=True).count)
+    articles = int(client.count(state["articles"], exact=True).count)
+    if (chunks, articles) != (manifest.chunks, manifest.articles):
+        raise IndexDamaged(
+            f"{folder}: Qdrant holds {chunks} chunks and {articles} articles, the manifest says "
+            f"{manifest.chunks} and {manifest.articles}"
+        )
+    return chunks, articles
