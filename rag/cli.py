@@ -94,7 +94,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from rag.errors import ConfigError
     from rag.index.records import RecordStore
     from rag.search.qdrant import shared_client
-    from rag.search.qdrant_migrate import migrate
+    from rag.search.qdrant_migrate import CollectionSpec, migrate
     from rag.search.retrieve import open_index
 
     settings = _settings(args)
@@ -102,7 +102,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     if not isinstance(source.records, RecordStore):
         raise ConfigError(f"{args.source}: already lives in Qdrant; --from names a local index folder")
     with tqdm(total=source.manifest.chunks, unit="chunk", disable=not sys.stderr.isatty()) as bar:
-        report = migrate(source.records, settings.index, shared_client(settings), settings.qdrant_collection,
+        spec = CollectionSpec(settings.qdrant_collection, settings.qdrant_shards, settings.qdrant_replication)
+        report = migrate(source.records, settings.index, shared_client(settings), spec,
                          lambda done, _: bar.update(done - bar.n))  # fmt: skip
     resumed = f", resumed after {report.resumed_from}" if report.resumed_from else ""
     print(f"{report.chunks} chunks and {report.articles} articles in Qdrant collection "

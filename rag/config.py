@@ -52,6 +52,8 @@ class Settings:
     qdrant_api_key: str = field(default="", repr=False)
     qdrant_path: str = ""
     qdrant_collection: str = "news"
+    qdrant_shards: int = 1  # on a cluster: shards of the collection `rag migrate` creates
+    qdrant_replication: int = 1  # copies of each shard (2 or more survive losing a node)
 
     def __post_init__(self) -> None:
         # Accept plain strings for folders, as users write them.

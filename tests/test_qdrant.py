@@ -17,7 +17,7 @@ from rag.index import store
 from rag.index.build import build_index
 from rag.search import qdrant_migrate
 from rag.search.qdrant import verify_collections
-from rag.search.qdrant_migrate import migrate
+from rag.search.qdrant_migrate import CollectionSpec, migrate
 from rag.search.query import NO_FILTERS, SearchFilters
 from rag.search.retrieve import SearchIndex, open_index
 
@@ -29,7 +29,7 @@ IN_MEMORY = Settings(qdrant_path=":memory:")
 def _migrated(seed_index: SearchIndex, target: Path, collection: str) -> SearchIndex:
     from rag.search.qdrant import shared_client
 
-    migrate(seed_index.records, target, shared_client(IN_MEMORY), collection)
+    migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec(collection))
     return open_index(target, seed_index.embedder, settings=IN_MEMORY)
 
 
@@ -87,6 +87,7 @@ def test_an_interrupted_migration_resumes_where_it_stopped(seed_index, tmp_path,
     from rag.search.qdrant import shared_client
 
     monkeypatch.setattr(qdrant_migrate, "BATCH", 10)
+    spec = CollectionSpec("resumed", shards=2, replication=2)  # a cluster's layout; local mode has one
 
     def stop_at_twenty(done: int, _: int) -> None:
         if done == 20:
@@ -94,9 +95,11 @@ def test_an_interrupted_migration_resumes_where_it_stopped(seed_index, tmp_path,
 
     target = tmp_path / "index"
     with pytest.raises(KeyboardInterrupt):
-        migrate(seed_index.records, target, shared_client(IN_MEMORY), "resumed", stop_at_twenty)
+        migrate(
+            seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec("resumed"), stop_at_twenty
+        )
     assert store.current_version(target) is None  # nothing to open before the copy is whole
-    report = migrate(seed_index.records, target, shared_client(IN_MEMORY), "resumed")
+    report = migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec("resumed"))
     assert report.resumed_from == 20 and report.chunks == 50 and report.colliding_terms == 0
     assert verify_collections(store.current_version(target), IN_MEMORY) == (50, 5)
     index = open_index(target, seed_index.embedder, settings=IN_MEMORY)
@@ -109,7 +112,7 @@ def test_verify_finds_a_point_missing_on_the_server_side(seed_index, tmp_path):
     from rag.search.qdrant import shared_client
 
     target = tmp_path / "index"
-    migrate(seed_index.records, target, shared_client(IN_MEMORY), "damaged")
+    migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec("damaged"))
     shared_client(IN_MEMORY).delete("damaged", points_selector=models.PointIdsList(points=[3]), wait=True)
     with pytest.raises(IndexDamaged, match="49 chunks"):
         verify_collections(store.current_version(target), IN_MEMORY)
@@ -118,7 +121,7 @@ def test_verify_finds_a_point_missing_on_the_server_side(seed_index, tmp_path):
 def test_local_mode_on_disk_survives_a_new_process_worth_of_client(seed_index, tmp_path, usem):
     data, target = tmp_path / "qdrant-data", tmp_path / "index"
     client = QdrantClient(path=str(data))
-    migrate(seed_index.records, target, client, "news")
+    migrate(seed_index.records, target, client, CollectionSpec("news"))
     client.close()
     reopened = open_index(target, usem, settings=Settings(qdrant_path=str(data)))
     assert _ranking(reopened, "2021智博会有多少家企业参展") == _ranking(
@@ -136,4 +139,4 @@ def test_what_cannot_be_done_says_so(seed_index, seed_index_dir, remote, tmp_pat
     local = tmp_path / "local"
     shutil.copytree(seed_index_dir, local)
     with pytest.raises(Exception, match="local index"):
-        migrate(seed_index.records, local, QdrantClient(location=":memory:"), "x")
+        migrate(seed_index.records, local, QdrantClient(location=":memory:"), CollectionSpec("x"))

@@ -38,14 +38,31 @@ class MigrationReport:
     version: str
 
 
-def create_collections(client: Any, chunks: str, articles: str, dim: int) -> None:
+@dataclass(frozen=True)
+class CollectionSpec:
+    """Where an index goes in Qdrant: the chunks collection's name (articles go to
+    `<name>_articles`), its shards and how many copies of each a cluster keeps."""
+
+    name: str
+    shards: int = 1
+    replication: int = 1
+
+    @property
+    def articles(self) -> str:
+        return f"{self.name}_articles"
+
+
+def create_collections(client: Any, spec: CollectionSpec, dim: int) -> None:
     """The chunks collection (dense cosine + sparse BM25 with IDF, payload indexes) and the
     articles collection (payload only), unless they exist."""
     from qdrant_client import models
 
+    chunks, articles = spec.name, spec.articles
+    layout = {"shard_number": spec.shards, "replication_factor": spec.replication}
     if not client.collection_exists(chunks):
         client.create_collection(
             chunks,
+            **layout,
             vectors_config={DENSE: models.VectorParams(
                 size=dim, distance=models.Distance.COSINE,
                 hnsw_config=models.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT),
@@ -59,7 +76,7 @@ def create_collections(client: Any, chunks: str, articles: str, dim: int) -> Non
             for field, kind in (("day", "INTEGER"), ("article_id", "KEYWORD"), ("categories", "KEYWORD")):
                 client.create_payload_index(chunks, field, getattr(models.PayloadSchemaType, kind), wait=True)
     if not client.collection_exists(articles):
-        client.create_collection(articles, vectors_config={})
+        client.create_collection(articles, vectors_config={}, **layout)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             client.create_payload_index(articles, "article_id", models.PayloadSchemaType.KEYWORD, wait=True)
@@ -132,9 +149,9 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def migrate(source: RecordStore, target: Path, client: Any, collection: str,
+def migrate(source: RecordStore, target: Path, client: Any, spec: CollectionSpec,
             progress: Callable[[int, int], object] | None = None) -> MigrationReport:  # fmt: skip
-    """Copy the live version behind `source` into `collection` (and `collection`_articles) and
+    """Copy the live version behind `source` into the collections of `spec` and
     publish a version in `target` that opens on Qdrant. Interrupted, it resumes where the
     acknowledged upserts stopped.
 
@@ -145,19 +162,18 @@ def migrate(source: RecordStore, target: Path, client: Any, collection: str,
     if (target / store.SEGMENTS).is_dir():
         raise IndexLoadError(f"{target}: holds a local index; migrate into an empty folder")
     target.mkdir(parents=True, exist_ok=True)
-    articles_collection = f"{collection}_articles"
-    create_collections(client, collection, articles_collection, int(version.manifest.embedder["dim"]))
+    create_collections(client, spec, int(version.manifest.embedder["dim"]))
     marker = target / PROGRESS_FILE
     done = json.loads(marker.read_text(encoding="utf-8")).get("chunks", 0) if marker.is_file() else 0
     resumed, total = done, version.manifest.chunks
     for batch in _chunk_points(version, source, done):
-        client.upsert(collection, points=batch, wait=True)
+        client.upsert(spec.name, points=batch, wait=True)
         done += len(batch)
         marker.write_text(json.dumps({"source": str(version.folder), "chunks": done}), encoding="utf-8")
         if progress:
             progress(done, total)
-    _copy_articles(source, client, articles_collection)
-    return _publish(source, target, collection, resumed)
+    _copy_articles(source, client, spec.articles)
+    return _publish(source, target, spec, resumed)
 
 
 def _copy_articles(source: RecordStore, client: Any, collection: str) -> None:
@@ -174,14 +190,14 @@ def _copy_articles(source: RecordStore, client: Any, collection: str) -> None:
         client.upsert(collection, points=points, wait=True)
 
 
-def _publish(source: RecordStore, target: Path, collection: str, resumed: int) -> MigrationReport:
+def _publish(source: RecordStore, target: Path, spec: CollectionSpec, resumed: int) -> MigrationReport:
     version = source.version
     terms, doc_freq, vocabulary, colliding = _vocabulary(version)
     days = version.live_days()
     counts = Counter(source.article_ids()[a] for a in (version.chunk_article if version.alive is None
                                                       else version.chunk_article[version.alive]))  # fmt: skip
     state = {
-        "chunks": collection, "articles": f"{collection}_articles", "source": str(version.folder),
+        "chunks": spec.name, "articles": spec.articles, "source": str(version.folder),
         "categories": source.category_names(), "chunk_counts": dict(counts),
         "first_day": int(days.min()) if days.size else None,
         "last_day": int(days.max()) if days.size else None,
