@@ -95,11 +95,9 @@ def test_an_interrupted_migration_resumes_where_it_stopped(seed_index, tmp_path,
 
     target = tmp_path / "index"
     with pytest.raises(KeyboardInterrupt):
-        migrate(
-            seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec("resumed"), stop_at_twenty
-        )
+        migrate(seed_index.records, target, shared_client(IN_MEMORY), spec, stop_at_twenty)
     assert store.current_version(target) is None  # nothing to open before the copy is whole
-    report = migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec("resumed"))
+    report = migrate(seed_index.records, target, shared_client(IN_MEMORY), spec)
     assert report.resumed_from == 20 and report.chunks == 50 and report.colliding_terms == 0
     assert verify_collections(store.current_version(target), IN_MEMORY) == (50, 5)
     index = open_index(target, seed_index.embedder, settings=IN_MEMORY)
