@@ -46,7 +46,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             bar = tqdm(total=total, unit="article", desc="indexing", file=sys.stderr, disable=total < 200)
         bar.update(done - bar.n)
 
-    report = build_index(settings, rebuild=args.rebuild, progress=progress)
+    report = build_index(settings, rebuild=args.rebuild, progress=progress, ray=args.ray)
     if bar is not None:
         bar.close()
     print(report.summary())

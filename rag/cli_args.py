@@ -46,6 +46,10 @@ def _build_command(commands: argparse._SubParsersAction) -> None:
     _add_common(build)
     build.add_argument("--corpus", type=Path, help="corpus folder (default: seeds, or $RAG_CORPUS)")
     build.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    build.add_argument(
+        "--ray", metavar="auto|ADDRESS", default="",
+        help="prepare and embed on Ray: 'auto' starts it here, an address joins a cluster",
+    )  # fmt: skip
 
 
 def _add_command(commands: argparse._SubParsersAction) -> None:

@@ -49,6 +49,7 @@ class BuildOptions(TypedDict, total=False):
     log: Callable[[str], None]  # default: print to stderr
     articles: Iterable[Article]  # index these parsed articles instead of the corpus folder
     files: list[Path]  # index only these files of the corpus folder
+    ray: str  # "auto" (a local Ray instance) or a cluster address: prepare articles on Ray
 
 
 def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer, bm25: BM25Parameters) -> dict:
@@ -195,6 +196,7 @@ class _Build:
             embedder=tools.embedder.name,
             cache_path=cache.path,
             identity=tools.identity,
+            ray_address=self.options.get("ray", ""),
         )
         workers = worker_count(len(jobs), settings.build_workers)
         return prepare_all(jobs, config, workers, Models(tools.tokenizer, tools.embedder), cache)

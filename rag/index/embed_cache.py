@@ -18,19 +18,21 @@ class EmbeddingCache:
     def __init__(self, index_dir: Path, identity: dict) -> None:
         self.path = index_dir / CACHE_FILE
         self._salt = json.dumps(identity, sort_keys=True).encode()
-        self._db = sqlite3.connect(self.path)
+        self._db: sqlite3.Connection | None = sqlite3.connect(self.path)
         # WAL: worker processes read while the build writes.
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-        self._db.commit()
+        db = self._db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        db.commit()
 
     @classmethod
     def reader(cls, path: Path, identity: dict) -> EmbeddingCache:
-        """A read-only view of an existing cache (for build worker processes)."""
+        """A read-only view of the cache (for build workers); empty on a machine that cannot see
+        the file (a worker of a remote Ray cluster embeds everything it is sent)."""
         cache = cls.__new__(cls)
         cache.path = path
         cache._salt = json.dumps(identity, sort_keys=True).encode()
-        cache._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        cache._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) if path.is_file() else None
         return cache
 
     def key(self, text: str) -> str:
@@ -38,6 +40,8 @@ class EmbeddingCache:
 
     def get_many(self, keys: list[str], dim: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
+        if self._db is None:
+            return found
         for start in range(0, len(keys), 500):
             batch = keys[start : start + 500]
             rows = self._db.execute(
@@ -51,6 +55,7 @@ class EmbeddingCache:
 
     def put_many(self, keys: list[str], vectors: np.ndarray) -> None:
         """Store a batch durably (one transaction), so a kill right after loses nothing."""
+        assert self._db is not None, "a reader's cache is never written"
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
@@ -59,8 +64,9 @@ class EmbeddingCache:
 
     def discard(self) -> None:
         """Remove the cache once its vectors live in a published version."""
-        self._db.close()
+        self.close()
         self.path.unlink(missing_ok=True)
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +65,7 @@ class PrepareConfig:
     embedder: str
     cache_path: Path
     identity: dict
+    ray_address: str = ""  # "auto": a local Ray cluster; an address: that cluster; "": processes here
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,13 @@ def _worker_batch(jobs: list[Job]) -> list[PrepareResult]:
     return prepare_batch(jobs, _WORKER["config"], _WORKER["models"], _WORKER["cache"])
 
 
+def prepare_in_worker(config: PrepareConfig, jobs: list[Job]) -> list[PrepareResult]:
+    """One batch in a long-lived worker (a Ray task), set up on its first batch."""
+    if _WORKER.get("config") != config:
+        _start_worker(config)
+    return _worker_batch(jobs)
+
+
 def worker_count(jobs: int, requested: int) -> int:
     """Processes to use: `requested` if set, else one per core for large builds."""
     if requested > 0:
@@ -166,6 +174,11 @@ def prepare_all(
 ) -> Iterator[PrepareResult]:
     """Results in job order; vectors computed now are written to `cache` as they arrive."""
     batches = [jobs[i : i + ARTICLES_PER_TASK] for i in range(0, len(jobs), ARTICLES_PER_TASK)]
+    if config.ray_address and not any(j.article is not None for j in jobs):
+        from rag.index.ray_prepare import on_ray
+
+        yield from _caching_fresh_vectors(on_ray(batches, config), cache)
+        return
     if workers <= 1 or any(j.article is not None for j in jobs):
         results: Iterable[list[PrepareResult]] = (prepare_batch(b, config, models, cache) for b in batches)
         yield from _caching_fresh_vectors(results, cache)
@@ -174,24 +187,27 @@ def prepare_all(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(config,)
     ) as pool:
-        yield from _caching_fresh_vectors(_in_order(pool, batches, in_flight=2 * workers + 1), cache)
+        results = in_order(
+            lambda batch: pool.submit(_worker_batch, batch), batches, in_flight=2 * workers + 1
+        )
+        yield from _caching_fresh_vectors(results, cache)
 
 
-def _in_order(
-    pool: ProcessPoolExecutor, batches: list[list[Job]], in_flight: int
+def in_order(
+    submit: Callable[[list[Job]], Future], batches: list[list[Job]], in_flight: int
 ) -> Iterator[list[PrepareResult]]:
     """Results batch by batch, in order, with a bounded number of batches submitted ahead."""
     pending: list[Future] = []
     upcoming = iter(batches)
     for batch in upcoming:
-        pending.append(pool.submit(_worker_batch, batch))
+        pending.append(submit(batch))
         if len(pending) >= in_flight:
             break
     while pending:
         result = pending.pop(0).result()
         nxt = next(upcoming, None)
         if nxt is not None:
-            pending.append(pool.submit(_worker_batch, nxt))
+            pending.append(submit(nxt))
         yield result
 
 
