@@ -93,18 +93,26 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
     from rag.errors import ConfigError
     from rag.index.records import RecordStore
-    from rag.search.qdrant import shared_client
+    from rag.search.qdrant_connect import reaching, shared_client, where
     from rag.search.qdrant_migrate import CollectionSpec, migrate
     from rag.search.retrieve import open_index
 
     settings = _settings(args)
-    source = open_index(args.source, settings.embedder)
+    source = open_index(args.source, settings.embedder, settings=settings.replace(backend="local"))
     if not isinstance(source.records, RecordStore):
         raise ConfigError(f"{args.source}: already lives in Qdrant; --from names a local index folder")
+    if Path(os.path.abspath(args.source)) == Path(os.path.abspath(settings.index)):
+        raise ConfigError(f"--index {settings.index}: name a new folder for the migrated index, not --from")
+    spec = CollectionSpec(settings.qdrant_collection, settings.qdrant_shards, settings.qdrant_replication)
     with tqdm(total=source.manifest.chunks, unit="chunk", disable=not sys.stderr.isatty()) as bar:
-        spec = CollectionSpec(settings.qdrant_collection, settings.qdrant_shards, settings.qdrant_replication)
-        report = migrate(source.records, settings.index, shared_client(settings), spec,
-                         lambda done, _: bar.update(done - bar.n))  # fmt: skip
+        try:
+            with reaching(where(settings)):
+                report = migrate(source.records, settings.index, shared_client(settings), spec,
+                                 lambda done, _: bar.update(done - bar.n))  # fmt: skip
+        except KeyboardInterrupt:
+            print(f"interrupted after {bar.n} of {source.manifest.chunks} chunks; run the same command "
+                  "again to resume", file=sys.stderr)  # fmt: skip
+            return 130
     resumed = f", resumed after {report.resumed_from}" if report.resumed_from else ""
     print(f"{report.chunks} chunks and {report.articles} articles in Qdrant collection "
           f"'{settings.qdrant_collection}'{resumed}; {report.colliding_terms} of {report.vocabulary} "

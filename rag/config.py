@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any
 from rag.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "rag.toml"
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,16 @@ class Settings:
         for name in ("corpus", "index"):
             object.__setattr__(self, name, Path(getattr(self, name)))
         if self.backend not in ("local", "qdrant"):
-            raise ConfigError(f"setting 'backend' must be 'local' or 'qdrant', got {self.backend!r}")
+            raise ConfigError(
+                f"RAG_BACKEND (setting 'backend') must be 'local' or 'qdrant', got {self.backend!r}"
+            )
+        if not _COLLECTION_NAME.fullmatch(self.qdrant_collection):
+            raise ConfigError(
+                f"RAG_QDRANT_COLLECTION: 1-40 letters, digits, '_' or '-', got {self.qdrant_collection!r}"
+            )
+        for name in ("qdrant_shards", "qdrant_replication"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"RAG_{name.upper()} must be 1 or more, got {getattr(self, name)}")
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with the given fields changed (None values are ignored)."""

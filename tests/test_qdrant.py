@@ -11,7 +11,7 @@ from qdrant_client import QdrantClient
 
 from rag.answer.router import Router
 from rag.config import Settings
-from rag.errors import ConfigError, IndexDamaged, IngestError
+from rag.errors import ConfigError, IndexLoadError, IngestError
 from rag.eval.question_sets import load_questions
 from rag.index import store
 from rag.index.build import build_index
@@ -27,7 +27,7 @@ IN_MEMORY = Settings(qdrant_path=":memory:")
 
 
 def _migrated(seed_index: SearchIndex, target: Path, collection: str) -> SearchIndex:
-    from rag.search.qdrant import shared_client
+    from rag.search.qdrant_connect import shared_client
 
     migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec(collection))
     return open_index(target, seed_index.embedder, settings=IN_MEMORY)
@@ -84,7 +84,7 @@ def test_answers_of_every_kind_are_the_same(seed_index, remote):
 
 
 def test_an_interrupted_migration_resumes_where_it_stopped(seed_index, tmp_path, monkeypatch):
-    from rag.search.qdrant import shared_client
+    from rag.search.qdrant_connect import shared_client
 
     monkeypatch.setattr(qdrant_migrate, "BATCH", 10)
     spec = CollectionSpec("resumed", shards=2, replication=2)  # a cluster's layout; local mode has one
@@ -107,12 +107,13 @@ def test_an_interrupted_migration_resumes_where_it_stopped(seed_index, tmp_path,
 def test_verify_finds_a_point_missing_on_the_server_side(seed_index, tmp_path):
     from qdrant_client import models
 
-    from rag.search.qdrant import shared_client
+    from rag.search.qdrant_connect import shared_client
 
     target = tmp_path / "index"
     migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec("damaged"))
-    shared_client(IN_MEMORY).delete("damaged", points_selector=models.PointIdsList(points=[3]), wait=True)
-    with pytest.raises(IndexDamaged, match="49 chunks"):
+    chunks = f"damaged-{seed_index.folder.name}"  # each migrated version has collections of its own
+    shared_client(IN_MEMORY).delete(chunks, points_selector=models.PointIdsList(points=[3]), wait=True)
+    with pytest.raises(IndexLoadError, match=r"49 chunks.*rag migrate"):
         verify_collections(store.current_version(target), IN_MEMORY)
 
 
@@ -132,9 +133,69 @@ def test_what_cannot_be_done_says_so(seed_index, seed_index_dir, remote, tmp_pat
         build_index(Settings(corpus=SEEDS, index=remote.folder.parent.parent), log=lambda _: None)
     with pytest.raises(ConfigError, match="rag migrate"):
         open_index(seed_index_dir, seed_index.embedder, settings=Settings(backend="qdrant"))
-    with pytest.raises(ConfigError, match="backend"):
+    with pytest.raises(ConfigError, match="RAG_BACKEND"):
         Settings(backend="milvus")
     local = tmp_path / "local"
     shutil.copytree(seed_index_dir, local)
-    with pytest.raises(Exception, match="local index"):
+    with pytest.raises(IndexLoadError, match="not empty"):
         migrate(seed_index.records, local, QdrantClient(location=":memory:"), CollectionSpec("x"))
+
+
+def test_two_indexes_and_a_rebuilt_one_never_mix_in_one_store(seed_index, tmp_path, usem):
+    from rag.search.qdrant_connect import shared_client
+
+    client, spec = shared_client(IN_MEMORY), CollectionSpec("shared")
+    news = tmp_path / "news-local"
+    build_index(Settings(corpus=SEEDS.parent / "tests" / "fixtures" / "news", index=news), embedder=usem,
+                log=lambda _: None)  # fmt: skip
+    migrate(seed_index.records, tmp_path / "seeds-q", client, spec)
+    migrate(open_index(news, usem).records, tmp_path / "news-q", client, spec)
+    seeds_q = open_index(tmp_path / "seeds-q", usem, settings=IN_MEMORY)
+    assert _ranking(seeds_q, "数字经济") == _ranking(seed_index, "数字经济")
+    # The seeds again, rebuilt with one article fewer, into the same target: the old collections go.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "000_2deaa8aae2986475.txt").unlink()
+    rebuilt = tmp_path / "rebuilt"
+    build_index(Settings(corpus=corpus, index=rebuilt), embedder=usem, log=lambda _: None)
+    migrate(open_index(rebuilt, usem).records, tmp_path / "seeds-q", client, spec)
+    again = open_index(tmp_path / "seeds-q", usem, settings=IN_MEMORY)
+    assert all(h.article_id != "000_2deaa8aae2986475" for h in again.search("二十国集团数字部长会议", 10))
+    names = {c.name for c in client.get_collections().collections}
+    assert f"shared-{seed_index.folder.name}" in names  # the version just replaced stays, as locally
+    news_q = open_index(tmp_path / "news-q", usem, settings=IN_MEMORY)
+    assert news_q.stats()["articles"] == open_index(news, usem).stats()["articles"]
+
+
+def test_a_pending_migration_of_another_index_is_refused(seed_index, tmp_path, monkeypatch):
+    from rag.search.qdrant_connect import shared_client
+
+    monkeypatch.setattr(qdrant_migrate, "BATCH", 10)
+
+    def stop(done: int, _: int) -> None:
+        raise KeyboardInterrupt
+
+    target = tmp_path / "index"
+    with pytest.raises(KeyboardInterrupt):
+        migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec("pending"), stop)
+    with pytest.raises(IndexLoadError, match="interrupted; rerun `rag migrate`"):
+        open_index(target, seed_index.embedder, settings=IN_MEMORY)
+    with pytest.raises(IndexLoadError, match="pending here"):
+        migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec("other"))
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(IndexLoadError, match="not empty"):
+        migrate(seed_index.records, tmp_path / "full", shared_client(IN_MEMORY), CollectionSpec("full"))
+
+
+def test_wrong_qdrant_settings_are_one_line_each(seed_index, remote, tmp_path):
+    elsewhere = Settings(qdrant_path=str(tmp_path / "empty-store"))
+    with pytest.raises(IndexLoadError, match="has no collection"):
+        open_index(remote.folder.parent.parent, seed_index.embedder, settings=elsewhere)
+    with pytest.raises(ConfigError, match="RAG_QDRANT_COLLECTION"):
+        Settings(qdrant_collection="a/b")
+    with pytest.raises(ConfigError, match="RAG_QDRANT_SHARDS"):
+        Settings(qdrant_shards=0)
+    with pytest.raises(ConfigError, match="cannot reach Qdrant"):
+        open_index(remote.folder.parent.parent, seed_index.embedder,
+                   settings=Settings(qdrant_url="http://127.0.0.1:9"))  # fmt: skip

@@ -15,6 +15,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from rag.api.app import create_app
 from rag.api.security import LOOPBACK, parse_keys
 from rag.config import Settings, load_settings
+from rag.errors import ConfigError
 from rag.index.embed import load_embedder
 
 
@@ -52,6 +53,11 @@ def serve(settings: Settings, workers: int = 1, log_level: str = "info") -> None
             f"warning: listening on {settings.api_host} without API keys: anyone who can reach this "
             "port can query the corpus; set RAG_API_KEYS",
             file=sys.stderr,
+        )
+    if workers > 1 and settings.qdrant_path:
+        raise ConfigError(
+            f"--workers {workers}: RAG_QDRANT_PATH (Qdrant's local mode) serves one process; "
+            "use --workers 1 or a Qdrant server (RAG_QDRANT_URL)"
         )
     if workers > 1:
         # Workers are separate processes that read their settings from the environment.

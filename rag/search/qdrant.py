@@ -12,9 +12,7 @@ Fusion, date boosts, dedup and diversity stay in rag.search.retrieve.
 
 from __future__ import annotations
 
-import atexit
 import json
-import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
-from rag.errors import ConfigError, IndexDamaged
+from rag.errors import IndexLoadError
 from rag.index import store
 from rag.index.days import NO_DAY, day_date
 from rag.index.embed import Embedder
@@ -31,10 +29,13 @@ from rag.index.manifest import Manifest
 from rag.index.records import ChunkRecord
 from rag.index.tokens import ChineseTokenizer
 from rag.search.backend import BackendStats, Candidates
+from rag.search.qdrant_connect import reaching, shared_client, where
 from rag.search.query import SearchFilters
 
 DENSE, SPARSE = "dense", "sparse"
 STATE_FILE = store.REMOTE_STATE  # in the version folder: collections, vocabulary, date range
+TERMS_FILE, DOC_FREQ_FILE = "qdrant_terms.npy", "qdrant_doc_freq.npy"  # beside it
+MIGRATION_FILE = "qdrant-migration.json"  # in the index folder while a migration runs
 SCROLL_PAGE = 1000
 
 
@@ -43,48 +44,11 @@ def term_ids(hashes: np.ndarray) -> np.ndarray:
     return (np.asarray(hashes, dtype=np.uint64) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
-_CLIENTS: dict[tuple[str, str], Any] = {}
-_CLIENTS_LOCK = threading.Lock()
-
-
-def shared_client(settings: Settings) -> Any:
-    """One client per server or local-mode folder in a process (local mode allows one only)."""
-    key = (settings.qdrant_url, settings.qdrant_path)
-    with _CLIENTS_LOCK:
-        if key not in _CLIENTS:
-            if not _CLIENTS:
-                atexit.register(_close_clients)  # before interpreter shutdown, where closing fails
-            _CLIENTS[key] = connect(settings.qdrant_url, settings.qdrant_api_key, settings.qdrant_path)
-        return _CLIENTS[key]
-
-
-def _close_clients() -> None:
-    with _CLIENTS_LOCK:
-        for client in _CLIENTS.values():
-            client.close()
-        _CLIENTS.clear()
-
-
-def connect(url: str = "", api_key: str = "", path: str = "") -> Any:
-    """A qdrant-client for a server (`url`) or for local mode on disk (`path`, ":memory:")."""
-    try:
-        from qdrant_client import QdrantClient
-    except ImportError:  # pragma: no cover - the optional extra is missing
-        raise ConfigError("RAG_BACKEND=qdrant needs qdrant-client: pip install -e '.[qdrant]'") from None
-    if url:
-        return QdrantClient(url=url, api_key=api_key or None)
-    if not path:
-        raise ConfigError(
-            "RAG_BACKEND=qdrant needs RAG_QDRANT_URL (a server) or RAG_QDRANT_PATH (local mode)"
-        )
-    return QdrantClient(location=":memory:") if path == ":memory:" else QdrantClient(path=path)
-
-
 class QdrantVersion:
     """An index version whose vectors, postings and records live in Qdrant; its folder keeps the
     manifest and the state `rag migrate` wrote (collections, vocabulary statistics, date range)."""
 
-    def __init__(self, folder: Path, embedder: Embedder, client: Any) -> None:
+    def __init__(self, folder: Path, embedder: Embedder, client: Any, place: str = "") -> None:
         from rag.index.version import check_embedder, tokenizer_of
 
         self.folder = folder
@@ -92,15 +56,47 @@ class QdrantVersion:
         self.tokenizer: ChineseTokenizer = tokenizer_of(self.manifest)
         self.embedder = embedder
         check_embedder(self.manifest, embedder, folder)
-        self.state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        self.state, self.vocabulary, self.doc_freq = read_state(folder)
         self.client = client
         self.chunks_collection, self.articles_collection = self.state["chunks"], self.state["articles"]
-        self.vocabulary = np.load(folder / "qdrant_terms.npy", allow_pickle=False)
-        self.doc_freq = np.load(folder / "qdrant_doc_freq.npy", allow_pickle=False)
+        with reaching(place):
+            missing = [
+                c
+                for c in (self.chunks_collection, self.articles_collection)
+                if not client.collection_exists(c)
+            ]
+        if missing:
+            raise IndexLoadError(
+                f"{folder}: Qdrant at {place} has no collection '{missing[0]}'; point RAG_QDRANT_* where "
+                "`rag migrate` wrote, or migrate again"
+            )
 
     @property
     def size(self) -> int:
         return int(self.manifest.chunks)
+
+
+def read_state(folder: Path) -> tuple[dict, np.ndarray, np.ndarray]:
+    """What `rag migrate` left beside the manifest: collections, vocabulary statistics, dates.
+
+    Raises:
+        IndexLoadError: a file missing or damaged, with the fix.
+    """
+    try:
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        terms = np.load(folder / TERMS_FILE, allow_pickle=False)
+        doc_freq = np.load(folder / DOC_FREQ_FILE, allow_pickle=False)
+        if (
+            not isinstance(state, dict)
+            or not {"chunks", "articles"} <= set(state)
+            or len(terms) != len(doc_freq)
+        ):
+            raise ValueError("unexpected contents")
+    except (OSError, ValueError) as exc:
+        raise IndexLoadError(
+            f"{folder}: the migrated index's state is damaged ({exc}); run `rag migrate` again"
+        ) from None
+    return state, terms, doc_freq
 
 
 class QdrantBackend:
@@ -238,15 +234,19 @@ def verify_collections(folder: Path, settings: Settings) -> tuple[int, int]:
     """Count the points on the Qdrant side against the manifest (exact counts).
 
     Raises:
-        IndexDamaged: a collection holds another number of chunks or articles.
+        IndexLoadError: a collection is missing or holds another number of chunks or articles.
     """
-    state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    state, _, _ = read_state(folder)
     manifest, client = store.read_manifest(folder), shared_client(settings)
-    chunks = int(client.count(state["chunks"], exact=True).count)
-    articles = int(client.count(state["articles"], exact=True).count)
+    with reaching(where(settings)):
+        missing = [c for c in (state["chunks"], state["articles"]) if not client.collection_exists(c)]
+        if missing:
+            raise IndexLoadError(f"{folder}: Qdrant at {where(settings)} has no collection '{missing[0]}'")
+        chunks = int(client.count(state["chunks"], exact=True).count)
+        articles = int(client.count(state["articles"], exact=True).count)
     if (chunks, articles) != (manifest.chunks, manifest.articles):
-        raise IndexDamaged(
+        raise IndexLoadError(
             f"{folder}: Qdrant holds {chunks} chunks and {articles} articles, the manifest says "
-            f"{manifest.chunks} and {manifest.articles}"
+            f"{manifest.chunks} and {manifest.articles}; run `rag migrate` again"
         )
     return chunks, articles

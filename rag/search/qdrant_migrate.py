@@ -9,7 +9,7 @@ import json
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,10 @@ from rag.errors import IndexLoadError
 from rag.index import store
 from rag.index.records import IndexedArticle, RecordStore
 from rag.index.version import IndexVersion
-from rag.search.qdrant import DENSE, SPARSE, STATE_FILE, term_ids
+from rag.search.qdrant import DENSE, DOC_FREQ_FILE, MIGRATION_FILE, SPARSE, STATE_FILE, TERMS_FILE, term_ids
 
 BATCH = 256  # points per upsert; each is acknowledged (wait=True) before the next
-PROGRESS_FILE = "qdrant-migration.json"  # in the target folder while a migration runs
+PROGRESS_FILE = MIGRATION_FILE
 HNSW_M, HNSW_EF_CONSTRUCT = 32, 80  # as the local HNSW segments (rag.index.dense)
 
 
@@ -151,29 +151,84 @@ def _npy(array: np.ndarray) -> bytes:
 
 def migrate(source: RecordStore, target: Path, client: Any, spec: CollectionSpec,
             progress: Callable[[int, int], object] | None = None) -> MigrationReport:  # fmt: skip
-    """Copy the live version behind `source` into the collections of `spec` and
-    publish a version in `target` that opens on Qdrant. Interrupted, it resumes where the
-    acknowledged upserts stopped.
+    """Copy the live version behind `source` into collections of its own (`<name>-<version>`)
+    and publish a version in `target` that opens on them; the collections of versions the target
+    no longer keeps are dropped. Interrupted, it resumes from the points Qdrant acknowledged.
 
     Raises:
-        IndexLoadError: the target folder already holds a local index.
+        IndexLoadError: the target is another kind of folder, another migration is pending in it,
+            or the collections hold other data.
     """
     version = source.version
-    if (target / store.SEGMENTS).is_dir():
-        raise IndexLoadError(f"{target}: holds a local index; migrate into an empty folder")
-    target.mkdir(parents=True, exist_ok=True)
+    spec = replace(spec, name=f"{spec.name}-{version.folder.name}")
+    _start(target, client, spec, str(version.folder.resolve()))
     create_collections(client, spec, int(version.manifest.embedder["dim"]))
-    marker = target / PROGRESS_FILE
-    done = json.loads(marker.read_text(encoding="utf-8")).get("chunks", 0) if marker.is_file() else 0
-    resumed, total = done, version.manifest.chunks
+    done = resumed = _count(client, spec.name)  # points go in row order, each batch acknowledged
     for batch in _chunk_points(version, source, done):
         client.upsert(spec.name, points=batch, wait=True)
         done += len(batch)
-        marker.write_text(json.dumps({"source": str(version.folder), "chunks": done}), encoding="utf-8")
         if progress:
-            progress(done, total)
+            progress(done, version.manifest.chunks)
     _copy_articles(source, client, spec.articles)
-    return _publish(source, target, spec, resumed)
+    counted = (_count(client, spec.name), _count(client, spec.articles))
+    if counted != (version.manifest.chunks, version.manifest.articles):
+        raise IndexLoadError(
+            f"Qdrant holds {counted[0]} chunks and {counted[1]} articles in '{spec.name}', the source "
+            f"{version.manifest.chunks} and {version.manifest.articles}; another writer? rerun `rag migrate`"
+        )
+    before = _collections_named(target)
+    report = _publish(source, target, spec, resumed)
+    for name in before - _collections_named(target):  # versions this target no longer keeps
+        client.delete_collection(name)
+    return report
+
+
+def _count(client: Any, collection: str) -> int:
+    return int(client.count(collection, exact=True).count)
+
+
+def _start(target: Path, client: Any, spec: CollectionSpec, source: str) -> None:
+    """Check that this migration may write here, and record that it started (for resuming)."""
+    _check_target(target)
+    marker = target / PROGRESS_FILE
+    started = {"source": source, "collection": spec.name}
+    if marker.is_file():
+        pending = json.loads(marker.read_text(encoding="utf-8"))
+        if pending != started:
+            raise IndexLoadError(
+                f"{marker}: a migration of {pending.get('source')} is pending here; "
+                "rerun `rag migrate` with that --from, or delete the file"
+            )
+    elif client.collection_exists(spec.name):
+        raise IndexLoadError(
+            f"Qdrant collection '{spec.name}' exists already; set RAG_QDRANT_COLLECTION to another name"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(started), encoding="utf-8")
+
+
+def _check_target(target: Path) -> None:
+    """An empty folder, or one `rag migrate` made (its versions point at Qdrant)."""
+    if target.exists() and not target.is_dir():
+        raise IndexLoadError(f"{target}: not a folder; --index names the folder for the migrated index")
+    if not target.is_dir() or (target / PROGRESS_FILE).is_file():
+        return
+    live = store.current_version(target)
+    if live is not None and (live / STATE_FILE).is_file():
+        return
+    if any(target.iterdir()):
+        raise IndexLoadError(f"{target}: not empty and no migrated index; migrate into an empty folder")
+
+
+def _collections_named(target: Path) -> set[str]:
+    """The collections the versions kept in `target` use."""
+    named: set[str] = set()
+    versions = target / store.VERSIONS
+    for folder in versions.iterdir() if versions.is_dir() else ():
+        if (folder / STATE_FILE).is_file():
+            state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+            named |= {state["chunks"], state["articles"]}
+    return named
 
 
 def _copy_articles(source: RecordStore, client: Any, collection: str) -> None:
@@ -204,7 +259,7 @@ def _publish(source: RecordStore, target: Path, spec: CollectionSpec, resumed: i
         "vocabulary": vocabulary, "colliding_terms": colliding,
     }  # fmt: skip
     extra = {STATE_FILE: json.dumps(state, ensure_ascii=False).encode(),
-             "qdrant_terms.npy": _npy(terms), "qdrant_doc_freq.npy": _npy(doc_freq)}  # fmt: skip
+             TERMS_FILE: _npy(terms), DOC_FREQ_FILE: _npy(doc_freq)}  # fmt: skip
     published = store.publish_version(target, version.manifest, extra)
     (target / PROGRESS_FILE).unlink(missing_ok=True)
     return MigrationReport(version.manifest.chunks, version.manifest.articles, resumed, colliding, vocabulary,

@@ -22,7 +22,8 @@ from rag.ingest.dates import question_date_range
 from rag.search.backend import ArticleStore, Candidates, OpenedVersion, SearchBackend
 from rag.search.fusion import FusionWeights, dedup_key, diversify, fuse
 from rag.search.local import LocalBackend
-from rag.search.qdrant import STATE_FILE, QdrantBackend, QdrantVersion, shared_client
+from rag.search.qdrant import MIGRATION_FILE, STATE_FILE, QdrantBackend, QdrantVersion
+from rag.search.qdrant_connect import shared_client, where
 from rag.search.qdrant_records import QdrantRecords
 from rag.search.query import (
     DEFAULT_TUNING,
@@ -212,6 +213,10 @@ def open_index(
     settings = settings or Settings()
     for _ in range(3):
         folder = store.current_version(index_dir)
+        if folder is None and (index_dir / MIGRATION_FILE).is_file():
+            raise IndexLoadError(
+                f"{index_dir}: a migration into Qdrant was interrupted; rerun `rag migrate` to finish it"
+            )
         if folder is None:
             raise IndexLoadError(
                 f"{index_dir}: no index found; run `rag build --corpus seeds --index {index_dir}`"
@@ -228,7 +233,7 @@ def open_index(
 
 def _open_version(folder: Path, embedder: Embedder, full_verify: bool, settings: Settings) -> SearchIndex:
     if (folder / STATE_FILE).is_file():
-        version = QdrantVersion(folder, embedder, shared_client(settings))
+        version = QdrantVersion(folder, embedder, shared_client(settings), where(settings))
         return SearchIndex(version, QdrantBackend(version), None, QdrantRecords(version))
     if settings.backend == "qdrant":
         raise ConfigError(
