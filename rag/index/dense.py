@@ -9,6 +9,8 @@ from typing import Any
 import faiss
 import numpy as np
 
+from rag.config import Settings
+
 # On 2 cores FAISS's OpenMP threads fight numpy's BLAS threads: one thread is several times
 # faster for single queries (docs/BENCHMARKS.md, "Measurements behind constants").
 faiss.omp_set_num_threads(1)
@@ -16,7 +18,7 @@ faiss.omp_set_num_threads(1)
 # Exact search grows linearly and alone breaks the search budget at large sizes; past this size
 # an HNSW graph answers in about a millisecond at recall@10 above 0.95 (measured on every
 # build and stored in the manifest).
-EXACT_LIMIT = 50_000
+EXACT_LIMIT = Settings.dense_exact_limit
 HNSW_M = 32  # neighbours per node: the usual balance of recall, memory (+256 B/vector) and speed
 HNSW_EF_CONSTRUCTION = 80
 # The graph's vectors are stored as 8-bit scalar-quantised codes, not float32: a third of the

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,10 +252,17 @@ class MultiDense:
 
     def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Dense scores of the query for these global rows (see `DenseIndex.scores`)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        owner = np.searchsorted(self._offsets, rows, side="right") - 1
         out = np.empty(len(rows), dtype=np.float32)
-        for s in np.unique(owner):
-            pick = owner == s
-            out[pick] = self._segments[s].dense.scores(query, rows[pick] - self._offsets[s])
+        for s, positions, local in rows_by_segment(self._offsets, rows):
+            out[positions] = self._segments[s].dense.scores(query, local)
         return out
+
+
+def rows_by_segment(offsets: np.ndarray, rows: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """For each segment holding some of these global rows (numbered segment after segment, from
+    `offsets`): its position, which positions of `rows` it holds, and their local row numbers."""
+    rows = np.asarray(rows, dtype=np.int64)
+    owner = np.searchsorted(offsets, rows, side="right") - 1
+    for s in np.unique(owner):
+        positions = np.flatnonzero(owner == s)
+        yield int(s), positions, rows[positions] - int(offsets[s])

@@ -21,7 +21,7 @@ from rag.index.days import NO_DAY, day_date
 from rag.index.embed import Embedder, embedding_identity
 from rag.index.manifest import Manifest
 from rag.index.schema import check_deleted
-from rag.index.segment import Segment
+from rag.index.segment import Segment, rows_by_segment
 from rag.index.tokens import TOKENIZER_VERSION, ChineseTokenizer
 
 # Vector indexes are read on this many threads: faiss releases the GIL while reading
@@ -137,11 +137,8 @@ class IndexVersion:
     def by_segment(self, rows: np.ndarray) -> Iterator[tuple[Segment, np.ndarray, np.ndarray]]:
         """For each segment holding some of these global rows: the segment, which positions of
         `rows` it holds, and their local row numbers."""
-        rows = np.asarray(rows, dtype=np.int64)
-        owner = np.searchsorted(self.row_offsets, rows, side="right") - 1
-        for s in np.unique(owner):
-            positions = np.flatnonzero(owner == s)
-            yield self.segments[s], positions, rows[positions] - int(self.row_offsets[s])
+        for s, positions, local in rows_by_segment(self.row_offsets, rows):
+            yield self.segments[s], positions, local
 
     def article_owner(self, article_num: int) -> tuple[Segment, int]:
         """The segment of a global article number, and the number within it."""

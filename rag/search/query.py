@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from rag.config import Settings
 from rag.errors import QueryError
 from rag.index.days import day_date, day_number
 
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\n\t")
-DEFAULT_MAX_QUERY_CHARS = 500
+DEFAULT_MAX_QUERY_CHARS = Settings.max_query_chars
 
 
 @dataclass(frozen=True)
