@@ -220,6 +220,8 @@ def show_sources(answer: dict, message_index: int, index: SearchIndex) -> None:
                 shift = citation["article_start"]
                 spans = [(shift + a, shift + b) for a, b in citation["spans"]] if answer["answerable"] else []
                 st.html(highlight(article.text, spans))
+            if article.url:  # http(s) only: checked when the article was read
+                st.link_button("打开原文网页", article.url)
             if st.button("在文章浏览中打开", key=f"open_{message_index}_{citation['n']}"):
                 st.session_state[OPEN_ARTICLE] = citation["article_id"]
                 st.switch_page(ARTICLES_PAGE)

@@ -281,6 +281,7 @@ def test_one_article_with_its_text_and_chunks(client, seed_index):
         article["text"][c["start"] : c["end"]] == c["text"] for c in article["chunks"]
     )
     assert "source_path" not in article  # no server paths
+    assert article["url"] == ""  # the seeds name no original web page
     missing = client.get("/v1/articles/no-such-article")
     assert missing.status_code == 404 and error_of(missing)["code"] == "article_not_found"
 

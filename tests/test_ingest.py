@@ -103,3 +103,34 @@ def test_yaml_python_tags_are_refused_not_executed(tmp_path: Path):
     with pytest.raises(IngestError, match="YAML"):
         parse_article(text, "evil")
     assert not marker.exists()
+
+
+HEXO_WITH_URL = """
+---
+title: 港口吞吐量增长三成
+author: 新华社
+date: 2022-01-03T08:00:00+08:00
+{field}: {value}
+---
+<p>2022年1月3日，港口吞吐量比上年增长三成，创历史新高。</p>
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [("url", "https://news.example.cn/2022/01/03/port.html", "https://news.example.cn/2022/01/03/port.html"),
+     ("link", "http://example.cn/a", "http://example.cn/a"),
+     ("url", "javascript:alert(1)", ""), ("url", "ftp://example.cn/a", ""), ("title2", "https://x.cn", "")],
+)  # fmt: skip
+def test_the_original_url_comes_from_the_front_matter_and_only_as_a_web_address(
+    tmp_path, usem, field, value, expected
+):
+    from rag.config import Settings
+    from rag.index.build import build_index
+    from rag.search.retrieve import open_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "port.md").write_text(HEXO_WITH_URL.format(field=field, value=value), encoding="utf-8")
+    build_index(Settings(corpus=corpus, index=tmp_path / "index"), embedder=usem, log=lambda _: None)
+    assert open_index(tmp_path / "index", usem).article("port").url == expected

@@ -286,6 +286,7 @@ def _article(index: SearchIndex, article_id: str, with_chunks: bool = True) -> d
         "date_source": record.date_source,
         "author": record.author,
         "categories": list(record.categories),
+        "url": record.url,
         "text": record.text,
     }
     if with_chunks:

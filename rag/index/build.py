@@ -59,6 +59,7 @@ def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer, bm25: BM2
         "chunk_min_chars": settings.chunk_min_chars,
         "tokenizer": tokenizer.settings(),
         "bm25": asdict(bm25),
+        "article_fields": 2,  # 2: the original URL is stored; older indexes are rebuilt to get it
     }
 
 

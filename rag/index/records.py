@@ -71,6 +71,7 @@ class IndexedArticle:
     categories: tuple[str, ...]
     source_path: str
     text: str
+    url: str = ""  # the original web page, when the article's front matter names one
 
     @property
     def day(self) -> datetime.date | None:
@@ -158,6 +159,7 @@ class RecordStore:
             categories=tuple(json.loads(row["categories"] or "[]")),
             source_path=row["source_path"] or "",
             text=row["text"],
+            url=(row["url"] or "") if "url" in row.keys() else "",  # noqa: SIM118 (a Row's `in` reads values)
         )
 
     def _article_text(self, article_id: str) -> str:

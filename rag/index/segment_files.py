@@ -24,7 +24,7 @@ _SCHEMA = """
 CREATE TABLE articles (
     num INTEGER PRIMARY KEY, article_id TEXT UNIQUE NOT NULL, title TEXT NOT NULL,
     date TEXT, display_date TEXT, date_source TEXT, author TEXT, categories TEXT,
-    source_path TEXT, content_hash TEXT, source_size INTEGER, source_mtime_ns INTEGER,
+    source_path TEXT, content_hash TEXT, source_size INTEGER, source_mtime_ns INTEGER, url TEXT,
     text TEXT NOT NULL
 );
 CREATE TABLE chunks (
@@ -36,7 +36,7 @@ CREATE INDEX articles_by_content ON articles(content_hash);
 """
 ARTICLE_COLUMNS = (
     "num", "article_id", "title", "date", "display_date", "date_source", "author",
-    "categories", "source_path", "content_hash", "source_size", "source_mtime_ns", "text",
+    "categories", "source_path", "content_hash", "source_size", "source_mtime_ns", "url", "text",
 )  # fmt: skip
 CHUNK_COLUMNS = ("row", "chunk_id", "article_num", "paragraph", "start", "end", "text")
 

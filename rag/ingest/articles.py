@@ -45,6 +45,7 @@ class Article:
     categories: list[str] = field(default_factory=list)
     source_path: str = ""
     content_hash: str = ""
+    url: str = ""  # the original web page, when the front matter names one (http/https only)
     warnings: tuple[str, ...] = ()  # what was doubtful but did not stop the article (a bad date)
 
     @property
@@ -73,6 +74,7 @@ class Article:
             "categories": json.dumps(self.categories, ensure_ascii=False),
             "source_path": self.source_path,
             "content_hash": self.content_hash,
+            "url": self.url,
             "text": self.text,
         }
 
@@ -156,8 +158,21 @@ def parse_article(text: str, article_id: str, source_path: str = "") -> Article:
         author=str(meta.get("author") or ""),
         categories=[str(c).strip() for c in categories],
         source_path=source_path,
+        url=original_url(meta),
         warnings=tuple(warnings),
     )
+
+
+URL_FIELDS = ("url", "link", "permalink", "source_url", "original_url", "original")
+
+
+def original_url(meta: dict) -> str:
+    """The first web address among the front matter's link fields (never `javascript:` and the like)."""
+    for key in URL_FIELDS:
+        value = str(meta.get(key) or "").strip()
+        if value.lower().startswith(("http://", "https://")) and " " not in value and len(value) <= 2000:
+            return value
+    return ""
 
 
 class _FrontMatterLoader(yaml.SafeLoader):

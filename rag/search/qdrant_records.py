@@ -50,6 +50,7 @@ class QdrantRecords:
         return IndexedArticle(
             int(found[0].id), data["article_id"], data["title"], data["date"], data["published"],
             data["date_source"], data["author"], tuple(data["categories"]), data["source_path"], data["text"],
+            data.get("url", ""),
         )  # fmt: skip
 
     def _article_text(self, article_id: str) -> str:

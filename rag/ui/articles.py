@@ -66,6 +66,8 @@ def show_article(article: IndexedArticle, messages: list[dict]) -> None:
     if article.categories:
         details.append("、".join(article.categories))
     st.caption(escape_markdown(" · ".join(details) + f" · 文章编号 {article.article_id}"))
+    if article.url:  # http(s) only: checked when the article was read
+        st.link_button("打开原文网页", article.url)
     spans = cited_spans(messages, article.article_id)
     if spans:
         st.caption("标出的是本次对话引用过的句子。")
