@@ -18,9 +18,10 @@ from rag.answer.router import Router
 from rag.config import Settings, load_settings
 from rag.errors import QueryError, RagError
 from rag.eval.feedback import feedback_path, record_feedback
+from rag.index.add import add_articles
 from rag.index.build import build_index
 from rag.index.report import BuildReport
-from rag.ingest.upload import Upload, add_articles, reader_reason
+from rag.ingest.upload import Upload, reader_reason
 from rag.search.query import SearchFilters
 from rag.search.retrieve import SearchIndex
 from rag.ui.articles import OPEN_ARTICLE, articles_page
@@ -310,7 +311,7 @@ def welcome(router: Router) -> None:
         "每个回答都注明出处文章的标题和日期；语料里没有的，会直说没有找到。"
     )
     st.caption("试试这些问题：")
-    suggestions = suggested_questions(router.context.catalog.articles(), router.people)
+    suggestions = suggested_questions(router.catalog.articles(), router.people)
     columns = st.columns(min(len(suggestions), 3) or 1)
     for number, question in enumerate(suggestions):
         if columns[number % len(columns)].button(question, key=f"suggest_{number}", use_container_width=True):

@@ -31,12 +31,19 @@ from report import write_section
 from rag.answer.extractive import Answerer
 from rag.answer.qtype import question_type
 from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer, is_supported
-from rag.calibration import AnswerCalibration, BM25Parameters, Calibration, load_calibration, save_calibration
+from rag.calibration import (
+    AnswerCalibration,
+    BM25Parameters,
+    Calibration,
+    FusionWeights,
+    load_calibration,
+    save_calibration,
+)
 from rag.config import Settings
 from rag.eval.metrics import answer_matches, first_relevant_rank, mean, strip_markers, unique_in_order
 from rag.eval.question_sets import Question, load_questions, load_squad
 from rag.index.build import build_index
-from rag.search.fusion import FusionWeights, fuse
+from rag.search.fusion import fuse
 from rag.search.query import NO_FILTERS, SearchFilters
 from rag.search.retrieve import SearchIndex, open_index
 

@@ -13,8 +13,7 @@ import importlib
 # Where each public name lives; imported on first use, so `rag --help` or a command that
 # needs only the index does not pay for the whole package (PEP 562).
 _PUBLIC = {
-    "Answer": "rag.answer.extractive", "Answerer": "rag.answer.extractive",
-    "Citation": "rag.answer.extractive",
+    "Answer": "rag.answer.answers", "Answerer": "rag.answer.extractive", "Citation": "rag.answer.answers",
     "BuildReport": "rag.index.report", "build_index": "rag.index.build",
     "Settings": "rag.config", "load_settings": "rag.config",
     "Conversation": "rag.answer.conversation",

@@ -11,9 +11,23 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from rag.search.fusion import FusionWeights
-
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """Linear fusion of normalised lexical and dense scores.
+
+    `lexical` weighs BM25 divided by the best BM25 score of the query (so it lies in
+    [0, 1] whatever the query length); `dense` weighs cosine similarity. Learned on
+    held-apart questions by `make calibrate` (benchmarks/calibrate.py), not set by hand.
+    """
+
+    lexical: float = 0.7
+    dense: float = 0.3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

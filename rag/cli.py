@@ -59,8 +59,9 @@ def _cmd_add(args: argparse.Namespace) -> int:
     Files outside the corpus folder are read first (a FIFO or device is refused), then
     copied in under the build lock; a copy that could not be indexed is removed again.
     """
+    from rag.index.add import add_articles
     from rag.ingest.articles import read_corpus_file
-    from rag.ingest.upload import Upload, add_articles
+    from rag.ingest.upload import Upload
 
     settings = _settings(args)
     corpus = Path(os.path.abspath(settings.corpus))

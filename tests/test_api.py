@@ -357,7 +357,8 @@ def test_refused_upload_loses_nothing(writable, name, data, reason):
 
 
 def test_a_version_built_elsewhere_is_picked_up_without_restart(writable, usem):
-    from rag.ingest.upload import Upload, add_articles
+    from rag.index.add import add_articles
+    from rag.ingest.upload import Upload
 
     client, settings = writable
     before = client.get("/healthz").json()["version"]

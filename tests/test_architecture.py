@@ -42,13 +42,37 @@ def test_modules_classes_and_functions_stay_small():
     assert _oversized() == []
 
 
-def test_searching_never_imports_the_build_path():
-    probe = "import sys, rag.search.retrieve; print(sorted(m for m in sys.modules if m.startswith('rag.')))"
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    for build_module in ("rag.index.build", "rag.index.prepare", "rag.index.writer", "rag.ingest.articles"):
-        assert f"'{build_module}'" not in loaded
+def _loaded_by(module: str) -> list[str]:
+    probe = f"import sys, {module}; print(' '.join(m for m in sys.modules if m.startswith('rag.')))"
+    return subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+
+def test_searching_never_imports_the_build_path_or_the_answerers():
+    loaded = _loaded_by("rag.search.retrieve")
+    build_path = {"rag.index.build", "rag.index.prepare", "rag.index.writer", "rag.ingest.articles"}
+    assert not build_path & set(loaded)
+    assert not [m for m in loaded if m.startswith("rag.answer")]
+
+
+def test_the_layers_import_downwards_only():
+    """ingest <- index <- search <- answer: a stage never loads the stages above it."""
+    assert not [m for m in _loaded_by("rag.index.build") if m.startswith(("rag.search", "rag.answer"))]
+    assert not [
+        m
+        for m in _loaded_by("rag.ingest.articles")
+        if m.startswith(("rag.index", "rag.search", "rag.answer"))
+    ]
 
 
 def test_each_stage_is_a_package_of_its_own():
     stages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     assert {"ingest", "index", "search", "answer", "eval", "api", "ui"} <= stages
+
+
+def test_every_public_name_resolves():
+    import rag
+
+    for name in rag.__all__:
+        assert getattr(rag, name).__name__ == name

@@ -1,6 +1,7 @@
 import numpy as np
 
-from rag.search.fusion import FusionWeights, dedup_key, diversify, fuse
+from rag.calibration import FusionWeights
+from rag.search.fusion import dedup_key, diversify, fuse
 
 
 def test_fuse_normalises_bm25_by_the_best_score():

@@ -25,10 +25,11 @@ from rag.config import Settings
 from rag.errors import ConfigError, IndexLoadError, QueryError
 from rag.eval.question_sets import load_questions, load_squad
 from rag.index import store
+from rag.index.add import add_articles
 from rag.index.build import build_index
 from rag.ingest.articles import MAX_FILE_BYTES, parse_article, read_article
 from rag.ingest.files import scan_corpus
-from rag.ingest.upload import Upload, add_articles
+from rag.ingest.upload import Upload
 from rag.search.query import SearchFilters
 from rag.search.retrieve import open_index
 

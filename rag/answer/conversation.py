@@ -137,9 +137,7 @@ class Conversation:
         if _MORE.search(question) and previous.kind == SPEECH:
             intent = self.router.understand(previous.standalone, self.as_of)
             again = _SAID.sub(lambda m: "还" + m.group(0), intent.question, count=1)
-            return replace(
-                intent, question=again if again != intent.question else intent.question
-            ), previous.said
+            return replace(intent, question=again), previous.said
         own = self.router.understand(question, self.as_of)
         cited = previous.article_ids
         if cited and own.corpus_ask == DATES and needs_context(question):  # "分别是什么时候发布的"

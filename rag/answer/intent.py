@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from rag.answer.qtype import small_number
-from rag.ingest.dates import question_date_range
+from rag.ingest.dates import question_date_range, small_number
 
 FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE = (
     "fact", "speech", "list", "summary", "corpus", "time", "compare", "timeline",

@@ -28,14 +28,6 @@ _PERSON_CUE = re.compile(
 )
 
 
-_SMALL_NUMBERS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True)) | {"两": 2}
-
-
-def small_number(token: str) -> int | None:
-    """A count written in digits or as one Chinese numeral up to 十 ("三" -> 3, "12" -> 12)."""
-    return int(token) if token.isdigit() else _SMALL_NUMBERS.get(token)
-
-
 _ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")
 
 

@@ -67,15 +67,18 @@ class Router:
         self.index = index
         self.context = Context(index, Catalog(index), self.answerer)
 
+    @property
+    def catalog(self) -> Catalog:  # the article table and phrase lookups of this router's index
+        return self.context.catalog
+
     def as_of(self, override: date | None = None) -> date | None:
         """The date relative periods count from: given, or the newest article's (documented)."""
         return override or self.index.newest_date
 
     def people(self, question: str) -> list[str]:
         """Person names in the question: jieba's person tags, or a leading name the corpus holds."""
-        names = [
-            w for w, flag in self.index.tokenizer.tagged(question) if flag in _PERSON_FLAGS and len(w) >= 2
-        ]
+        tagged = self.index.tokenizer.tagged(question)
+        names = [w for w, flag in tagged if flag in _PERSON_FLAGS and len(w) >= 2]
         match = _LEADING_NAME.match(question)
         if match and match.group(1) not in names and self.context.catalog.mentions(match.group(1)):
             names.append(match.group(1))

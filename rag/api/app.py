@@ -29,10 +29,11 @@ from rag.api.openai_shape import completion, stream_chunks
 from rag.api.schemas import EXTRACTIVE, LLM, ChatRequest, RetrievalRequest, SearchRequest
 from rag.api.security import BodyLimit, Gate, KeyCheck, TidyPath, parse_keys
 from rag.config import Settings
+from rag.index.add import add_articles
 from rag.index.embed import Embedder
 from rag.ingest.articles import MAX_FILE_BYTES
 from rag.ingest.files import article_id_for
-from rag.ingest.upload import Upload, add_articles, reader_reason, safe_name
+from rag.ingest.upload import Upload, reader_reason, safe_name
 from rag.search.query import Hit, SearchTuning
 from rag.search.retrieve import SearchIndex
 
@@ -209,7 +210,7 @@ def _add_upload(engine: Engine, upload: Upload) -> JSONResponse:
     )
     article = _article(index, article_id, with_chunks=False)
     status = "added" if report.added else "changed" if report.changed else "unchanged"
-    body = {"status": status, "index_version": index.folder.name, **article}
+    body = {"status": status, "index_version": index.name, **article}
     return JSONResponse(body, status_code=201 if indexed else 200)
 
 

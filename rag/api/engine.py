@@ -81,7 +81,7 @@ class Engine:
     def _open(self) -> Loaded:
         index = open_index(self.settings.index, self.embedder, settings=self.settings)
         router = Router(index, self.settings)
-        return Loaded(index.folder.name, index, router, router.context.catalog)
+        return Loaded(index.name, index, router, router.catalog)
 
     def current(self, force: bool = False) -> Loaded:
         """The live version: reopened when the index's pointer names another one."""
@@ -127,7 +127,7 @@ class Engine:
 
     def remember(self, chat: Conversation, questions: list[str], scope: Scope) -> None:
         """Keep the turns of a conversation after `questions`, for its next message."""
-        self._turns.put((chat.router.index.folder.name, scope, tuple(questions)), list(chat.turns))
+        self._turns.put((chat.router.index.name, scope, tuple(questions)), list(chat.turns))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,13 @@ from datetime import tzinfo as dt_tzinfo
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
-from rag.answer.qtype import small_number
+_SMALL_NUMBERS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True)) | {"两": 2}
+
+
+def small_number(token: str) -> int | None:
+    """A count written in digits or as one Chinese numeral up to 十 ("三" -> 3, "12" -> 12)."""
+    return int(token) if token.isdigit() else _SMALL_NUMBERS.get(token)
+
 
 DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 # Dates outside these years are typing errors or placeholders (0000, 9999), never news.

@@ -55,7 +55,10 @@ class OpenedVersion(Protocol):
     embedder: Embedder
 
     @property
-    def size(self) -> int: ...
+    def size(self) -> int:
+        """Rows a search can address: a local version counts deleted articles' rows too, a
+        migrated one its live chunks only."""
+        ...
 
 
 class ArticleStore(Protocol):
@@ -71,7 +74,10 @@ class ArticleStore(Protocol):
 
     def live_articles(self) -> list[ArticleRecord]: ...
 
-    def article_ids(self) -> list[str]: ...
+    def article_ids(self) -> list[str]:
+        """Article ids for evaluation and calibration: by article number, deleted ones included,
+        on a local version (`IndexVersion.chunk_article` indexes it); the live ones on Qdrant."""
+        ...
 
     def chunk_column(self, column: str) -> list[str]: ...
 

@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from rag.calibration import FusionWeights
 from rag.index.tokens import fold_text
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    """Linear fusion of normalised lexical and dense scores.
-
-    `lexical` weighs BM25 divided by the best BM25 score of the query (so it lies in
-    [0, 1] whatever the query length); `dense` weighs cosine similarity. Learned on
-    held-apart questions by `rag.tune`, not set by hand.
-    """
-
-    lexical: float = 0.7
-    dense: float = 0.3
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def fuse(lexical: np.ndarray, dense: np.ndarray, weights: FusionWeights) -> np.ndarray:

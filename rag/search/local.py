@@ -24,10 +24,6 @@ class LocalBackend:
         self.dense = MultiDense(version.segments, version.row_offsets)
         self.lexical = lexical or LexicalIndex([s.lexical for s in version.segments])
 
-    def with_lexical(self, lexical: LexicalIndex) -> LocalBackend:
-        """The same backend with other BM25 postings (calibration re-learns k1 and b)."""
-        return LocalBackend(self.version, self._records, lexical)
-
     def allowed(self, filters: SearchFilters) -> np.ndarray | None:
         """Rows that pass the filters, as a mask over all rows (None: every row)."""
         version = self.version

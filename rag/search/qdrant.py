@@ -36,7 +36,6 @@ DENSE, SPARSE = "dense", "sparse"
 STATE_FILE = store.REMOTE_STATE  # in the version folder: collections, vocabulary, date range
 TERMS_FILE, DOC_FREQ_FILE = "qdrant_terms.npy", "qdrant_doc_freq.npy"  # beside it
 MIGRATION_FILE = "qdrant-migration.json"  # in the index folder while a migration runs
-SCROLL_PAGE = 1000
 
 
 def term_ids(hashes: np.ndarray) -> np.ndarray:

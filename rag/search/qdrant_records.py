@@ -4,7 +4,6 @@ collection holds whole articles, the chunks collection their passages in reading
 from __future__ import annotations
 
 import functools
-import threading
 from typing import Any
 
 from rag.errors import QueryError
@@ -19,7 +18,6 @@ class QdrantRecords:
 
     def __init__(self, version: QdrantVersion) -> None:
         self.version, self.client = version, version.client
-        self._lock = threading.Lock()
         self.article_text = functools.lru_cache(maxsize=ARTICLE_TEXT_CACHE)(self._article_text)
 
     def _scroll(

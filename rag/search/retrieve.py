@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.calibration import FusionWeights
 from rag.config import Settings
 from rag.errors import ConfigError, IndexLoadError, QueryError
 from rag.index import store
@@ -20,7 +21,7 @@ from rag.index.tokens import chunk_terms, normalise_text
 from rag.index.version import IndexVersion
 from rag.ingest.dates import question_date_range
 from rag.search.backend import ArticleStore, Candidates, OpenedVersion, SearchBackend
-from rag.search.fusion import FusionWeights, dedup_key, diversify, fuse
+from rag.search.fusion import dedup_key, diversify, fuse
 from rag.search.local import LocalBackend
 from rag.search.qdrant import MIGRATION_FILE, STATE_FILE, QdrantBackend, QdrantVersion
 from rag.search.qdrant_connect import shared_client, where
@@ -66,6 +67,11 @@ class SearchIndex:
         self.tokenizer = version.tokenizer
         self.embedder = version.embedder
         self.newest_date = self.backend.stats().last_date
+
+    @property
+    def name(self) -> str:
+        """The version's name: what caches and API responses call it."""
+        return self.folder.name
 
     @property
     def size(self) -> int:

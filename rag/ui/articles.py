@@ -32,7 +32,7 @@ def articles_page() -> None:
         st.warning("还没有索引。请在问答页建立索引。")
         return
     index, router = engine
-    catalog: Catalog = router.context.catalog
+    catalog: Catalog = router.catalog
     records, counts = catalog.articles(), catalog.chunk_counts()
     days = [day for r in records if (day := r.day) is not None]
     left, right = st.columns([2, 1])
