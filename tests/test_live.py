@@ -32,8 +32,8 @@ def test_another_pipeline_means_nothing_is_reused(tmp_path, usem):
     build_index(settings, embedder=usem, **QUIET)
     identity, pipeline = _identity_and_pipeline(settings, usem)
     changed = {**pipeline, "chunk_max_chars": pipeline["chunk_max_chars"] + 1}
-    assert not read_live_version(settings.index, identity, changed).names
-    assert read_live_version(settings.index, identity, pipeline).names
+    assert not read_live_version(settings.index, identity, changed).segments
+    assert read_live_version(settings.index, identity, pipeline).segments
 
 
 def test_segment_entries_count_what_stays_live(tmp_path, usem):
@@ -41,7 +41,7 @@ def test_segment_entries_count_what_stays_live(tmp_path, usem):
     build_index(settings, embedder=usem, **QUIET)
     live = read_live_version(settings.index, *_identity_and_pipeline(settings, usem))
     gone = live.articles["003_f30a3f95d871ccd8"]
-    live.deleted[gone.segment].add(gone.num)
+    live.delete(gone)
     [entry] = segment_list(settings.index, live, [])
     description = store.read_segment(store.segment_dir(settings.index, entry.name))
     assert entry == SegmentEntry.of(settings.index, entry.name, description, {gone.num})
@@ -51,5 +51,5 @@ def test_segment_entries_count_what_stays_live(tmp_path, usem):
         "deleted": [gone.num],
         "dense": description["dense"],
     }
-    live.deleted[gone.segment] = set(range(5))
+    live.segments[gone.segment].deleted = set(range(5))
     assert segment_list(settings.index, live, []) == []  # a segment with nothing live is dropped

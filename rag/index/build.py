@@ -130,10 +130,10 @@ class _Build:
             )
         with lock.build_lock(index_dir):
             live, plan, gone = self._start_point()
-            if live.names and not plan.jobs and not gone:
+            if live.segments and not plan.jobs and not gone:
                 self.report.up_to_date = True
                 self.report.articles, self.report.chunks = live.article_count(), live.chunk_count(index_dir)
-                self.report.segments = len(live.names)
+                self.report.segments = len(live.segments)
             else:
                 self._write_version(live, plan, gone)
         self.report.seconds = time.perf_counter() - self.started
@@ -150,7 +150,7 @@ class _Build:
         )
         if files is not None and not rebuild:
             live, plan = plan_files(self.settings, files, live_of, self.journal)
-            if live.names:
+            if live.segments:
                 return live, plan, []
             self.report.skipped.clear()  # no index built this way yet: the whole corpus is built
         live = LiveVersion() if rebuild else live_of()
@@ -168,7 +168,7 @@ class _Build:
             written = write_segments(index_dir, items, self.spec)
             for article_id in gone:
                 known = live.articles[article_id]
-                live.deleted[known.segment].add(known.num)
+                live.delete(known)
             self.report.removed = gone
             segments, self.report.merged = merge_small(
                 index_dir, segment_list(index_dir, live, written), self.spec, self.tools.tokenizer
@@ -222,7 +222,7 @@ class _Build:
                 self.report.added.append(article_id)
             else:
                 self.report.changed.append(article_id)
-                live.deleted[known.segment].add(known.num)
+                live.delete(known)
             yield result.item
 
     def _manifest(self, segments: list[SegmentEntry]) -> Manifest:

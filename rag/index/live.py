@@ -25,23 +25,34 @@ class LiveArticle:
 
 
 @dataclass
-class LiveVersion:
-    """The live version's segments (name, description, deleted article numbers) and articles."""
+class LiveSegment:
+    """A segment of the live version: its name, its description, and the article numbers
+    deleted from it (the next version adds the ones this build replaces or removes)."""
 
-    names: list[str] = field(default_factory=list)
-    descriptions: list[dict] = field(default_factory=list)
-    deleted: list[set[int]] = field(default_factory=list)
+    name: str
+    description: dict  # the segment's segment.json (rag.index.schema)
+    deleted: set[int] = field(default_factory=set)
+
+
+@dataclass
+class LiveVersion:
+    """The live version's segments and its articles, as a build starts from them."""
+
+    segments: list[LiveSegment] = field(default_factory=list)
     articles: dict[str, LiveArticle] = field(default_factory=dict)
+
+    def delete(self, article: LiveArticle) -> None:
+        """Tombstone an article's old copy in the next version."""
+        self.segments[article.segment].deleted.add(article.num)
 
     def article_count(self) -> int:
         """Live articles over every segment."""
-        return sum(d["articles"] - len(gone) for d, gone in zip(self.descriptions, self.deleted, strict=True))
+        return sum(s.description["articles"] - len(s.deleted) for s in self.segments)
 
     def chunk_count(self, index_dir: Path) -> int:
         """Live chunks over every segment (reads the deleted articles' chunk lists)."""
         return sum(
-            d["chunks"] - deleted_chunks(index_dir, name, gone)
-            for name, d, gone in zip(self.names, self.descriptions, self.deleted, strict=True)
+            s.description["chunks"] - deleted_chunks(index_dir, s.name, s.deleted) for s in self.segments
         )
 
 
@@ -99,9 +110,7 @@ def read_live_version(
             # reading them, and opening the new version checks them again.
             segment_files.verify_files(segment, description["files"], hash_below=0)
             deleted = set(entry.deleted)
-            live.names.append(entry.name)
-            live.descriptions.append(description)
-            live.deleted.append(deleted)
+            live.segments.append(LiveSegment(entry.name, description, deleted))
             db = segment_files.open_metadata_db(segment_files.SegmentFiles.of(segment).metadata)
             try:
                 rows = db.execute(
@@ -137,8 +146,7 @@ def deleted_chunks(index_dir: Path, name: str, deleted: set[int]) -> int:
 
 def segment_list(index_dir: Path, live: LiveVersion, written: list[tuple[str, dict]]) -> list[SegmentEntry]:
     """The new version's segments: live ones still holding articles, then the new ones."""
-    entries = [SegmentEntry.of(index_dir, n, d, gone)
-               for n, d, gone in zip(live.names, live.descriptions, live.deleted, strict=True)]  # fmt: skip
+    entries = [SegmentEntry.of(index_dir, s.name, s.description, s.deleted) for s in live.segments]
     entries += [SegmentEntry.of(index_dir, name, d, set()) for name, d in written]
     return [e for e in entries if e.live_articles]
 
