@@ -116,7 +116,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             return 130
     resumed = f", resumed after {report.resumed_from}" if report.resumed_from else ""
     print(f"{report.chunks} chunks and {report.articles} articles in Qdrant collection "
-          f"'{settings.qdrant_collection}'{resumed}; {report.colliding_terms} of {report.vocabulary} "
+          f"'{report.collection}'{resumed}; {report.colliding_terms} of {report.vocabulary} "
           f"terms share a 32-bit id; version {report.version} in {settings.index}")  # fmt: skip
     return 0
 

@@ -36,6 +36,7 @@ class MigrationReport:
     colliding_terms: int
     vocabulary: int
     version: str
+    collection: str  # the chunks collection written (articles: `<collection>_articles`)
 
 
 @dataclass(frozen=True)
@@ -263,4 +264,4 @@ def _publish(source: RecordStore, target: Path, spec: CollectionSpec, resumed: i
     published = store.publish_version(target, version.manifest, extra)
     (target / PROGRESS_FILE).unlink(missing_ok=True)
     return MigrationReport(version.manifest.chunks, version.manifest.articles, resumed, colliding, vocabulary,
-                           published.name)  # fmt: skip
+                           published.name, spec.name)  # fmt: skip
