@@ -41,7 +41,6 @@ class Turn:
     article_ids: list[str] = field(default_factory=list)
     kind: str = ""
     said: frozenset[str] = frozenset()  # the cited sentences, so "还说了什么" can leave them out
-    intent: Intent | None = None
 
 
 _REFERENCE = re.compile(

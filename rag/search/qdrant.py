@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from rag.index.lexical import term_hashes
 from rag.index.manifest import Manifest
 from rag.index.records import ChunkRecord
 from rag.index.tokens import ChineseTokenizer
+from rag.index.version import check_embedder, tokenizer_of
 from rag.search.backend import BackendStats, Candidates
 from rag.search.qdrant_connect import reaching, shared_client, where
 from rag.search.query import SearchFilters
@@ -48,8 +49,6 @@ class QdrantVersion:
     manifest and the state `rag migrate` wrote (collections, vocabulary statistics, date range)."""
 
     def __init__(self, folder: Path, embedder: Embedder, client: Any, place: str = "") -> None:
-        from rag.index.version import check_embedder, tokenizer_of
-
         self.folder = folder
         self.manifest: Manifest = store.read_manifest(folder)
         self.tokenizer: ChineseTokenizer = tokenizer_of(self.manifest)
@@ -126,7 +125,7 @@ class QdrantBackend:
                 models.FieldCondition(key="categories", match=models.MatchAny(any=list(filters.categories)))
             )
         if ids is not None:
-            must.append(models.HasIdCondition(has_id=list[Any](ids)))
+            must.append(models.HasIdCondition(has_id=cast(list[Any], ids)))
         return models.Filter(must=must) if must else None
 
     def _sparse_query(self, tokens: list[str]) -> Any:

@@ -5,6 +5,7 @@ folder that points at the collections (rag.search.qdrant opens it)."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import warnings
 from collections import Counter
@@ -17,7 +18,7 @@ import numpy as np
 
 from rag.errors import IndexLoadError
 from rag.index import store
-from rag.index.records import IndexedArticle, RecordStore
+from rag.index.records import RecordStore
 from rag.index.version import IndexVersion
 from rag.search.qdrant import DENSE, DOC_FREQ_FILE, MIGRATION_FILE, SPARSE, STATE_FILE, TERMS_FILE, term_ids
 
@@ -83,9 +84,10 @@ def create_collections(client: Any, spec: CollectionSpec, dim: int) -> None:
             client.create_payload_index(articles, "article_id", models.PayloadSchemaType.KEYWORD, wait=True)
 
 
-def _document_vectors(version: IndexVersion) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(global row, sparse indices, BM25 tf parts) of every live row; terms whose 32-bit ids
-    collide within a chunk add up."""
+def _document_vectors(version: IndexVersion) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """(global row, dense vector, sparse indices, BM25 tf parts) of every live row, segment by
+    segment (vectors read from the segment's memory map); terms whose 32-bit ids collide within a
+    chunk add up."""
     for segment, start in zip(version.segments, version.row_offsets, strict=False):
         rows, hashes, tf_part = segment.lexical.row_postings()
         bounds = np.searchsorted(rows, np.arange(segment.size + 1))
@@ -98,33 +100,28 @@ def _document_vectors(version: IndexVersion) -> Iterator[tuple[int, np.ndarray, 
             values = np.bincount(
                 where, weights=tf_part[bounds[local] : bounds[local + 1]], minlength=len(merged)
             )
-            yield row, merged, values.astype(np.float32)
+            yield row, segment.vectors[local], merged, values.astype(np.float32)
 
 
-def _chunk_points(version: IndexVersion, records: RecordStore, skip: int) -> Iterator[list[Any]]:
+def _chunk_points(version: IndexVersion, source_records: RecordStore, skip: int) -> Iterator[list[Any]]:
     """Batches of chunk points after the first `skip` live rows."""
     from qdrant_client import models
 
-    articles: dict[str, IndexedArticle] = {}
-    vectors = version.all_vectors()
-    batch: list[Any] = []
-    for n, (row, indices, values) in enumerate(_document_vectors(version)):
-        if n < skip:
-            continue
-        record = records.chunks([row])[0]
-        if record.article_id not in articles:
-            articles[record.article_id] = records.article(record.article_id)
-        payload = {**record.__dict__, "day": int(version.chunk_day[row]),
-                   "categories": list(articles[record.article_id].categories)}  # fmt: skip
-        sparse = models.SparseVector(indices=indices.tolist(), values=values.tolist())
-        batch.append(
-            models.PointStruct(id=row, vector={DENSE: vectors[row].tolist(), SPARSE: sparse}, payload=payload)
-        )
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    categories: dict[str, list[str]] = {}  # by article id: small, unlike the articles themselves
+    rows = itertools.islice(_document_vectors(version), skip, None)
+    while batch := list(itertools.islice(rows, BATCH)):  # streamed: one batch in memory at a time
+        records = source_records.chunks([row for row, *_ in batch])  # one query per segment and batch
+        points = []
+        for (row, vector, indices, values), record in zip(batch, records, strict=True):
+            if record.article_id not in categories:
+                categories[record.article_id] = list(source_records.article(record.article_id).categories)
+            payload = {**record.__dict__, "day": int(version.chunk_day[row]),
+                       "categories": categories[record.article_id]}  # fmt: skip
+            sparse = models.SparseVector(indices=indices.tolist(), values=values.tolist())
+            points.append(
+                models.PointStruct(id=row, vector={DENSE: vector.tolist(), SPARSE: sparse}, payload=payload)
+            )
+        yield points
 
 
 def _vocabulary(version: IndexVersion) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -135,7 +132,7 @@ def _vocabulary(version: IndexVersion) -> tuple[np.ndarray, np.ndarray, int, int
     for segment in version.segments:
         _, hashes, _ = segment.lexical.row_postings()
         distinct_hashes.update(int(h) for h in np.unique(hashes))
-    for _, indices, _ in _document_vectors(version):
+    for _, _, indices, _ in _document_vectors(version):
         frequency.update(indices.tolist())
     ids = term_ids(np.asarray(sorted(distinct_hashes), dtype=np.uint64))
     _, shared = np.unique(ids, return_counts=True)
