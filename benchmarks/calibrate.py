@@ -30,7 +30,7 @@ from report import write_section
 
 from rag.answer.extractive import Answerer
 from rag.answer.qtype import question_type
-from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer, is_supported
+from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer, is_supported, ranked_supported
 from rag.calibration import (
     AnswerCalibration,
     BM25Parameters,
@@ -132,8 +132,7 @@ def answer_scores(positives: list[tuple], negatives: list[tuple], cal: AnswerCal
         if answer.answerable:
             chars.append(len(strip_markers(answer.answer)))
     for _, _, features, _, _ in negatives:
-        ranked = sorted(features, key=lambda f: -f.score(cal))
-        refused.append(not ranked or not is_supported(ranked[0], cal))
+        refused.append(not ranked_supported(features, cal))
     return {
         "answer_accuracy": mean(answered_ok),
         "refusal_accuracy": mean(refused) if refused else None,

@@ -175,3 +175,20 @@ def test_everyday_words_jieba_tags_as_names_are_no_key_terms():
     from rag.index.tokens import ChineseTokenizer
 
     assert ChineseTokenizer().key_terms("刘鹤在智博会开幕式致辞时强调了哪些东西") == ["刘鹤"]
+
+
+def test_an_unsupported_best_sentence_is_skipped_not_refused():
+    from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer
+    from rag.calibration import AnswerCalibration
+    from rag.search.query import Hit
+
+    text = "王先生说，城际铁路通了以后人会多起来。临海至云岭最快48分钟可达。"
+    hits = [Hit(1, 1.0, "c", "a", "城际铁路开通", "2022-06-28", text, 0, len(text), 0, 1.0, 1.0)]
+    cal = AnswerCalibration(require_key_terms=True, refuse_below=0.5, min_coverage=0.3)
+    # The better-scoring sentence lacks a name of the question (临海/云岭) in its passage.
+    unsupported = SentenceFeatures(0, 0, 19, 0.6, 0.0, 1.0, True, 1.0, key_terms_found=False)
+    answering = SentenceFeatures(0, 19, len(text), 0.4, 0.0, 1.0, True, 1.0)
+    asked = Asked("从临海到云岭最快要多久", {"最快": 1.0}, NUMBER)
+    answer = compose_answer(asked, hits, [unsupported, answering], cal)
+    assert answer.answerable and answer.answer.startswith("临海至云岭最快48分钟可达。")
+    assert not compose_answer(asked, hits, [unsupported], cal).answerable

@@ -114,6 +114,15 @@ def is_supported(best: SentenceFeatures, cal: AnswerCalibration) -> bool:
     )
 
 
+def ranked_supported(features: list[SentenceFeatures], cal: AnswerCalibration) -> list[SentenceFeatures]:
+    """The sentences that are evidence enough to answer, best first; empty means refuse.
+
+    The best-scoring sentence may lack support (a neighbouring article's sentence holding the
+    question's words but not its name) while the next one answers: it is skipped, not refused.
+    """
+    return sorted((f for f in features if is_supported(f, cal)), key=lambda f: -f.score(cal))
+
+
 def compose_answer(
     asked: Asked, hits: list[Hit], features: list[SentenceFeatures], cal: AnswerCalibration
 ) -> Answer:
@@ -124,9 +133,10 @@ def compose_answer(
     question, weights, kind = asked.question, asked.weights, asked.kind
     # A sentence that shares no word with the question answers it only by accident.
     features = [f for f in features if f.coverage > 0] or features
-    ranked = sorted(features, key=lambda f: -f.score(cal))
-    if not ranked or not is_supported(ranked[0], cal):
+    supported = ranked_supported(features, cal)
+    if not supported:
         return refusal(question, hits)
+    ranked = supported + sorted((f for f in features if f not in supported), key=lambda f: -f.score(cal))
     best_score = ranked[0].score(cal)
     chosen = [ranked[0]] + [
         f
