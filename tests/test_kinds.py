@@ -176,3 +176,37 @@ def test_a_date_filter_holds_for_every_kind(router):
         answer = router.ask(question, filters=within)
         assert all(c.date >= "2022-01-01" for c in answer.citations if answer.answerable), question
     assert _cited(router.ask("语料里有哪些文章？", filters=within)) == [FORUM]
+
+
+def test_role_is_the_post_written_before_the_name(router):
+    from rag.answer.kinds.role import title_before
+
+    text = "邀请中国信息通信研究院院长余晓晖作辅导报告，市委副书记、市长陈吉宁参加。"
+    assert text[slice(*title_before(text, "余晓晖"))] == "中国信息通信研究院院长"
+    assert text[slice(*title_before(text, "陈吉宁"))] == "市委副书记、市长"
+    assert title_before("陈敏尔、肖亚庆出席。", "肖亚庆") is None
+    answer = router.ask("肖亚庆参加二十国集团数字部长会议的时候是什么职务？")
+    assert "工业和信息化部部长" in answer.answer and _cited(answer) == [G20]
+
+
+def test_a_message_asking_two_things_answers_both_the_second_as_a_follow_up(seed_index):
+    from rag.answer.followup import question_parts
+
+    assert question_parts("X哪天开幕的？报道又是哪天发的") == ["X哪天开幕的？", "那篇报道又是哪天发的"]
+    assert question_parts("他现在是什么职务，2019年那会儿呢") == ["他现在是什么职务？", "2019年那会儿呢"]
+    one = "城际铁路通车以后，从临海坐到云岭最快要多久"
+    assert question_parts(one) == [one]
+    chat = Conversation(seed_index)
+    answer = chat.ask("2020年中国-东盟数字经济合作年是以什么主题开幕的？报道又是哪天发的")
+    first, second = answer.answer.split("\n")
+    assert "集智聚力共战疫" in first and "2020-06-12" in second and _cited(answer) == [ASEAN]
+    assert len(chat.turns) == 1 and chat.turns[0].article_ids == [ASEAN]
+
+
+def test_a_year_swapped_into_a_question_about_now(seed_index):
+    from rag.answer.followup import needs_context, swap_attribute
+
+    assert needs_context("2019年那会儿呢")
+    swapped = swap_attribute("周启明现在是什么职务？", "2019年那会儿", seed_index.tokenizer)
+    assert swapped == "周启明2019年是什么职务？"
+    assert swap_attribute("星驰E9卖了多少", "2023年的产量目标", seed_index.tokenizer) == ""

@@ -17,11 +17,12 @@ from rag.answer.compose import Evidence, Line, compose
 from rag.answer.followup import (
     needs_context,
     own_subject,
+    question_parts,
     reporters_of,
     rewrite_followup,
     swap_attribute,
 )
-from rag.answer.intent import DATES, FACT, SPEECH, SUMMARY, Intent
+from rag.answer.intent import COMPARE, DATES, FACT, SPEECH, SUMMARY, Intent
 from rag.answer.llm import LLMAnswerer
 from rag.answer.router import Router
 from rag.config import Settings
@@ -83,6 +84,9 @@ class Conversation:
 
     def ask(self, question: str, k: int | None = None, filters: SearchFilters = NO_FILTERS) -> Answer:
         """Answer the next question of the conversation (and remember it)."""
+        parts = question_parts(question)
+        if len(parts) > 1 and self.router.understand(question, self.as_of).kind != COMPARE:
+            return self._ask_parts(question, parts, k, filters)
         previous = self.turns[-1] if self.turns else None
         answer = self._metadata(question, previous) if previous else self._unresolved(question)
         if answer is None:
@@ -90,6 +94,29 @@ class Conversation:
             answer = self.router.answer(intent, k, filters, exclude)
         self.remember(question, answer)
         return answer
+
+    def _ask_parts(self, question: str, parts: list[str], k: int | None, filters: SearchFilters) -> Answer:
+        """A message asking several things: each part answered as a turn of its own (the later
+        ones as follow-ups of the earlier), the answers joined line by line, one turn kept."""
+        inner = Conversation(self.router, as_of=self.as_of)
+        inner.turns = list(self.turns)
+        answers = [inner.ask(part, k, filters) for part in parts]
+        lines = []
+        for part, answer in zip(parts, answers, strict=True):
+            found = self.router.lines_of(answer)
+            if not answer.answerable:
+                found = [Line(f"{part.rstrip('？?')}：{answer.answer}")]
+            lines += found
+        cited = sorted({e.article.article_id for line in lines for e in line.evidence})
+        answerable = any(a.answerable for a in answers)
+        merged = compose(question, lines, self.router.context.texts(cited), answerable)
+        if not cited:
+            merged.citations = answers[0].citations
+        merged.kind = answers[0].kind
+        merged.standalone_question = "".join(a.standalone_question.rstrip("？?") + "？" for a in answers)
+        merged.timings_ms = {"total": round(sum(a.timings_ms.get("total", 0.0) for a in answers), 2)}
+        self.remember(question, merged)
+        return merged
 
     def ask_model(
         self,

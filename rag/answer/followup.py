@@ -30,8 +30,8 @@ def needs_context(question: str) -> bool:
     """Whether the question leans on the previous turn: a pronoun, or too short to stand alone
     and naming no subject of its own."""
     core = re.sub(r"[？?！!。，,\s]", "", question)
-    own = _OWN_SUBJECT.search(_TIME.sub("", core))  # "2020年呢？" still leans on the last turn
-    return bool(_ANAPHORA.search(core)) or (len(core) <= _SHORT and not own)
+    timeless = _TIME.sub("", core)  # "2020年呢？", "2019年那会儿呢" still lean on the last turn
+    return bool(_ANAPHORA.search(core)) or (len(timeless) <= _SHORT and not _OWN_SUBJECT.search(timeless))
 
 
 def own_subject(question: str, intent: Intent, people: list[str]) -> bool:
@@ -94,14 +94,21 @@ _SWAPPABLE = (
 )
 
 
+_NOW = re.compile(r"现在|目前|如今|当前|眼下")
+
+
 def swap_attribute(previous: str, new: str, tokenizer: ChineseTokenizer) -> str:
     """The previous question about `new` instead of its last plain noun ("产量" -> "营收")."""
-    new = re.sub(r"^(?:的|那)", "", new).strip()
+    new = re.sub(r"^(?:的|那)|(?:的时候|那会儿?|那时候?|当时)$", "", new).strip()
     if not new or new in previous:
         return ""
     for kind in _SWAPPABLE:  # "那2022年呢" after "星驰汽车2021年产量是多少" swaps the year
         if kind.fullmatch(new) and (old := kind.search(previous)):
             return previous[: old.start()] + new + previous[old.end() :]
+    if (time := _SWAPPABLE[0].search(new)) and time.group(0) != new:
+        return ""  # "那2023年的产量目标呢" names a time and an attribute: not one thing to swap
+    if _SWAPPABLE[0].fullmatch(new) and (now := _NOW.search(previous)):  # "现在是什么职务" -> 2019年
+        return previous[: now.start()] + new + previous[now.end() :]
     tagged = tokenizer.tagged(previous)
     position, target = -1, ""
     offset = 0
@@ -112,3 +119,25 @@ def swap_attribute(previous: str, new: str, tokenizer: ChineseTokenizer) -> str:
     if position < 0:
         return ""
     return previous[:position] + new + previous[position + len(target) :]
+
+
+# The later part of "…哪天开幕的？报道又是哪天发的" / "…现在是什么职务，2019年那会儿呢".
+_TAIL_FOLLOWUP = re.compile(r"[，,](?P<tail>[^，,。？?]{1,14}呢)[？?]?$")
+_BARE_REPORT = re.compile(r"^(?:那|这)?(?:个)?(?P<doc>报道|文章|新闻|稿子|消息)")
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions one message asks, in order; a later part is worded as a follow-up of the
+    earlier ("报道又是哪天发的" -> "那篇报道又是哪天发的": the report about what was asked first).
+
+    A message asks several questions when it has more than one question mark, or ends with
+    a "…呢" clause after a comma. One question comes back as itself.
+    """
+    text = question.strip()
+    pieces = [p.strip() for p in re.split(r"(?<=[？?])", text) if p.strip()]
+    if len(pieces) == 1 and (tail := _TAIL_FOLLOWUP.search(text)):
+        pieces = [text[: tail.start()] + "？", tail.group("tail")]
+    pieces = [p for p in pieces if len(re.sub(r"[\W_]", "", p)) >= 3]
+    if len(pieces) < 2:
+        return [question]
+    return pieces[:1] + [_BARE_REPORT.sub(r"那篇\g<doc>", p, count=1) for p in pieces[1:]]

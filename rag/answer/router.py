@@ -34,6 +34,7 @@ from rag.answer.intent import (
 from rag.answer.kinds.context import Context
 from rag.answer.kinds.corpus import corpus_answer
 from rag.answer.kinds.listing import enumeration_at, list_lines
+from rag.answer.kinds.role import ASKS_ROLE, role_lines
 from rag.answer.kinds.speech import speech_lines
 from rag.answer.kinds.summary import article_for, summary_lines
 from rag.answer.kinds.timeline import timeline_lines
@@ -157,6 +158,9 @@ class Router:
             )
         if intent.kind == COMPARE:
             return self._compare(intent, k, filters)
+        if ASKS_ROLE.search(question) and (people := self.people(question)):
+            lines = role_lines(self.context, question, people[0], intent.period)
+            return self._lines_or_fact(intent, lines, k, filters)
         content_period = intent.period is not None and not intent.period.published
         slack = CONTENT_PERIOD_SLACK_DAYS if content_period else 0
         return self.answerer.ask(question, k, filters, slack)
