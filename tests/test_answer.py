@@ -192,3 +192,12 @@ def test_an_unsupported_best_sentence_is_skipped_not_refused():
     answer = compose_answer(asked, hits, [unsupported, answering], cal)
     assert answer.answerable and answer.answer.startswith("临海至云岭最快48分钟可达。")
     assert not compose_answer(asked, hits, [unsupported], cal).answerable
+
+
+def test_a_year_of_the_question_is_found_in_a_report_published_that_year():
+    from rag.answer.extractive import _published_in
+
+    assert _published_in("2019", "2019-09-06", "2019年的数博会签约了多少个项目？")
+    assert not _published_in("2019", "2020-09-06", "2019年的数博会签约了多少个项目？")
+    # A whole year's figure is reported after the year: the text has to name it.
+    assert not _published_in("2023", "2023-09-13", "星驰汽车2023年全年一共生产了多少辆车？")

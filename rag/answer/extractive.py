@@ -35,6 +35,14 @@ def term_in_text(term: str, text: str) -> bool:
     return len(term) >= 3 and not term.isdigit() and (term[1:] in text or term[:-1] in text)
 
 
+def _published_in(term: str, published: str, question: str) -> bool:
+    """Whether a year of the question ("2019年的数博会") is the passage's publication year: the
+    report of an event seldom writes its own year ("9月5日，第三届数博会开幕"). A whole year's
+    figure ("2023年全年", "年度", "年底") is reported after the year: there the text must say it."""
+    whole_year = re.search(rf"{term}\s*年(?:全年|年度|底|末|一整年)", question)
+    return len(term) == 4 and term.isdigit() and published.startswith(term) and not whole_year
+
+
 def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
     """Reweight query words by how few of the candidate sentences hold them.
 
@@ -136,7 +144,10 @@ class Answerer:
         articles = {a: normalise_text(t + self.index.article_text(a)) for a, t in titles.items()}
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
         key_terms = self.index.tokenizer.key_terms(question) + ordinal_events(question)
-        key_terms_found = [all(term_in_text(term, p) for term in key_terms) for p in passages]
+        key_terms_found = [
+            all(term_in_text(term, p) or _published_in(term, h.date, question) for term in key_terms)
+            for p, h in zip(passages, hits, strict=True)
+        ]
         tagger: Callable[[str], AbstractSet[str]] = (
             self.index.tokenizer.pos_flags if kind in (PERSON, PLACE) else (lambda _: frozenset())
         )
