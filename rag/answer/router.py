@@ -137,6 +137,13 @@ class Router:
         question = intent.question
         if intent.kind in (CORPUS, TIME) and intent.corpus_ask:
             return corpus_answer(self.context, intent)
+        if (
+            intent.kind in (FACT, TIME, TIMELINE)
+            and ASKS_ROLE.search(question)
+            and (people := self.people(question))
+        ):
+            lines = role_lines(self.context, question, people[0], intent.period)
+            return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == SUMMARY:
             return self._lines_or_fact(intent, self._summary(intent), k, filters)
         if intent.kind == SPEECH:
@@ -158,9 +165,6 @@ class Router:
             )
         if intent.kind == COMPARE:
             return self._compare(intent, k, filters)
-        if ASKS_ROLE.search(question) and (people := self.people(question)):
-            lines = role_lines(self.context, question, people[0], intent.period)
-            return self._lines_or_fact(intent, lines, k, filters)
         content_period = intent.period is not None and not intent.period.published
         slack = CONTENT_PERIOD_SLACK_DAYS if content_period else 0
         return self.answerer.ask(question, k, filters, slack)

@@ -18,9 +18,10 @@ from rag.search.query import SearchFilters
 
 ASKS_ROLE = re.compile(
     r"(?:什么|啥|哪个|何)(?:职务|职位|身份|头衔|官职|官|职)|担任(?:什么|何|啥)|任(?:什么|何)职|"
-    r"(?:职务|职位|身份|头衔)(?:是|为)|是干什么的|是做什么的|是干啥的|什么来头"
+    r"(?:职务|职位|身份|头衔)(?:是|为|有什么变化|有何变化|的变化|怎么变|如何变)|是干什么的|是做什么的|是干啥的|什么来头"
 )
 _NOW = re.compile(r"现在|目前|如今|当前|眼下|现任|最新")
+_OVER_TIME = re.compile(r"变化|变动|怎么变|如何变|这几年|历年|先后|一直|曾经|历任")
 # Posts end in one of these; what stands before, back to a clause boundary, is the unit.
 _POST = (
     r"(?:副)?(?:部长|厅长|局长|司长|处长|省长|市长|区长|县长|镇长|书记|主席|主任|委员|总理|秘书长|院长|校长|"
@@ -56,18 +57,24 @@ def role_lines(context: Context, question: str, person: str, period: Period | No
         return []
     if _NOW.search(question):
         found = found[-1:]
-    elif len(found) > 1 and period is None and (article_id := _occasion(context, question, person, found)):
-        found = [f for f in found if f[0].article_id == article_id]
-    lines: list[Line] = []
-    said: set[str] = set()
-    for article, (title, evidence) in found:
-        if title in said:
-            continue
-        said.add(title)
-        lines.append(Line(f"{title}（《{article.title}》，{article.date or '日期不详'}）", [evidence]))
-    if len(lines) == 1:
-        lines[0] = Line(f"{person}的职务是{lines[0].text}。", lines[0].evidence)
-    return lines
+    elif not _OVER_TIME.search(question) and len(found) > 1 and period is None:
+        found = [f for f in found if f[0].article_id == _occasion(context, question, person, found)] or found
+    posts = [
+        (article, post)
+        for n, (article, post) in enumerate(found)
+        if post[0] not in (p[0] for _, p in found[:n])
+    ]
+    if len(posts) == 1:
+        article, (title, evidence) = posts[0]
+        return [
+            Line(
+                f"{person}的职务是{title}（《{article.title}》，{article.date or '日期不详'}）。", [evidence]
+            )
+        ]
+    return [
+        Line(f"{article.date or '日期不详'} — {person}：{title}（《{article.title}》）", [evidence])
+        for article, (title, evidence) in posts
+    ]
 
 
 def _post_in(context: Context, article: ArticleRecord, person: str) -> tuple[str, Evidence] | None:

@@ -79,7 +79,10 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
     change = bool(_CHANGE.search(question))
     # How a quantity changed ("产量", "营收"): each report's sentence about it; stages and
     # processes ("经历了哪些阶段") have no one attribute.
-    attribute = {w: weights.get(w, 1.0) for w in head_nouns(context, topic, key_terms)} if change else {}
+    attribute = {
+        w: weights.get(w, 1.0) * (WEAK_HEAD_SHARE if w in _WEAK_HEADS else 1.0)
+        for w in head_nouns(context, topic, key_terms)
+    } if change else {}  # fmt: skip
     events: list[tuple[date, Line]] = []
     for article_id in dict.fromkeys(h.article_id for h in hits if h.score >= MIN_SHARE * best_score):
         record = context.record(article_id)
@@ -105,6 +108,7 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
 
 
 _WEAK_HEADS = {"数量", "情况", "规模", "变化", "数字", "数据", "水平", "问题"}
+WEAK_HEAD_SHARE = 0.2  # "参展企业数量": a sentence about 企业 answers; one about 项目数量 does not
 
 
 def head_nouns(context: Context, topic: str, names: list[str]) -> list[str]:
