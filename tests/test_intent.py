@@ -107,6 +107,12 @@ def test_relative_periods_count_from_the_as_of_date(question, expected):
             ("星驰汽车2021年的出口量是多少", "星驰汽车2022年的出口量是多少"),
         ),
         ("许科敏和肖亚庆对数字鸿沟的看法有什么异同？", ("许科敏对数字鸿沟的看法", "肖亚庆对数字鸿沟的看法")),
+        # Two years side by side ask the question of each year, comparative word or not.
+        (
+            "星驰2020年和2021年有没有完成产量目标？",
+            ("星驰2020年有没有完成产量目标", "星驰2021年有没有完成产量目标"),
+        ),
+        ("临海和云岭的5G用户数比一比", ("临海的5G用户数", "云岭的5G用户数")),
     ],
 )
 def test_compare_questions_split_into_two_sub_questions(question, sides):

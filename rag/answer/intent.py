@@ -72,8 +72,11 @@ _TIMELINE = re.compile(
 _COMPARE_CUE = re.compile(
     r"分别|各自|各[建有是占达花用]|有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|异同|不一样|"
     r"哪个(?:更)?[高低多少大小快慢强长短早晚好]|哪届|哪一个|哪家|谁(?:更)?[高低多少大小快慢强好]|"
-    r"差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|相比|对比|比较一下|比较|更好|更多"
+    r"差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|相比|对比|比较一下|比较|比一比|比比|更好|更多"
 )
+# Two years side by side ("2020年和2021年有没有完成…") ask the question of each year.
+_YEARS_JOINED = re.compile(r"\d{4}\s*年?\s*(?:和|与|跟|及)\s*\d{4}\s*年")
+_YEAR_PAIR_CUE = re.compile(r"有没有|是否|是不是|怎么样|如何|多少|几|吗")
 _COMPARE_SPLIT = re.compile(
     r"(?P<left>.+?)(?:和|与|跟|同|及|以及|、|对比|相比)(?P<right>.+?)(?P<rest>(?:"
     + _COMPARE_CUE.pattern
@@ -245,10 +248,17 @@ def compare_sides(question: str) -> tuple[str, str] | None:
     """
     for connector in _CONNECTOR.finditer(question):
         left_text, after = question[: connector.start()], question[connector.end() :]
-        if not left_text or not _COMPARE_CUE.search(after):
+        years = _YEARS_JOINED.search(question) and _YEAR_PAIR_CUE.search(after)
+        if not left_text or not (_COMPARE_CUE.search(after) or years):
             continue
         boundary = _RIGHT_END.search(after, 1)
-        right, tail = (after[: boundary.start()], after[boundary.start() :]) if boundary else (after, "")
+        if years and (year_end := re.match(r"\s*\d{4}\s*年", after)):
+            boundary = year_end
+            right, tail = after[: year_end.end()], after[year_end.end() :]
+        elif boundary:
+            right, tail = after[: boundary.start()], after[boundary.start() :]
+        else:
+            right, tail = after, ""
         year = re.search(r"\d{4}\s*年(?:底|末)?$", right)
         if year and year.start() > 0:  # "云岭储能2022年…": the year is shared
             right, tail = right[: year.start()], right[year.start() :] + tail
@@ -287,5 +297,5 @@ _RIGHT_END = re.compile(r"的|，|,|在|对|各|分别|都|比|哪个|哪届|谁
 _COMPARE_WORDS = re.compile(
     r"分别|各自|有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|有什么异同|有何异同|的?异同|"
     r"有什么不一样|不一样|相比|对比|比较一下|比较|哪个(?:更)?|哪届|哪一个|哪家|谁(?:更)?|"
-    r"相差多少|差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|更好|更多"
+    r"相差多少|差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|更好|更多|比一比|比比"
 )

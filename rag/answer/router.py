@@ -165,9 +165,7 @@ class Router:
             )
         if intent.kind == COMPARE:
             return self._compare(intent, k, filters)
-        content_period = intent.period is not None and not intent.period.published
-        slack = CONTENT_PERIOD_SLACK_DAYS if content_period else 0
-        return self.answerer.ask(question, k, filters, slack)
+        return self.answerer.ask(question, k, filters, _slack(intent))
 
     def _fact_or_enumeration(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """ "哪些…": the fact answer, widened to the whole enumeration its sentence belongs to."""
@@ -235,7 +233,8 @@ class Router:
             own = tuple(normalise_text(w) for w in words[number] - others)
             avoid = tuple(normalise_text(w) for w in others - words[number])
             if sub.kind in (FACT, TIME):
-                answer = search_and_answer(self.answerer.focused_on(own, avoid), side, k, filters)
+                slack = _slack(sub)
+                answer = search_and_answer(self.answerer.focused_on(own, avoid), side, k, filters, slack)
             else:
                 answer = self._answer(sub, k, frozenset(), filters)
             label = re.sub(r"(?:是多少|有多少|是什么)$", "", side)
@@ -264,6 +263,11 @@ class Router:
                              for s, e in citation.highlights]  # fmt: skip
             lines.append(Line((prefix if number == 0 else "") + _MARKER.sub("", text), evidence))
         return lines
+
+
+def _slack(intent: Intent) -> int:
+    """Days after the question's period that still count as from it (see CONTENT_PERIOD_SLACK_DAYS)."""
+    return CONTENT_PERIOD_SLACK_DAYS if intent.period is not None and not intent.period.published else 0
 
 
 def within_filters(intent: Intent, filters: SearchFilters) -> Intent:
