@@ -201,3 +201,23 @@ def test_a_year_of_the_question_is_found_in_a_report_published_that_year():
     assert not _published_in("2019", "2020-09-06", "2019年的数博会签约了多少个项目？")
     # A whole year's figure is reported after the year: the text has to name it.
     assert not _published_in("2023", "2023-09-13", "星驰汽车2023年全年一共生产了多少辆车？")
+
+
+def test_a_number_question_is_not_answered_by_a_sentence_without_a_number():
+    from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer
+    from rag.calibration import AnswerCalibration
+    from rag.search.query import Hit
+
+    text = "余晓晖对北京数字贸易发展提出建议。"
+    hits = [Hit(1, 1.0, "c", "a", "讲座", "2021-05-28", text, 0, len(text), 0, 1.0, 1.0)]
+    untyped = SentenceFeatures(0, 0, len(text), 0.9, 0.0, 1.0, False, 1.0)
+    cal = AnswerCalibration(refuse_below=0.5, min_coverage=0.3)
+    assert not compose_answer(
+        Asked("他一共提了几条建议？", {"建议": 1.0}, NUMBER), hits, [untyped], cal
+    ).answerable
+    assert compose_answer(Asked("他提了什么建议？", {"建议": 1.0}, OTHER), hits, [untyped], cal).answerable
+
+
+def test_question_words_for_the_asked_number_and_aspect_particles_are_not_required(answerer):
+    weights = answerer.query_weights("智博会一共签了几个项目？")
+    assert "几个" not in weights and "签了" not in weights and "签" in weights

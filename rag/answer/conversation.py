@@ -193,8 +193,17 @@ class Conversation:
             # "他认为…" after a question about 许科敏: the person, and nothing else, is carried over.
             standalone = question[: pronoun.start()] + people[0] + question[pronoun.end() :]
         else:
-            standalone = rewrite_followup(question, self.turns, self.router.index.tokenizer.words)
+            standalone = rewrite_followup(question, self.turns, self._subject_words)
         return self.router.understand(standalone, self.as_of), frozenset()
+
+    def _subject_words(self, text: str) -> list[str]:
+        """What a follow-up carries over from an earlier question: its names, nouns and numbers,
+        not its predicate ("产销情况怎么样" is what was asked then, not what is asked now)."""
+        tagged = self.router.index.tokenizer.tagged(text)
+        return [
+            word for word, flag in tagged
+            if flag[:1] in _SUBJECT_FLAGS and word not in _WEAK_NOUNS and len(word.strip()) >= 1
+        ]  # fmt: skip
 
     def _unresolved(self, question: str) -> Answer | None:
         """A first question that says "他/她" without naming anyone: ask who is meant."""
@@ -233,6 +242,8 @@ class Conversation:
         return answer
 
 
+_SUBJECT_FLAGS = frozenset("nmegj")  # jieba: nouns and names, numbers, Latin words, abbreviations
+_WEAK_NOUNS = frozenset({"情况", "内容", "问题", "方面", "事情", "时候", "什么", "多少", "哪些"})
 _METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}
 
 

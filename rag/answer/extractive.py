@@ -35,6 +35,9 @@ def term_in_text(term: str, text: str) -> bool:
     return len(term) >= 3 and not term.isdigit() and (term[1:] in text or term[:-1] in text)
 
 
+_ASKED_COUNT = re.compile(r"^(?:几|多少)[\u4e00-\u9fff]?$")
+
+
 def _published_in(term: str, published: str, question: str) -> bool:
     """Whether a year of the question ("2019年的数博会") is the passage's publication year: the
     report of an event seldom writes its own year ("9月5日，第三届数博会开幕"). A whole year's
@@ -97,7 +100,13 @@ class Answerer:
         not cover the question; `unseen_weight` (calibrated) sets how much it counts. An unseen
         compound whose parts the corpus knows ("出口量" -> 出口) is asked by its parts.
         """
-        words = list(dict.fromkeys(self.index.tokenizer.words(question, search_mode=False)))
+        words = self.index.tokenizer.words(question, search_mode=False)
+        # "签了" is 签 with an aspect particle: the text says 签约, 签署. "几家", "多少钱" ask for
+        # the number itself: no text holds them.
+        words = [
+            w[:-1] if len(w) == 2 and w[-1] in "了过着" else w for w in words if not _ASKED_COUNT.match(w)
+        ]
+        words = list(dict.fromkeys(words))
         known = self.index.backend.known(words)
         for word in [w for w in words if w not in known and len(w) >= 3]:
             parts = [p for p in self.index.tokenizer.words(word) if p != word and len(p) >= 2]

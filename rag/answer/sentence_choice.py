@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.answers import Answer, Citation, cite, refusal
-from rag.answer.qtype import OTHER, carries_type
+from rag.answer.qtype import NUMBER, OTHER, carries_type
 from rag.calibration import AnswerCalibration
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
@@ -114,6 +114,9 @@ def is_supported(best: SentenceFeatures, cal: AnswerCalibration) -> bool:
     )
 
 
+_MUST_CARRY = (NUMBER,)
+
+
 def ranked_supported(features: list[SentenceFeatures], cal: AnswerCalibration) -> list[SentenceFeatures]:
     """The sentences that are evidence enough to answer, best first; empty means refuse.
 
@@ -134,6 +137,8 @@ def compose_answer(
     # A sentence that shares no word with the question answers it only by accident.
     features = [f for f in features if f.coverage > 0] or features
     supported = ranked_supported(features, cal)
+    if kind in _MUST_CARRY:  # "几条建议" answered by a sentence with no number says nothing
+        supported = [f for f in supported if f.typed]
     if not supported:
         return refusal(question, hits)
     ranked = supported + sorted((f for f in features if f not in supported), key=lambda f: -f.score(cal))
