@@ -93,3 +93,21 @@ def per_article(answer: Answer, record: Callable[[str], ArticleRecord], text: Ca
     answer.answer = body
     answer.citations = [_card(numbers[a], record(a), text(a), spans[a]) for a in numbers]
     return answer
+
+
+def answer_lines(answer: Answer, record: Callable[[str], ArticleRecord], prefix: str = "") -> list[Line]:
+    """An answer's lines with their evidence in article coordinates, to merge answers into one
+    (`prefix` goes before the first line); `record` gives an article's record by id."""
+    by_number = {c.n: c for c in answer.citations}
+    lines = []
+    for number, text in enumerate(answer.answer.split("\n")):
+        evidence = []
+        for marker in _MARKER.findall(text):
+            citation = by_number.get(int(marker))
+            if citation is None:
+                continue
+            article = record(citation.article_id)
+            evidence += [Evidence(article, citation.article_start + s, citation.article_start + e)
+                         for s, e in citation.highlights]  # fmt: skip
+        lines.append(Line((prefix if number == 0 else "") + _MARKER.sub("", text), evidence))
+    return lines

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from rag.answer.answers import Answer
-from rag.answer.compose import Evidence, Line, compose
+from rag.answer.compose import Evidence, Line, answer_lines, compose
 from rag.answer.followup import (
     needs_context,
     own_subject,
@@ -103,7 +103,7 @@ class Conversation:
         answers = [inner.ask(part, k, filters) for part in parts]
         lines = []
         for part, answer in zip(parts, answers, strict=True):
-            found = self.router.lines_of(answer)
+            found = answer_lines(answer, self.router.context.record)
             if not answer.answerable:
                 found = [Line(f"{part.rstrip('？?')}：{answer.answer}")]
             lines += found

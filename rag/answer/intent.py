@@ -77,11 +77,6 @@ _COMPARE_CUE = re.compile(
 # Two years side by side ("2020年和2021年有没有完成…") ask the question of each year.
 _YEARS_JOINED = re.compile(r"\d{4}\s*年?\s*(?:和|与|跟|及)\s*\d{4}\s*年")
 _YEAR_PAIR_CUE = re.compile(r"有没有|是否|是不是|怎么样|如何|多少|几|吗")
-_COMPARE_SPLIT = re.compile(
-    r"(?P<left>.+?)(?:和|与|跟|同|及|以及|、|对比|相比)(?P<right>.+?)(?P<rest>(?:"
-    + _COMPARE_CUE.pattern
-    + r").*)$"
-)
 _SPEECH = re.compile(
     r"(?:说|讲|谈|表示|指出|强调|提出|提|呼吁|认为|介绍|透露|建议|要求|倡议|表态|回应)(?:了|过)?(?:些)?(?:什么|哪些|啥)|"
     r"(?:怎么看|如何看待|怎么评价|什么看法|什么观点|有何看法|的观点|的看法|的讲话|的发言|的致辞|讲话内容|发言内容|致辞内容|"

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date
 
 from rag.answer.answers import Answer, search_and_answer
-from rag.answer.compose import Evidence, Line, compose, per_article
+from rag.answer.compose import Line, answer_lines, compose, per_article
 from rag.answer.extractive import Answerer, term_in_text
 from rag.answer.intent import (
     COMPARE,
@@ -50,7 +50,6 @@ _PERSON_FLAGS = {"nr", "nrfg", "nrt"}
 _LEADING_NAME = re.compile(
     r"^([\u4e00-\u9fff]{2,3})(?=在|对|说|认为|表示|提|为什么|是怎么|怎么|如何|还|分别|和|与|的讲话|的发言)"
 )
-_MARKER = re.compile(r"\[(\d+)\]")
 # "2022年的产量" is reported in the first months of 2023: passages published up to half a year
 # after a period the text describes count as from it.
 CONTENT_PERIOD_SLACK_DAYS = 183
@@ -242,27 +241,11 @@ class Router:
                 lines.append(Line(f"{label}：资料中没有找到。"))
                 continue
             answered += 1
-            lines += self.lines_of(answer, prefix=f"{label}：")
+            lines += answer_lines(answer, self.context.record, prefix=f"{label}：")
         if answered == 0:
             return self.answerer.ask(intent.question, k, filters)
         cited = sorted({e.article.article_id for line in lines for e in line.evidence})
         return compose(intent.question, lines, self.context.texts(cited), answerable=answered == len(sides))
-
-    def lines_of(self, answer: Answer, prefix: str = "") -> list[Line]:
-        """An answer's lines with their evidence in article coordinates (to merge answers)."""
-        by_number = {c.n: c for c in answer.citations}
-        lines = []
-        for number, text in enumerate(answer.answer.split("\n")):
-            evidence = []
-            for marker in _MARKER.findall(text):
-                citation = by_number.get(int(marker))
-                if citation is None:
-                    continue
-                record = self.context.record(citation.article_id)
-                evidence += [Evidence(record, citation.article_start + s, citation.article_start + e)
-                             for s, e in citation.highlights]  # fmt: skip
-            lines.append(Line((prefix if number == 0 else "") + _MARKER.sub("", text), evidence))
-        return lines
 
 
 def _slack(intent: Intent) -> int:
