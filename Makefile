@@ -43,11 +43,11 @@ browser:
 SEED_GATES := --fail-under hit@1=0.95 --fail-under answer_accuracy=0.85 \
 	--fail-under citation_accuracy=0.9 --fail-under refusal_accuracy=0.75 \
 	--fail-under accuracy_speech=0.8 --fail-under accuracy_list=0.7 --fail-under accuracy_summary=0.6 \
-	--fail-under accuracy_corpus=0.9 --fail-under accuracy_time=0.8 --fail-under accuracy_compare=0.5 \
+	--fail-under accuracy_corpus=0.9 --fail-under accuracy_time=0.9 --fail-under accuracy_compare=0.5 \
 	--fail-under accuracy_timeline=0.5
-NEWS_GATES := --fail-under accuracy_fact=0.7 --fail-under accuracy_speech=0.65 \
+NEWS_GATES := --fail-under accuracy_fact=0.8 --fail-under accuracy_speech=0.65 \
 	--fail-under accuracy_list=0.8 --fail-under accuracy_summary=0.75 --fail-under accuracy_corpus=0.8 \
-	--fail-under accuracy_time=0.7 --fail-under accuracy_compare=0.35 --fail-under accuracy_timeline=0.45
+	--fail-under accuracy_time=0.7 --fail-under accuracy_compare=0.35 --fail-under accuracy_timeline=0.65
 
 test: install browser
 	$(VENV)/bin/ruff check rag tests benchmarks streamlit_app.py
