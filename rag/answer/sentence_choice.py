@@ -141,7 +141,8 @@ def compose_answer(
         supported = [f for f in supported if f.typed]
     if not supported:
         return refusal(question, hits)
-    ranked = supported + sorted((f for f in features if f not in supported), key=lambda f: -f.score(cal))
+    kept = {id(f) for f in supported}
+    ranked = supported + sorted((f for f in features if id(f) not in kept), key=lambda f: -f.score(cal))
     best_score = ranked[0].score(cal)
     chosen = [ranked[0]] + [
         f
