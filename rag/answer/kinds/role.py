@@ -58,12 +58,13 @@ def role_lines(context: Context, question: str, person: str, period: Period | No
     if _NOW.search(question):
         found = found[-1:]
     elif not _OVER_TIME.search(question) and len(found) > 1 and period is None:
-        found = [f for f in found if f[0].article_id == _occasion(context, question, person, found)] or found
-    posts = [
-        (article, post)
-        for n, (article, post) in enumerate(found)
-        if post[0] not in (p[0] for _, p in found[:n])
-    ]
+        occasion = _occasion(context, question, person, found)
+        found = [f for f in found if f[0].article_id == occasion] or found
+    posts, seen = [], set()
+    for article, (title, evidence) in found:  # each post once, where it is first written
+        if title not in seen:
+            seen.add(title)
+            posts.append((article, (title, evidence)))
     if len(posts) == 1:
         article, (title, evidence) = posts[0]
         return [
