@@ -76,11 +76,12 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rag.index import store
-    from rag.search.qdrant import STATE_FILE, verify_collections
+    from rag.index.store import is_remote
+    from rag.search.qdrant import verify_collections
 
     settings = _settings(args)
     folder = store.current_version(settings.index)
-    if folder is not None and (folder / STATE_FILE).is_file():
+    if folder is not None and is_remote(folder):
         chunks, articles = verify_collections(folder, settings)
         print(f"ok: Qdrant holds {chunks} chunks and {articles} articles, as the manifest says")
         return 0

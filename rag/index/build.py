@@ -123,7 +123,7 @@ class _Build:
     def run(self) -> BuildReport:
         index_dir = self.settings.index
         live_folder = store.current_version(index_dir)
-        if live_folder is not None and (live_folder / store.REMOTE_STATE).is_file():
+        if store.is_remote(live_folder):
             raise IngestError(
                 f"{index_dir}: this index lives in Qdrant; build a local index and copy it with "
                 "`rag migrate` (builds straight into Qdrant are not supported yet)"

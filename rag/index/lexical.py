@@ -52,7 +52,7 @@ class TermCounts:
         return cls(terms, counts.astype(np.int32), len(tokens))
 
 
-def _idf(doc_freq: np.ndarray, docs: int) -> np.ndarray:
+def lucene_idf(doc_freq: np.ndarray, docs: int) -> np.ndarray:
     """Lucene's IDF, never negative: log(1 + (N − df + 0.5) / (df + 0.5))."""
     return np.log1p((docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
@@ -202,7 +202,7 @@ class LexicalIndex:
         if not tokens:
             return {}
         distinct, _, doc_freq = self._statistics(tokens)
-        return {str(t): float(v) for t, v in zip(distinct, _idf(doc_freq, self.size), strict=True)}
+        return {str(t): float(v) for t, v in zip(distinct, lucene_idf(doc_freq, self.size), strict=True)}
 
     def known(self, tokens: list[str]) -> set[str]:
         """The tokens that occur somewhere in the corpus."""
@@ -233,7 +233,7 @@ class LexicalIndex:
             return scores
         distinct, located, doc_freq = self._statistics(query_tokens)
         repeats = Counter(query_tokens)
-        weights = _idf(doc_freq, self.size) * np.array([repeats[t] for t in distinct], dtype=np.float64)
+        weights = lucene_idf(doc_freq, self.size) * np.array([repeats[t] for t in distinct], dtype=np.float64)
         weights = np.where(doc_freq > 0, weights, 0.0).astype(np.float32)
         for segment, (positions, found), start in zip(self.segments, located, self.offsets, strict=False):
             segment.add_scores(positions, np.where(found, weights, 0.0), scores[start : start + segment.size])

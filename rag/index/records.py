@@ -166,8 +166,15 @@ class RecordStore:
         return self.article(article_id).text
 
     def article_chunks(self, article_id: str) -> list[ChunkRecord]:
-        """The article's passages in reading order."""
-        segment, local = self.version.article_owner(self.article(article_id).num)
+        """The article's passages in reading order.
+
+        Raises:
+            QueryError: no live article has this id.
+        """
+        num = self._lookups().get(article_id)
+        if num is None:
+            raise QueryError(f"unknown article_id '{article_id}'")
+        segment, local = self.version.article_owner(num)
         rows = segment.query(f"{_CHUNK_SQL} WHERE c.article_num = ? ORDER BY c.row", [local])
         return [ChunkRecord.from_row(r) for r in rows]
 
@@ -181,6 +188,13 @@ class RecordStore:
             for row in segment.query(sql)
             if offset + row["num"] not in deleted
         ]
+
+    def chunk_counts(self) -> dict[str, int]:
+        """How many live passages each live article has, by article id."""
+        version = self.version
+        rows = version.chunk_article if version.alive is None else version.chunk_article[version.alive]
+        counts = np.bincount(rows, minlength=version.article_slots)
+        return {aid: int(counts[num]) for num, aid in enumerate(self.article_ids()) if counts[num]}
 
     def article_ids(self) -> list[str]:
         """Article ids by global article number (as in `IndexVersion.chunk_article`), deleted ones too."""

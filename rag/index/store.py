@@ -38,6 +38,11 @@ SEGMENT_FILE = "segment.json"
 REMOTE_STATE = "qdrant.json"  # in a version whose vectors live in Qdrant (rag.search.qdrant)
 
 
+def is_remote(version_folder: Path | None) -> bool:
+    """Whether a published version keeps its vectors and postings in Qdrant (`rag migrate`)."""
+    return version_folder is not None and (version_folder / REMOTE_STATE).is_file()
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

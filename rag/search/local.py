@@ -76,10 +76,7 @@ class LocalBackend:
         return rows if self.version.alive is None else rows[self.version.alive[rows]]
 
     def chunk_counts(self) -> dict[str, int]:
-        version = self.version
-        rows = version.chunk_article if version.alive is None else version.chunk_article[version.alive]
-        counts = np.bincount(rows, minlength=version.article_slots)
-        return {aid: int(counts[num]) for num, aid in enumerate(self._records.article_ids()) if counts[num]}
+        return self._records.chunk_counts()
 
     def stats(self) -> BackendStats:
         first, last = self.version.date_range()

@@ -24,9 +24,10 @@ from rag.errors import IndexLoadError
 from rag.index import store
 from rag.index.days import NO_DAY, day_date
 from rag.index.embed import Embedder
-from rag.index.lexical import term_hashes
+from rag.index.lexical import lucene_idf, term_hashes
 from rag.index.manifest import Manifest
 from rag.index.records import ChunkRecord
+from rag.index.segment_files import load_array
 from rag.index.tokens import ChineseTokenizer
 from rag.index.version import check_embedder, tokenizer_of
 from rag.search.backend import BackendStats, Candidates
@@ -34,7 +35,6 @@ from rag.search.qdrant_connect import reaching, shared_client, where
 from rag.search.query import SearchFilters
 
 DENSE, SPARSE = "dense", "sparse"
-STATE_FILE = store.REMOTE_STATE  # in the version folder: collections, vocabulary, date range
 TERMS_FILE, DOC_FREQ_FILE = "qdrant_terms.npy", "qdrant_doc_freq.npy"  # beside it
 MIGRATION_FILE = "qdrant-migration.json"  # in the index folder while a migration runs
 
@@ -81,16 +81,16 @@ def read_state(folder: Path) -> tuple[dict, np.ndarray, np.ndarray]:
         IndexLoadError: a file missing or damaged, with the fix.
     """
     try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-        terms = np.load(folder / TERMS_FILE, allow_pickle=False)
-        doc_freq = np.load(folder / DOC_FREQ_FILE, allow_pickle=False)
+        state = json.loads((folder / store.REMOTE_STATE).read_text(encoding="utf-8"))
+        terms = load_array(folder / TERMS_FILE, mmap=False)
+        doc_freq = load_array(folder / DOC_FREQ_FILE, mmap=False)
         if (
             not isinstance(state, dict)
             or not {"chunks", "articles"} <= set(state)
             or len(terms) != len(doc_freq)
         ):
             raise ValueError("unexpected contents")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, IndexLoadError) as exc:
         raise IndexLoadError(
             f"{folder}: the migrated index's state is damaged ({exc}); run `rag migrate` again"
         ) from None
@@ -190,9 +190,9 @@ class QdrantBackend:
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         docs = self.version.manifest.chunks
-        return {
-            t: float(np.log1p((docs - df + 0.5) / (df + 0.5))) for t, df in self._doc_freq(tokens).items()
-        }
+        found = self._doc_freq(tokens)
+        values = lucene_idf(np.array(list(found.values()), dtype=np.float64), docs)
+        return {t: float(v) for t, v in zip(found, values, strict=True)}
 
     def known(self, tokens: list[str]) -> set[str]:
         return {t for t, df in self._doc_freq(tokens).items() if df > 0}

@@ -18,13 +18,13 @@ import numpy as np
 
 from rag.errors import IndexLoadError
 from rag.index import store
+from rag.index.dense import HNSW_EF_CONSTRUCTION, HNSW_M
 from rag.index.records import RecordStore
+from rag.index.store import REMOTE_STATE, is_remote
 from rag.index.version import IndexVersion
-from rag.search.qdrant import DENSE, DOC_FREQ_FILE, MIGRATION_FILE, SPARSE, STATE_FILE, TERMS_FILE, term_ids
+from rag.search.qdrant import DENSE, DOC_FREQ_FILE, MIGRATION_FILE, SPARSE, TERMS_FILE, term_ids
 
 BATCH = 256  # points per upsert; each is acknowledged (wait=True) before the next
-PROGRESS_FILE = MIGRATION_FILE
-HNSW_M, HNSW_EF_CONSTRUCT = 32, 80  # as the local HNSW segments (rag.index.dense)
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def create_collections(client: Any, spec: CollectionSpec, dim: int) -> None:
             **layout,
             vectors_config={DENSE: models.VectorParams(
                 size=dim, distance=models.Distance.COSINE,
-                hnsw_config=models.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT),
+                hnsw_config=models.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCTION),
                 quantization_config=models.ScalarQuantization(
                     scalar=models.ScalarQuantizationConfig(type=models.ScalarType.INT8, always_ram=True)),
             )},
@@ -188,7 +188,7 @@ def _count(client: Any, collection: str) -> int:
 def _start(target: Path, client: Any, spec: CollectionSpec, source: str) -> None:
     """Check that this migration may write here, and record that it started (for resuming)."""
     _check_target(target)
-    marker = target / PROGRESS_FILE
+    marker = target / MIGRATION_FILE
     started = {"source": source, "collection": spec.name}
     if marker.is_file():
         pending = json.loads(marker.read_text(encoding="utf-8"))
@@ -209,10 +209,10 @@ def _check_target(target: Path) -> None:
     """An empty folder, or one `rag migrate` made (its versions point at Qdrant)."""
     if target.exists() and not target.is_dir():
         raise IndexLoadError(f"{target}: not a folder; --index names the folder for the migrated index")
-    if not target.is_dir() or (target / PROGRESS_FILE).is_file():
+    if not target.is_dir() or (target / MIGRATION_FILE).is_file():
         return
     live = store.current_version(target)
-    if live is not None and (live / STATE_FILE).is_file():
+    if is_remote(live):
         return
     if any(target.iterdir()):
         raise IndexLoadError(f"{target}: not empty and no migrated index; migrate into an empty folder")
@@ -223,8 +223,8 @@ def _collections_named(target: Path) -> set[str]:
     named: set[str] = set()
     versions = target / store.VERSIONS
     for folder in versions.iterdir() if versions.is_dir() else ():
-        if (folder / STATE_FILE).is_file():
-            state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        if is_remote(folder):
+            state = json.loads((folder / REMOTE_STATE).read_text(encoding="utf-8"))
             named |= {state["chunks"], state["articles"]}
     return named
 
@@ -247,18 +247,16 @@ def _publish(source: RecordStore, target: Path, spec: CollectionSpec, resumed: i
     version = source.version
     terms, doc_freq, vocabulary, colliding = _vocabulary(version)
     days = version.live_days()
-    counts = Counter(source.article_ids()[a] for a in (version.chunk_article if version.alive is None
-                                                      else version.chunk_article[version.alive]))  # fmt: skip
     state = {
         "chunks": spec.name, "articles": spec.articles, "source": str(version.folder),
-        "categories": source.category_names(), "chunk_counts": dict(counts),
+        "categories": source.category_names(), "chunk_counts": source.chunk_counts(),
         "first_day": int(days.min()) if days.size else None,
         "last_day": int(days.max()) if days.size else None,
         "vocabulary": vocabulary, "colliding_terms": colliding,
     }  # fmt: skip
-    extra = {STATE_FILE: json.dumps(state, ensure_ascii=False).encode(),
+    extra = {REMOTE_STATE: json.dumps(state, ensure_ascii=False).encode(),
              TERMS_FILE: _npy(terms), DOC_FREQ_FILE: _npy(doc_freq)}  # fmt: skip
     published = store.publish_version(target, version.manifest, extra)
-    (target / PROGRESS_FILE).unlink(missing_ok=True)
+    (target / MIGRATION_FILE).unlink(missing_ok=True)
     return MigrationReport(version.manifest.chunks, version.manifest.articles, resumed, colliding, vocabulary,
                            published.name, spec.name)  # fmt: skip

@@ -23,7 +23,7 @@ from rag.ingest.dates import question_date_range
 from rag.search.backend import ArticleStore, Candidates, OpenedVersion, SearchBackend
 from rag.search.fusion import dedup_key, diversify, fuse
 from rag.search.local import LocalBackend
-from rag.search.qdrant import MIGRATION_FILE, STATE_FILE, QdrantBackend, QdrantVersion
+from rag.search.qdrant import MIGRATION_FILE, QdrantBackend, QdrantVersion
 from rag.search.qdrant_connect import shared_client, where
 from rag.search.qdrant_records import QdrantRecords
 from rag.search.query import (
@@ -238,7 +238,7 @@ def open_index(
 
 
 def _open_version(folder: Path, embedder: Embedder, full_verify: bool, settings: Settings) -> SearchIndex:
-    if (folder / STATE_FILE).is_file():
+    if store.is_remote(folder):
         version = QdrantVersion(folder, embedder, shared_client(settings), where(settings))
         return SearchIndex(version, QdrantBackend(version), None, QdrantRecords(version))
     if settings.backend == "qdrant":
