@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import write_section
 
 from rag.answer.extractive import Answerer
-from rag.answer.qtype import question_type
-from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer, is_supported, ranked_supported
+from rag.answer.qtype import NUMBER, question_type
+from rag.answer.sentence_choice import Asked, answering, compose_answer, ranked_supported
 from rag.calibration import (
     AnswerCalibration,
     BM25Parameters,
@@ -131,8 +131,8 @@ def answer_scores(positives: list[tuple], negatives: list[tuple], cal: AnswerCal
         answered_ok.append(answer.answerable and answer_matches(answer.answer, q.answers))
         if answer.answerable:
             chars.append(len(strip_markers(answer.answer)))
-    for _, _, features, _, _ in negatives:
-        refused.append(not ranked_supported(features, cal))
+    for _, _, features, _, kind in negatives:
+        refused.append(not ranked_supported(features, cal, kind))
     return {
         "answer_accuracy": mean(answered_ok),
         "refusal_accuracy": mean(refused) if refused else None,
@@ -168,24 +168,29 @@ def tune_answer(
         key=lambda cal: top_sentence_accuracy(positives, cal),
     )
 
-    # Thresholds only decide answer-or-refuse: score each question's best sentence once.
-    def summary(rows: list[tuple], with_answers: bool) -> list[tuple[SentenceFeatures | None, bool]]:
+    # Thresholds only decide answer-or-refuse, as `ranked_supported` does: a question is answered
+    # when any of its candidate sentences passes them. Each sentence is scored once.
+    def summary(rows: list[tuple], with_answers: bool) -> list[tuple[np.ndarray, bool]]:
         out = []
         for q, hits, features, weights, kind in rows:
-            if not features:
-                out.append((None, False))
-                continue
-            top = max(features, key=lambda f: f.score(best))
-            ok = with_answers and answer_matches(
+            candidates = [f for f in answering(features) if kind != NUMBER or f.typed]
+            table = np.array(
+                [(f.score(best), f.passage_coverage, f.key_terms_found) for f in candidates], dtype=float
+            ).reshape(-1, 3)
+            ok = with_answers and bool(features) and answer_matches(
                 compose_answer(Asked(q.question, weights, kind), hits, features,
                                replace(best, refuse_below=-1e9, min_coverage=0.0)).answer,
                 q.answers,
             )  # fmt: skip
-            out.append((top, ok))
+            out.append((table, ok))
         return out
 
+    def supported(table: np.ndarray, cal: AnswerCalibration) -> bool:
+        passes = (table[:, 0] >= cal.refuse_below) & (table[:, 1] >= cal.min_coverage)
+        return bool(np.any(passes & ((table[:, 2] > 0) | (not cal.require_key_terms))))
+
     pos, neg = summary(positives, True), summary(negatives, False)
-    thresholds = np.quantile([top.score(best) for top, _ in pos + neg if top], np.linspace(0, 0.9, 19))
+    thresholds = np.quantile([t[:, 0].max() for t, _ in pos + neg if len(t)], np.linspace(0, 0.9, 19))
     best_objective, chosen = -1.0, best
     for refuse_below, min_coverage, require in itertools.product(
         thresholds, np.arange(0, 0.85, 0.05), (False, True)
@@ -196,8 +201,8 @@ def tune_answer(
             min_coverage=round(float(min_coverage), 2),
             require_key_terms=require,
         )
-        answered_ok = mean([ok and top is not None and is_supported(top, cal) for top, ok in pos])
-        refused = mean([top is None or not is_supported(top, cal) for top, _ in neg])
+        answered_ok = mean([ok and supported(t, cal) for t, ok in pos])
+        refused = mean([not supported(t, cal) for t, _ in neg])
         if answered_ok + refusal_weight * refused > best_objective:
             best_objective, chosen = answered_ok + refusal_weight * refused, cal
     candidates = []

@@ -22,7 +22,7 @@ from rag.answer.followup import (
     rewrite_followup,
     swap_attribute,
 )
-from rag.answer.intent import COMPARE, DATES, FACT, SPEECH, SUMMARY, Intent
+from rag.answer.intent import DATES, FACT, SPEECH, SUMMARY, Intent, compare_sides
 from rag.answer.llm import LLMAnswerer
 from rag.answer.router import Router
 from rag.config import Settings
@@ -85,7 +85,7 @@ class Conversation:
     def ask(self, question: str, k: int | None = None, filters: SearchFilters = NO_FILTERS) -> Answer:
         """Answer the next question of the conversation (and remember it)."""
         parts = question_parts(question)
-        if len(parts) > 1 and self.router.understand(question, self.as_of).kind != COMPARE:
+        if len(parts) > 1 and compare_sides(question) is None:
             return self._ask_parts(question, parts, k, filters)
         previous = self.turns[-1] if self.turns else None
         answer = self._metadata(question, previous) if previous else self._unresolved(question)
@@ -202,7 +202,7 @@ class Conversation:
         tagged = self.router.index.tokenizer.tagged(text)
         return [
             word for word, flag in tagged
-            if flag[:1] in _SUBJECT_FLAGS and word not in _WEAK_NOUNS and len(word.strip()) >= 1
+            if flag[:1] in _SUBJECT_FLAGS and word not in _WEAK_NOUNS and word.strip()
         ]  # fmt: skip
 
     def _unresolved(self, question: str) -> Answer | None:

@@ -42,8 +42,9 @@ def _published_in(term: str, published: str, question: str) -> bool:
     """Whether a year of the question ("2019年的数博会") is the passage's publication year: the
     report of an event seldom writes its own year ("9月5日，第三届数博会开幕"). A whole year's
     figure ("2023年全年", "年度", "年底") is reported after the year: there the text must say it."""
-    whole_year = re.search(rf"{term}\s*年(?:全年|年度|底|末|一整年)", question)
-    return len(term) == 4 and term.isdigit() and published.startswith(term) and not whole_year
+    if not (len(term) == 4 and term.isdigit() and published.startswith(term)):
+        return False
+    return not re.search(rf"{term}\s*年(?:全年|年度|底|末|一整年)", question)
 
 
 def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
@@ -100,14 +101,17 @@ class Answerer:
         not cover the question; `unseen_weight` (calibrated) sets how much it counts. An unseen
         compound whose parts the corpus knows ("出口量" -> 出口) is asked by its parts.
         """
-        words = self.index.tokenizer.words(question, search_mode=False)
-        # "签了" is 签 with an aspect particle: the text says 签约, 签署. "几家", "多少钱" ask for
-        # the number itself: no text holds them.
+        # "几家", "多少钱" ask for the number itself: no text holds them.
         words = [
-            w[:-1] if len(w) == 2 and w[-1] in "了过着" else w for w in words if not _ASKED_COUNT.match(w)
+            w for w in self.index.tokenizer.words(question, search_mode=False) if not _ASKED_COUNT.match(w)
         ]
         words = list(dict.fromkeys(words))
         known = self.index.backend.known(words)
+        # An unseen "签了" is 签 with an aspect particle (the text says 签约, 签署); 通过 is a word.
+        stems = {w: w[:-1] for w in words if w not in known and len(w) == 2 and w[-1] in "了过着"}
+        if stems:
+            words = list(dict.fromkeys(stems.get(w, w) for w in words))
+            known |= self.index.backend.known(list(stems.values()))
         for word in [w for w in words if w not in known and len(w) >= 3]:
             parts = [p for p in self.index.tokenizer.words(word) if p != word and len(p) >= 2]
             found = self.index.backend.known(parts)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from rag.answer.intent import Intent
+from rag.answer.intent import NOW, Intent
 from rag.index.tokens import ChineseTokenizer
 
 
@@ -94,21 +94,19 @@ _SWAPPABLE = (
 )
 
 
-_NOW = re.compile(r"现在|目前|如今|当前|眼下")
-
-
 def swap_attribute(previous: str, new: str, tokenizer: ChineseTokenizer) -> str:
     """The previous question about `new` instead of its last plain noun ("产量" -> "营收")."""
     new = re.sub(r"^(?:的|那)|(?:的时候|那会儿?|那时候?|当时)$", "", new).strip()
     if not new or new in previous:
         return ""
-    for kind in _SWAPPABLE:  # "那2022年呢" after "星驰汽车2021年产量是多少" swaps the year
+    if time := _SWAPPABLE[0].search(new):
+        # "那2022年呢" swaps the year of "星驰汽车2021年产量是多少", or the 现在 of "现在是什么职务";
+        # "那2023年的产量目标呢" names a time and an attribute: not one thing to swap.
+        old = (_SWAPPABLE[0].search(previous) or NOW.search(previous)) if time.group(0) == new else None
+        return previous[: old.start()] + new + previous[old.end() :] if old else ""
+    for kind in _SWAPPABLE[1:]:  # "那第七届呢", "那一期呢": the edition
         if kind.fullmatch(new) and (old := kind.search(previous)):
             return previous[: old.start()] + new + previous[old.end() :]
-    if (time := _SWAPPABLE[0].search(new)) and time.group(0) != new:
-        return ""  # "那2023年的产量目标呢" names a time and an attribute: not one thing to swap
-    if _SWAPPABLE[0].fullmatch(new) and (now := _NOW.search(previous)):  # "现在是什么职务" -> 2019年
-        return previous[: now.start()] + new + previous[now.end() :]
     tagged = tokenizer.tagged(previous)
     position, target = -1, ""
     offset = 0

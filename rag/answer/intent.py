@@ -75,7 +75,7 @@ _COMPARE_CUE = re.compile(
     r"差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|相比|对比|比较一下|比较|比一比|比比|更好|更多"
 )
 # Two years side by side ("2020年和2021年有没有完成…") ask the question of each year.
-_YEARS_JOINED = re.compile(r"\d{4}\s*年?\s*(?:和|与|跟|及)\s*\d{4}\s*年")
+_YEARS_JOINED = re.compile(r"\d{4}\s*年\s*(?:和|与|跟|及)\s*\d{4}\s*年")
 _YEAR_PAIR_CUE = re.compile(r"有没有|是否|是不是|怎么样|如何|多少|几|吗")
 _SPEECH = re.compile(
     r"(?:说|讲|谈|表示|指出|强调|提出|提|呼吁|认为|介绍|透露|建议|要求|倡议|表态|回应)(?:了|过)?(?:些)?(?:什么|哪些|啥)|"
@@ -95,9 +95,8 @@ _ANNOUNCED = re.compile(r"(?:哪|这|那)?([一二三四五六七八九十两]|\
 _PUBLISHED = re.compile(
     rf"(?:发布|发表|刊发|刊登|发了|发过|登过|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{_DOC}|{_DOC}"
 )
-_RELATIVE = re.compile(
-    r"去年|今年|前年|最近|近期|上个月|本月|这个月|近[一二三两四五六七八九十\d]+年|截至|截止|以前|之前|以来|之后|以后"
-)
+# The present as a question says it ("周启明现在是什么职务"): the newest article answers.
+NOW = re.compile(r"现在|目前|如今|当前|眼下|现任|最新")
 
 
 @dataclass(frozen=True)
@@ -241,14 +240,14 @@ def compare_sides(question: str) -> tuple[str, str] | None:
     What the sides share (a year before them, a person before "在…", the attribute after
     them) goes into both sub-questions; the comparative phrasing is dropped.
     """
+    years_joined = bool(_YEARS_JOINED.search(question))
     for connector in _CONNECTOR.finditer(question):
         left_text, after = question[: connector.start()], question[connector.end() :]
-        years = _YEARS_JOINED.search(question) and _YEAR_PAIR_CUE.search(after)
+        years = years_joined and _YEAR_PAIR_CUE.search(after)
         if not left_text or not (_COMPARE_CUE.search(after) or years):
             continue
         boundary = _RIGHT_END.search(after, 1)
         if years and (year_end := re.match(r"\s*\d{4}\s*年", after)):
-            boundary = year_end
             right, tail = after[: year_end.end()], after[year_end.end() :]
         elif boundary:
             right, tail = after[: boundary.start()], after[boundary.start() :]

@@ -119,7 +119,7 @@ class Router:
         answer = self._answer(intent, k, exclude, filters)
         if intent.kind != FACT and not _respects(answer, filters, self.index):
             # A strategy that read beyond the chosen articles: the fact answer, which filters inside.
-            answer = self.answerer.ask(intent.question, k, filters)
+            answer = self._fact(intent, k, filters)
         if len({c.article_id for c in answer.citations}) < len(answer.citations) or _RUN_ON.search(
             answer.answer
         ):
@@ -141,7 +141,7 @@ class Router:
             and ASKS_ROLE.search(question)
             and (people := self.people(question))
         ):
-            lines = role_lines(self.context, question, people[0], intent.period)
+            lines = role_lines(self.context, question, people[0], intent.period, intent.kind == TIMELINE)
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == SUMMARY:
             return self._lines_or_fact(intent, self._summary(intent), k, filters)
@@ -164,11 +164,16 @@ class Router:
             )
         if intent.kind == COMPARE:
             return self._compare(intent, k, filters)
-        return self.answerer.ask(question, k, filters, _slack(intent))
+        return self._fact(intent, k, filters)
+
+    def _fact(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
+        """The fact answer to an understood question; a period the text describes widens the search
+        by the slack its reports come after it (CONTENT_PERIOD_SLACK_DAYS)."""
+        return self.answerer.ask(intent.question, k, filters, _slack(intent))
 
     def _fact_or_enumeration(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """ "哪些…": the fact answer, widened to the whole enumeration its sentence belongs to."""
-        answer = self.answerer.ask(intent.question, k, filters)
+        answer = self._fact(intent, k, filters)
         if not answer.answerable or not answer.citations:
             return answer
         first = answer.citations[0]
@@ -203,7 +208,7 @@ class Router:
         cited = {e.article.article_id for line in lines for e in line.evidence}
         if cited and self._names_found(intent.question, cited):
             return compose(intent.question, lines, self.context.texts(sorted(cited)))
-        return self.answerer.ask(intent.question, k, filters)
+        return self._fact(intent, k, filters)
 
     def _names_found(self, question: str, article_ids: set[str]) -> bool:
         """Every name and number of the question occurs in one of the cited articles (a year of
@@ -243,7 +248,7 @@ class Router:
             answered += 1
             lines += answer_lines(answer, self.context.record, prefix=f"{label}：")
         if answered == 0:
-            return self.answerer.ask(intent.question, k, filters)
+            return self._fact(intent, k, filters)
         cited = sorted({e.article.article_id for line in lines for e in line.evidence})
         return compose(intent.question, lines, self.context.texts(cited), answerable=answered == len(sides))
 

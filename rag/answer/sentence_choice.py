@@ -114,16 +114,23 @@ def is_supported(best: SentenceFeatures, cal: AnswerCalibration) -> bool:
     )
 
 
-_MUST_CARRY = (NUMBER,)
+def answering(features: list[SentenceFeatures]) -> list[SentenceFeatures]:
+    """The candidates worth weighing: a sentence sharing no word with the question answers it
+    only by accident (all of them when none shares one)."""
+    return [f for f in features if f.coverage > 0] or features
 
 
-def ranked_supported(features: list[SentenceFeatures], cal: AnswerCalibration) -> list[SentenceFeatures]:
+def ranked_supported(
+    features: list[SentenceFeatures], cal: AnswerCalibration, kind: str
+) -> list[SentenceFeatures]:
     """The sentences that are evidence enough to answer, best first; empty means refuse.
 
     The best-scoring sentence may lack support (a neighbouring article's sentence holding the
     question's words but not its name) while the next one answers: it is skipped, not refused.
+    A how-many question ("几条建议") is not answered by a sentence without a number.
     """
-    return sorted((f for f in features if is_supported(f, cal)), key=lambda f: -f.score(cal))
+    supported = [f for f in answering(features) if is_supported(f, cal) and (kind != NUMBER or f.typed)]
+    return sorted(supported, key=lambda f: -f.score(cal))
 
 
 def compose_answer(
@@ -134,11 +141,8 @@ def compose_answer(
     A refusal still cites the closest passages, so the reader sees what was found.
     """
     question, weights, kind = asked.question, asked.weights, asked.kind
-    # A sentence that shares no word with the question answers it only by accident.
-    features = [f for f in features if f.coverage > 0] or features
-    supported = ranked_supported(features, cal)
-    if kind in _MUST_CARRY:  # "几条建议" answered by a sentence with no number says nothing
-        supported = [f for f in supported if f.typed]
+    features = answering(features)
+    supported = ranked_supported(features, cal, kind)
     if not supported:
         return refusal(question, hits)
     kept = {id(f) for f in supported}

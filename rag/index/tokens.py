@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -71,6 +72,13 @@ def _shared_jieba(user_dict: Path | None) -> tuple:
         return _JIEBA[key]
 
 
+@functools.lru_cache(maxsize=4096)
+def _tagged(user_dict: Path | None, text: str) -> tuple[tuple[str, str], ...]:
+    """POS tags, remembered: one question is tagged by the router (names), the follow-up logic,
+    key terms and the answerer, and candidate sentences recur between questions."""
+    return tuple((pair.word, pair.flag) for pair in _shared_jieba(user_dict)[1].cut(text))
+
+
 class ChineseTokenizer:
     """Tokens for BM25: jieba search-mode words, optionally with CJK character bigrams.
 
@@ -96,8 +104,7 @@ class ChineseTokenizer:
 
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """(word, jieba part-of-speech flag) pairs: `nr` person, `ns` place, `nt` organisation..."""
-        tagger = _shared_jieba(self.user_dict)[1]
-        return [(pair.word, pair.flag) for pair in tagger.cut(text)]
+        return list(_tagged(self.user_dict, text))
 
     def pos_flags(self, text: str) -> set[str]:
         """The part-of-speech flags present in `text`."""

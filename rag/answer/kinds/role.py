@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.compose import Evidence, Line
-from rag.answer.intent import Period
+from rag.answer.intent import NOW, Period
 from rag.answer.kinds.context import Context
 from rag.answer.sentences import is_filler
 from rag.search.catalog import ArticleRecord
@@ -20,8 +20,6 @@ ASKS_ROLE = re.compile(
     r"(?:什么|啥|哪个|何)(?:职务|职位|身份|头衔|官职|官|职)|担任(?:什么|何|啥)|任(?:什么|何)职|"
     r"(?:职务|职位|身份|头衔)(?:是|为|有什么变化|有何变化|的变化|怎么变|如何变)|是干什么的|是做什么的|是干啥的|什么来头"
 )
-_NOW = re.compile(r"现在|目前|如今|当前|眼下|现任|最新")
-_OVER_TIME = re.compile(r"变化|变动|怎么变|如何变|这几年|历年|先后|一直|曾经|历任")
 # Posts end in one of these; what stands before, back to a clause boundary, is the unit.
 _POST = (
     r"(?:副)?(?:部长|厅长|局长|司长|处长|省长|市长|区长|县长|镇长|书记|主席|主任|委员|总理|秘书长|院长|校长|"
@@ -47,26 +45,27 @@ def title_before(text: str, person: str) -> tuple[int, int] | None:
     return None
 
 
-def role_lines(context: Context, question: str, person: str, period: Period | None) -> list[Line]:
-    """Lines naming `person`'s post, each with the sentence it is written in (see the docstring)."""
+def role_lines(
+    context: Context, question: str, person: str, period: Period | None, over_time: bool
+) -> list[Line]:
+    """Lines naming `person`'s post, each with the sentence it is written in (see the docstring);
+    `over_time` (a timeline question: "职务有什么变化") lists every post."""
     articles = [m.article for m in context.catalog.mentions(person)]
     if period is not None:
         articles = [a for a in articles if a.day and period.start <= a.day <= period.end]
-    found = [(a, post) for a in articles if (post := _post_in(context, a, person))]
-    if not found:
-        return []
-    if _NOW.search(question):
-        found = found[-1:]
-    elif not _OVER_TIME.search(question) and len(found) > 1 and period is None:
-        occasion = _occasion(context, question, person, found)
-        found = [f for f in found if f[0].article_id == occasion] or found
-    posts, seen = [], set()
-    for article, (title, evidence) in found:  # each post once, where it is first written
-        if title not in seen:
-            seen.add(title)
-            posts.append((article, (title, evidence)))
+    if NOW.search(question):  # the newest dated report that writes a post; older ones are not read
+        dated = (a for a in reversed(articles) if a.day)
+        found = next(([(a, post)] for a in dated if (post := _post_in(context, a, person))), [])
+    else:
+        found = [(a, post) for a in articles if (post := _post_in(context, a, person))]
+        if not over_time and len(found) > 1 and period is None:
+            occasion = _occasion(context, question, person, found)
+            found = [f for f in found if f[0].article_id == occasion] or found
+    posts: dict[str, tuple[ArticleRecord, Evidence]] = {}
+    for article, (title, evidence) in found:
+        posts.setdefault(title, (article, evidence))  # each post once, where it is first written
     if len(posts) == 1:
-        article, (title, evidence) = posts[0]
+        [(title, (article, evidence))] = posts.items()
         return [
             Line(
                 f"{person}的职务是{title}（《{article.title}》，{article.date or '日期不详'}）。", [evidence]
@@ -74,7 +73,7 @@ def role_lines(context: Context, question: str, person: str, period: Period | No
         ]
     return [
         Line(f"{article.date or '日期不详'} — {person}：{title}（《{article.title}》）", [evidence])
-        for article, (title, evidence) in posts
+        for title, (article, evidence) in posts.items()
     ]
 
 
