@@ -22,7 +22,7 @@ from qdrant_client import QdrantClient
 from report import publish
 
 from rag.config import Settings
-from rag.eval.metrics import first_relevant_rank, percentile, unique_in_order
+from rag.eval.metrics import first_relevant_rank, hit_at, percentile, reciprocal_rank, unique_in_order
 from rag.eval.question_sets import load_squad
 from rag.index.build import build_index
 from rag.search.qdrant_migrate import CollectionSpec, migrate
@@ -41,8 +41,8 @@ def measure(index: SearchIndex, questions: list) -> dict:
         hits = index.search(q.question, k=10)
         times.append((time.perf_counter() - started) * 1000)
         rank = first_relevant_rank(unique_in_order([h.article_id for h in hits]), q.articles)
-        hit1.append(rank == 1)
-        reciprocal.append(1 / rank if rank else 0.0)
+        hit1.append(hit_at(rank, 1))
+        reciprocal.append(reciprocal_rank(rank, 10))
         tops.append([h.chunk_id for h in hits])
     return {
         "hit@1": statistics.mean(hit1),

@@ -100,11 +100,11 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from rag.search.retrieve import open_index
 
     settings = _settings(args)
+    if Path(os.path.abspath(args.source)) == Path(os.path.abspath(settings.index)):
+        raise ConfigError(f"--index {settings.index}: name a new folder for the migrated index, not --from")
     source = open_index(args.source, settings.embedder, settings=settings.replace(backend="local"))
     if not isinstance(source.records, RecordStore):
         raise ConfigError(f"{args.source}: already lives in Qdrant; --from names a local index folder")
-    if Path(os.path.abspath(args.source)) == Path(os.path.abspath(settings.index)):
-        raise ConfigError(f"--index {settings.index}: name a new folder for the migrated index, not --from")
     spec = CollectionSpec(settings.qdrant_collection, settings.qdrant_shards, settings.qdrant_replication)
     with tqdm(total=source.manifest.chunks, unit="chunk", disable=not sys.stderr.isatty()) as bar:
         try:

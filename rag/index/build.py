@@ -81,6 +81,11 @@ def build_index(settings: Settings, **options: Unpack[BuildOptions]) -> BuildRep
         StorageError: the disk is full or the index folder cannot be written; the live
             version is unchanged, and after a full disk the build's cache is removed too.
     """
+    if store.is_remote(store.current_version(settings.index)):  # refused before any model loads
+        raise IngestError(
+            f"{settings.index}: this index lives in Qdrant; build a local index and copy it with "
+            "`rag migrate` (builds straight into Qdrant are not supported yet)"
+        )
     try:
         return _Build(settings, options).run()
     except (OSError, sqlite3.OperationalError) as exc:
@@ -122,12 +127,6 @@ class _Build:
 
     def run(self) -> BuildReport:
         index_dir = self.settings.index
-        live_folder = store.current_version(index_dir)
-        if store.is_remote(live_folder):
-            raise IngestError(
-                f"{index_dir}: this index lives in Qdrant; build a local index and copy it with "
-                "`rag migrate` (builds straight into Qdrant are not supported yet)"
-            )
         with lock.build_lock(index_dir):
             live, plan, gone = self._start_point()
             if live.segments and not plan.jobs and not gone:

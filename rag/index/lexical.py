@@ -130,9 +130,8 @@ class LexicalSegment:
         needs no tokenizer; None for a segment written without raw counts."""
         if self._counts is None:
             return None
-        term_of = np.repeat(self._terms, np.diff(self._indptr))
-        order = np.argsort(self._indices, kind="stable")  # by row; terms stay sorted within a row
-        rows, terms, counts = self._indices[order], term_of[order], self._counts[order].astype(np.int32)
+        order, rows, terms = self._by_row()
+        counts = self._counts[order].astype(np.int32)
         bounds = np.searchsorted(rows, np.arange(self.size + 1))
         return [
             TermCounts(terms[start:end], counts[start:end], int(counts[start:end].sum()))
@@ -142,9 +141,15 @@ class LexicalSegment:
     def row_postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, term hashes, tf parts) of every posting, ordered by row: each chunk's BM25
         document vector, for copying the index into another engine."""
+        order, rows, terms = self._by_row()
+        return np.asarray(rows), terms, np.asarray(self._tf_part[order])
+
+    def _by_row(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings reordered by row (terms stay sorted within a row): the order, and each
+        posting's row and term hash in it."""
         term_of = np.repeat(self._terms, np.diff(self._indptr))
         order = np.argsort(self._indices, kind="stable")
-        return np.asarray(self._indices[order]), term_of[order], np.asarray(self._tf_part[order])
+        return order, self._indices[order], term_of[order]
 
     def locate(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions of the query hashes in this vocabulary, and which of them are present."""

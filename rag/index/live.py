@@ -111,7 +111,7 @@ def read_live_version(
             segment_files.verify_files(segment, description["files"], hash_below=0)
             deleted = set(entry.deleted)
             live.segments.append(LiveSegment(entry.name, description, deleted))
-            db = segment_files.open_metadata_db(segment_files.SegmentFiles.of(segment).metadata)
+            db = segment_files.open_metadata_db(segment_files.SegmentFiles(segment).metadata)
             try:
                 rows = db.execute(
                     "SELECT num, article_id, content_hash, source_size, source_mtime_ns FROM articles"
@@ -139,7 +139,7 @@ def deleted_chunks(index_dir: Path, name: str, deleted: set[int]) -> int:
     if not deleted:
         return 0
     chunk_article = segment_files.load_array(
-        segment_files.SegmentFiles.of(store.segment_dir(index_dir, name)).chunk_article
+        segment_files.SegmentFiles(store.segment_dir(index_dir, name)).chunk_article
     )
     return int(np.isin(chunk_article, sorted(deleted)).sum())
 

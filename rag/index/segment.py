@@ -41,7 +41,7 @@ class SegmentWriter:
 
     def __init__(self, folder: Path, dim: int, bm25: BM25Parameters, exact_limit: int) -> None:
         self.folder = folder
-        self.files = segment_files.SegmentFiles.of(folder)
+        self.files = segment_files.SegmentFiles(folder)
         self._dim, self._bm25, self._exact_limit = dim, bm25, exact_limit
         self._db = segment_files.create_metadata_db(self.files.metadata)
         self._vectors: list[np.ndarray] = []
@@ -115,7 +115,7 @@ class Segment:
         self.name = folder.name
         self.description = store.read_segment(folder)
         segment_files.verify_files(folder, self.description["files"], full=full_verify)
-        files = segment_files.SegmentFiles.of(folder)
+        files = segment_files.SegmentFiles(folder)
         self.vectors = segment_files.load_array(files.vectors)
         self.chunk_article = segment_files.load_array(files.chunk_article)
         self.chunk_day = segment_files.load_array(files.chunk_day)
@@ -145,7 +145,7 @@ class Segment:
         segments never needs it."""
         with self._dense_lock:
             if self._dense is None:
-                dense = DenseIndex.load(segment_files.SegmentFiles.of(self.folder).dense)
+                dense = DenseIndex.load(segment_files.SegmentFiles(self.folder).dense)
                 self._check_count({dense.size})
                 self._dense = dense
             return self._dense

@@ -38,7 +38,6 @@ ARTICLE_COLUMNS = (
     "num", "article_id", "title", "date", "display_date", "date_source", "author",
     "categories", "source_path", "content_hash", "source_size", "source_mtime_ns", "url", "text",
 )  # fmt: skip
-CHUNK_COLUMNS = ("row", "chunk_id", "article_num", "paragraph", "start", "end", "text")
 
 
 def sha256_file(path: Path) -> str:
@@ -136,17 +135,30 @@ def load_array(path: Path, mmap: bool = True) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SegmentFiles:
-    """Paths of the files inside one segment folder (`SegmentFiles.of(folder)`)."""
+    """Paths of the files inside one segment folder, all derived from it."""
 
     folder: Path
-    metadata: Path  # meta.sqlite: articles and chunks
-    vectors: Path  # vectors.npy: float32, one row per chunk
-    dense: Path  # dense.faiss: the vector index
-    bm25: Path  # bm25/: postings arrays
-    chunk_article: Path  # chunk_article.npy: article number of each row
-    chunk_day: Path  # chunk_day.npy: day number of each row (rag.index.days)
 
-    @classmethod
-    def of(cls, folder: Path) -> SegmentFiles:
-        names = ("meta.sqlite", "vectors.npy", "dense.faiss", "bm25", "chunk_article.npy", "chunk_day.npy")
-        return cls(folder, *(folder / name for name in names))
+    @property
+    def metadata(self) -> Path:  # articles and chunks
+        return self.folder / "meta.sqlite"
+
+    @property
+    def vectors(self) -> Path:  # float32, one row per chunk
+        return self.folder / "vectors.npy"
+
+    @property
+    def dense(self) -> Path:  # the vector index
+        return self.folder / "dense.faiss"
+
+    @property
+    def bm25(self) -> Path:  # postings arrays
+        return self.folder / "bm25"
+
+    @property
+    def chunk_article(self) -> Path:  # article number of each row
+        return self.folder / "chunk_article.npy"
+
+    @property
+    def chunk_day(self) -> Path:  # day number of each row (rag.index.days)
+        return self.folder / "chunk_day.npy"

@@ -14,7 +14,6 @@ from rag.ingest.articles import MAX_FILE_BYTES, Article, article_from_bytes
 from rag.ingest.files import CORPUS_SUFFIXES, article_id_for
 
 _UNSAFE = re.compile(r"[^\w\-.]+", re.UNICODE)
-# How long an add waits for a running build before giving up (it never copies meanwhile).
 MAX_STEM_BYTES = 200
 
 

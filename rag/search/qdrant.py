@@ -134,7 +134,10 @@ class QdrantBackend:
         counts = Counter(int(i) for i in term_ids(term_hashes(tokens)))
         return models.SparseVector(indices=list(counts), values=[float(v) for v in counts.values()])
 
-    def _scored(self, query: Any, using: str, limit: int, query_filter: Any) -> dict[int, float]:
+    def _scored(
+        self, query: Any, using: str, limit: int, query_filter: Any, days: dict[int, int] | None = None
+    ) -> dict[int, float]:
+        """Point id -> score of one query; with `days`, each point's day goes into it (no second fetch)."""
         if limit <= 0:
             return {}
         found = self.client.query_points(
@@ -143,8 +146,10 @@ class QdrantBackend:
             using=using,
             query_filter=query_filter,
             limit=limit,
-            with_payload=False,
+            with_payload=["day"] if days is not None else False,
         )
+        if days is not None:
+            days.update((int(p.id), int((p.payload or {})["day"])) for p in found.points)
         return {int(p.id): float(p.score) for p in found.points}
 
     def candidates(
@@ -153,23 +158,25 @@ class QdrantBackend:
         sparse = self._sparse_query(tokens)
         dense_query = np.asarray(vector, dtype=np.float32).tolist()
         where = self._filter(filters)
-        dense = self._scored(dense_query, DENSE, pool, where)
-        lexical = self._scored(sparse, SPARSE, pool, where) if sparse.indices else {}
+        days: dict[int, int] = {}
+        dense = self._scored(dense_query, DENSE, pool, where, days)
+        lexical = self._scored(sparse, SPARSE, pool, where, days) if sparse.indices else {}
         rows = sorted(set(dense) | set(lexical))
         # Both scores for every row: ask for the missing ones by id (no shared term scores 0).
         missing_dense = [r for r in rows if r not in dense]
         missing_lexical = [r for r in rows if r not in lexical]
-        dense |= self._scored(dense_query, DENSE, len(missing_dense), self._filter(filters, missing_dense))
+        dense |= self._scored(
+            dense_query, DENSE, len(missing_dense), self._filter(filters, missing_dense), days
+        )
         if sparse.indices:
             lexical |= self._scored(
-                sparse, SPARSE, len(missing_lexical), self._filter(filters, missing_lexical)
+                sparse, SPARSE, len(missing_lexical), self._filter(filters, missing_lexical), days
             )
-        records = self._payloads(rows, ["day"])
         return Candidates(
             np.asarray(rows, dtype=np.int64),
             np.asarray([lexical.get(r, 0.0) for r in rows], dtype=np.float32),
             np.asarray([dense[r] for r in rows], dtype=np.float32),
-            np.asarray([records[r]["day"] for r in rows], dtype=np.int32),
+            np.asarray([days[r] for r in rows], dtype=np.int32),
         )
 
     def _payloads(self, rows: list[int], fields: list[str] | bool = True) -> dict[int, dict]:
