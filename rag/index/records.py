@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.errors import QueryError
+from rag.index.segment import Segment
 from rag.index.version import IndexVersion
 
 ARTICLE_TEXT_CACHE = 1024  # articles whose text one loaded version keeps in memory
@@ -143,10 +144,7 @@ class RecordStore:
         Raises:
             QueryError: no live article has this id.
         """
-        num = self._lookups().get(article_id)
-        if num is None:
-            raise QueryError(f"unknown article_id '{article_id}'")
-        segment, local = self.version.article_owner(num)
+        num, segment, local = self._owner(article_id)
         row = segment.query("SELECT * FROM articles WHERE num = ?", [local])[0]
         return IndexedArticle(
             num=num,
@@ -162,6 +160,17 @@ class RecordStore:
             url=(row["url"] or "") if "url" in row.keys() else "",  # noqa: SIM118 (a Row's `in` reads values)
         )
 
+    def _owner(self, article_id: str) -> tuple[int, Segment, int]:
+        """A live article's global number, its segment and its number there.
+
+        Raises:
+            QueryError: no live article has this id.
+        """
+        num = self._lookups().get(article_id)
+        if num is None:
+            raise QueryError(f"unknown article_id '{article_id}'")
+        return (num, *self.version.article_owner(num))
+
     def _article_text(self, article_id: str) -> str:
         return self.article(article_id).text
 
@@ -171,10 +180,7 @@ class RecordStore:
         Raises:
             QueryError: no live article has this id.
         """
-        num = self._lookups().get(article_id)
-        if num is None:
-            raise QueryError(f"unknown article_id '{article_id}'")
-        segment, local = self.version.article_owner(num)
+        _, segment, local = self._owner(article_id)
         rows = segment.query(f"{_CHUNK_SQL} WHERE c.article_num = ? ORDER BY c.row", [local])
         return [ChunkRecord.from_row(r) for r in rows]
 
