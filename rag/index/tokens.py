@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from rag.index.jieba_load import shared_jieba
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff\u3400-\u4dbf]", re.UNICODE)
@@ -47,36 +48,11 @@ def fold_text(text: str) -> str:
     return _NON_WORD.sub("", normalise_text(text))
 
 
-_JIEBA: dict[str, tuple] = {}  # user dictionary path -> (jieba.Tokenizer, POSTokenizer)
-_JIEBA_LOCK = threading.Lock()
-
-
-def _shared_jieba(user_dict: Path | None) -> tuple:
-    """One jieba dictionary (and POS tagger) per process and user dictionary.
-
-    Loading the dictionary takes about a second; every index opened in a process (a
-    rebuilt index in the app, each thread of a server) shares it.
-    """
-    key = str(user_dict or "")
-    with _JIEBA_LOCK:
-        if key not in _JIEBA:
-            import jieba
-            from jieba import posseg
-
-            jieba.setLogLevel(60)
-            jieba_tokenizer = jieba.Tokenizer()
-            jieba_tokenizer.initialize()
-            if user_dict is not None:
-                jieba_tokenizer.load_userdict(str(user_dict))
-            _JIEBA[key] = (jieba_tokenizer, posseg.POSTokenizer(jieba_tokenizer))
-        return _JIEBA[key]
-
-
 @functools.lru_cache(maxsize=4096)
 def _tagged(user_dict: Path | None, text: str) -> tuple[tuple[str, str], ...]:
     """POS tags, remembered: one question is tagged by the router (names), the follow-up logic,
     key terms and the answerer, and candidate sentences recur between questions."""
-    return tuple((pair.word, pair.flag) for pair in _shared_jieba(user_dict)[1].cut(text))
+    return tuple((pair.word, pair.flag) for pair in shared_jieba(user_dict)[1].cut(text))
 
 
 class ChineseTokenizer:
@@ -91,7 +67,7 @@ class ChineseTokenizer:
         self.bigrams = bigrams
 
     def _jieba(self):
-        return _shared_jieba(self.user_dict)[0]
+        return shared_jieba(self.user_dict)[0]
 
     def settings(self) -> dict:
         """What changes the tokens: stored with the index so a mismatch is detected."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexDamaged, IndexLoadError
+from rag.errors import IndexDamaged, IndexLoadError, RagError
 from rag.index import segment_files, store
 from rag.index.days import NO_DAY, day_date
 from rag.index.embed import Embedder, embedding_identity
@@ -165,6 +165,16 @@ def check_embedder(manifest: Manifest, embedder: Embedder, folder: Path) -> None
             f"you asked for '{asked['name']}' (dim {asked['dim']}); "
             "run `rag build --rebuild` or set RAG_EMBEDDER to the model that built it"
         )
+
+
+def start_tokenizer_warm_up(folder: Path) -> None:
+    """Load a version's jieba dictionary on a thread from now on (a second of Python), while
+    the caller loads the model: the model's file reads and array copies run meanwhile."""
+    try:
+        tokenizer = tokenizer_of(store.read_manifest(folder))
+    except RagError:
+        return  # a damaged or outdated version: opening it reports the problem
+    _Background(lambda: tokenizer("预热"))
 
 
 def tokenizer_of(manifest: Manifest) -> ChineseTokenizer:

@@ -18,7 +18,7 @@ from rag.index.lexical import LexicalIndex
 from rag.index.manifest import Manifest
 from rag.index.records import ChunkRecord, IndexedArticle, RecordStore
 from rag.index.tokens import chunk_terms, normalise_text
-from rag.index.version import IndexVersion
+from rag.index.version import IndexVersion, start_tokenizer_warm_up
 from rag.ingest.dates import question_date_range
 from rag.search.backend import ArticleStore, Candidates, OpenedVersion, SearchBackend
 from rag.search.fusion import dedup_key, diversify, fuse
@@ -215,6 +215,9 @@ def open_index(
     """
     index_dir = Path(index_dir)
     if isinstance(embedder, str):
+        folder = store.current_version(index_dir)
+        if folder is not None and not store.is_remote(folder):
+            start_tokenizer_warm_up(folder)
         embedder = load_embedder(embedder)
     settings = settings or Settings()
     for _ in range(3):
