@@ -18,6 +18,7 @@ from rag.answer.router import Router
 from rag.config import Settings, load_settings
 from rag.errors import QueryError, RagError
 from rag.eval.feedback import feedback_path, record_feedback
+from rag.index import store
 from rag.index.add import add_articles
 from rag.index.build import build_index
 from rag.index.report import BuildReport
@@ -321,15 +322,22 @@ def welcome(router: Router) -> None:
 def chat_page() -> None:
     config = load_settings()
     st.session_state.setdefault("messages", [])
+    if store.current_version(config.index) is None:
+        offer_build(config)
+        return
+    st.title("新闻问答")
+    st.caption("用中文提问，回答只来自语料中的文章，并注明出处和日期。")
+    # The input comes before the models load (a second or two on the first visit): the
+    # reader types while they do, and a question sent meanwhile is answered once they are in.
+    # No max_chars: a pasted text over it vanished without a word; the reason comes in Chinese instead.
+    typed = st.chat_input("请输入问题，例如：2021智博会有多少家企业参展？")
     engine = live_engine(config)
-    if engine is None:
+    if engine is None:  # removed while loading
         offer_build(config)
         return
     index, router = engine
     rebuild_progress(config)
     options = sidebar(index, config)
-    st.title("新闻问答")
-    st.caption("用中文提问，回答只来自语料中的文章，并注明出处和日期。")
     for kind, text in st.session_state.pop("upload_notes", []):
         getattr(st.sidebar, kind)(text)
     if not st.session_state.messages:
@@ -343,8 +351,6 @@ def chat_page() -> None:
             del st.session_state.draft
             st.rerun()
 
-    # No max_chars: a pasted text over it vanished without a word; the reason comes in Chinese instead.
-    typed = st.chat_input("请输入问题，例如：2021智博会有多少家企业参展？")
     question = typed or st.session_state.pop(PENDING, None)
     if not question:
         return

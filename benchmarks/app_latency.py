@@ -5,8 +5,9 @@
 Builds the seed index in a temporary folder, starts `streamlit run`, opens the page with
 Playwright driving Debian's /usr/bin/chromium, and asks ten seed questions of every kind
 one after another in one conversation, timing each from Enter to the answer's text on the
-page. "Page ready" is the first load (the server loads models and index); "again" is a
-second tab once they are cached.
+page. "Page ready" is the first load, when the question box shows (the server may still be
+loading models and index: the first question waits for them, so "open → first answer"
+counts the whole wait); "again" is a second tab once they are cached.
 """
 
 from __future__ import annotations
@@ -78,11 +79,11 @@ def main() -> int:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
                 page = browser.new_page()
-                started = time.perf_counter()
+                opened = time.perf_counter()
                 page.goto(url)
                 box = page.get_by_placeholder("请输入问题", exact=False)
                 expect(box).to_be_visible(timeout=120_000)
-                rows.append(("page ready (models and index loaded)", time.perf_counter() - started))
+                rows.append(("page ready (the question box visible)", time.perf_counter() - opened))
                 answers = page.get_by_test_id("stChatMessage")
                 times = []
                 for number, question in enumerate(QUESTIONS):
@@ -93,6 +94,9 @@ def main() -> int:
                         timeout=60_000
                     )
                     times.append(time.perf_counter() - started)
+                    if not number:  # the models may still be loading: the whole wait counts too
+                        rows.append(("open → first answer visible (page, models, one question)",
+                                     time.perf_counter() - opened))  # fmt: skip
                     rows.append((f"ask → answer text visible: {question}", times[-1]))
                 rows.append(("first answer text: p50 over the ten", float(np.percentile(times, 50))))
                 rows.append(("first answer text: p95 over the ten", float(np.percentile(times, 95))))
