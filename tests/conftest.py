@@ -39,6 +39,14 @@ def seed_index(seed_index_dir, usem) -> SearchIndex:
     return open_index(seed_index_dir, usem)
 
 
+@pytest.fixture(scope="session")
+def news_index(tmp_path_factory, usem) -> SearchIndex:
+    """A real index of the 25 fictional news articles (tests/fixtures/NEWS.md), read-only use."""
+    index_dir = tmp_path_factory.mktemp("news-index")
+    build_index(Settings(corpus=FIXTURES / "news", index=index_dir), embedder=usem, log=lambda _: None)
+    return open_index(index_dir, usem)
+
+
 @pytest.fixture()
 def corpus_copy(tmp_path) -> Path:
     """A writable copy of the seeds, for tests that add, edit or delete files."""

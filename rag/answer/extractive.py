@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
+import numpy as np
+
 from rag.answer.answers import Answer, AnswererView, search_and_answer
+from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import PERSON, PLACE, carries_type, ordinal_events, question_type
 from rag.answer.safety import quotable_run
 from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer, coverage, focused
@@ -20,6 +23,7 @@ from rag.index.tokens import normalise_text
 from rag.search.query import NO_FILTERS, Hit, SearchFilters
 from rag.search.retrieve import SearchIndex
 
+TAGGED_KINDS = (PERSON, PLACE)  # answer types the part-of-speech tagger can recognise
 # Headline, byline and caption lines answer only questions about them.
 _ASKS_TITLE = re.compile(r"标题|题目|原题|记者|作者|来源|署名|图片|照片")
 
@@ -126,7 +130,48 @@ class Answerer:
     def sentence_features(
         self, question: str, hits: list[Hit], weights: dict[str, float], kind: str
     ) -> list[SentenceFeatures]:
-        """Features of every quotable sentence of the retrieved passages (in passage order).
+        """Features of every quotable sentence of the retrieved passages, all of them complete
+        (calibration weighs them all; answers complete only those that can matter)."""
+        features = self.candidate_features(question, hits, weights, kind)
+        return self.completion(question, hits, kind, features)(list(range(len(features))))
+
+    def completion(
+        self, question: str, hits: list[Hit], kind: str, features: list[SentenceFeatures]
+    ) -> Callable[[list[int]], list[SentenceFeatures]]:
+        """The features at given positions with their costly parts: the cosine to the question
+        (unless similarity weighs nothing) and, for who/where questions, the tagger's names."""
+        asked: list[np.ndarray] = []  # the question's vector, embedded with the first sentences
+        flags = self.index.tokenizer.pos_flags if kind in TAGGED_KINDS else None
+
+        def cosines(texts: list[str]) -> list[float]:
+            if not self.calibration.similarity_weight:
+                return [UNKNOWN_SIMILARITY] * len(texts)
+            vectors = self.index.embedder.encode([normalise_text(question)] * (not asked) + texts)
+            if not asked:
+                asked.append(vectors[0])
+                vectors = vectors[1:]
+            return [float(x) for x in vectors @ asked[0]]
+
+        def typed(feature: SentenceFeatures, text: str) -> bool:
+            return feature.typed or (flags is not None and carries_type(text, kind, flags(text)))
+
+        def complete(positions: list[int]) -> list[SentenceFeatures]:
+            chosen = [features[p] for p in positions]
+            texts = [hits[f.hit_index].text[f.start : f.end] for f in chosen]
+            similarities = cosines([normalise_text(t) for t in texts])
+            return [
+                dataclasses.replace(f, similarity=similarity, typed=typed(f, text))
+                for f, text, similarity in zip(chosen, texts, similarities, strict=True)
+            ]
+
+        return complete
+
+    def candidate_features(
+        self, question: str, hits: list[Hit], weights: dict[str, float], kind: str
+    ) -> list[SentenceFeatures]:
+        """Features of every quotable sentence of the retrieved passages (in passage order),
+        without the costly parts (`completion`): similarity `UNKNOWN_SIMILARITY`, and `typed`
+        from cue words only (the tagger may still find a name).
 
         Sentences addressed to an assistant, or holding credential-like strings, are never
         candidates: an article cannot choose the answer by instructing the system.
@@ -146,8 +191,6 @@ class Answerer:
             return []
         texts = [hits[i].text[s:e] for i, s, e in spans]
         folded = [normalise_text(t) for t in texts]
-        vectors = self.index.embedder.encode([normalise_text(question), *folded])
-        similarity = vectors[1:] @ vectors[0]
         local = local_weights(weights, folded)
         best_passage = max(h.score for h in hits) or 1.0
         passages = [normalise_text(h.title + h.text) for h in hits]
@@ -161,22 +204,19 @@ class Answerer:
             all(term_in_text(term, p) or _published_in(term, h.date, question) for term in key_terms)
             for p, h in zip(passages, hits, strict=True)
         ]
-        tagger: Callable[[str], AbstractSet[str]] = (
-            self.index.tokenizer.pos_flags if kind in (PERSON, PLACE) else (lambda _: frozenset())
-        )
         return [
             SentenceFeatures(
                 hit_index=i,
                 start=s,
                 end=e,
                 coverage=coverage(fold, local),
-                similarity=float(sim),
+                similarity=UNKNOWN_SIMILARITY,
                 passage=hits[i].score / best_passage,
-                typed=carries_type(text, kind, tagger(text)),
+                typed=carries_type(text, kind),
                 passage_coverage=passage_coverage[i],
                 key_terms_found=key_terms_found[i],
             )
-            for (i, s, e), text, fold, sim in zip(spans, texts, folded, similarity, strict=True)
+            for (i, s, e), text, fold in zip(spans, texts, folded, strict=True)
         ]
 
     def answer_from_hits(
@@ -184,9 +224,13 @@ class Answerer:
     ) -> Answer:
         """Compose the answer text and citations from already retrieved passages."""
         weights, kind = self.query_weights(question), question_type(question)
-        features = self.sentence_features(question, hits, weights, kind)
+        features = self.candidate_features(question, hits, weights, kind)
         if focus:
             features = focused(features, hits, focus, avoid)
+        type_pending = [kind in TAGGED_KINDS and not f.typed for f in features]
+        features = completed(
+            features, self.calibration, kind, type_pending, self.completion(question, hits, kind, features)
+        )
         return compose_answer(Asked(question, weights, kind), hits, features, self.calibration)
 
 

@@ -105,12 +105,13 @@ def focused(
     return [shifted(f) for f in features]
 
 
-def is_supported(best: SentenceFeatures, cal: AnswerCalibration) -> bool:
-    """Whether the best sentence is evidence enough to answer (calibrated thresholds)."""
+def could_support(feature: SentenceFeatures, cal: AnswerCalibration, kind: str) -> bool:
+    """The support rules that do not depend on the score: the passage holds enough of the
+    question's words and all its names, and a how-many question gets a number."""
     return (
-        best.score(cal) >= cal.refuse_below
-        and best.passage_coverage >= cal.min_coverage
-        and (best.key_terms_found or not cal.require_key_terms)
+        feature.passage_coverage >= cal.min_coverage
+        and (feature.key_terms_found or not cal.require_key_terms)
+        and (kind != NUMBER or feature.typed)
     )
 
 
@@ -129,7 +130,9 @@ def ranked_supported(
     question's words but not its name) while the next one answers: it is skipped, not refused.
     A how-many question ("几条建议") is not answered by a sentence without a number.
     """
-    supported = [f for f in answering(features) if is_supported(f, cal) and (kind != NUMBER or f.typed)]
+    supported = [
+        f for f in answering(features) if could_support(f, cal, kind) and f.score(cal) >= cal.refuse_below
+    ]
     return sorted(supported, key=lambda f: -f.score(cal))
 
 
