@@ -41,14 +41,13 @@ def cases(draw) -> tuple:
         for i in range(hit.text.count("。")):
             start = len(SENTENCE.format(0)) * i
             typed = draw(st.booleans())
-            true_features.append(
-                SentenceFeatures(
-                    hit_index=n, start=start, end=start + len(SENTENCE.format(i)),
-                    coverage=draw(st.sampled_from([0.0, 0.2, 0.5, 1.0])), similarity=draw(COSINE),
-                    passage=draw(UNIT), typed=typed, passage_coverage=draw(UNIT),
-                    key_terms_found=draw(st.booleans()),
-                )  # fmt: skip
-            )
+            feature = SentenceFeatures(
+                hit_index=n, start=start, end=start + len(SENTENCE.format(i)),
+                coverage=draw(st.sampled_from([0.0, 0.2, 0.5, 1.0])), similarity=draw(COSINE),
+                passage=draw(UNIT), typed=typed, passage_coverage=draw(UNIT),
+                key_terms_found=draw(st.booleans()),
+            )  # fmt: skip
+            true_features.append(feature)
             pending.append(kind in TAGGED_KINDS and draw(st.booleans()))  # cue words found no name
     cal = AnswerCalibration(
         similarity_weight=draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),

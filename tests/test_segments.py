@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -10,9 +11,10 @@ from rag.config import Settings
 from rag.errors import IndexLoadError
 from rag.index import segment_files, store
 from rag.index.build import build_index
+from rag.index.tokens import fold_text, text_hash
 from rag.search.retrieve import open_index
 
-from .conftest import SEEDS
+from .conftest import SEEDS, live_segment
 
 QUIET = {"log": lambda _: None}
 QUESTIONS = ["东盟数字经济占GDP比重", "许科敏 世界青年发展论坛", "2021智博会有多少家企业参展", "林玉辉"]
@@ -157,3 +159,24 @@ def test_quick_open_trusts_untouched_large_files_and_verify_hashes_them(
         store.verify_index(index_dir)
     with pytest.raises(IndexLoadError, match=r"vectors\.npy"):
         open_index(index_dir, usem, full_verify=True)
+
+
+def test_a_reprint_is_shown_once_by_the_text_hashes_the_build_stores(tmp_path, usem):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus, ignore=shutil.ignore_patterns("*.jsonl"))
+    original = (corpus / "001_79559e53e2614f5a.txt").read_text(encoding="utf-8")
+    reprint = original.replace("工信部总经济师许科敏：", "转载：").replace("，", ",")  # half-width commas
+    (corpus / "reprint.txt").write_text(reprint, encoding="utf-8")
+    index_dir = tmp_path / "index"
+    build_index(Settings(corpus=corpus, index=index_dir), embedder=usem, **QUIET)
+    folder = live_segment(index_dir)
+    assert (folder / "chunk_text_hash.npy").is_file()
+    index = open_index(index_dir, usem)
+    (segment,) = index.version.segments
+    texts = index.records.chunk_column("text")
+    stored = segment.chunk_text_hash.tolist()
+    assert stored == [text_hash(t) for t in texts] == segment._hashed_texts().tolist()
+    assert len(set(stored)) < len(texts)  # the reprint's chunks hash alike
+    hits = index.search("许科敏在世界青年发展论坛上说了什么", 10)
+    folded = [fold_text(h.text) for h in hits]
+    assert {h.article_id for h in hits} >= {"001_79559e53e2614f5a"} and len(folded) == len(set(folded))

@@ -23,7 +23,7 @@ from rag.index import segment_files, store
 from rag.index.days import day_number
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalSegment, TermCounts
-from rag.index.tokens import chunk_terms
+from rag.index.tokens import chunk_terms, text_hash
 
 
 @dataclass
@@ -48,6 +48,7 @@ class SegmentWriter:
         self._terms: list[TermCounts] = []
         self._chunk_article: list[np.ndarray] = []
         self._chunk_day: list[np.ndarray] = []
+        self._chunk_text_hash: list[np.ndarray] = []
         self.articles = 0
         self.chunks = 0
 
@@ -73,6 +74,7 @@ class SegmentWriter:
         self._terms.extend(item.terms)
         self._chunk_article.append(np.full(n, num, dtype=np.int32))
         self._chunk_day.append(np.full(n, day_number(item.article.get("display_date")), dtype=np.int32))
+        self._chunk_text_hash.append(np.array([text_hash(c["text"]) for c in item.chunks], dtype=np.int64))
         self.articles += 1
         self.chunks += n
 
@@ -87,6 +89,7 @@ class SegmentWriter:
         segment_files.save_array(self.files.vectors, vectors)
         segment_files.save_array(self.files.chunk_article, _joined(self._chunk_article))
         segment_files.save_array(self.files.chunk_day, _joined(self._chunk_day))
+        segment_files.save_array(self.files.chunk_text_hash, _joined(self._chunk_text_hash, np.int64))
         dense = DenseIndex.build(vectors, self._exact_limit)
         dense.save(self.files.dense)
         recall = dense.recall_at_10(vectors)
@@ -103,8 +106,8 @@ class SegmentWriter:
         self._db.close()
 
 
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+def _joined(parts: list[np.ndarray], dtype: type = np.int32) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 class Segment:
@@ -124,9 +127,20 @@ class Segment:
         self._db_lock = threading.Lock()
         self._dense: DenseIndex | None = None
         self._dense_lock = threading.Lock()
-        self._check_count(
-            {len(self.vectors), len(self.chunk_article), len(self.chunk_day), self.lexical.size}
+        self.chunk_text_hash = (
+            segment_files.load_array(files.chunk_text_hash)
+            if files.chunk_text_hash.is_file()
+            else self._hashed_texts()  # written before the hashes were stored
         )
+        self._check_count(
+            {len(self.vectors), len(self.chunk_article), len(self.chunk_day), len(self.chunk_text_hash),
+             self.lexical.size}
+        )  # fmt: skip
+
+    def _hashed_texts(self) -> np.ndarray:
+        with self._db_lock:
+            texts = self._db.execute("SELECT text FROM chunks ORDER BY row").fetchall()
+        return np.array([text_hash(text) for (text,) in texts], dtype=np.int64)
 
     def _check_count(self, counts: set[int]) -> None:
         if counts != {self.description["chunks"]}:

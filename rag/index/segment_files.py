@@ -162,3 +162,7 @@ class SegmentFiles:
     @property
     def chunk_day(self) -> Path:  # day number of each row (rag.index.days)
         return self.folder / "chunk_day.npy"
+
+    @property
+    def chunk_text_hash(self) -> Path:  # tokens.text_hash of each row's text: reprints alike
+        return self.folder / "chunk_text_hash.npy"

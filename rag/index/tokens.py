@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -46,6 +47,13 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 def fold_text(text: str) -> str:
     """`normalise_text` without spaces and punctuation: reprints and accepted answers compare equal."""
     return _NON_WORD.sub("", normalise_text(text))
+
+
+def text_hash(text: str) -> int:
+    """A signed 64-bit hash of `fold_text(text)`: equal for reprints, stored per chunk so that a
+    search compares passages by an array lookup instead of folding their texts."""
+    digest = hashlib.blake2b(fold_text(text).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 @functools.lru_cache(maxsize=4096)

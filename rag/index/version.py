@@ -74,6 +74,9 @@ class IndexVersion:
             ]
         )
         self.chunk_day = _joined([np.asarray(s.chunk_day) for s in self.segments])
+        self.chunk_text_hash = np.concatenate(
+            [np.asarray(s.chunk_text_hash, dtype=np.int64) for s in self.segments] or [np.zeros(0, np.int64)]
+        )
         self.deleted_articles = np.asarray(
             [a + int(n) for e, a in zip(self.manifest.segments, self.article_offsets, strict=False)
              for n in e.deleted],

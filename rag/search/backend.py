@@ -96,6 +96,11 @@ class SearchBackend(Protocol):
         """Records of these rows, in the given order."""
         ...
 
+    def text_hashes(self, rows: np.ndarray, records: list[ChunkRecord]) -> list[int]:
+        """`tokens.text_hash` of each row's text (the rows' `records` in the same order): equal
+        for reprints, so a ranking shows a text once."""
+        ...
+
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """BM25 inverse document frequency of each token; unseen tokens get the maximum."""
         ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -23,7 +23,7 @@ def dedup_key(text: str) -> str:
 
 
 def diversify(
-    order: Sequence[int], keys: Sequence[str], groups: Sequence[str], k: int, per_group: int
+    order: Sequence[int], keys: Sequence[Hashable], groups: Sequence[str], k: int, per_group: int
 ) -> list[int]:
     """Pick k positions from a ranked list without duplicate texts.
 
@@ -32,14 +32,14 @@ def diversify(
 
     Args:
         order: candidate positions, best first.
-        keys: dedup key per position; a key seen before is skipped.
+        keys: dedup key per position (a text hash); a key seen before is skipped.
         groups: group (article id) per position.
         k: how many to return.
         per_group: slots one group may take before others are preferred.
     """
     chosen: list[int] = []
     deferred: list[int] = []
-    seen: set[str] = set()
+    seen: set[Hashable] = set()
     per_count: dict[str, int] = {}
     for position in order:
         if keys[position] in seen:

@@ -65,6 +65,9 @@ class LocalBackend:
     def records(self, rows: np.ndarray) -> list[ChunkRecord]:
         return self._records.chunks(rows)
 
+    def text_hashes(self, rows: np.ndarray, records: list[ChunkRecord]) -> list[int]:
+        return self.version.chunk_text_hash[rows].tolist()  # stored by the build
+
     def idf(self, tokens: list[str]) -> dict[str, float]:
         return self.lexical.idf(tokens)
 

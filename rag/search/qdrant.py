@@ -28,7 +28,7 @@ from rag.index.lexical import lucene_idf, term_hashes
 from rag.index.manifest import Manifest
 from rag.index.records import ChunkRecord
 from rag.index.segment_files import load_array
-from rag.index.tokens import ChineseTokenizer
+from rag.index.tokens import ChineseTokenizer, text_hash
 from rag.index.version import check_embedder, tokenizer_of
 from rag.search.backend import BackendStats, Candidates
 from rag.search.qdrant_connect import reaching, shared_client, where
@@ -187,6 +187,9 @@ class QdrantBackend:
         wanted = [int(r) for r in rows]
         payloads = self._payloads(wanted)
         return [chunk_record(payloads[r]) for r in wanted]
+
+    def text_hashes(self, rows: np.ndarray, records: list[ChunkRecord]) -> list[int]:
+        return [text_hash(record.text) for record in records]  # the payloads hold no hash
 
     def _doc_freq(self, tokens: list[str]) -> dict[str, int]:
         vocabulary, doc_freq = self.version.vocabulary, self.version.doc_freq

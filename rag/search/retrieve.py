@@ -21,7 +21,7 @@ from rag.index.tokens import chunk_terms, normalise_text
 from rag.index.version import IndexVersion, start_tokenizer_warm_up
 from rag.ingest.dates import question_date_range
 from rag.search.backend import ArticleStore, Candidates, OpenedVersion, SearchBackend
-from rag.search.fusion import dedup_key, diversify, fuse
+from rag.search.fusion import diversify, fuse
 from rag.search.local import LocalBackend
 from rag.search.qdrant import MIGRATION_FILE, QdrantBackend, QdrantVersion
 from rag.search.qdrant_connect import shared_client, where
@@ -146,12 +146,12 @@ class SearchIndex:
             fused = fused + DATE_BOOST * (
                 (found.days >= low) & (found.days <= high + tuning.period_slack_days)
             )
-        # Records (with text, for duplicate checks) only for the head of the ranking.
+        # Records only for the head of the ranking.
         order = np.argsort(-fused, kind="stable")[: 4 * k + 8]
         records = self.backend.records(found.rows[order])
         picked = diversify(
             range(len(order)),
-            [dedup_key(r.text) for r in records],
+            self.backend.text_hashes(found.rows[order], records),
             [r.article_id for r in records],
             k,
             tuning.per_article or max(1, (k + 1) // 2),
