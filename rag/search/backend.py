@@ -7,6 +7,7 @@ diversity; a backend only finds candidate rows and scores them. Today's embedded
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -96,9 +97,10 @@ class SearchBackend(Protocol):
         """Records of these rows, in the given order."""
         ...
 
-    def text_hashes(self, rows: np.ndarray, records: list[ChunkRecord]) -> list[int]:
-        """`tokens.text_hash` of each row's text (the rows' `records` in the same order): equal
-        for reprints, so a ranking shows a text once."""
+    def diversity_keys(self, rows: np.ndarray) -> tuple[Sequence[Hashable], Sequence[Hashable]]:
+        """Per row, a key equal for reprints (`tokens.text_hash` of its text) and a key equal
+        for passages of one article: what a ranking needs to show a text once and to spread
+        its slots over articles, without fetching the records."""
         ...
 
     def idf(self, tokens: list[str]) -> dict[str, float]:

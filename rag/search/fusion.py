@@ -23,7 +23,7 @@ def dedup_key(text: str) -> str:
 
 
 def diversify(
-    order: Sequence[int], keys: Sequence[Hashable], groups: Sequence[str], k: int, per_group: int
+    order: Sequence[int], keys: Sequence[Hashable], groups: Sequence[Hashable], k: int, per_group: int
 ) -> list[int]:
     """Pick k positions from a ranked list without duplicate texts.
 
@@ -40,7 +40,7 @@ def diversify(
     chosen: list[int] = []
     deferred: list[int] = []
     seen: set[Hashable] = set()
-    per_count: dict[str, int] = {}
+    per_count: dict[Hashable, int] = {}
     for position in order:
         if keys[position] in seen:
             continue

@@ -3,6 +3,8 @@ indexes in memory-mapped files, filters as boolean masks over rows."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+
 import numpy as np
 
 from rag.index.days import NO_DAY
@@ -65,8 +67,9 @@ class LocalBackend:
     def records(self, rows: np.ndarray) -> list[ChunkRecord]:
         return self._records.chunks(rows)
 
-    def text_hashes(self, rows: np.ndarray, records: list[ChunkRecord]) -> list[int]:
-        return self.version.chunk_text_hash[rows].tolist()  # stored by the build
+    def diversity_keys(self, rows: np.ndarray) -> tuple[Sequence[Hashable], Sequence[Hashable]]:
+        version = self.version  # both stored by the build, one entry per row
+        return version.chunk_text_hash[rows].tolist(), version.chunk_article[rows].tolist()
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         return self.lexical.idf(tokens)

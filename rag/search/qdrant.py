@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -188,8 +189,10 @@ class QdrantBackend:
         payloads = self._payloads(wanted)
         return [chunk_record(payloads[r]) for r in wanted]
 
-    def text_hashes(self, rows: np.ndarray, records: list[ChunkRecord]) -> list[int]:
-        return [text_hash(record.text) for record in records]  # the payloads hold no hash
+    def diversity_keys(self, rows: np.ndarray) -> tuple[Sequence[Hashable], Sequence[Hashable]]:
+        wanted = [int(r) for r in rows]
+        payloads = self._payloads(wanted, ["text", "article_id"])  # the payloads hold no hash
+        return [text_hash(payloads[r]["text"]) for r in wanted], [payloads[r]["article_id"] for r in wanted]
 
     def _doc_freq(self, tokens: list[str]) -> dict[str, int]:
         vocabulary, doc_freq = self.version.vocabulary, self.version.doc_freq

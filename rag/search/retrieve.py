@@ -146,25 +146,15 @@ class SearchIndex:
             fused = fused + DATE_BOOST * (
                 (found.days >= low) & (found.days <= high + tuning.period_slack_days)
             )
-        # Records only for the head of the ranking.
+        # The head of the ranking, without reprints and spread over articles; records only for those shown.
         order = np.argsort(-fused, kind="stable")[: 4 * k + 8]
-        records = self.backend.records(found.rows[order])
-        picked = diversify(
-            range(len(order)),
-            self.backend.text_hashes(found.rows[order], records),
-            [r.article_id for r in records],
-            k,
-            tuning.per_article or max(1, (k + 1) // 2),
-        )
+        texts, articles = self.backend.diversity_keys(found.rows[order])
+        picked = diversify(range(len(order)), texts, articles, k, tuning.per_article or max(1, (k + 1) // 2))
+        shown = order[picked]
+        records = self.backend.records(found.rows[shown])
         return [
-            _hit(
-                rank,
-                records[p],
-                float(fused[order[p]]),
-                float(found.lexical[order[p]]),
-                float(found.dense[order[p]]),
-            )
-            for rank, p in enumerate(picked, start=1)
+            _hit(rank, record, float(fused[i]), float(found.lexical[i]), float(found.dense[i]))
+            for rank, (record, i) in enumerate(zip(records, shown, strict=True), start=1)
         ]
 
     def query_vector(self, query: str) -> np.ndarray:
