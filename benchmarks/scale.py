@@ -121,8 +121,9 @@ def serve(index_dir: Path) -> dict:
     # Warm, as the targets are stated: the timed pass asks questions whose pages the first
     # pass brought in (this machine evicts file pages within seconds, so the first pass
     # measures disk reads as much as search; it is reported too).
-    search_ms, answer_ms = [], []
+    search_ms, answer_ms, embed_ms = [], [], []
     for question in questions:
+        embed_ms.append(_ms(index.query_vector, question))  # the floor of every hybrid search
         search_ms.append(_ms(index.search, question))
         answer_ms.append(_ms(answerer.ask, question))
     router = Router(index, answerer=answerer)
@@ -134,6 +135,7 @@ def serve(index_dir: Path) -> dict:
         "questions": questions,
         "open_and_first_answer_s": round(open_and_first_s, 2),
         "first_answer_ok": bool(first_answer.answer),
+        "embed_ms_p95": round(percentile(embed_ms, 95), 2),
         "search_ms_p50": round(percentile(search_ms, 50), 2),
         "search_ms_p95": round(percentile(search_ms, 95), 2),
         "search_ms_p95_first_pass": round(percentile(first_pass, 95), 2),
@@ -327,7 +329,8 @@ COLUMNS = [
     ("embedder_chunks_per_s", "raw embedder chunks/s"),
     ("embedder_parallel_chunks_per_s", "raw embedder, 1 process/core"), ("index_bytes", "index MB"),
     ("build_rss_mb", "build peak RSS MB"), ("serve_rss_mb", "serve peak RSS MB"),
-    ("search_ms_p50", "search p50 ms"), ("search_ms_p95", "search p95 ms"),
+    ("embed_ms_p95", "query embedding p95 ms"), ("search_ms_p50", "search p50 ms"),
+    ("search_ms_p95", "search p95 ms"),
     ("search_ms_p95_first_pass", "search p95 ms, first pass"),
     ("answer_ms_p50", "answer p50 ms"), ("answer_ms_p95", "answer p95 ms"),
     ("corpus_ms_p50", "corpus question p50 ms"), ("corpus_ms_p95", "corpus question p95 ms"),
