@@ -322,7 +322,12 @@ def welcome(router: Router) -> None:
 def chat_page() -> None:
     config = load_settings()
     st.session_state.setdefault("messages", [])
-    if store.current_version(config.index) is None:
+    try:
+        has_index = store.current_version(config.index) is not None
+    except RagError as exc:
+        st.error(f"索引无法加载：{exc}")
+        return
+    if not has_index:
         offer_build(config)
         return
     st.title("新闻问答")

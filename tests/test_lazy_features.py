@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rag.answer.extractive import TAGGED_KINDS, Answerer
 from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
-from rag.answer.qtype import NUMBER, OTHER, PERSON, question_type
+from rag.answer.qtype import NUMBER, OTHER, PERSON, PLACE, question_type
 from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer
 from rag.calibration import AnswerCalibration
 from rag.eval.question_sets import load_questions
@@ -34,7 +34,7 @@ def _hits(sentences_per_hit: list[int]) -> list[Hit]:
 @st.composite
 def cases(draw) -> tuple:
     """Passages, each sentence's true features and which parts start unknown, and a calibration."""
-    kind = draw(st.sampled_from([OTHER, NUMBER, PERSON]))
+    kind = draw(st.sampled_from([OTHER, NUMBER, PERSON, PLACE]))
     hits = _hits(draw(st.lists(st.integers(1, 6), min_size=1, max_size=4)))
     true_features, pending = [], []
     for n, hit in enumerate(hits):
@@ -43,29 +43,30 @@ def cases(draw) -> tuple:
             typed = draw(st.booleans())
             feature = SentenceFeatures(
                 hit_index=n, start=start, end=start + len(SENTENCE.format(i)),
-                coverage=draw(st.sampled_from([0.0, 0.2, 0.5, 1.0])), similarity=draw(COSINE),
+                coverage=draw(st.sampled_from([-0.25, 0.0, 0.2, 0.5, 1.0, 1.25])), similarity=draw(COSINE),
                 passage=draw(UNIT), typed=typed, passage_coverage=draw(UNIT),
                 key_terms_found=draw(st.booleans()),
             )  # fmt: skip
             true_features.append(feature)
             pending.append(kind in TAGGED_KINDS and draw(st.booleans()))  # cue words found no name
     cal = AnswerCalibration(
-        similarity_weight=draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),
+        similarity_weight=draw(st.sampled_from([-0.5, 0.0, 0.25, 0.5, 1.0])),
         passage_weight=draw(st.sampled_from([0.0, 0.3, 0.6])),
-        type_bonus=draw(st.sampled_from([0.0, 0.15, 0.5])),
+        type_bonus=draw(st.sampled_from([-0.15, 0.0, 0.15, 0.5])),
         refuse_below=draw(st.one_of(st.sampled_from([0.5, 1.0, 1.16]), st.floats(0, 2))),
         min_coverage=draw(st.sampled_from([0.0, 0.3, 0.6])),
         second_ratio=draw(st.sampled_from([0.6, 0.8, 1.01])),
-        max_sentences=draw(st.integers(1, 3)),
-        restatement_coverage=2.0,
+        max_sentences=draw(st.integers(1, 4)),
+        restatement_coverage=draw(st.sampled_from([0.4, 2.0])),  # 0.4: the neighbour rule applies
     )
-    return hits, true_features, pending, cal, kind
+    question = draw(st.sampled_from(["问题", "为什么会这样"]))
+    return hits, true_features, pending, cal, kind, question
 
 
 @settings(max_examples=1000, deadline=None)
 @given(cases())
 def test_lazy_completion_chooses_what_full_completion_chooses(case):
-    hits, true_features, pending, cal, kind = case
+    hits, true_features, pending, cal, kind, question = case
     start = [
         dataclasses.replace(f, similarity=UNKNOWN_SIMILARITY, typed=f.typed and not waits)
         for f, waits in zip(true_features, pending, strict=True)
@@ -78,7 +79,7 @@ def test_lazy_completion_chooses_what_full_completion_chooses(case):
         return [true_features[p] for p in positions]
 
     lazy = completed(start, cal, kind, pending, complete)
-    asked = Asked("问题", {"句": 1.0}, kind)
+    asked = Asked(question, {"句": 1.0}, kind)
     full_answer = compose_answer(asked, hits, true_features, cal)
     lazy_answer = compose_answer(asked, hits, lazy, cal)
     assert (lazy_answer.answer, lazy_answer.answerable) == (full_answer.answer, full_answer.answerable)

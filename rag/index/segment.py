@@ -129,8 +129,8 @@ class Segment:
         self._dense_lock = threading.Lock()
         self.chunk_text_hash = (
             segment_files.load_array(files.chunk_text_hash)
-            if files.chunk_text_hash.is_file()
-            else self._hashed_texts()  # written before the hashes were stored
+            if files.chunk_text_hash.name in self.description["files"]
+            else self._hashed_texts()  # written before builds stored them: `rag build --rebuild` does
         )
         self._check_count(
             {len(self.vectors), len(self.chunk_article), len(self.chunk_day), len(self.chunk_text_hash),

@@ -14,7 +14,8 @@ from rag.index.jieba_load import shared_jieba
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff\u3400-\u4dbf]", re.UNICODE)
 BIGRAM_PREFIX = "#"
-# Bump when the token rules or STOPWORDS change: indexes built with another version re-tokenise.
+# Bump when the token rules, STOPWORDS or `fold_text` change (builds store `text_hash` per chunk):
+# indexes built with another version re-tokenise.
 TOKENIZER_VERSION = 2
 # Function words and question words: they carry no topic, and question words in a
 # query would otherwise reward passages that happen to contain them.

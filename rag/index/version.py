@@ -57,8 +57,8 @@ class IndexVersion:
         self.folder = folder
         self.manifest = store.read_manifest(folder)
         self.tokenizer = tokenizer_of(self.manifest)
-        # jieba's dictionaries load (seconds of Python) while this thread checks the model
-        # and reads the segments (file reads and hashing release the GIL).
+        # jieba's dictionaries load (a second of Python; `open_index` may have started that
+        # already) while this thread reads the segments (file reads and hashing release the GIL).
         warm = _Background(lambda: self.tokenizer("预热"))
         try:
             self.segments = self._read_segments(embedder, full_verify)
@@ -96,7 +96,7 @@ class IndexVersion:
             segments = list(pool.map(lambda path: Segment(path, full_verify), folders))
             for entry, segment in zip(self.manifest.segments, segments, strict=True):
                 check_deleted(entry, segment.description, self.folder / "manifest.json")
-            # The vector indexes (most of the bytes) are read while the model loads.
+            # The vector indexes (most of the bytes) are read while the embedder is checked.
             reads = [pool.submit(segment.read_dense) for segment in segments]
             try:
                 check_embedder(self.manifest, embedder, self.folder)

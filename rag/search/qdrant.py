@@ -191,8 +191,11 @@ class QdrantBackend:
 
     def diversity_keys(self, rows: np.ndarray) -> tuple[Sequence[Hashable], Sequence[Hashable]]:
         wanted = [int(r) for r in rows]
-        payloads = self._payloads(wanted, ["text", "article_id"])  # the payloads hold no hash
-        return [text_hash(payloads[r]["text"]) for r in wanted], [payloads[r]["article_id"] for r in wanted]
+        payloads = self._payloads(wanted, ["text_hash", "article_id"])
+        if any("text_hash" not in payloads[r] for r in wanted):  # migrated before hashes were stored
+            texts = self._payloads(wanted, ["text", "article_id"])
+            payloads = {r: {**p, "text_hash": text_hash(p["text"])} for r, p in texts.items()}
+        return [payloads[r]["text_hash"] for r in wanted], [payloads[r]["article_id"] for r in wanted]
 
     def _doc_freq(self, tokens: list[str]) -> dict[str, int]:
         vocabulary, doc_freq = self.version.vocabulary, self.version.doc_freq

@@ -116,6 +116,7 @@ def _chunk_points(version: IndexVersion, source_records: RecordStore, skip: int)
             if record.article_id not in categories:
                 categories[record.article_id] = list(source_records.article(record.article_id).categories)
             payload = {**record.__dict__, "day": int(version.chunk_day[row]),
+                       "text_hash": int(version.chunk_text_hash[row]),
                        "categories": categories[record.article_id]}  # fmt: skip
             sparse = models.SparseVector(indices=indices.tolist(), values=values.tolist())
             points.append(
