@@ -64,23 +64,13 @@ def evaluate_ranker(rank: Ranker, questions: list[Question], article_of: list[st
     }
 
 
-def embedding_floor(index, questions: list) -> tuple[float, float]:
-    """p50 and p95 ms of the query embedding alone: what every hybrid search pays first."""
+def latency(function: Callable[[str], object], questions: list) -> tuple[float, float]:
+    """p50 and p95 ms of `function` over the questions: the query embedding alone (what every
+    hybrid search pays first), or a whole extractive answer (`Answerer.ask`, search included)."""
     times = []
     for q in questions:
         started = time.perf_counter()
-        index.query_vector(q.question)
-        times.append((time.perf_counter() - started) * 1000)
-    return percentile(times, 50), percentile(times, 95)
-
-
-def answer_latency(answerer: Answerer, questions: list) -> tuple[float, float]:
-    """p50 and p95 ms of a whole extractive answer (`Answerer.ask`: its search included; no
-    question-kind routing)."""
-    times = []
-    for q in questions:
-        started = time.perf_counter()
-        answerer.ask(q.question)
+        function(q.question)
         times.append((time.perf_counter() - started) * 1000)
     return percentile(times, 50), percentile(times, 95)
 
@@ -182,8 +172,7 @@ def main() -> int:
             results = {
                 name: evaluate_ranker(rank, subset, article_of, texts) for name, rank in systems.items()
             }
-            floor = embedding_floor(index, subset)
-            answers = answer_latency(answerer, subset)
+            floor, answers = latency(index.query_vector, subset), latency(answerer.ask, subset)
             sections.append(
                 table(results, f"{title}: {len(subset)} questions, {len(texts)} chunks", floor, answers)
             )
