@@ -30,6 +30,12 @@ def comparable(text: str) -> str:
     return normalise_text(text).translate(_DASHES)
 
 
+def holds(text: str, needle: str) -> bool:
+    """Whether `text` holds the `comparable` `needle`: as written (a substring search, ~1 µs)
+    or else once folded (~30 µs a chunk: a common phrase has thousands of candidate chunks)."""
+    return needle in text or needle in comparable(text)
+
+
 @dataclass(frozen=True)
 class Mention:
     """Where a phrase occurs: the article, and the chunks (rows) whose text holds it."""
@@ -96,17 +102,16 @@ class Catalog:
             return []
         rows = self.index.backend.rows_with_all(tokens)
         by_article: dict[str, list[int]] = {}
-        titles: dict[str, bool] = {}
+        titles: dict[str, bool] = {}  # each article's title checked once, not once per chunk
         for start in range(0, len(rows), 500):
             batch = rows[start : start + 500]
             for row, record in zip(batch, self.index.chunk_records(np.asarray(batch)), strict=True):
-                in_text = needle in comparable(record.text)
-                in_title = needle in comparable(record.title)
-                if in_text or in_title:
+                if record.article_id not in titles:
+                    titles[record.article_id] = holds(record.title, needle)
+                if holds(record.text, needle):
+                    by_article.setdefault(record.article_id, []).append(int(row))
+                elif titles[record.article_id]:
                     by_article.setdefault(record.article_id, [])
-                    if in_text:
-                        by_article[record.article_id].append(int(row))
-                    titles[record.article_id] = in_title
         found = [Mention(a, tuple(by_article[a.article_id]), titles[a.article_id])
                  for a in self.articles() if a.article_id in by_article]  # fmt: skip
         return found
