@@ -58,12 +58,17 @@ def _initialise(tokenizer) -> None:
 
     The cache is named after the dictionary file's size and time, so another jieba release
     (another dictionary) never reads this one's; without a writable cache folder jieba builds
-    into a private temporary one, never the shared /tmp.
+    the dictionary on every start (~2 s) in a private temporary folder, never the shared /tmp.
     """
     import jieba
 
     folder = writable_cache_folder()
-    tokenizer.tmp_dir = str(folder) if folder is not None else tempfile.mkdtemp(prefix="rag-jieba-")
+    if folder is None:  # jieba builds and caches into a private folder, removed right after
+        with tempfile.TemporaryDirectory(prefix="rag-jieba-") as private:
+            tokenizer.tmp_dir = private
+            tokenizer.initialize()
+        return
+    tokenizer.tmp_dir = str(folder)
     dictionary = Path(jieba.__file__).with_name("dict.txt").stat()
     tokenizer.cache_file = f"jieba-{dictionary.st_size}-{dictionary.st_mtime_ns}.cache"
     cache = Path(tokenizer.tmp_dir) / tokenizer.cache_file
