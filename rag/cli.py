@@ -151,7 +151,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     conversation = Conversation(index, settings, as_of=args.as_of)
     filters = _filters(args)
     for earlier in args.history:
-        conversation.ask(earlier, settings.top_k, filters)
+        if earlier.strip():  # an empty earlier turn is no turn
+            conversation.ask(earlier, settings.top_k, filters)
     if args.llm:
         answer = conversation.ask_model(args.question, settings, settings.top_k, filters)
     else:
@@ -225,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while models or caches load: no traceback
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # `rag search … | head -1`: the reader left; say nothing more (Python's documented recipe).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

