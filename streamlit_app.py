@@ -18,7 +18,6 @@ from rag.answer.router import Router
 from rag.config import Settings, load_settings
 from rag.errors import QueryError, RagError
 from rag.eval.feedback import feedback_path, record_feedback
-from rag.index import store
 from rag.index.add import add_articles
 from rag.index.build import build_index
 from rag.index.report import BuildReport
@@ -26,7 +25,7 @@ from rag.ingest.upload import Upload, reader_reason
 from rag.search.query import SearchFilters
 from rag.search.retrieve import SearchIndex
 from rag.ui.articles import OPEN_ARTICLE, articles_page
-from rag.ui.engine import live_engine, progress_text, rebuild_of, start_rebuild
+from rag.ui.engine import live_engine, live_version, progress_text, rebuild_of, start_rebuild
 from rag.ui.export import conversation_json, conversation_markdown
 from rag.ui.render import escape_markdown, highlight, plain_html
 from rag.ui.suggest import suggested_questions
@@ -322,12 +321,7 @@ def welcome(router: Router) -> None:
 def chat_page() -> None:
     config = load_settings()
     st.session_state.setdefault("messages", [])
-    try:
-        has_index = store.current_version(config.index) is not None
-    except RagError as exc:
-        st.error(f"索引无法加载：{exc}")
-        return
-    if not has_index:
+    if live_version(config) is None:
         offer_build(config)
         return
     st.title("新闻问答")

@@ -40,7 +40,15 @@ from rag.calibration import (
     save_calibration,
 )
 from rag.config import Settings
-from rag.eval.metrics import answer_matches, first_relevant_rank, mean, strip_markers, unique_in_order
+from rag.eval.metrics import (
+    answer_matches,
+    first_relevant_rank,
+    hit_at,
+    mean,
+    reciprocal_rank,
+    strip_markers,
+    unique_in_order,
+)
 from rag.eval.question_sets import Question, load_questions, load_squad
 from rag.index.build import build_index
 from rag.search.fusion import fuse
@@ -67,8 +75,8 @@ def fusion_table(index: SearchIndex, questions: list[Question], texts: list[str]
             order = rows[np.argsort(-fuse(lexical, dense, weights), kind="stable")]
             ranking = unique_in_order([ids[article_of[r]] for r in order[:30]])
             rank = first_relevant_rank(ranking, q.articles)
-            hit1.append(rank == 1)
-            rr.append(1 / rank if rank and rank <= 10 else 0.0)
+            hit1.append(hit_at(rank, 1))
+            rr.append(reciprocal_rank(rank, 10))
             chunk1.append(answer_matches(texts[order[0]], q.answers))
         table[float(w)] = {"hit@1": mean(hit1), "mrr@10": mean(rr), "chunk_hit@1": mean(chunk1)}
     return table

@@ -28,7 +28,15 @@ from report import publish
 
 from rag.answer.extractive import Answerer
 from rag.config import Settings
-from rag.eval.metrics import answer_matches, first_relevant_rank, mean, percentile, unique_in_order
+from rag.eval.metrics import (
+    answer_matches,
+    first_relevant_rank,
+    hit_at,
+    mean,
+    percentile,
+    reciprocal_rank,
+    unique_in_order,
+)
 from rag.eval.question_sets import Question, load_squad
 from rag.index.build import build_index
 from rag.index.dense import DenseIndex
@@ -50,9 +58,9 @@ def evaluate_ranker(rank: Ranker, questions: list[Question], article_of: list[st
         latency.append((time.perf_counter() - started) * 1000)
         ranking = unique_in_order([article_of[r] for r in rows])
         position = first_relevant_rank(ranking, q.articles)
-        hit1.append(position == 1)
-        hit5.append(position is not None and position <= 5)
-        rr.append(1 / position if position and position <= 10 else 0.0)
+        hit1.append(hit_at(position, 1))
+        hit5.append(hit_at(position, 5))
+        rr.append(reciprocal_rank(position, 10))
         chunk1.append(bool(rows) and answer_matches(texts[rows[0]], q.answers))
     return {
         "R@1": mean(hit1),

@@ -103,10 +103,10 @@ class Conversation:
         answers = [inner.ask(part, k, filters) for part in parts]
         lines = []
         for part, answer in zip(parts, answers, strict=True):
-            found = answer_lines(answer, self.router.context.record)
-            if not answer.answerable:
-                found = [Line(f"{part.rstrip('？?')}：{answer.answer}")]
-            lines += found
+            if answer.answerable:
+                lines += answer_lines(answer, self.router.context.record)
+            else:
+                lines.append(Line(f"{part.rstrip('？?')}：{answer.answer}"))
         cited = sorted({e.article.article_id for line in lines for e in line.evidence})
         answerable = any(a.answerable for a in answers)
         merged = compose(question, lines, self.router.context.texts(cited), answerable)

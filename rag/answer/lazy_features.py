@@ -42,26 +42,26 @@ def completed(
         if todo:
             done.update(zip(todo, complete(todo), strict=True))
 
-    def ceiling(p: int) -> float:
-        f = features[p]
-        best_cosine = _COSINE_CEILING if cal.similarity_weight >= 0 else -_COSINE_CEILING
-        typed = f.typed or (type_pending[p] and cal.type_bonus > 0)
-        return dataclasses.replace(f, similarity=best_cosine, typed=typed).score(cal)
-
+    best_cosine = _COSINE_CEILING if cal.similarity_weight >= 0 else -_COSINE_CEILING
+    may_type = cal.type_bonus > 0  # a sentence still to be tagged may turn out typed
+    ceiling = [  # the highest score each sentence could reach once complete
+        dataclasses.replace(f, similarity=best_cosine, typed=f.typed or (waits and may_type)).score(cal)
+        for f, waits in zip(features, type_pending, strict=True)
+    ]
     considered = {id(f) for f in answering(features)}
     candidates = [p for p, f in enumerate(features) if id(f) in considered]
-    fill([p for p in candidates if could_support(features[p], cal, kind) and ceiling(p) >= cal.refuse_below])
+    fill([p for p in candidates if could_support(features[p], cal, kind) and ceiling[p] >= cal.refuse_below])
     supported = {p for p, f in done.items() if f.score(cal) >= cal.refuse_below}
     missing = cal.max_sentences - len(supported)
     if supported and missing > 0:
         # The best of the rest complete the answer when they reach `second_ratio` of the best:
         # completed in order of their ceiling until none left could outscore the last needed.
         floor = cal.second_ratio * max(done[p].score(cal) for p in supported)
-        rest = sorted((p for p in candidates if p not in supported), key=lambda p: -ceiling(p))
+        rest = sorted((p for p in candidates if p not in supported), key=lambda p: -ceiling[p])
         while True:
             scores = sorted((done[p].score(cal) for p in rest if p in done), reverse=True)
             threshold = max(floor, scores[missing - 1] if len(scores) >= missing else floor)
-            pending = [p for p in rest if p not in done and ceiling(p) >= threshold]
+            pending = [p for p in rest if p not in done and ceiling[p] >= threshold]
             if not pending:
                 break
             fill(pending[:ROUND])

@@ -7,6 +7,7 @@ a question about something the corpus does not hold is refused, whatever its kin
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import replace
@@ -55,6 +56,11 @@ _LEADING_NAME = re.compile(
 CONTENT_PERIOD_SLACK_DAYS = 183
 _RUN_ON = re.compile(r"\[\d+\][^\s\[\]]")  # "…[1]8月5日": a marker running into the next sentence
 
+# Questions whose names a router remembers (its index never changes): one question's names are
+# asked for by the intent, the role and speech strategies and the follow-up logic, and a leading
+# name costs a phrase lookup over the whole corpus.
+PEOPLE_KEPT = 1024
+
 
 class Router:
     """Answers any kind of question over one index; `Answerer` stays the fact strategy."""
@@ -66,6 +72,7 @@ class Router:
         self.answerer = answerer or Answerer(index, self.settings)
         self.index = index
         self.context = Context(index, Catalog(index), self.answerer)
+        self._names = functools.lru_cache(maxsize=PEOPLE_KEPT)(self._found_names)
 
     @property
     def catalog(self) -> Catalog:  # the article table and phrase lookups of this router's index
@@ -77,12 +84,15 @@ class Router:
 
     def people(self, question: str) -> list[str]:
         """Person names in the question: jieba's person tags, or a leading name the corpus holds."""
+        return list(self._names(question))
+
+    def _found_names(self, question: str) -> tuple[str, ...]:
         tagged = self.index.tokenizer.tagged(question)
         names = [w for w, flag in tagged if flag in _PERSON_FLAGS and len(w) >= 2]
         match = _LEADING_NAME.match(question)
         if match and match.group(1) not in names and self.context.catalog.mentions(match.group(1)):
             names.append(match.group(1))
-        return names
+        return tuple(names)
 
     def understand(self, question: str, as_of: date | None = None) -> Intent:
         return classify(question, self.as_of(as_of), self.people(question))

@@ -138,6 +138,10 @@ class LexicalSegment:
             for start, end in pairwise(bounds)
         ]
 
+    def posted_terms(self) -> np.ndarray:
+        """The sorted hashes of the terms with at least one posting (no reordering needed)."""
+        return np.asarray(self._terms[np.diff(self._indptr) > 0])
+
     def row_postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, term hashes, tf parts) of every posting, ordered by row: each chunk's BM25
         document vector, for copying the index into another engine."""

@@ -8,6 +8,7 @@ import functools
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,19 +109,26 @@ class RecordStore:
             if self._numbers is None:
                 numbers: dict[str, int] = {}
                 by_category: dict[str, list[int]] = {}
-                deleted = set(self.version.deleted_articles.tolist())
-                for segment, offset in self.version.segment_articles():
-                    for num, article_id, cats in segment.query(
-                        "SELECT num, article_id, categories FROM articles"
-                    ):
-                        if offset + num in deleted:
-                            continue
-                        numbers[article_id] = offset + num
-                        for category in json.loads(cats or "[]"):
-                            by_category.setdefault(category, []).append(offset + num)
+                for number, article_id, categories in self._live_categories():
+                    numbers[article_id] = number
+                    for category in categories:
+                        by_category.setdefault(category, []).append(number)
                 self._categories = {c: np.asarray(n, dtype=np.int32) for c, n in by_category.items()}
                 self._numbers = numbers
             return self._numbers
+
+    def _live_categories(self) -> Iterator[tuple[int, str, list[str]]]:
+        """(global number, id, categories) of every live article, without its text."""
+        deleted = set(self.version.deleted_articles.tolist())
+        sql = "SELECT num, article_id, categories FROM articles"
+        for segment, offset in self.version.segment_articles():
+            for num, article_id, categories in segment.query(sql):
+                if offset + num not in deleted:
+                    yield offset + num, article_id, json.loads(categories or "[]")
+
+    def article_categories(self) -> dict[str, list[str]]:
+        """Every live article's categories by id (one column query, no article text)."""
+        return {article_id: categories for _, article_id, categories in self._live_categories()}
 
     def article_numbers(self, article_ids: tuple[str, ...], categories: tuple[str, ...]) -> np.ndarray:
         """Numbers of the live articles among these ids (all, if none given) that are filed

@@ -87,9 +87,9 @@ class SegmentWriter:
         )
         self._vectors.clear()
         segment_files.save_array(self.files.vectors, vectors)
-        segment_files.save_array(self.files.chunk_article, _joined(self._chunk_article))
-        segment_files.save_array(self.files.chunk_day, _joined(self._chunk_day))
-        segment_files.save_array(self.files.chunk_text_hash, _joined(self._chunk_text_hash, np.int64))
+        segment_files.save_array(self.files.chunk_article, joined(self._chunk_article))
+        segment_files.save_array(self.files.chunk_day, joined(self._chunk_day))
+        segment_files.save_array(self.files.chunk_text_hash, joined(self._chunk_text_hash, np.int64))
         dense = DenseIndex.build(vectors, self._exact_limit)
         dense.save(self.files.dense)
         recall = dense.recall_at_10(vectors)
@@ -106,8 +106,9 @@ class SegmentWriter:
         self._db.close()
 
 
-def _joined(parts: list[np.ndarray], dtype: type = np.int32) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+def joined(parts: list[np.ndarray], dtype: type = np.int32) -> np.ndarray:
+    """Per-row arrays one after another, as `dtype` (empty when there are none)."""
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
 
 class Segment:

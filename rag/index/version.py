@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexDamaged, IndexLoadError, RagError
+from rag.errors import IndexDamaged, IndexLoadError
 from rag.index import segment_files, store
 from rag.index.days import NO_DAY, day_date
-from rag.index.embed import Embedder, embedding_identity
+from rag.index.embed import Embedder, embedding_identity, load_embedder
 from rag.index.manifest import Manifest
 from rag.index.schema import check_deleted
-from rag.index.segment import Segment, rows_by_segment
+from rag.index.segment import Segment, joined, rows_by_segment
 from rag.index.tokens import TOKENIZER_VERSION, ChineseTokenizer
 
 # Vector indexes are read on this many threads: faiss releases the GIL while reading
@@ -53,30 +53,31 @@ class _Background(threading.Thread):
 class IndexVersion:
     """A loaded version folder: manifest, tokenizer, embedder, segments and row bookkeeping."""
 
-    def __init__(self, folder: Path, embedder: Embedder, full_verify: bool = False) -> None:
+    def __init__(self, folder: Path, embedder: Embedder | str, full_verify: bool = False) -> None:
+        """`embedder`: the model, or its name to load it here while jieba loads."""
         self.folder = folder
         self.manifest = store.read_manifest(folder)
         self.tokenizer = tokenizer_of(self.manifest)
-        # jieba's dictionaries load (a second of Python; `open_index` may have started that
-        # already) while this thread reads the segments (file reads and hashing release the GIL).
+        # jieba's dictionaries load (a second of Python) while this thread loads the model and
+        # reads the segments (the model's array copies, file reads and hashing release the GIL).
         warm = _Background(lambda: self.tokenizer("预热"))
         try:
+            if isinstance(embedder, str):
+                embedder = load_embedder(embedder)
             self.segments = self._read_segments(embedder, full_verify)
             self.embedder = embedder
         finally:
             warm.join()
         self.row_offsets = np.cumsum([0] + [s.size for s in self.segments])
         self.article_offsets = np.cumsum([0] + [s.article_count for s in self.segments])
-        self.chunk_article = _joined(
+        self.chunk_article = joined(
             [
                 np.asarray(s.chunk_article) + a
                 for s, a in zip(self.segments, self.article_offsets, strict=False)
             ]
         )
-        self.chunk_day = _joined([np.asarray(s.chunk_day) for s in self.segments])
-        self.chunk_text_hash = np.concatenate(
-            [np.asarray(s.chunk_text_hash, dtype=np.int64) for s in self.segments] or [np.zeros(0, np.int64)]
-        )
+        self.chunk_day = joined([np.asarray(s.chunk_day) for s in self.segments])
+        self.chunk_text_hash = joined([np.asarray(s.chunk_text_hash) for s in self.segments], np.int64)
         self.deleted_articles = np.asarray(
             [a + int(n) for e, a in zip(self.manifest.segments, self.article_offsets, strict=False)
              for n in e.deleted],
@@ -170,16 +171,6 @@ def check_embedder(manifest: Manifest, embedder: Embedder, folder: Path) -> None
         )
 
 
-def start_tokenizer_warm_up(folder: Path) -> None:
-    """Load a version's jieba dictionary on a thread from now on (a second of Python), while
-    the caller loads the model: the model's file reads and array copies run meanwhile."""
-    try:
-        tokenizer = tokenizer_of(store.read_manifest(folder))
-    except RagError:
-        return  # a damaged or outdated version: opening it reports the problem
-    _Background(lambda: tokenizer("预热"))
-
-
 def tokenizer_of(manifest: Manifest) -> ChineseTokenizer:
     """The tokenizer the index was built with (its settings are in the manifest).
 
@@ -196,7 +187,3 @@ def tokenizer_of(manifest: Manifest) -> ChineseTokenizer:
     return ChineseTokenizer(
         bigrams=settings.get("bigrams", True), user_dict=Path(user_dict) if user_dict else None
     )
-
-
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, dtype=np.int32)

@@ -9,6 +9,7 @@ all of them) and then checked in the stored text, so counts are exact at any cor
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -75,7 +76,14 @@ class Catalog:
         return self.index.backend.chunk_counts()
 
     def by_id(self, article_id: str) -> ArticleRecord | None:
-        return next((a for a in self.articles() if a.article_id == article_id), None)
+        return self._by_id.get(article_id)
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, ArticleRecord]:  # the table is read once, so is this
+        found: dict[str, ArticleRecord] = {}
+        for article in self.articles():
+            found.setdefault(article.article_id, article)
+        return found
 
     def published(
         self, since: datetime.date | None = None, until: datetime.date | None = None

@@ -163,15 +163,14 @@ class QdrantBackend:
         dense = self._scored(dense_query, DENSE, pool, where, days)
         lexical = self._scored(sparse, SPARSE, pool, where, days) if sparse.indices else {}
         rows = sorted(set(dense) | set(lexical))
-        # Both scores for every row: ask for the missing ones by id (no shared term scores 0).
+        # Both scores for every row: ask for the missing ones by id (no shared term scores 0);
+        # their days came with the query that found them.
         missing_dense = [r for r in rows if r not in dense]
         missing_lexical = [r for r in rows if r not in lexical]
-        dense |= self._scored(
-            dense_query, DENSE, len(missing_dense), self._filter(filters, missing_dense), days
-        )
+        dense |= self._scored(dense_query, DENSE, len(missing_dense), self._filter(filters, missing_dense))
         if sparse.indices:
             lexical |= self._scored(
-                sparse, SPARSE, len(missing_lexical), self._filter(filters, missing_lexical), days
+                sparse, SPARSE, len(missing_lexical), self._filter(filters, missing_lexical)
             )
         return Candidates(
             np.asarray(rows, dtype=np.int64),

@@ -107,14 +107,12 @@ def _chunk_points(version: IndexVersion, source_records: RecordStore, skip: int)
     """Batches of chunk points after the first `skip` live rows."""
     from qdrant_client import models
 
-    categories: dict[str, list[str]] = {}  # by article id: small, unlike the articles themselves
+    categories = source_records.article_categories()  # by article id: small, unlike the articles
     rows = itertools.islice(_document_vectors(version), skip, None)
     while batch := list(itertools.islice(rows, BATCH)):  # streamed: one batch in memory at a time
         records = source_records.chunks([row for row, *_ in batch])  # one query per segment and batch
         points = []
         for (row, vector, indices, values), record in zip(batch, records, strict=True):
-            if record.article_id not in categories:
-                categories[record.article_id] = list(source_records.article(record.article_id).categories)
             payload = {**record.__dict__, "day": int(version.chunk_day[row]),
                        "text_hash": int(version.chunk_text_hash[row]),
                        "categories": categories[record.article_id]}  # fmt: skip
@@ -131,8 +129,7 @@ def _vocabulary(version: IndexVersion) -> tuple[np.ndarray, np.ndarray, int, int
     frequency: Counter[int] = Counter()
     distinct_hashes: set[int] = set()
     for segment in version.segments:
-        _, hashes, _ = segment.lexical.row_postings()
-        distinct_hashes.update(int(h) for h in np.unique(hashes))
+        distinct_hashes.update(int(h) for h in segment.lexical.posted_terms())
     for _, _, indices, _ in _document_vectors(version):
         frequency.update(indices.tolist())
     ids = term_ids(np.asarray(sorted(distinct_hashes), dtype=np.uint64))

@@ -18,7 +18,7 @@ from rag.index.lexical import LexicalIndex
 from rag.index.manifest import Manifest
 from rag.index.records import ChunkRecord, IndexedArticle, RecordStore
 from rag.index.tokens import chunk_terms, normalise_text
-from rag.index.version import IndexVersion, start_tokenizer_warm_up
+from rag.index.version import IndexVersion
 from rag.ingest.dates import question_date_range
 from rag.search.backend import ArticleStore, Candidates, OpenedVersion, SearchBackend
 from rag.search.fusion import diversify, fuse
@@ -204,11 +204,6 @@ def open_index(
         ConfigError: RAG_BACKEND=qdrant for a local index, or no way to reach Qdrant.
     """
     index_dir = Path(index_dir)
-    if isinstance(embedder, str):
-        folder = store.current_version(index_dir)
-        if folder is not None and not store.is_remote(folder):
-            start_tokenizer_warm_up(folder)
-        embedder = load_embedder(embedder)
     settings = settings or Settings()
     for _ in range(3):
         folder = store.current_version(index_dir)
@@ -230,9 +225,13 @@ def open_index(
     raise IndexLoadError(f"{index_dir}: the index changed three times while opening; try again")
 
 
-def _open_version(folder: Path, embedder: Embedder, full_verify: bool, settings: Settings) -> SearchIndex:
+def _open_version(
+    folder: Path, embedder: Embedder | str, full_verify: bool, settings: Settings
+) -> SearchIndex:
+    """A local version loads a named model itself, while jieba loads; a remote one gets it loaded."""
     if store.is_remote(folder):
-        version = QdrantVersion(folder, embedder, shared_client(settings), where(settings))
+        model = load_embedder(embedder) if isinstance(embedder, str) else embedder
+        version = QdrantVersion(folder, model, shared_client(settings), where(settings))
         return SearchIndex(version, QdrantBackend(version), None, QdrantRecords(version))
     if settings.backend == "qdrant":
         raise ConfigError(

@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import streamlit as st
 
@@ -27,16 +28,29 @@ def load_engine(index_dir: str, embedder: str, version: str) -> tuple[SearchInde
     return index, Router(index)
 
 
+def live_version(config: Settings) -> Path | None:
+    """The live version's folder; None when there is none; a damaged pointer is shown in one
+    line and stops the page."""
+    try:
+        return store.current_version(config.index)
+    except RagError as exc:
+        _unloadable(exc)
+
+
 def live_engine(config: Settings) -> tuple[SearchIndex, Router] | None:
     """The engine of the live version; None (with the reason shown) when there is none."""
+    version = live_version(config)
+    if version is None:
+        return None
     try:
-        version = store.current_version(config.index)
-        if version is None:
-            return None
         return load_engine(str(config.index), config.embedder, version.name)
     except RagError as exc:
-        st.error(f"索引无法加载：{exc}")
-        st.stop()
+        _unloadable(exc)
+
+
+def _unloadable(exc: RagError) -> NoReturn:
+    st.error(f"索引无法加载：{exc}")
+    st.stop()
 
 
 @dataclass
