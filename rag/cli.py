@@ -94,8 +94,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from rag.errors import ConfigError
+    from rag.index.qdrant_connect import reaching, shared_client, where
     from rag.index.records import RecordStore
-    from rag.search.qdrant_connect import reaching, shared_client, where
     from rag.search.qdrant_migrate import CollectionSpec, migrate
     from rag.search.retrieve import open_index
 

@@ -27,7 +27,7 @@ IN_MEMORY = Settings(qdrant_path=":memory:")
 
 
 def _migrated(seed_index: SearchIndex, target: Path, collection: str) -> SearchIndex:
-    from rag.search.qdrant_connect import shared_client
+    from rag.index.qdrant_connect import shared_client
 
     migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec(collection))
     return open_index(target, seed_index.embedder, settings=IN_MEMORY)
@@ -84,7 +84,7 @@ def test_answers_of_every_kind_are_the_same(seed_index, remote):
 
 
 def test_an_interrupted_migration_resumes_where_it_stopped(seed_index, tmp_path, monkeypatch):
-    from rag.search.qdrant_connect import shared_client
+    from rag.index.qdrant_connect import shared_client
 
     monkeypatch.setattr(qdrant_migrate, "BATCH", 10)
     spec = CollectionSpec("resumed", shards=2, replication=2)  # a cluster's layout; local mode has one
@@ -107,7 +107,7 @@ def test_an_interrupted_migration_resumes_where_it_stopped(seed_index, tmp_path,
 def test_verify_finds_a_point_missing_on_the_server_side(seed_index, tmp_path):
     from qdrant_client import models
 
-    from rag.search.qdrant_connect import shared_client
+    from rag.index.qdrant_connect import shared_client
 
     target = tmp_path / "index"
     migrate(seed_index.records, target, shared_client(IN_MEMORY), CollectionSpec("damaged"))
@@ -142,7 +142,7 @@ def test_what_cannot_be_done_says_so(seed_index, seed_index_dir, remote, tmp_pat
 
 
 def test_two_indexes_and_a_rebuilt_one_never_mix_in_one_store(seed_index, tmp_path, usem):
-    from rag.search.qdrant_connect import shared_client
+    from rag.index.qdrant_connect import shared_client
 
     client, spec = shared_client(IN_MEMORY), CollectionSpec("shared")
     news = tmp_path / "news-local"
@@ -168,7 +168,7 @@ def test_two_indexes_and_a_rebuilt_one_never_mix_in_one_store(seed_index, tmp_pa
 
 
 def test_a_pending_migration_of_another_index_is_refused(seed_index, tmp_path, monkeypatch):
-    from rag.search.qdrant_connect import shared_client
+    from rag.index.qdrant_connect import shared_client
 
     monkeypatch.setattr(qdrant_migrate, "BATCH", 10)
 

@@ -80,6 +80,15 @@ class IndexedArticle:
         return datetime.date.fromisoformat(self.date) if self.date else None
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """What a build compares to tell whether an article's file changed."""
+
+    content_hash: str
+    source_size: int | None
+    source_mtime_ns: int | None
+
+
 class RecordStore:
     """Lookups of articles and chunks by row, by article id and by category (thread-safe)."""
 
@@ -125,6 +134,17 @@ class RecordStore:
             for num, article_id, categories in segment.query(sql):
                 if offset + num not in deleted:
                     yield offset + num, article_id, json.loads(categories or "[]")
+
+    def source_files(self) -> dict[str, SourceFile]:
+        """Every live article's file fingerprint by id (one column query, no article text)."""
+        deleted = set(self.version.deleted_articles.tolist())
+        sql = "SELECT num, article_id, content_hash, source_size, source_mtime_ns FROM articles"
+        return {
+            article_id: SourceFile(digest, size, mtime)
+            for segment, offset in self.version.segment_articles()
+            for num, article_id, digest, size, mtime in segment.query(sql)
+            if offset + num not in deleted
+        }
 
     def article_categories(self) -> dict[str, list[str]]:
         """Every live article's categories by id (one column query, no article text)."""

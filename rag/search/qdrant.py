@@ -12,7 +12,6 @@ Fusion, date boosts, dedup and diversity stay in rag.search.retrieve.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from pathlib import Path
@@ -27,27 +26,18 @@ from rag.index.days import NO_DAY, day_date
 from rag.index.embed import Embedder
 from rag.index.lexical import lucene_idf, term_hashes
 from rag.index.manifest import Manifest
+from rag.index.qdrant_connect import reaching, shared_client, where
+from rag.index.qdrant_layout import DENSE, SPARSE, read_state, term_ids, visible
 from rag.index.records import ChunkRecord
-from rag.index.segment_files import load_array
 from rag.index.tokens import ChineseTokenizer, text_hash
 from rag.index.version import check_embedder, tokenizer_of
 from rag.search.backend import BackendStats, Candidates
-from rag.search.qdrant_connect import reaching, shared_client, where
-from rag.search.query import SearchFilters
-
-DENSE, SPARSE = "dense", "sparse"
-TERMS_FILE, DOC_FREQ_FILE = "qdrant_terms.npy", "qdrant_doc_freq.npy"  # beside it
-MIGRATION_FILE = "qdrant-migration.json"  # in the index folder while a migration runs
-
-
-def term_ids(hashes: np.ndarray) -> np.ndarray:
-    """Qdrant sparse indices (uint32) of 64-bit term hashes: their low 32 bits."""
-    return (np.asarray(hashes, dtype=np.uint64) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+from rag.search.query import NO_FILTERS, SearchFilters
 
 
 class QdrantVersion:
     """An index version whose vectors, postings and records live in Qdrant; its folder keeps the
-    manifest and the state `rag migrate` wrote (collections, vocabulary statistics, date range)."""
+    manifest and its state (collections, vocabulary statistics, counts; rag.index.qdrant_layout)."""
 
     def __init__(self, folder: Path, embedder: Embedder, client: Any, place: str = "") -> None:
         self.folder = folder
@@ -57,7 +47,8 @@ class QdrantVersion:
         check_embedder(self.manifest, embedder, folder)
         self.state, self.vocabulary, self.doc_freq = read_state(folder)
         self.client = client
-        self.chunks_collection, self.articles_collection = self.state["chunks"], self.state["articles"]
+        self.chunks_collection, self.articles_collection = self.state.chunks, self.state.articles
+        self.visible = visible(self.state.generation)  # conditions every query adds
         with reaching(place):
             missing = [
                 c
@@ -75,29 +66,6 @@ class QdrantVersion:
         return int(self.manifest.chunks)
 
 
-def read_state(folder: Path) -> tuple[dict, np.ndarray, np.ndarray]:
-    """What `rag migrate` left beside the manifest: collections, vocabulary statistics, dates.
-
-    Raises:
-        IndexLoadError: a file missing or damaged, with the fix.
-    """
-    try:
-        state = json.loads((folder / store.REMOTE_STATE).read_text(encoding="utf-8"))
-        terms = load_array(folder / TERMS_FILE, mmap=False)
-        doc_freq = load_array(folder / DOC_FREQ_FILE, mmap=False)
-        if (
-            not isinstance(state, dict)
-            or not {"chunks", "articles"} <= set(state)
-            or len(terms) != len(doc_freq)
-        ):
-            raise ValueError("unexpected contents")
-    except (OSError, ValueError, IndexLoadError) as exc:
-        raise IndexLoadError(
-            f"{folder}: the migrated index's state is damaged ({exc}); run `rag migrate` again"
-        ) from None
-    return state, terms, doc_freq
-
-
 class QdrantBackend:
     """`SearchBackend` over a migrated collection (thread-safe: qdrant-client is)."""
 
@@ -108,7 +76,7 @@ class QdrantBackend:
     def _filter(self, filters: SearchFilters, ids: list[int] | None = None) -> Any:
         from qdrant_client import models
 
-        must: list[Any] = []
+        must: list[Any] = list(self.version.visible)
         low, high = filters.day_bounds
         if low is not None or high is not None:
             # Undated chunks (NO_DAY) pass no date filter, as in the local backend.
@@ -219,20 +187,19 @@ class QdrantBackend:
         if not freq or min(freq.values()) == 0:
             return np.zeros(0, dtype=np.int64)
         rarest = min(freq, key=lambda t: freq[t])
-        rows = sorted(self._scored(self._sparse_query([rarest]), SPARSE, freq[rarest], None))
+        everywhere = self._filter(NO_FILTERS)
+        rows = sorted(self._scored(self._sparse_query([rarest]), SPARSE, freq[rarest], everywhere))
         wanted = set(int(i) for i in term_ids(term_hashes(list(freq))))
         found = self.client.retrieve(self.collection, ids=rows, with_payload=False, with_vectors=[SPARSE])
         holding = [int(p.id) for p in found if wanted <= set(p.vector[SPARSE].indices)]
         return np.asarray(sorted(holding), dtype=np.int64)
 
     def chunk_counts(self) -> dict[str, int]:
-        return dict(self.version.state["chunk_counts"])
+        return dict(self.version.state.chunk_counts)
 
     def stats(self) -> BackendStats:
         state, manifest = self.version.state, self.version.manifest
-        first, last = (
-            day_date(state[k]) if state[k] is not None else None for k in ("first_day", "last_day")
-        )
+        first, last = (day_date(d) if d is not None else None for d in state.day_range)
         return BackendStats(manifest.articles, manifest.chunks, first, last, 1)
 
 
@@ -244,19 +211,23 @@ def chunk_record(payload: dict) -> ChunkRecord:
 
 
 def verify_collections(folder: Path, settings: Settings) -> tuple[int, int]:
-    """Count the points on the Qdrant side against the manifest (exact counts).
+    """Count the version's points on the Qdrant side against its manifest (exact counts).
 
     Raises:
         IndexLoadError: a collection is missing or holds another number of chunks or articles.
     """
+    from qdrant_client import models
+
     state, _, _ = read_state(folder)
     manifest, client = store.read_manifest(folder), shared_client(settings)
+    seen = models.Filter(must=visible(state.generation))
     with reaching(where(settings)):
-        missing = [c for c in (state["chunks"], state["articles"]) if not client.collection_exists(c)]
+        missing = [c for c in (state.chunks, state.articles) if not client.collection_exists(c)]
         if missing:
             raise IndexLoadError(f"{folder}: Qdrant at {where(settings)} has no collection '{missing[0]}'")
-        chunks = int(client.count(state["chunks"], exact=True).count)
-        articles = int(client.count(state["articles"], exact=True).count)
+        chunks, articles = (
+            int(client.count(c, count_filter=seen, exact=True).count) for c in (state.chunks, state.articles)
+        )
     if (chunks, articles) != (manifest.chunks, manifest.articles):
         raise IndexLoadError(
             f"{folder}: Qdrant holds {chunks} chunks and {articles} articles, the manifest says "

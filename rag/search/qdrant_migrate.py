@@ -4,7 +4,6 @@ folder that points at the collections (rag.search.qdrant opens it)."""
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import warnings
@@ -19,10 +18,23 @@ import numpy as np
 from rag.errors import IndexLoadError
 from rag.index import store
 from rag.index.dense import HNSW_EF_CONSTRUCTION, HNSW_M
+from rag.index.qdrant_layout import (
+    ADDED,
+    DENSE,
+    MIGRATION_FILE,
+    RETIRED,
+    SPARSE,
+    QdrantState,
+    article_payload,
+    chunk_payload,
+    read_state,
+    sparse_vector,
+    state_files,
+    term_ids,
+)
 from rag.index.records import RecordStore
-from rag.index.store import REMOTE_STATE, is_remote
+from rag.index.store import is_remote
 from rag.index.version import IndexVersion
-from rag.search.qdrant import DENSE, DOC_FREQ_FILE, MIGRATION_FILE, SPARSE, TERMS_FILE, term_ids
 
 BATCH = 256  # points per upsert; each is acknowledged (wait=True) before the next
 
@@ -59,7 +71,7 @@ def create_collections(client: Any, spec: CollectionSpec, dim: int) -> None:
     articles collection (payload only), unless they exist."""
     from qdrant_client import models
 
-    chunks, articles = spec.name, spec.articles
+    chunks, articles, schema = spec.name, spec.articles, models.PayloadSchemaType
     layout = {"shard_number": spec.shards, "replication_factor": spec.replication}
     if not client.collection_exists(chunks):
         client.create_collection(
@@ -75,13 +87,16 @@ def create_collections(client: Any, spec: CollectionSpec, dim: int) -> None:
         )  # fmt: skip
         with warnings.catch_warnings():  # local mode says its payload indexes do nothing; a server uses them
             warnings.simplefilter("ignore", UserWarning)
-            for field, kind in (("day", "INTEGER"), ("article_id", "KEYWORD"), ("categories", "KEYWORD")):
-                client.create_payload_index(chunks, field, getattr(models.PayloadSchemaType, kind), wait=True)
+            for field, kind in (("day", "INTEGER"), ("article_id", "KEYWORD"), ("categories", "KEYWORD"),
+                                (ADDED, "INTEGER"), (RETIRED, "INTEGER")):  # fmt: skip
+                client.create_payload_index(chunks, field, getattr(schema, kind), wait=True)
     if not client.collection_exists(articles):
         client.create_collection(articles, vectors_config={}, **layout)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            client.create_payload_index(articles, "article_id", models.PayloadSchemaType.KEYWORD, wait=True)
+            for field, kind in (("article_id", "KEYWORD"), ("content_hash", "KEYWORD"),
+                                (ADDED, "INTEGER"), (RETIRED, "INTEGER")):  # fmt: skip
+                client.create_payload_index(articles, field, getattr(schema, kind), wait=True)
 
 
 def _document_vectors(version: IndexVersion) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
@@ -95,12 +110,8 @@ def _document_vectors(version: IndexVersion) -> Iterator[tuple[int, np.ndarray, 
             row = int(start) + local
             if version.alive is not None and not version.alive[row]:
                 continue
-            ids = term_ids(hashes[bounds[local] : bounds[local + 1]])
-            merged, where = np.unique(ids, return_inverse=True)
-            values = np.bincount(
-                where, weights=tf_part[bounds[local] : bounds[local + 1]], minlength=len(merged)
-            )
-            yield row, segment.vectors[local], merged, values.astype(np.float32)
+            span = slice(bounds[local], bounds[local + 1])
+            yield row, segment.vectors[local], *sparse_vector(hashes[span], tf_part[span])
 
 
 def _chunk_points(version: IndexVersion, source_records: RecordStore, skip: int) -> Iterator[list[Any]]:
@@ -113,9 +124,8 @@ def _chunk_points(version: IndexVersion, source_records: RecordStore, skip: int)
         records = source_records.chunks([row for row, *_ in batch])  # one query per segment and batch
         points = []
         for (row, vector, indices, values), record in zip(batch, records, strict=True):
-            payload = {**record.__dict__, "day": int(version.chunk_day[row]),
-                       "text_hash": int(version.chunk_text_hash[row]),
-                       "categories": categories[record.article_id]}  # fmt: skip
+            payload = chunk_payload(record, int(version.chunk_day[row]), int(version.chunk_text_hash[row]),
+                                    categories[record.article_id], 0)  # fmt: skip
             sparse = models.SparseVector(indices=indices.tolist(), values=values.tolist())
             points.append(
                 models.PointStruct(id=row, vector={DENSE: vector.tolist(), SPARSE: sparse}, payload=payload)
@@ -137,12 +147,6 @@ def _vocabulary(version: IndexVersion) -> tuple[np.ndarray, np.ndarray, int, int
     terms = np.asarray(sorted(frequency), dtype=np.uint32)
     doc_freq = np.asarray([frequency[int(t)] for t in terms], dtype=np.int64)
     return terms, doc_freq, len(distinct_hashes), int(shared[shared > 1].sum())
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
 
 
 def migrate(source: RecordStore, target: Path, client: Any, spec: CollectionSpec,
@@ -222,18 +226,19 @@ def _collections_named(target: Path) -> set[str]:
     versions = target / store.VERSIONS
     for folder in versions.iterdir() if versions.is_dir() else ():
         if is_remote(folder):
-            state = json.loads((folder / REMOTE_STATE).read_text(encoding="utf-8"))
-            named |= {state["chunks"], state["articles"]}
+            state = read_state(folder)[0]
+            named |= {state.chunks, state.articles}
     return named
 
 
 def _copy_articles(source: RecordStore, client: Any, collection: str) -> None:
     from qdrant_client import models
 
-    points = []
+    points, files = [], source.source_files()
     for listed in source.live_articles():
         article = source.article(listed.article_id)
-        points.append(models.PointStruct(id=article.num, vector={}, payload=article.__dict__))
+        payload = article_payload(article, files[article.article_id], 0)
+        points.append(models.PointStruct(id=article.num, vector={}, payload=payload))
         if len(points) == BATCH:
             client.upsert(collection, points=points, wait=True)
             points = []
@@ -244,17 +249,15 @@ def _copy_articles(source: RecordStore, client: Any, collection: str) -> None:
 def _publish(source: RecordStore, target: Path, spec: CollectionSpec, resumed: int) -> MigrationReport:
     version = source.version
     terms, doc_freq, vocabulary, colliding = _vocabulary(version)
-    days = version.live_days()
-    state = {
-        "chunks": spec.name, "articles": spec.articles, "source": str(version.folder),
-        "categories": source.category_names(), "chunk_counts": source.chunk_counts(),
-        "first_day": int(days.min()) if days.size else None,
-        "last_day": int(days.max()) if days.size else None,
-        "vocabulary": vocabulary, "colliding_terms": colliding,
-    }  # fmt: skip
-    extra = {REMOTE_STATE: json.dumps(state, ensure_ascii=False).encode(),
-             TERMS_FILE: _npy(terms), DOC_FREQ_FILE: _npy(doc_freq)}  # fmt: skip
-    published = store.publish_version(target, version.manifest, extra)
+    days, day_chunks = np.unique(version.live_days(), return_counts=True)
+    state = QdrantState(
+        spec.name, spec.articles, str(version.folder), source.chunk_counts(),
+        day_counts={int(d): int(n) for d, n in zip(days, day_chunks, strict=True)},
+        category_counts=dict(Counter(c for cs in source.article_categories().values() for c in cs)),
+        vocabulary=vocabulary, colliding_terms=colliding, generation=0,
+        next_point=version.size, next_article=version.article_slots,
+    )  # fmt: skip
+    published = store.publish_version(target, version.manifest, state_files(state, terms, doc_freq))
     (target / MIGRATION_FILE).unlink(missing_ok=True)
     return MigrationReport(version.manifest.chunks, version.manifest.articles, resumed, colliding, vocabulary,
                            published.name, spec.name)  # fmt: skip

@@ -26,12 +26,19 @@ class QdrantRecords:
         points, offset = [], None
         while True:
             page, offset = self.client.scroll(
-                collection, scroll_filter=query_filter, limit=SCROLL_PAGE, offset=offset,
+                collection, scroll_filter=self._seen(query_filter), limit=SCROLL_PAGE, offset=offset,
                 with_payload=payload, with_vectors=False,
             )  # fmt: skip
             points += page
             if offset is None:
                 return sorted(points, key=lambda p: int(p.id))
+
+    def _seen(self, query_filter: Any) -> Any:
+        """`query_filter` narrowed to the points this version sees."""
+        from qdrant_client import models
+
+        must = [*self.version.visible, *(query_filter.must if query_filter is not None else [])]
+        return models.Filter(must=must) if must else None
 
     def _by_article(self, article_id: str) -> Any:
         from qdrant_client import models
@@ -61,7 +68,7 @@ class QdrantRecords:
         ]
 
     def category_names(self) -> list[str]:
-        return list(self.version.state["categories"])
+        return self.version.state.categories
 
     def live_articles(self) -> list[ArticleRecord]:
         fields = ["article_id", "title", "date", "author"]

@@ -16,6 +16,8 @@ from rag.index.days import day_number
 from rag.index.embed import Embedder, load_embedder
 from rag.index.lexical import LexicalIndex
 from rag.index.manifest import Manifest
+from rag.index.qdrant_connect import shared_client, where
+from rag.index.qdrant_layout import MIGRATION_FILE
 from rag.index.records import ChunkRecord, IndexedArticle, RecordStore
 from rag.index.tokens import chunk_terms, normalise_text
 from rag.index.version import IndexVersion
@@ -23,8 +25,7 @@ from rag.ingest.dates import question_date_range
 from rag.search.backend import ArticleStore, Candidates, OpenedVersion, SearchBackend
 from rag.search.fusion import diversify, fuse
 from rag.search.local import LocalBackend
-from rag.search.qdrant import MIGRATION_FILE, QdrantBackend, QdrantVersion
-from rag.search.qdrant_connect import shared_client, where
+from rag.search.qdrant import QdrantBackend, QdrantVersion
 from rag.search.qdrant_records import QdrantRecords
 from rag.search.query import (
     DEFAULT_TUNING,
