@@ -9,7 +9,6 @@ left by many incremental builds are merged once there are more than a few of the
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import sys
 import time
@@ -81,13 +80,12 @@ def build_index(settings: Settings, **options: Unpack[BuildOptions]) -> BuildRep
         StorageError: the disk is full or the index folder cannot be written; the live
             version is unchanged, and after a full disk the build's cache is removed too.
     """
-    if store.is_remote(store.current_version(settings.index)):  # refused before any model loads
-        raise IngestError(
-            f"{settings.index}: this index lives in Qdrant; build a local index and copy it with "
-            "`rag migrate` (builds straight into Qdrant are not supported yet)"
-        )
     try:
-        return _Build(settings, options).run()
+        if store.is_remote(store.current_version(settings.index)):
+            from rag.index.qdrant_build import QdrantBuild  # only with the optional qdrant extra
+
+            return QdrantBuild(settings, options).run()
+        return Build(settings, options).run()
     except (OSError, sqlite3.OperationalError) as exc:
         problem = lock.storage_problem(exc, settings.index)
         if problem is None:
@@ -106,8 +104,8 @@ class _Tools:
     pipeline: dict
 
 
-class _Build:
-    """One build: plan, prepare, write segments, merge, publish a version."""
+class Build:
+    """One build into local segments: plan, prepare, write segments, merge, publish a version."""
 
     def __init__(self, settings: Settings, options: BuildOptions) -> None:
         self.settings, self.options = settings, options
@@ -144,18 +142,23 @@ class _Build:
         if articles is not None:
             return LiveVersion(), Plan(jobs=[Job(article=a) for a in articles]), []
         rebuild = self.options.get("rebuild", False)
-        live_of = functools.partial(
-            read_live_version, self.settings.index, self.tools.identity, self.tools.pipeline
-        )
         if files is not None and not rebuild:
-            live, plan = plan_files(self.settings, files, live_of, self.journal)
-            if live.segments:
+            live, plan = plan_files(self.settings, files, self._live, self.journal)
+            if self._built_alike(live):
                 return live, plan, []
             self.report.skipped.clear()  # no index built this way yet: the whole corpus is built
-        live = LiveVersion() if rebuild else live_of()
+        live = LiveVersion() if rebuild else self._live()
         plan = plan_corpus(self.settings, live, self.journal)
         gone = sorted(set(live.articles) - plan.kept - {job.article_id for job in plan.jobs})
         return live, plan, gone
+
+    def _live(self, only: tuple[list[str], list[str]] | None = None) -> LiveVersion:
+        """The live version's articles (all, or those with these ids or content hashes)."""
+        return read_live_version(self.settings.index, self.tools.identity, self.tools.pipeline, only)
+
+    def _built_alike(self, live: LiveVersion) -> bool:
+        """Whether a live version built with these settings exists (else everything is built)."""
+        return bool(live.segments)
 
     def _write_version(self, live: LiveVersion, plan: Plan, gone: list[str]) -> None:
         index_dir = self.settings.index
@@ -165,9 +168,8 @@ class _Build:
         try:
             items = self._to_write(self._prepared(plan.jobs, cache), live, len(plan.jobs))
             written = write_segments(index_dir, items, self.spec)
-            for article_id in gone:
-                known = live.articles[article_id]
-                live.delete(known)
+            for article_id in [*self.report.changed, *gone]:
+                live.delete(live.articles[article_id])
             self.report.removed = gone
             segments, self.report.merged = merge_small(
                 index_dir, segment_list(index_dir, live, written), self.spec, self.tools.tokenizer
@@ -204,7 +206,7 @@ class _Build:
     def _to_write(
         self, prepared: Iterator[PrepareResult], live: LiveVersion, total: int
     ) -> Iterator[PreparedArticle]:
-        """Prepared articles to write; counts the added and changed, tombstones old copies."""
+        """Prepared articles to write; counts the added and the changed (whose old copies go)."""
         progress = self.options.get("progress")
         for done, result in enumerate(prepared, start=1):
             if progress:
@@ -216,12 +218,7 @@ class _Build:
                 self.journal.warn(warning)
             self.report.embedded_chunks += len(result.fresh_keys)
             article_id = result.item.article["article_id"]
-            known = live.articles.get(article_id)
-            if known is None:
-                self.report.added.append(article_id)
-            else:
-                self.report.changed.append(article_id)
-                live.delete(known)
+            (self.report.changed if article_id in live.articles else self.report.added).append(article_id)
             yield result.item
 
     def _manifest(self, segments: list[SegmentEntry]) -> Manifest:

@@ -8,8 +8,9 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -78,6 +79,23 @@ class IndexedArticle:
     @property
     def day(self) -> datetime.date | None:
         return datetime.date.fromisoformat(self.date) if self.date else None
+
+    @classmethod
+    def from_row(cls, num: int, row: sqlite3.Row | Mapping[str, Any]) -> IndexedArticle:
+        """The article of an `articles` row (segment_files.ARTICLE_COLUMNS; `url` may be missing)."""
+        return cls(
+            num=num,
+            article_id=row["article_id"],
+            title=row["title"],
+            date=row["display_date"] or "",
+            published=row["date"] or "",
+            date_source=row["date_source"] or "",
+            author=row["author"] or "",
+            categories=tuple(json.loads(row["categories"] or "[]")),
+            source_path=row["source_path"] or "",
+            text=row["text"],
+            url=(row["url"] or "") if "url" in row.keys() else "",  # noqa: SIM118 (a Row's `in` reads values)
+        )
 
 
 @dataclass(frozen=True)
@@ -173,20 +191,7 @@ class RecordStore:
             QueryError: no live article has this id.
         """
         num, segment, local = self._owner(article_id)
-        row = segment.query("SELECT * FROM articles WHERE num = ?", [local])[0]
-        return IndexedArticle(
-            num=num,
-            article_id=row["article_id"],
-            title=row["title"],
-            date=row["display_date"] or "",
-            published=row["date"] or "",
-            date_source=row["date_source"] or "",
-            author=row["author"] or "",
-            categories=tuple(json.loads(row["categories"] or "[]")),
-            source_path=row["source_path"] or "",
-            text=row["text"],
-            url=(row["url"] or "") if "url" in row.keys() else "",  # noqa: SIM118 (a Row's `in` reads values)
-        )
+        return IndexedArticle.from_row(num, segment.query("SELECT * FROM articles WHERE num = ?", [local])[0])
 
     def _owner(self, article_id: str) -> tuple[int, Segment, int]:
         """A live article's global number, its segment and its number there.

@@ -25,7 +25,8 @@ class BuildReport:
     version: str = ""
 
     def summary(self) -> str:
-        state = "up to date" if self.up_to_date else f"version {self.version}, {self.segments} segments"
+        segments = f", {self.segments} segments" if self.segments else ""  # none in a Qdrant index
+        state = "up to date" if self.up_to_date else f"version {self.version}{segments}"
         merged = f", {self.merged} small segments merged" if self.merged else ""
         warned = f", {len(self.warnings)} warnings" if self.warnings else ""
         return (

@@ -1,0 +1,106 @@
+"""Builds straight into an index that lives in Qdrant (`rag build`, `rag add`, uploads): the
+same plan and preparation as a local build, Ray included; the new articles' points are
+written as the next generation, the replaced and removed ones retired, and a new version
+published (rag.index.qdrant_layout explains generations). Readers of the live version see
+nothing change until then; a build that dies is taken back by the next one."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Iterator
+
+from rag.errors import IngestError
+from rag.index import lock, store
+from rag.index.build import Build
+from rag.index.embed_cache import EmbeddingCache
+from rag.index.live import LiveVersion
+from rag.index.plan import Plan
+from rag.index.qdrant_target import QdrantTarget
+from rag.index.report import BuildReport
+from rag.index.segment import PreparedArticle
+
+
+class QdrantBuild(Build):
+    """A build whose live version lives in Qdrant: plan and prepare as locally, then write
+    points instead of segments."""
+
+    def run(self) -> BuildReport:
+        index_dir = self.settings.index
+        with lock.build_lock(index_dir):
+            folder = store.current_version(index_dir)
+            assert folder is not None  # build_index chose this build for a remote live version
+            self.target = QdrantTarget(self.settings, folder)
+            self._check_dimension()
+            self.target.take_back()
+            live, plan, gone = self._start_point()
+            if not plan.jobs and not gone and not self.options.get("rebuild"):
+                self.report.up_to_date = True
+                self.report.articles, self.report.chunks = self.target.articles, self.target.manifest.chunks
+            else:
+                self._write_points(live, plan, gone)
+        self.report.seconds = time.perf_counter() - self.started
+        return self.report
+
+    def _check_dimension(self) -> None:
+        held, built = int(self.target.manifest.embedder["dim"]), int(self.tools.identity["dim"])
+        if held != built:
+            raise IngestError(
+                f"{self.settings.index}: the Qdrant collection holds {held}-d vectors, the embedder makes "
+                f"{built}-d ones; build a local index with it and `rag migrate` that"
+            )
+
+    def _built_alike(self, live: LiveVersion) -> bool:
+        manifest = self.target.manifest
+        return (manifest.embedder, manifest.pipeline) == (self.tools.identity, self.tools.pipeline)
+
+    def _live(self, only: tuple[list[str], list[str]] | None = None) -> LiveVersion:
+        # Built another way (chunking, tokenizer, model): everything is built again.
+        return self.target.live(only) if self._built_alike(LiveVersion()) else LiveVersion()
+
+    def _write_points(self, live: LiveVersion, plan: Plan, gone: list[str]) -> None:
+        target, index_dir = self.target, self.settings.index
+        cache = EmbeddingCache(index_dir, self.tools.identity)
+        try:
+            items = self._to_write(self._prepared(plan.jobs, cache), live, len(plan.jobs))
+            for batch in _batches(items, self.settings.segment_chunks):
+                target.add(batch, self.tools.calibration.bm25)
+            # A rebuild, parsed articles (which replace the index) or other settings: all goes.
+            replaces = (
+                self.options.get("rebuild") or "articles" in self.options or not self._built_alike(live)
+            )
+            target.retire(None if replaces else [*self.report.changed, *gone])
+            self.report.removed = gone
+            if not target.state.chunk_counts:
+                raise IngestError(f"{self.settings.corpus}: no article could be indexed; nothing was changed")
+            self.report.version = target.publish(index_dir, {
+                "embedder": self.tools.identity, "pipeline": self.tools.pipeline,
+                "fusion": self.tools.calibration.fusion.to_dict(), "corpus": str(self.settings.corpus),
+            })  # fmt: skip
+            self.report.articles, self.report.chunks = (
+                target.articles,
+                sum(target.state.chunk_counts.values()),
+            )
+            cache.discard()
+        except BaseException as exc:
+            if lock.is_disk_full(exc):
+                cache.discard()
+            else:
+                cache.close()
+            if isinstance(exc, Exception):  # after Ctrl-C or a crash, the next build takes it back
+                with contextlib.suppress(Exception):
+                    target.take_back()
+            raise
+
+
+def _batches(items: Iterable[PreparedArticle], chunks: int) -> Iterator[list[PreparedArticle]]:
+    """Consecutive articles holding about `chunks` chunks together (at least one article)."""
+    iterator, batch, held = iter(items), [], 0
+    for item in iterator:
+        batch.append(item)
+        held += len(item.chunks)
+        if held >= chunks:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch

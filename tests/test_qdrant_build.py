@@ -1,0 +1,181 @@
+"""Builds straight into a migrated index (qdrant-client's local mode): added, changed and removed
+articles give the same index and ranking as a local build of the same corpus; readers of the
+previous version see it unchanged; a build that dies is taken back by the next one; uploads
+work; what cannot be done says so in one line."""
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import IngestError
+from rag.eval.question_sets import load_questions
+from rag.index import store
+from rag.index.add import add_articles
+from rag.index.build import build_index
+from rag.index.qdrant_connect import shared_client
+from rag.ingest.upload import Upload
+from rag.search.qdrant import verify_collections
+from rag.search.qdrant_migrate import CollectionSpec, migrate
+from rag.search.retrieve import SearchIndex, open_index
+
+from .conftest import SEEDS
+
+NEWS = SEEDS.parent / "tests" / "fixtures" / "news"
+QUIET = {"log": lambda _: None}
+CHANGED = "002_c22cbfc4fcc6f316.txt"
+REMOVED = "000_2deaa8aae2986475.txt"
+NEW_PARAGRAPH = "\n\n天问一号火星探测器着陆于乌托邦平原南部预选着陆区，着陆过程历时约九分钟。\n"
+
+
+class Pair:
+    """The same corpus indexed locally and, after one migration, in Qdrant."""
+
+    def __init__(self, root: Path, usem) -> None:
+        self.corpus, self.usem = root / "corpus", usem
+        shutil.copytree(SEEDS, self.corpus, ignore=shutil.ignore_patterns("*.jsonl"))
+        self.local = Settings(corpus=self.corpus, index=root / "local")
+        self.remote = Settings(corpus=self.corpus, index=root / "remote", qdrant_path=":memory:")
+        build_index(self.local, embedder=usem, **QUIET)
+        migrate(self.open(self.local).records, self.remote.index, self.client, CollectionSpec(root.name))
+
+    @property
+    def client(self):
+        return shared_client(self.remote)
+
+    def open(self, settings: Settings) -> SearchIndex:
+        return open_index(settings.index, self.usem, settings=settings)
+
+    def build(self, settings: Settings, **options):
+        return build_index(settings, embedder=self.usem, **QUIET, **options)
+
+    def edit_corpus(self) -> None:
+        """One article added, one changed, one removed."""
+        shutil.copy(NEWS / "003_f756138d35171f23.md", self.corpus)
+        changed = self.corpus / CHANGED
+        changed.write_text(changed.read_text(encoding="utf-8") + NEW_PARAGRAPH, encoding="utf-8")
+        (self.corpus / REMOVED).unlink()
+
+    def points(self) -> int:
+        """Every point in the chunks collection, whichever version sees it."""
+        state = json.loads((store.current_version(self.remote.index) / store.REMOTE_STATE).read_text())
+        return int(self.client.count(state["chunks"], exact=True).count)
+
+
+def _ranking(index: SearchIndex, question: str) -> list:
+    return [(h.chunk_id, round(h.score, 4), round(h.lexical_score, 3)) for h in index.search(question, 10)]
+
+
+@pytest.fixture()
+def pair(tmp_path, usem) -> Pair:
+    return Pair(tmp_path, usem)
+
+
+@pytest.mark.slow
+def test_added_changed_and_removed_articles_rank_as_in_a_local_build(pair):
+    pair.edit_corpus()
+    remote_report, local_report = pair.build(pair.remote), pair.build(pair.local)
+    for field in ("added", "changed", "removed", "articles", "chunks", "embedded_chunks"):
+        assert getattr(remote_report, field) == getattr(local_report, field), field
+    assert (remote_report.added, remote_report.changed, remote_report.removed) == (
+        ["003_f756138d35171f23"], ["002_c22cbfc4fcc6f316"], ["000_2deaa8aae2986475"],
+    )  # fmt: skip
+    remote, local = pair.open(pair.remote), pair.open(pair.local)
+    assert verify_collections(remote.folder, pair.remote) == (local_report.chunks, local_report.articles)
+    assert remote.stats() | {"version": "", "segments": 0} == local.stats() | {"version": "", "segments": 0}
+    questions = [q.question for q in load_questions(SEEDS / "questions.jsonl")] + ["天问一号在哪里着陆"]
+    for question in questions:
+        assert _ranking(remote, question) == _ranking(local, question), question
+    assert remote.search("天问一号在哪里着陆", 1)[0].article_id == "002_c22cbfc4fcc6f316"
+    assert "000_2deaa8aae2986475" not in remote.records.article_ids()
+    assert [c.text for c in remote.records.article_chunks(CHANGED[:-4])] == [
+        c.text for c in local.records.article_chunks(CHANGED[:-4])
+    ]
+    assert pair.build(pair.remote).up_to_date
+
+
+@pytest.mark.slow
+def test_readers_of_the_previous_version_see_its_articles_unchanged(pair):
+    """Every passage a reader of the replaced version finds is one of that version's; only the
+    lexical scores move a little, as Qdrant's IDF counts the whole collection (docs/SCALING.md)."""
+    before = pair.open(pair.remote)
+    questions = [q.question for q in load_questions(SEEDS / "questions.jsonl")] + ["天问一号在哪里着陆"]
+    old_passages = {(c.chunk_id, c.text) for a in before.records.article_ids()
+                    for c in before.records.article_chunks(a)}  # fmt: skip
+    pair.edit_corpus()
+    pair.build(pair.remote)
+    assert {(h.chunk_id, h.text) for q in questions for h in before.search(q, 10)} <= old_passages
+    assert "000_2deaa8aae2986475" in before.records.article_ids()
+    assert all(NEW_PARAGRAPH.strip() not in c.text for c in before.records.article_chunks(CHANGED[:-4]))
+    assert verify_collections(before.folder, pair.remote) == (50, 5)
+
+
+@pytest.mark.slow
+def test_a_build_that_dies_is_taken_back_by_the_next(pair):
+    live = store.current_version(pair.remote.index)
+    pair.edit_corpus()
+    for name in ("001_e919ef32ccfff083.txt", "004_cf3f7041fdd14ac9.txt"):
+        shutil.copy(NEWS / name, pair.corpus)
+    small = dataclasses.replace(pair.remote, segment_chunks=5)
+    old = pair.open(pair.local).records.chunk_counts()
+
+    def dies(done: int, total: int) -> None:
+        if done == 3:  # points of the first batches are in Qdrant by now
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pair.build(small, progress=dies)
+    assert store.current_version(pair.remote.index) == live
+    assert pair.points() > 50  # the dead build's points are there, unseen
+    assert verify_collections(live, pair.remote) == (50, 5)
+    report = pair.build(small)
+    local = pair.build(pair.local)
+    assert (report.articles, report.chunks) == (local.articles, local.chunks)
+    remote = pair.open(pair.remote)
+    assert verify_collections(remote.folder, pair.remote) == (local.chunks, local.articles)
+    # Kept: the live points and those the previous version still sees; nothing of the dead build.
+    assert pair.points() == local.chunks + old[CHANGED[:-4]] + old[REMOVED[:-4]]
+
+
+@pytest.mark.slow
+def test_a_second_build_drops_points_no_kept_version_sees(pair):
+    pair.edit_corpus()
+    pair.build(pair.remote)
+    (pair.corpus / "001_79559e53e2614f5a.txt").unlink()
+    report = pair.build(pair.remote)
+    # The first build's retired points are gone; the second's stay for the version it replaced.
+    removed = pair.open(pair.local).records.chunk_counts()["001_79559e53e2614f5a"]
+    assert pair.points() == report.chunks + removed
+
+
+@pytest.mark.slow
+def test_uploads_and_a_rebuild_go_into_qdrant(pair):
+    text = (NEWS / "004_cf3f7041fdd14ac9.txt").read_bytes()
+    report, refused = add_articles(pair.remote, [Upload("会展.txt", text)], embedder=pair.usem, **QUIET)
+    assert not refused and len(report.added) == 1 and report.articles == 6
+    remote = pair.open(pair.remote)
+    assert report.added[0] in remote.records.article_ids()
+    rebuilt = pair.build(pair.remote, rebuild=True)
+    assert (rebuilt.articles, len(rebuilt.added), rebuilt.removed) == (6, 6, [])
+    assert verify_collections(pair.open(pair.remote).folder, pair.remote) == (rebuilt.chunks, 6)
+
+
+@pytest.mark.slow
+def test_what_a_build_into_qdrant_cannot_do_says_so(pair):
+    live = store.current_version(pair.remote.index)
+    for path in pair.corpus.iterdir():
+        path.unlink()
+    shutil.copy(SEEDS / "questions.jsonl", pair.corpus / "notes.jsonl")
+    with pytest.raises(IngestError, match="no article could be indexed"):
+        pair.build(pair.remote)
+    assert store.current_version(pair.remote.index) == live
+    assert pair.points() == 50  # nothing of the failed build is left
+    assert verify_collections(live, pair.remote) == (50, 5)
+    # A version migrated before generations existed is refused with the fix.
+    state = json.loads((live / store.REMOTE_STATE).read_text())
+    (live / store.REMOTE_STATE).write_text(json.dumps({k: v for k, v in state.items() if k != "generation"}))
+    with pytest.raises(IngestError, match="rag migrate"):
+        pair.build(pair.remote)
