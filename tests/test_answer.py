@@ -7,7 +7,7 @@ from rag.answer.answers import NOT_FOUND
 from rag.answer.conversation import Turn
 from rag.answer.extractive import Answerer
 from rag.answer.followup import needs_context, rewrite_followup
-from rag.answer.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, carries_type, question_type
+from rag.answer.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, answers_measure, carries_type, question_type
 from rag.cli import main
 from rag.ui.render import escape_markdown, highlight, plain_html
 
@@ -38,6 +38,27 @@ def test_answer_type_spans():
     assert carries_type("8月23日开幕", DATE) and carries_type("2020年6月12日", DATE)
     assert not carries_type("论坛开幕", DATE)
     assert carries_type("在重庆悦来国际会议中心开幕", PLACE)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("一共签了多少个项目？", "开幕式上，118个项目集中签约", True),
+        ("一共签了多少个项目？", "620余家企业参展", False),
+        ("第一批进驻了几家企业", "首批23家企业入驻", True),
+        ("签约总金额是多少", "总金额846亿元", True),
+        ("签约总金额是多少", "103个项目集中签约", False),
+        ("产量是多少", "全年产量11.2万辆", True),  # nothing counted: any figure
+    ],
+)
+def test_a_figure_answers_what_the_question_counts(question, text, expected):
+    assert answers_measure(question, text) is expected
+
+
+def test_the_figure_in_the_sentence_after_the_event_answers(news_index):
+    """The event's name stands in one sentence and the count in the next (news style)."""
+    answer = Answerer(news_index).ask("人形机器人创新中心第一批进驻了几家企业")
+    assert answer.answerable and "23家" in answer.answer
 
 
 def test_answer_cites_title_date_and_exact_span(answerer):

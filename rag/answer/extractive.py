@@ -14,7 +14,14 @@ from rag.answer.answers import Answer, AnswererView, search_and_answer
 from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import PERSON, PLACE, carries_type, ordinal_events, question_type
 from rag.answer.safety import quotable_run
-from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer, coverage, focused
+from rag.answer.sentence_choice import (
+    Asked,
+    SentenceFeatures,
+    carried_over,
+    compose_answer,
+    coverage,
+    focused,
+)
 from rag.answer.sentences import after_dateline, is_filler
 from rag.calibration import AnswerCalibration, load_calibration
 from rag.config import Settings
@@ -206,7 +213,7 @@ class Answerer:
             all(term_in_text(term, p) or _published_in(term, h.date, question) for term in key_terms)
             for p, h in zip(passages, hits, strict=True)
         ]
-        return [
+        features = [
             SentenceFeatures(
                 hit_index=i,
                 start=s,
@@ -220,6 +227,7 @@ class Answerer:
             )
             for (i, s, e), text, fold in zip(spans, texts, folded, strict=True)
         ]
+        return carried_over(features, hits, question, kind)
 
     def answer_from_hits(
         self, question: str, hits: list[Hit], focus: tuple[str, ...] = (), avoid: tuple[str, ...] = ()

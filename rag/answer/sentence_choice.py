@@ -8,11 +8,12 @@ are trimmed to the clauses that hold the question's words.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from dataclasses import dataclass
 
 from rag.answer.answers import Answer, Citation, cite, refusal
-from rag.answer.qtype import NUMBER, OTHER, carries_type
+from rag.answer.qtype import NUMBER, OTHER, answers_measure, carries_type
 from rag.calibration import AnswerCalibration
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
@@ -103,6 +104,43 @@ def focused(
         return dataclasses.replace(feature, coverage=feature.coverage + shift)
 
     return [shifted(f) for f in features]
+
+
+_SENTENCE_GAP = 4  # characters between consecutive sentences of an article (spaces, a line break)
+
+
+def carried_over(
+    features: list[SentenceFeatures], hits: list[Hit], question: str, kind: str
+) -> list[SentenceFeatures]:
+    """Candidates where a sentence holding the asked-for number takes the question's words from
+    the sentence before it in the article (in the same passage or the previous one) when that
+    one lacks the number: news puts the event in one sentence and its figures in the next
+    ("第六届数博会开幕。开幕式上，118个项目集中签约"). Only when the figure is of what is
+    counted (项目, not 企业; money in 元)."""
+    if kind != NUMBER:
+        return features
+    carried = list(features)
+    placed = sorted(
+        range(len(features)),
+        key=lambda i: (
+            hits[features[i].hit_index].article_id,
+            hits[features[i].hit_index].start + features[i].start,
+        ),
+    )
+    for previous, current in itertools.pairwise(placed):
+        before, this = features[previous], features[current]
+        before_hit, this_hit = hits[before.hit_index], hits[this.hit_index]
+        adjacent = before_hit.article_id == this_hit.article_id and (
+            this_hit.start + this.start - (before_hit.start + before.end) <= _SENTENCE_GAP
+        )
+        if (
+            adjacent
+            and this.typed
+            and not before.typed
+            and answers_measure(question, this_hit.text[this.start : this.end])
+        ):
+            carried[current] = dataclasses.replace(this, coverage=max(this.coverage, before.coverage))
+    return carried
 
 
 def could_support(feature: SentenceFeatures, cal: AnswerCalibration, kind: str) -> bool:
