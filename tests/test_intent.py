@@ -40,6 +40,7 @@ AS_OF = date(2022, 7, 24)
         ("按时间顺序说说智博会的来龙去脉", TIMELINE),
         ("星驰汽车这几年的产量是怎么变化的？", TIMELINE),
         ("最新的一篇文章讲了什么？", SUMMARY),
+        ("最新那篇讲的啥", SUMMARY),  # a spoken form
     ],
 )
 def test_reader_phrasings_get_their_kind(question, kind):
@@ -49,6 +50,12 @@ def test_reader_phrasings_get_their_kind(question, kind):
 def test_speech_needs_a_speaker():
     assert classify("肖亚庆在二十国集团数字部长会议上说了什么？", AS_OF, people=["肖亚庆"]).kind == SPEECH
     assert classify("这篇文章说了什么？", AS_OF, people=[]).kind == SUMMARY
+
+
+def test_an_article_of_a_period_is_summarised():
+    intent = classify("2020年那篇报道讲的啥", AS_OF)
+    assert (intent.kind, intent.corpus_ask, intent.period.start) == (SUMMARY, LATEST, date(2020, 1, 1))
+    assert classify("2020年有哪些报道？", AS_OF).kind == TIME  # several articles: their list
 
 
 def test_corpus_questions_say_what_they_ask():

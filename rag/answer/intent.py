@@ -149,6 +149,18 @@ def question_period(question: str, newest: date | None) -> Period | None:
     return Period(named[0], named[1], label.group(0) if label else "", published)
 
 
+# Spoken forms readers type, in the written forms the cues below are written in.
+_COLLOQUIAL = (("啥", "什么"), ("咋样", "怎么样"), ("咋", "怎么"), ("讲的什么", "讲的是什么"),
+               ("说的什么", "说的是什么"), ("写的什么", "写的是什么"))  # fmt: skip
+
+
+def written_form(question: str) -> str:
+    """The question with spoken forms in written ones ("讲的啥" -> "讲的是什么")."""
+    for spoken, written in _COLLOQUIAL:
+        question = question.replace(spoken, written)
+    return question
+
+
 def classify(question: str, newest: date | None = None, people: Iterable[str] = ()) -> Intent:
     """The kind of a (standalone) question and its parts.
 
@@ -157,7 +169,7 @@ def classify(question: str, newest: date | None = None, people: Iterable[str] = 
         people: person names found in the question (a "what did X say" needs a speaker).
     """
     people = tuple(people)
-    text = question.strip()
+    text = written_form(question.strip())
     period = question_period(text, newest)
     if intent := _corpus_intent(text, period):
         return intent
@@ -208,6 +220,9 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
         return Intent(SUMMARY if about else CORPUS, text, corpus_ask=LATEST if latest else EARLIEST,
                       period=period, about_article=about)  # fmt: skip
     in_period = period is not None and period.published
+    if in_period and _ABOUT.search(text) and re.search(r"(?:那|这|该)一?篇", text):
+        # "2020年那篇报道讲的是什么": the article of that period (the newest, if it holds several)
+        return Intent(SUMMARY, text, corpus_ask=LATEST, period=period, about_article=True)
     asks_collection = (
         bool(_COLLECTION.search(text))
         or in_period
