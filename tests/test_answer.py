@@ -61,6 +61,12 @@ def test_the_figure_in_the_sentence_after_the_event_answers(news_index):
     assert answer.answerable and "23家" in answer.answer
 
 
+def test_a_how_question_gets_what_follows_its_words(answerer):
+    """A long sentence is trimmed to clauses; for 怎么/如何 the answer is after the asked words."""
+    answer = answerer.ask("许科敏下一步打算怎么跟各方合作")
+    assert "互学互建" in answer.answer and "下一步愿与各方一道" in answer.answer
+
+
 def test_answer_cites_title_date_and_exact_span(answerer):
     answer = answerer.ask("2021智博会有多少家企业参展？")
     assert answer.answerable and "610余家" in answer.answer and answer.answer.count("[1]") >= 1

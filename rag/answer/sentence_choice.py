@@ -63,8 +63,15 @@ class SentenceFeatures:
         )
 
 
-def _clause_window(sentence: str, weights: dict[str, float], kind: str, limit: int) -> tuple[int, int]:
-    """The run of clauses (at most `limit` chars) that best covers the query and the answer type."""
+# "怎么/如何…" asks for what follows the question's words ("下一步愿与各方一道，坚持互学互建…").
+_MANNER = re.compile(r"怎么|怎样|如何|打算|计划")
+
+
+def _clause_window(
+    sentence: str, weights: dict[str, float], kind: str, limit: int, reach: bool = False
+) -> tuple[int, int]:
+    """The run of clauses (at most `limit` chars) that best covers the query and the answer type:
+    the shortest such run, or with `reach` the longest (the answer follows the asked words)."""
     if len(sentence) <= limit:
         return 0, len(sentence)
     cuts = sorted({0, len(sentence)} | {i + 1 for i, ch in enumerate(sentence) if ch in _CLAUSE_MARKS})
@@ -77,7 +84,7 @@ def _clause_window(sentence: str, weights: dict[str, float], kind: str, limit: i
             score = (
                 coverage(normalise_text(piece), weights)
                 + (0.5 if carries_type(piece, kind) else 0.0)
-                - 0.001 * len(piece)
+                + (0.001 if reach else -0.001) * len(piece)
             )
             if score > best_score:
                 best, best_score = (cuts[i], min(cuts[j], cuts[i] + limit)), score
@@ -204,7 +211,8 @@ def compose_answer(
     said: set[str] = set()
     for feature in chosen:
         hit = hits[feature.hit_index]
-        a, b = _clause_window(hit.text[feature.start : feature.end], weights, kind, cal.max_sentence_chars)
+        a, b = _clause_window(hit.text[feature.start : feature.end], weights, kind, cal.max_sentence_chars,
+                              reach=kind == OTHER and bool(_MANNER.search(question)))  # fmt: skip
         start, end = _strip_span(hit.text, feature.start + a, feature.start + b)
         key = dedup_key(hit.text[start:end])
         if start >= end or key in said:
