@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.errors import IngestError
+from rag.errors import ConfigError, IndexLoadError, IngestError
 from rag.eval.question_sets import load_questions
 from rag.index import store
 from rag.index.add import add_articles
 from rag.index.build import build_index
 from rag.index.qdrant_connect import shared_client
 from rag.ingest.upload import Upload
+from rag.search import qdrant_migrate
 from rag.search.qdrant import verify_collections
 from rag.search.qdrant_migrate import CollectionSpec, migrate
 from rag.search.retrieve import SearchIndex, open_index
@@ -179,3 +180,79 @@ def test_what_a_build_into_qdrant_cannot_do_says_so(pair):
     (live / store.REMOTE_STATE).write_text(json.dumps({k: v for k, v in state.items() if k != "generation"}))
     with pytest.raises(IngestError, match="rag migrate"):
         pair.build(pair.remote)
+
+
+@pytest.mark.slow
+def test_a_failure_after_publishing_keeps_the_new_version(pair, monkeypatch):
+    from rag.index import qdrant_generations
+
+    def unreachable(*args):
+        raise ConfigError("cannot reach Qdrant at RAG_QDRANT_URL=http://q:6333: timed out")
+
+    pair.edit_corpus()
+    monkeypatch.setattr(qdrant_generations, "collect_garbage", unreachable)
+    report = pair.build(pair.remote)
+    assert any("until the next build" in w for w in report.warnings)
+    monkeypatch.undo()
+    local = pair.build(pair.local)
+    assert verify_collections(pair.open(pair.remote).folder, pair.remote) == (local.chunks, local.articles)
+    assert pair.build(pair.remote).up_to_date
+
+
+@pytest.mark.slow
+def test_a_rebuild_counts_again_from_the_points(pair):
+    live = store.current_version(pair.remote.index)
+    state = json.loads((live / store.REMOTE_STATE).read_text())
+    state["chunk_counts"]["001_79559e53e2614f5a"] += 7  # counts gone wrong somehow
+    (live / store.REMOTE_STATE).write_text(json.dumps(state))
+    rebuilt = pair.build(pair.remote, rebuild=True)
+    assert (rebuilt.articles, rebuilt.chunks) == (5, 50)
+    assert verify_collections(pair.open(pair.remote).folder, pair.remote) == (50, 5)
+    assert (
+        pair.open(pair.remote).records.version.state.chunk_counts
+        == pair.open(pair.local).records.chunk_counts()
+    )
+
+
+@pytest.mark.slow
+def test_generations_no_build_of_this_folder_wrote_are_not_taken_back(pair, tmp_path):
+    """A copy of the index folder (an old backup) must not delete what the original wrote."""
+    copy = tmp_path / "copy"
+    shutil.copytree(pair.remote.index, copy)
+    pair.edit_corpus()
+    pair.build(pair.remote)
+    with pytest.raises(IngestError, match="no build here wrote"):
+        pair.build(dataclasses.replace(pair.remote, index=copy))
+    remote = pair.open(pair.remote)
+    assert verify_collections(remote.folder, pair.remote) == (remote.stats()["chunks"], 5)
+
+
+@pytest.mark.slow
+def test_collections_of_versions_no_longer_kept_are_dropped_by_builds(pair, tmp_path):
+    first = {c.name for c in pair.client.get_collections().collections}
+    (pair.corpus / REMOVED).unlink()
+    pair.build(pair.local)  # a new local version, migrated again into the same folder
+    migrate(pair.open(pair.local).records, pair.remote.index, pair.client, CollectionSpec(tmp_path.name))
+    for name in ("001_e919ef32ccfff083.txt", "004_cf3f7041fdd14ac9.txt"):
+        shutil.copy(NEWS / name, pair.corpus)
+        pair.build(pair.remote)
+    now = {c.name for c in pair.client.get_collections().collections}
+    mine = {n for n in first if n.startswith(tmp_path.name)}
+    assert mine and not mine & now  # the first migration's collections are gone
+
+
+@pytest.mark.slow
+def test_a_wrong_qdrant_and_an_interrupted_migration_are_one_line(pair, tmp_path, monkeypatch):
+    elsewhere = dataclasses.replace(pair.remote, qdrant_path=str(tmp_path / "empty-qdrant"))
+    with pytest.raises(IngestError, match="has no collection"):
+        pair.build(elsewhere)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    half = dataclasses.replace(pair.remote, index=tmp_path / "half")
+    monkeypatch.setattr(qdrant_migrate, "_copy_articles", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        migrate(pair.open(pair.local).records, half.index, pair.client, CollectionSpec("half"))
+    with pytest.raises(IndexLoadError, match="migration into Qdrant was interrupted"):
+        pair.build(half)

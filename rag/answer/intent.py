@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from rag.answer.qtype import written_form
 from rag.ingest.dates import question_date_range, small_number
 
 FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE = (
@@ -147,18 +148,6 @@ def question_period(question: str, newest: date | None) -> Period | None:
     )
     published = bool(_PUBLISHED.search(question))
     return Period(named[0], named[1], label.group(0) if label else "", published)
-
-
-# Spoken forms readers type, in the written forms the cues below are written in.
-_COLLOQUIAL = (("啥", "什么"), ("咋样", "怎么样"), ("咋", "怎么"), ("讲的什么", "讲的是什么"),
-               ("说的什么", "说的是什么"), ("写的什么", "写的是什么"))  # fmt: skip
-
-
-def written_form(question: str) -> str:
-    """The question with spoken forms in written ones ("讲的啥" -> "讲的是什么")."""
-    for spoken, written in _COLLOQUIAL:
-        question = question.replace(spoken, written)
-    return question
 
 
 def classify(question: str, newest: date | None = None, people: Iterable[str] = ()) -> Intent:

@@ -51,6 +51,18 @@ def ordinal_events(question: str) -> list[str]:
     return _ORDINAL_EVENT.findall(question)
 
 
+# Spoken forms readers type, in the written forms the cues below are written in.
+_COLLOQUIAL = (("啥", "什么"), ("咋样", "怎么样"), ("咋", "怎么"), ("讲的什么", "讲的是什么"),
+               ("说的什么", "说的是什么"), ("写的什么", "写的是什么"))  # fmt: skip
+
+
+def written_form(question: str) -> str:
+    """The question with spoken forms in written ones ("讲的啥" -> "讲的是什么")."""
+    for spoken, written in _COLLOQUIAL:
+        question = question.replace(spoken, written)
+    return question
+
+
 def question_type(question: str) -> str:
     """The answer type a question asks for: number, date, person, place or other."""
     for kind, pattern in _QUESTION_PATTERNS:

@@ -27,6 +27,7 @@ from rag.index.live import LiveVersion, SegmentEntry, dense_summary, read_live_v
 from rag.index.manifest import Manifest
 from rag.index.plan import Plan, plan_corpus, plan_files
 from rag.index.prepare import Job, Models, PrepareConfig, PrepareResult, prepare_all, worker_count
+from rag.index.qdrant_layout import refuse_pending_migration
 from rag.index.report import BuildLog, BuildReport
 from rag.index.segment import PreparedArticle
 from rag.index.tokens import ChineseTokenizer
@@ -80,6 +81,7 @@ def build_index(settings: Settings, **options: Unpack[BuildOptions]) -> BuildRep
         StorageError: the disk is full or the index folder cannot be written; the live
             version is unchanged, and after a full disk the build's cache is removed too.
     """
+    refuse_pending_migration(settings.index)  # before any model loads
     try:
         if store.is_remote(store.current_version(settings.index)):
             from rag.index.qdrant_build import QdrantBuild  # only with the optional qdrant extra

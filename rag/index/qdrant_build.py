@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from rag.errors import IngestError
 from rag.index import lock, store
+from rag.index import qdrant_generations as generations
 from rag.index.build import Build
 from rag.index.embed_cache import EmbeddingCache
 from rag.index.live import LiveVersion
@@ -30,9 +31,11 @@ class QdrantBuild(Build):
         with lock.build_lock(index_dir):
             folder = store.current_version(index_dir)
             assert folder is not None  # build_index chose this build for a remote live version
-            self.target = QdrantTarget(self.settings, folder)
+            self.target = target = QdrantTarget(self.settings, folder)
             self._check_dimension()
-            self.target.take_back()
+            generations.take_back(
+                target.client, target.place, index_dir, target.state, target.live_generation
+            )
             live, plan, gone = self._start_point()
             if not plan.jobs and not gone and not self.options.get("rebuild"):
                 self.report.up_to_date = True
@@ -60,28 +63,25 @@ class QdrantBuild(Build):
 
     def _write_points(self, live: LiveVersion, plan: Plan, gone: list[str]) -> None:
         target, index_dir = self.target, self.settings.index
+        # A rebuild, parsed articles (which replace the index) or other settings: all goes.
+        replaces = self.options.get("rebuild") or "articles" in self.options or not self._built_alike(live)
         cache = EmbeddingCache(index_dir, self.tools.identity)
+        generations.begin(index_dir, target.state, target.generation)
         try:
+            if replaces:
+                target.start_over()
             items = self._to_write(self._prepared(plan.jobs, cache), live, len(plan.jobs))
             for batch in _batches(items, self.settings.segment_chunks):
                 target.add(batch, self.tools.calibration.bm25)
-            # A rebuild, parsed articles (which replace the index) or other settings: all goes.
-            replaces = (
-                self.options.get("rebuild") or "articles" in self.options or not self._built_alike(live)
-            )
             target.retire(None if replaces else [*self.report.changed, *gone])
             self.report.removed = gone
             if not target.state.chunk_counts:
                 raise IngestError(f"{self.settings.corpus}: no article could be indexed; nothing was changed")
+            before = generations.collections_in_use(index_dir)
             self.report.version = target.publish(index_dir, {
                 "embedder": self.tools.identity, "pipeline": self.tools.pipeline,
                 "fusion": self.tools.calibration.fusion.to_dict(), "corpus": str(self.settings.corpus),
             })  # fmt: skip
-            self.report.articles, self.report.chunks = (
-                target.articles,
-                sum(target.state.chunk_counts.values()),
-            )
-            cache.discard()
         except BaseException as exc:
             if lock.is_disk_full(exc):
                 cache.discard()
@@ -89,8 +89,24 @@ class QdrantBuild(Build):
                 cache.close()
             if isinstance(exc, Exception):  # after Ctrl-C or a crash, the next build takes it back
                 with contextlib.suppress(Exception):
-                    target.take_back()
+                    generations.take_back(
+                        target.client, target.place, index_dir, target.state, target.live_generation
+                    )
             raise
+        generations.finished(index_dir)
+        self.report.articles, self.report.chunks = target.articles, sum(target.state.chunk_counts.values())
+        cache.discard()
+        self._clean_up(before)
+
+    def _clean_up(self, before: set[str]) -> None:
+        """Delete what no kept version sees; the new version is live whatever happens here."""
+        target = self.target
+        try:
+            generations.collect_garbage(
+                target.client, target.place, self.settings.index, target.state, before
+            )
+        except Exception as exc:
+            self.journal.warn(f"points no version sees stay in Qdrant until the next build ({exc})")
 
 
 def _batches(items: Iterable[PreparedArticle], chunks: int) -> Iterator[list[PreparedArticle]]:

@@ -27,6 +27,7 @@ from rag.index.segment_files import load_array
 DENSE, SPARSE = "dense", "sparse"
 TERMS_FILE, DOC_FREQ_FILE = "qdrant_terms.npy", "qdrant_doc_freq.npy"  # beside the manifest
 MIGRATION_FILE = "qdrant-migration.json"  # in the index folder while a migration runs
+BUILD_FILE = "qdrant-build.json"  # in the index folder while a build writes points
 ADDED, RETIRED = "added", "retired"
 NEVER = 2**62  # `retired` of a live point
 
@@ -101,6 +102,14 @@ def _npy(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
     return buffer.getvalue()
+
+
+def refuse_pending_migration(index_dir: Path) -> None:
+    """Raises IndexLoadError when a migration into this folder was interrupted before publishing."""
+    if store.current_version(index_dir) is None and (index_dir / MIGRATION_FILE).is_file():
+        raise IndexLoadError(
+            f"{index_dir}: a migration into Qdrant was interrupted; rerun `rag migrate` to finish it"
+        )
 
 
 def term_ids(hashes: np.ndarray) -> np.ndarray:

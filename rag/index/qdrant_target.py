@@ -5,7 +5,6 @@ manifest, and the publishing that makes that generation the live version."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -23,9 +22,7 @@ from rag.index.lexical import LexicalSegment
 from rag.index.live import LiveArticle, LiveVersion
 from rag.index.qdrant_connect import reaching, shared_client, where
 from rag.index.qdrant_layout import (
-    ADDED,
     DENSE,
-    NEVER,
     RETIRED,
     SPARSE,
     article_payload,
@@ -69,27 +66,27 @@ class QdrantTarget:
         self.generation = self.live_generation + 1  # what this build writes
         self.frequency_change: Counter[int] = Counter()
         self.articles = self.manifest.articles
+        with reaching(self.place):
+            collections = (self.state.chunks, self.state.articles)
+            missing = [c for c in collections if not self.client.collection_exists(c)]
+        if missing:
+            raise IngestError(
+                f"{folder.parent.parent}: Qdrant at {self.place} has no collection '{missing[0]}'; point "
+                "RAG_QDRANT_* where this index was migrated"
+            )
+
+    def start_over(self) -> None:
+        """Count from nothing: a build that replaces every article (its old points are retired
+        without being counted off, so counts that went wrong are made right)."""
+        state = self.state
+        state.chunk_counts, state.day_counts, state.category_counts = {}, {}, {}
+        self.articles, self.frequency_change = 0, Counter()
+        self.terms, self.doc_freq = np.zeros(0, np.uint32), np.zeros(0, np.int64)
 
     def _filter(self, *conditions: Any) -> Any:
         from qdrant_client import models
 
         return models.Filter(must=list(conditions))
-
-    def _range(self, key: str, **bounds: int) -> Any:
-        from qdrant_client import models
-
-        return models.FieldCondition(key=key, range=models.Range(**bounds))
-
-    def take_back(self) -> None:
-        """Undo what a build that died wrote: its points go, its retirements are lifted."""
-        from qdrant_client import models
-
-        unpublished = self._filter(self._range(ADDED, gt=self.live_generation))
-        marked = self._filter(self._range(RETIRED, gt=self.live_generation, lt=NEVER))
-        with reaching(self.place):
-            for collection in (self.state.chunks, self.state.articles):
-                self.client.delete(collection, models.FilterSelector(filter=unpublished), wait=True)
-                self.client.set_payload(collection, {RETIRED: NEVER}, points=marked, wait=True)
 
     def _scroll(
         self, collection: str, query_filter: Any, payload: list[str], vectors: Any = False
@@ -185,7 +182,7 @@ class QdrantTarget:
     def _tally_article(self, categories: Iterable[str], sign: int) -> None:
         self.articles += sign
         for category in categories:
-            self.state.category_counts[category] = self.state.category_counts.get(category, 0) + sign
+            _add_count(self.state.category_counts, category, sign)
 
     def _tally_chunks(self, article_id: str, day: int, chunks: int) -> None:
         """Counts after `chunks` chunks of an article come (> 0) or go (< 0); zeros are dropped."""
@@ -194,7 +191,8 @@ class QdrantTarget:
             _add_count(self.state.day_counts, day, chunks)
 
     def retire(self, article_ids: list[str] | None) -> None:
-        """Retire the live points of these articles (None: of every article, for a rebuild)."""
+        """Retire the live points of these articles, counted off (None: every live point, after
+        `start_over`)."""
         from qdrant_client import models
 
         conditions = visible(self.live_generation)
@@ -203,40 +201,28 @@ class QdrantTarget:
                 return
             conditions.append(models.FieldCondition(key="article_id", match=models.MatchAny(any=article_ids)))
         query = self._filter(*conditions)
+        if article_ids is not None:
+            self._count_off(query)
+        with reaching(self.place):
+            for collection in (self.state.chunks, self.state.articles):
+                self.client.set_payload(collection, {RETIRED: self.generation}, points=query, wait=True)
+
+    def _count_off(self, query: Any) -> None:
         for point in self._scroll(self.state.articles, query, ["categories"]):
             self._tally_article(point.payload["categories"], -1)
         for point in self._scroll(self.state.chunks, query, ["article_id", "day"], [SPARSE]):
             self._tally_chunks(point.payload["article_id"], int(point.payload["day"]), -1)
             self.frequency_change.subtract(point.vector[SPARSE].indices)
-        with reaching(self.place):
-            for collection in (self.state.chunks, self.state.articles):
-                self.client.set_payload(collection, {RETIRED: self.generation}, points=query, wait=True)
 
     def publish(self, index_dir: Path, manifest_changes: dict) -> str:
-        """Make this generation the live version; points no kept version sees are deleted."""
+        """Make this generation the live version (its manifest and state in a new version folder)."""
         terms, doc_freq = updated_doc_freq(self.terms, self.doc_freq, self.frequency_change)
         self.state.generation = self.generation
         manifest = dataclasses.replace(
             self.manifest, articles=self.articles, chunks=sum(self.state.chunk_counts.values()),
             created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **manifest_changes,
         )  # fmt: skip
-        published = store.publish_version(index_dir, manifest, state_files(self.state, terms, doc_freq))
-        self._collect_garbage(index_dir)
-        return published.name
-
-    def _collect_garbage(self, index_dir: Path) -> None:
-        from qdrant_client import models
-
-        kept = [self.generation]
-        for folder in (index_dir / store.VERSIONS).iterdir():
-            if store.is_remote(folder):
-                state = json.loads((folder / store.REMOTE_STATE).read_text(encoding="utf-8"))
-                if state.get("chunks") == self.state.chunks and state.get("generation") is not None:
-                    kept.append(int(state["generation"]))
-        unseen = self._filter(self._range(RETIRED, lte=min(kept)))
-        with reaching(self.place):
-            for collection in (self.state.chunks, self.state.articles):
-                self.client.delete(collection, models.FilterSelector(filter=unseen), wait=True)
+        return store.publish_version(index_dir, manifest, state_files(self.state, terms, doc_freq)).name
 
 
 def _add_count(table: dict[Any, int], key: Any, change: int) -> None:

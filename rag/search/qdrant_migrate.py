@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexLoadError
-from rag.index import store
+from rag.index import lock, store
 from rag.index.dense import HNSW_EF_CONSTRUCTION, HNSW_M
+from rag.index.qdrant_generations import collections_in_use
 from rag.index.qdrant_layout import (
     ADDED,
     DENSE,
@@ -27,7 +28,6 @@ from rag.index.qdrant_layout import (
     QdrantState,
     article_payload,
     chunk_payload,
-    read_state,
     sparse_vector,
     state_files,
     term_ids,
@@ -159,8 +159,15 @@ def migrate(source: RecordStore, target: Path, client: Any, spec: CollectionSpec
         IndexLoadError: the target is another kind of folder, another migration is pending in it,
             or the collections hold other data.
     """
+    _check_target(target)  # before the lock makes the folder
+    with lock.build_lock(target):  # no build publishes into it meanwhile
+        named = replace(spec, name=f"{spec.name}-{source.version.folder.name}")
+        return _migrate(source, target, client, named, progress)
+
+
+def _migrate(source: RecordStore, target: Path, client: Any, spec: CollectionSpec,
+             progress: Callable[[int, int], object] | None) -> MigrationReport:  # fmt: skip
     version = source.version
-    spec = replace(spec, name=f"{spec.name}-{version.folder.name}")
     _start(target, client, spec, str(version.folder.resolve()))
     create_collections(client, spec, int(version.manifest.embedder["dim"]))
     done = resumed = _count(client, spec.name)  # points go in row order, each batch acknowledged
@@ -176,9 +183,9 @@ def migrate(source: RecordStore, target: Path, client: Any, spec: CollectionSpec
             f"Qdrant holds {counted[0]} chunks and {counted[1]} articles in '{spec.name}', the source "
             f"{version.manifest.chunks} and {version.manifest.articles}; another writer? rerun `rag migrate`"
         )
-    before = _collections_named(target)
+    before = collections_in_use(target)
     report = _publish(source, target, spec, resumed)
-    for name in before - _collections_named(target):  # versions this target no longer keeps
+    for name in before - collections_in_use(target):  # versions this target no longer keeps
         client.delete_collection(name)
     return report
 
@@ -216,19 +223,8 @@ def _check_target(target: Path) -> None:
     live = store.current_version(target)
     if is_remote(live):
         return
-    if any(target.iterdir()):
+    if any(path.name != lock.LOCK_FILE for path in target.iterdir()):
         raise IndexLoadError(f"{target}: not empty and no migrated index; migrate into an empty folder")
-
-
-def _collections_named(target: Path) -> set[str]:
-    """The collections the versions kept in `target` use."""
-    named: set[str] = set()
-    versions = target / store.VERSIONS
-    for folder in versions.iterdir() if versions.is_dir() else ():
-        if is_remote(folder):
-            state = read_state(folder)[0]
-            named |= {state.chunks, state.articles}
-    return named
 
 
 def _copy_articles(source: RecordStore, client: Any, collection: str) -> None:

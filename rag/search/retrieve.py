@@ -17,7 +17,7 @@ from rag.index.embed import Embedder, load_embedder
 from rag.index.lexical import LexicalIndex
 from rag.index.manifest import Manifest
 from rag.index.qdrant_connect import shared_client, where
-from rag.index.qdrant_layout import MIGRATION_FILE
+from rag.index.qdrant_layout import refuse_pending_migration
 from rag.index.records import ChunkRecord, IndexedArticle, RecordStore
 from rag.index.tokens import chunk_terms, normalise_text
 from rag.index.version import IndexVersion
@@ -208,10 +208,7 @@ def open_index(
     settings = settings or Settings()
     for _ in range(3):
         folder = store.current_version(index_dir)
-        if folder is None and (index_dir / MIGRATION_FILE).is_file():
-            raise IndexLoadError(
-                f"{index_dir}: a migration into Qdrant was interrupted; rerun `rag migrate` to finish it"
-            )
+        refuse_pending_migration(index_dir)
         if folder is None:
             raise IndexLoadError(
                 f"{index_dir}: no index found; run `rag build --corpus seeds --index {index_dir}`"
