@@ -39,11 +39,17 @@ def term_in_text(term: str, text: str) -> bool:
     """Whether a name or number of the question occurs in the text.
 
     jieba sometimes glues a neighbouring character onto a name ("后康忠", "锦地罗不"), so a
-    term of three or more characters also counts when it occurs without its first or last one.
+    term of three or more characters also counts when it occurs without its first or last one;
+    and a body named with its place ("北京市委") when both halves occur ("北京" in the title,
+    "市委" in the text).
     """
     if term in text:
         return True
-    return len(term) >= 3 and not term.isdigit() and (term[1:] in text or term[:-1] in text)
+    if len(term) < 3 or term.isdigit():
+        return False
+    return term[1:] in text or term[:-1] in text or any(
+        term[:cut] in text and term[cut:] in text for cut in range(2, len(term) - 1)
+    )
 
 
 _ASKED_COUNT = re.compile(r"^(?:几|多少)[\u4e00-\u9fff]?$")
