@@ -67,6 +67,13 @@ def test_a_how_question_gets_what_follows_its_words(answerer):
     assert "互学互建" in answer.answer and "下一步愿与各方一道" in answer.answer
 
 
+def test_a_question_word_is_not_glued_onto_its_neighbour(answerer):
+    """jieba cuts "哪天办的" as 哪/天办/的: 天办 is no word any sentence holds."""
+    assert "天办" not in answerer.query_weights("北京市委那次讲座是哪天办的？")
+    answer = answerer.ask("北京市委那次讲座是哪天办的？")
+    assert answer.answerable and "5月27日" in answer.answer
+
+
 def test_answer_cites_title_date_and_exact_span(answerer):
     answer = answerer.ask("2021智博会有多少家企业参展？")
     assert answer.answerable and "610余家" in answer.answer and answer.answer.count("[1]") >= 1

@@ -52,6 +52,7 @@ def term_in_text(term: str, text: str) -> bool:
     )
 
 
+_ASKING = re.compile(r"哪一?[天年月]|什么时候|什么|哪里|哪儿|哪些|哪个|哪位|为什么|怎么|如何|谁")
 _ASKED_COUNT = re.compile(r"^(?:几|多少)[\u4e00-\u9fff]?$")
 
 
@@ -118,9 +119,12 @@ class Answerer:
         not cover the question; `unseen_weight` (calibrated) sets how much it counts. An unseen
         compound whose parts the corpus knows ("出口量" -> 出口) is asked by its parts.
         """
-        # "几家", "多少钱" ask for the number itself: no text holds them.
+        # "几家", "多少钱" ask for the number itself: no text holds them. A question word cut off
+        # first is not glued onto its neighbour ("哪天办的" is not "天办").
         words = [
-            w for w in self.index.tokenizer.words(question, search_mode=False) if not _ASKED_COUNT.match(w)
+            w
+            for w in self.index.tokenizer.words(_ASKING.sub("，", question), search_mode=False)
+            if not _ASKED_COUNT.match(w)
         ]
         words = list(dict.fromkeys(words))
         known = self.index.backend.known(words)
