@@ -74,6 +74,11 @@ def test_a_question_word_is_not_glued_onto_its_neighbour(answerer):
     assert answer.answerable and "5月27日" in answer.answer
 
 
+def test_an_edition_the_corpus_lacks_is_refused(news_index):
+    """第二届 is not in the corpus; "第二，推动制造业数字化转型" is no answer about it."""
+    assert not Answerer(news_index).ask("第二届数博会签约了多少个项目?").answerable
+
+
 def test_answer_cites_title_date_and_exact_span(answerer):
     answer = answerer.ask("2021智博会有多少家企业参展？")
     assert answer.answerable and "610余家" in answer.answer and answer.answer.count("[1]") >= 1

@@ -218,9 +218,10 @@ class Answerer:
         titles = {h.article_id: h.title for h in hits}
         articles = {a: normalise_text(t + self.index.article_text(a)) for a, t in titles.items()}
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
-        key_terms = self.index.tokenizer.key_terms(question) + ordinal_events(question)
-        key_terms_found = [
+        key_terms, ordinals = self.index.tokenizer.key_terms(question), ordinal_events(question)
+        key_terms_found = [  # an edition must be said whole: "第二届" is not "第二，"
             all(term_in_text(term, p) or _published_in(term, h.date, question) for term in key_terms)
+            and all(ordinal in p for ordinal in ordinals)
             for p, h in zip(passages, hits, strict=True)
         ]
         features = [
