@@ -74,9 +74,13 @@ def test_a_question_word_is_not_glued_onto_its_neighbour(answerer):
     assert answer.answerable and "5月27日" in answer.answer
 
 
-def test_an_edition_the_corpus_lacks_is_refused(news_index):
-    """第二届 is not in the corpus; "第二，推动制造业数字化转型" is no answer about it."""
-    assert not Answerer(news_index).ask("第二届数博会签约了多少个项目?").answerable
+def test_an_edition_or_a_post_the_corpus_lacks_is_refused(news_index):
+    """第二届 is not in the corpus ("第二，推动制造业数字化转型" is no answer about it), and nobody
+    is named 主任 of the innovation centre (its opening and a chairman are no answer)."""
+    answerer = Answerer(news_index)
+    assert not answerer.ask("第二届数博会签约了多少个项目?").answerable
+    assert not answerer.ask("江川人形机器人创新中心的主任是谁").answerable
+    assert answerer.ask("星驰汽车的董事长是谁？").answerable
 
 
 def test_answer_cites_title_date_and_exact_span(answerer):

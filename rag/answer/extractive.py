@@ -12,7 +12,7 @@ import numpy as np
 
 from rag.answer.answers import Answer, AnswererView, search_and_answer
 from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
-from rag.answer.qtype import PERSON, PLACE, carries_type, ordinal_events, question_type
+from rag.answer.qtype import PERSON, PLACE, asked_roles, carries_type, ordinal_events, question_type
 from rag.answer.safety import quotable_run
 from rag.answer.sentence_choice import (
     Asked,
@@ -47,8 +47,10 @@ def term_in_text(term: str, text: str) -> bool:
         return True
     if len(term) < 3 or term.isdigit():
         return False
-    return term[1:] in text or term[:-1] in text or any(
-        term[:cut] in text and term[cut:] in text for cut in range(2, len(term) - 1)
+    return (
+        term[1:] in text
+        or term[:-1] in text
+        or any(term[:cut] in text and term[cut:] in text for cut in range(2, len(term) - 1))
     )
 
 
@@ -218,8 +220,15 @@ class Answerer:
         titles = {h.article_id: h.title for h in hits}
         articles = {a: normalise_text(t + self.index.article_text(a)) for a, t in titles.items()}
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
-        key_terms, ordinals = self.index.tokenizer.key_terms(question), ordinal_events(question)
-        key_terms_found = [  # an edition must be said whole: "第二届" is not "第二，"
+        # An edition (第二届) or a post (主任) must stand whole; "第一次" may be 首次 (the loose rule).
+        editions = [e for e in ordinal_events(question) if e.endswith("届")]
+        key_terms = [
+            t
+            for t in self.index.tokenizer.key_terms(question) + ordinal_events(question)
+            if t not in editions
+        ]
+        ordinals = editions + asked_roles(question)
+        key_terms_found = [
             all(term_in_text(term, p) or _published_in(term, h.date, question) for term in key_terms)
             and all(ordinal in p for ordinal in ordinals)
             for p, h in zip(passages, hits, strict=True)

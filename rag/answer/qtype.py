@@ -46,6 +46,12 @@ def answers_measure(question: str, text: str) -> bool:
 _ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")
 
 
+def asked_roles(question: str) -> list[str]:
+    """The posts a who-question asks about ("创新中心的主任是谁" -> 主任): a passage naming
+    nobody in that post cannot answer it."""
+    return _PERSON_CUE.findall(question) if question_type(question) == PERSON else []
+
+
 def ordinal_events(question: str) -> list[str]:
     """Numbered events a question names ("第六届"): a passage about another edition is no answer."""
     return _ORDINAL_EVENT.findall(question)
