@@ -187,6 +187,14 @@ class Answerer:
 
         return complete
 
+    def _support_terms(self, question: str) -> tuple[list[str], list[str]]:
+        """The names and numbers a passage must hold to answer (loosely, see `term_in_text`), and
+        those it must hold whole: an edition (第二届 is not "第二，") and a who-question's post
+        (主任); "第一次" may be 首次, so it is matched loosely."""
+        editions = [e for e in ordinal_events(question) if e.endswith("届")]
+        loose = self.index.tokenizer.key_terms(question) + ordinal_events(question)
+        return [t for t in loose if t not in editions], editions + asked_roles(question)
+
     def candidate_features(
         self, question: str, hits: list[Hit], weights: dict[str, float], kind: str
     ) -> list[SentenceFeatures]:
@@ -220,17 +228,10 @@ class Answerer:
         titles = {h.article_id: h.title for h in hits}
         articles = {a: normalise_text(t + self.index.article_text(a)) for a, t in titles.items()}
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
-        # An edition (第二届) or a post (主任) must stand whole; "第一次" may be 首次 (the loose rule).
-        editions = [e for e in ordinal_events(question) if e.endswith("届")]
-        key_terms = [
-            t
-            for t in self.index.tokenizer.key_terms(question) + ordinal_events(question)
-            if t not in editions
-        ]
-        ordinals = editions + asked_roles(question)
+        key_terms, whole = self._support_terms(question)
         key_terms_found = [
             all(term_in_text(term, p) or _published_in(term, h.date, question) for term in key_terms)
-            and all(ordinal in p for ordinal in ordinals)
+            and all(term in p for term in whole)
             for p, h in zip(passages, hits, strict=True)
         ]
         features = [
