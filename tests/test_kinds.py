@@ -51,6 +51,14 @@ def test_speech_gives_the_speakers_sentences_of_the_named_occasion(router):
     assert "数字经济发展新高地" not in text  # his words at the expo, another article
 
 
+def test_speech_asked_with_a_verb_gives_what_was_said_with_it_first(router):
+    """"强调了哪些" wants the paragraph the speaker 强调s, whole, before the 指出 one."""
+    answer = router.ask("刘鹤在智博会开幕式致辞时强调了哪些东西")
+    assert answer.kind == "speech"
+    assert answer.answer.index("刘鹤强调") < answer.answer.find("刘鹤指出") or "刘鹤指出" not in answer.answer
+    assert "市场化、法治化、国际化" in answer.answer
+
+
 def test_speech_without_an_occasion_groups_articles_with_their_dates(router):
     answer = router.ask("肖亚庆说了什么？")
     assert set(_cited(answer)) == {G20, EXPO}

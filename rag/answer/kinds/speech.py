@@ -103,11 +103,26 @@ def speech_lines(
     if not _occasion_found(context, question, articles[0]):
         return []  # X spoke, but not where the question says: that speech is not in the corpus
     topic = _topic_words(context, question, speaker)
+    verb = _ASKED_VERB.search(question.replace(speaker, " "))
     lines: list[Line] = []
     for article in articles[:3]:
         sentences = _on_topic(spoken[article.article_id], topic)
+        if verb:
+            sentences = _verb_first(sentences, verb.group(0))
         lines += _article_block(article, sentences, exclude, heading=len(articles) > 1)
     return lines
+
+
+# The saying verb a question asks about ("强调了哪些"): what the speaker 强调 comes first.
+_ASKED_VERB = re.compile(r"强调|指出|提出|呼吁|建议|要求|倡议|认为|希望|表示")
+
+
+def _verb_first(sentences: list[Sentence], verb: str) -> list[Sentence]:
+    """The paragraphs where the speaker says it with this verb first, each whole, then the rest."""
+    marked = {s.paragraph for s in sentences if verb in s.text[:40]}
+    return [s for s in sentences if s.paragraph in marked] + [
+        s for s in sentences if s.paragraph not in marked
+    ]
 
 
 _OCCASION = re.compile(r"在(?P<occasion>[^，,。？?]{2,24}?)(?:上|时|中|期间|里)")
