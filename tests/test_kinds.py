@@ -52,7 +52,7 @@ def test_speech_gives_the_speakers_sentences_of_the_named_occasion(router):
 
 
 def test_speech_asked_with_a_verb_gives_what_was_said_with_it_first(router):
-    """"强调了哪些" wants the paragraph the speaker 强调s, whole, before the 指出 one."""
+    """ "强调了哪些" wants the paragraph the speaker 强调s, whole, before the 指出 one."""
     answer = router.ask("刘鹤在智博会开幕式致辞时强调了哪些东西")
     assert answer.kind == "speech"
     assert answer.answer.index("刘鹤强调") < answer.answer.find("刘鹤指出") or "刘鹤指出" not in answer.answer
