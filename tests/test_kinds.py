@@ -59,6 +59,16 @@ def test_speech_asked_with_a_verb_gives_what_was_said_with_it_first(router):
     assert "市场化、法治化、国际化" in answer.answer
 
 
+def test_points_a_speaker_made_without_a_numbered_list_are_his_paragraph_leads(router):
+    """Four "蔡奇强调，要…" paragraphs: each one's first sentence is a point, one a line."""
+    answer = router.ask("蔡奇对北京发展数字贸易提了哪几点要求")
+    lines = answer.answer.splitlines()
+    assert answer.kind == "list" and len(lines) >= 3
+    assert all(line.startswith("蔡奇") for line in lines)
+    assert "夯实数字贸易发展基础" in answer.answer and "制度创新" in answer.answer
+    assert "余晓晖" not in answer.answer  # the lecturer's 、-series is not his points
+
+
 def test_speech_without_an_occasion_groups_articles_with_their_dates(router):
     answer = router.ask("肖亚庆说了什么？")
     assert set(_cited(answer)) == {G20, EXPO}

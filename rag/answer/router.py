@@ -19,9 +19,7 @@ from rag.answer.extractive import Answerer, term_in_text
 from rag.answer.intent import (
     COMPARE,
     CORPUS,
-    EARLIEST,
     FACT,
-    LATEST,
     LIST,
     SPEECH,
     SUMMARY,
@@ -36,8 +34,8 @@ from rag.answer.kinds.context import Context
 from rag.answer.kinds.corpus import corpus_answer
 from rag.answer.kinds.listing import enumeration_at, list_lines
 from rag.answer.kinds.role import ASKS_ROLE, role_lines
-from rag.answer.kinds.speech import speech_lines
-from rag.answer.kinds.summary import article_for, summary_lines
+from rag.answer.kinds.speech import SPOKEN_POINTS, speech_lines
+from rag.answer.kinds.summary import asked_summary
 from rag.answer.kinds.timeline import timeline_lines
 from rag.answer.qtype import ordinal_events
 from rag.config import Settings
@@ -154,17 +152,14 @@ class Router:
             lines = role_lines(self.context, question, people[0], intent.period, intent.kind == TIMELINE)
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == SUMMARY:
-            return self._lines_or_fact(intent, self._summary(intent), k, filters)
+            return self._lines_or_fact(intent, asked_summary(self.context, intent), k, filters)
         if intent.kind == SPEECH:
-            lines = []
-            for speaker in self.people(question):
-                published = intent.period if intent.period and intent.period.published else None
-                lines = speech_lines(self.context, question, speaker, set(exclude), published)
-                if lines:
-                    break
-            return self._lines_or_fact(intent, lines, k, filters)
+            return self._lines_or_fact(intent, self._speech(intent, exclude), k, filters)
         if intent.kind == LIST and intent.points:
             lines = list_lines(self.context, question, intent.announced)
+            if len(lines) <= 1 and SPOKEN_POINTS.search(question):
+                # "蔡奇提了哪几点要求": no list in the text, but what he said paragraph by paragraph
+                lines = max(lines, self._speech(intent, exclude, points=True), key=len)
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == LIST:
             return self._fact_or_enumeration(intent, k, filters)
@@ -175,6 +170,14 @@ class Router:
         if intent.kind == COMPARE:
             return self._compare(intent, k, filters)
         return self._fact(intent, k, filters)
+
+    def _speech(self, intent: Intent, exclude: frozenset[str], points: bool = False) -> list[Line]:
+        """What the first speaker of the question who speaks in the corpus said."""
+        published = intent.period if intent.period and intent.period.published else None
+        for speaker in self.people(intent.question):
+            if lines := speech_lines(self.context, intent.question, speaker, set(exclude), published, points):
+                return lines
+        return []
 
     def _fact(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """The fact answer to an understood question; a period the text describes widens the search
@@ -193,23 +196,6 @@ class Router:
         if not lines:
             return answer
         return compose(intent.question, lines, self.context.texts([first.article_id]))
-
-    def _summary(self, intent: Intent) -> list[Line]:
-        if intent.corpus_ask in (LATEST, EARLIEST):
-            period = intent.period
-            articles = (
-                self.context.catalog.published(period.start, period.end)
-                if period
-                else self.context.catalog.articles()
-            )
-            dated = [a for a in articles if a.date]
-            if not dated:
-                return []
-            return summary_lines(
-                self.context, (dated[-1] if intent.corpus_ask == LATEST else dated[0]).article_id
-            )
-        article_id = intent.article_id or article_for(self.context, intent.question)
-        return summary_lines(self.context, article_id) if article_id else []
 
     def _lines_or_fact(
         self, intent: Intent, lines: list[Line], k: int | None, filters: SearchFilters

@@ -28,6 +28,8 @@ _CONTINUES = re.compile(
 )
 # Another speaker takes over at the start of a sentence: "省工业和信息化厅厅长韩立新表示，…".
 _ANY_SPEAKER = re.compile(rf"^[\u4e00-\u9fff·]{{2,20}}?(?:{SAYING})[，,：:]")
+# A list question about these is answered by what the speaker said, when the text lists nothing.
+SPOKEN_POINTS = re.compile(r"要求|建议|倡议|意见|观点|看法|主张|希望")
 MAX_CHARS = 320  # per article; "他还说了什么" asks for the rest
 QUESTION_WORDS = re.compile(
     rf"(?:{SAYING}|讲|谈|怎么看|如何看待|看法|观点|讲话|发言|致辞|内容|什么|哪些|了|些|啥|怎么|如何|是|的|在|上|对|还|呢|[？?。，,])"
@@ -75,8 +77,10 @@ def speech_lines(
     speaker: str,
     exclude: AbstractSet[str] = frozenset(),
     period: Period | None = None,
+    points: bool = False,
 ) -> list[Line]:
-    """Lines for "what did `speaker` say": one block per article, newest context first.
+    """Lines for "what did `speaker` say": one block per article, newest context first; with
+    `points`, each paragraph's first sentence only (the points of "提了哪几点要求").
 
     When the question names an occasion ("在第五届数博会开幕式上"), only the article that best
     matches it is used; otherwise every article where the speaker speaks, by date.
@@ -109,6 +113,10 @@ def speech_lines(
         sentences = _on_topic(spoken[article.article_id], topic)
         if verb:
             sentences = _verb_first(sentences, verb.group(0))
+        if points:
+            sentences = [
+                s for i, s in enumerate(sentences) if i == 0 or s.paragraph != sentences[i - 1].paragraph
+            ]
         lines += _article_block(article, sentences, exclude, heading=len(articles) > 1)
     return lines
 
