@@ -159,7 +159,7 @@ class Router:
             lines = list_lines(self.context, question, intent.announced)
             if len(lines) <= 1 and SPOKEN_POINTS.search(question):
                 # "蔡奇提了哪几点要求": no list in the text, but what he said paragraph by paragraph
-                lines = max(lines, self._speech(intent, exclude, points=True), key=len)
+                lines = max(lines, self._speech(intent, exclude), key=len)
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == LIST:
             return self._fact_or_enumeration(intent, k, filters)
@@ -171,11 +171,11 @@ class Router:
             return self._compare(intent, k, filters)
         return self._fact(intent, k, filters)
 
-    def _speech(self, intent: Intent, exclude: frozenset[str], points: bool = False) -> list[Line]:
+    def _speech(self, intent: Intent, exclude: frozenset[str]) -> list[Line]:
         """What the first speaker of the question who speaks in the corpus said."""
         published = intent.period if intent.period and intent.period.published else None
         for speaker in self.people(intent.question):
-            if lines := speech_lines(self.context, intent.question, speaker, set(exclude), published, points):
+            if lines := speech_lines(self.context, intent.question, speaker, set(exclude), published):
                 return lines
         return []
 

@@ -77,10 +77,9 @@ def speech_lines(
     speaker: str,
     exclude: AbstractSet[str] = frozenset(),
     period: Period | None = None,
-    points: bool = False,
 ) -> list[Line]:
-    """Lines for "what did `speaker` say": one block per article, newest context first; with
-    `points`, each paragraph's first sentence only (the points of "提了哪几点要求").
+    """Lines for "what did `speaker` say": one block per article, newest context first; for
+    "提了哪几点要求", each paragraph's first sentence (its point).
 
     When the question names an occasion ("在第五届数博会开幕式上"), only the article that best
     matches it is used; otherwise every article where the speaker speaks, by date.
@@ -113,14 +112,15 @@ def speech_lines(
         sentences = _on_topic(spoken[article.article_id], topic)
         if verb:
             sentences = _verb_first(sentences, verb.group(0))
-        if points:
+        if _POINTS_ASKED.search(question):
             sentences = [
-                s for i, s in enumerate(sentences) if i == 0 or s.paragraph != sentences[i - 1].paragraph
+                s for i, s in enumerate(sentences) if not i or s.paragraph != sentences[i - 1].paragraph
             ]
         lines += _article_block(article, sentences, exclude, heading=len(articles) > 1)
     return lines
 
 
+_POINTS_ASKED = re.compile(r"哪?几[点条项]|哪几")
 # The saying verb a question asks about ("强调了哪些"): what the speaker 强调 comes first.
 _ASKED_VERB = re.compile(r"强调|指出|提出|呼吁|建议|要求|倡议|认为|希望|表示")
 
