@@ -52,6 +52,13 @@ def test_speech_needs_a_speaker():
     assert classify("这篇文章说了什么？", AS_OF, people=[]).kind == SUMMARY
 
 
+def test_spoken_forms_read_as_written():
+    from rag.answer.qtype import written_form
+
+    assert written_form("星驰头一回出口整车是卖到哪个国家的") == "星驰首次出口整车是卖到哪个国家的"
+    assert written_form("那篇讲的啥，人多不多") == "那篇讲的是什么，人有多少"
+
+
 def test_an_article_of_a_period_is_summarised():
     intent = classify("2020年那篇报道讲的啥", AS_OF)
     assert (intent.kind, intent.corpus_ask, intent.period.start) == (SUMMARY, LATEST, date(2020, 1, 1))
