@@ -46,7 +46,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
             bar = tqdm(total=total, unit="article", desc="indexing", file=sys.stderr, disable=total < 200)
         bar.update(done - bar.n)
 
-    report = build_index(settings, rebuild=args.rebuild, progress=progress, ray=args.ray)
+    report = build_index(
+        settings, rebuild=args.rebuild, progress=progress, ray=args.ray, discard_pending=args.discard_pending
+    )
     if bar is not None:
         bar.close()
     print(report.summary())
@@ -76,10 +78,12 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rag.index import store
+    from rag.index.qdrant_layout import refuse_pending_migration
     from rag.index.store import is_remote
     from rag.search.qdrant import verify_collections
 
     settings = _settings(args)
+    refuse_pending_migration(settings.index)
     folder = store.current_version(settings.index)
     if folder is not None and is_remote(folder):
         chunks, articles = verify_collections(folder, settings)

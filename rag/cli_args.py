@@ -47,6 +47,10 @@ def _build_command(commands: argparse._SubParsersAction) -> None:
     build.add_argument("--corpus", type=Path, help="corpus folder (default: seeds, or $RAG_CORPUS)")
     build.add_argument("--rebuild", action="store_true", help="re-embed everything")
     build.add_argument(
+        "--discard-pending", action="store_true",
+        help="Qdrant index: delete what an unfinished build of another folder left (see docs/SCALING.md)",
+    )  # fmt: skip
+    build.add_argument(
         "--ray", metavar="auto|ADDRESS", default="",
         help="prepare and embed on Ray: 'auto' starts it here, an address joins a cluster",
     )  # fmt: skip

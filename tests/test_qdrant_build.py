@@ -256,3 +256,51 @@ def test_a_wrong_qdrant_and_an_interrupted_migration_are_one_line(pair, tmp_path
         migrate(pair.open(pair.local).records, half.index, pair.client, CollectionSpec("half"))
     with pytest.raises(IndexLoadError, match="migration into Qdrant was interrupted"):
         pair.build(half)
+
+
+@pytest.mark.slow
+def test_a_copy_taken_during_a_build_never_takes_back_the_originals_points(pair, tmp_path):
+    pair.edit_corpus()
+
+    def dies(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    small = dataclasses.replace(pair.remote, segment_chunks=1)
+    with pytest.raises(KeyboardInterrupt):
+        pair.build(small, progress=lambda d, t: dies(d, t) if d == 2 else None)
+    copy = dataclasses.replace(pair.remote, index=tmp_path / "copy")
+    shutil.copytree(pair.remote.index, copy.index)  # with the dead build's marker
+    pair.build(pair.remote)  # takes its own points back, publishes the next generation
+    (pair.corpus / "001_79559e53e2614f5a.txt").unlink()
+    with pytest.raises(IngestError, match="discard-pending"):
+        pair.build(copy)
+    remote = pair.open(pair.remote)
+    assert verify_collections(remote.folder, pair.remote) == (remote.stats()["chunks"], 5)
+
+
+@pytest.mark.slow
+def test_an_error_after_the_switch_leaves_the_new_version_live(pair, monkeypatch):
+    pair.edit_corpus()
+    real = store.publish_version
+
+    def switched_then_failed(*args, **kwargs):
+        real(*args, **kwargs)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(store, "publish_version", switched_then_failed)
+    report = pair.build(pair.remote)
+    monkeypatch.undo()
+    assert any("is live" in w for w in report.warnings)
+    local = pair.build(pair.local)
+    assert verify_collections(pair.open(pair.remote).folder, pair.remote) == (local.chunks, local.articles)
+
+
+@pytest.mark.slow
+def test_a_damaged_old_version_blocks_no_build(pair):
+    pair.edit_corpus()
+    previous = store.current_version(pair.remote.index)
+    pair.build(pair.remote)
+    (previous / "qdrant_terms.npy").unlink()
+    shutil.copy(NEWS / "004_cf3f7041fdd14ac9.txt", pair.corpus)
+    report = pair.build(pair.remote)
+    assert report.added and verify_collections(pair.open(pair.remote).folder, pair.remote)[1] == 6

@@ -50,6 +50,7 @@ class BuildOptions(TypedDict, total=False):
     articles: Iterable[Article]  # index these parsed articles instead of the corpus folder
     files: list[Path]  # index only these files of the corpus folder
     ray: str  # "auto" (a local Ray instance) or a cluster address: prepare articles on Ray
+    discard_pending: bool  # Qdrant index: delete newer generations no build of this folder wrote
 
 
 def pipeline_settings(settings: Settings, tokenizer: ChineseTokenizer, bm25: BM25Parameters) -> dict:

@@ -17,6 +17,7 @@ from rag.index.build import Build
 from rag.index.embed_cache import EmbeddingCache
 from rag.index.live import LiveVersion
 from rag.index.plan import Plan
+from rag.index.qdrant_layout import read_state
 from rag.index.qdrant_target import QdrantTarget
 from rag.index.report import BuildReport
 from rag.index.segment import PreparedArticle
@@ -33,13 +34,13 @@ class QdrantBuild(Build):
             assert folder is not None  # build_index chose this build for a remote live version
             self.target = target = QdrantTarget(self.settings, folder)
             self._check_dimension()
-            generations.take_back(
-                target.client, target.place, index_dir, target.state, target.live_generation
-            )
+            force = self.options.get("discard_pending", False)
+            generations.take_back(target, index_dir, force)
             live, plan, gone = self._start_point()
             if not plan.jobs and not gone and not self.options.get("rebuild"):
                 self.report.up_to_date = True
                 self.report.articles, self.report.chunks = self.target.articles, self.target.manifest.chunks
+                self._clean_up(generations.collections_in_use(index_dir))  # what a failed clean-up left
             else:
                 self._write_points(live, plan, gone)
         self.report.seconds = time.perf_counter() - self.started
@@ -66,7 +67,8 @@ class QdrantBuild(Build):
         # A rebuild, parsed articles (which replace the index) or other settings: all goes.
         replaces = self.options.get("rebuild") or "articles" in self.options or not self._built_alike(live)
         cache = EmbeddingCache(index_dir, self.tools.identity)
-        generations.begin(index_dir, target.state, target.generation)
+        before = generations.collections_in_use(index_dir)
+        generations.begin(index_dir, target.state, target.generation, target.writer)
         try:
             if replaces:
                 target.start_over()
@@ -77,34 +79,40 @@ class QdrantBuild(Build):
             self.report.removed = gone
             if not target.state.chunk_counts:
                 raise IngestError(f"{self.settings.corpus}: no article could be indexed; nothing was changed")
-            before = generations.collections_in_use(index_dir)
             self.report.version = target.publish(index_dir, {
                 "embedder": self.tools.identity, "pipeline": self.tools.pipeline,
                 "fusion": self.tools.calibration.fusion.to_dict(), "corpus": str(self.settings.corpus),
             })  # fmt: skip
         except BaseException as exc:
-            if lock.is_disk_full(exc):
-                cache.discard()
-            else:
-                cache.close()
-            if isinstance(exc, Exception):  # after Ctrl-C or a crash, the next build takes it back
-                with contextlib.suppress(Exception):
-                    generations.take_back(
-                        target.client, target.place, index_dir, target.state, target.live_generation
-                    )
-            raise
+            cache.discard() if lock.is_disk_full(exc) else cache.close()
+            if not (isinstance(exc, Exception) and self._went_live(exc)):
+                if isinstance(exc, Exception):  # after Ctrl-C or a crash, the next build takes it back
+                    with contextlib.suppress(Exception):
+                        generations.take_back(target, index_dir)
+                raise
         generations.finished(index_dir)
         self.report.articles, self.report.chunks = target.articles, sum(target.state.chunk_counts.values())
         cache.discard()
         self._clean_up(before)
 
+    def _went_live(self, exc: Exception) -> bool:
+        """Whether this build's version is live though publishing it raised `exc` (a failed
+        fsync after the switch): then it stays, with a warning, and nothing is taken back."""
+        folder = store.current_version(self.settings.index)
+        if folder is None or not store.is_remote(folder):
+            return False
+        state = read_state(folder)[0]
+        if (state.chunks, state.generation) != (self.target.state.chunks, self.target.generation):
+            return False
+        self.report.version = folder.name
+        self.journal.warn(f"the new version is live, but publishing it ended with an error ({exc})")
+        return True
+
     def _clean_up(self, before: set[str]) -> None:
         """Delete what no kept version sees; the new version is live whatever happens here."""
         target = self.target
         try:
-            generations.collect_garbage(
-                target.client, target.place, self.settings.index, target.state, before
-            )
+            generations.collect_garbage(target, self.settings.index, before)
         except Exception as exc:
             self.journal.warn(f"points no version sees stay in Qdrant until the next build ({exc})")
 

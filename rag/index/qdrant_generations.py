@@ -5,14 +5,26 @@ folder no longer keeps (rag.index.qdrant_layout explains generations)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from rag.errors import IngestError
+from rag.errors import IndexLoadError, IngestError
 from rag.index import store
 from rag.index.qdrant_connect import reaching
-from rag.index.qdrant_layout import ADDED, BUILD_FILE, NEVER, RETIRED, QdrantState, read_state
+from rag.index.qdrant_layout import (
+    ADDED,
+    BUILD_FILE,
+    NEVER,
+    RETIRED,
+    RETIRER,
+    WRITER,
+    QdrantState,
+    read_state,
+)
+from rag.index.qdrant_target import QdrantTarget
 
 
 def _filter(key: str, **bounds: int) -> Any:
@@ -27,44 +39,48 @@ def collections_in_use(index_dir: Path) -> set[str]:
     versions = index_dir / store.VERSIONS
     for folder in versions.iterdir() if versions.is_dir() else ():
         if store.is_remote(folder):
-            state = read_state(folder)[0]
-            named |= {state.chunks, state.articles}
+            with contextlib.suppress(IndexLoadError):  # a damaged old version holds nothing we keep
+                state = read_state(folder)[0]
+                named |= {state.chunks, state.articles}
     return named
 
 
-def begin(index_dir: Path, state: QdrantState, generation: int) -> None:
-    """Record that this folder's build writes `generation` into these collections."""
-    marker = {"chunks": state.chunks, "generation": generation}
-    (index_dir / BUILD_FILE).write_text(json.dumps(marker), encoding="utf-8")
+def begin(index_dir: Path, state: QdrantState, generation: int, writer: str) -> None:
+    """Record, durably, that this folder's build `writer` writes `generation` into these collections."""
+    marker = json.dumps({"chunks": state.chunks, "generation": generation, "writer": writer})
+    with (index_dir / BUILD_FILE).open("w", encoding="utf-8") as handle:
+        handle.write(marker)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def finished(index_dir: Path) -> None:
     (index_dir / BUILD_FILE).unlink(missing_ok=True)
 
 
-def take_back(client: Any, place: str, index_dir: Path, state: QdrantState, live: int) -> None:
+def take_back(target: QdrantTarget, index_dir: Path, force: bool = False) -> None:
     """Delete the points of generations after `live` and lift their retirements, when this
-    folder's own build wrote them (its marker says so).
+    folder's own build wrote them all (its marker names that build), or when `force`d.
 
     Raises:
         IngestError: the collections hold newer generations that no build of this folder wrote
-            (another index folder writes them, or this folder was restored from a backup).
+            (another index folder writes them, or this folder is an old copy).
     """
     from qdrant_client import models
 
+    client, place, state, live = target.client, target.place, target.state, target.live_generation
     unpublished, marked = _filter(ADDED, gt=live), _filter(RETIRED, gt=live, lt=NEVER)
     collections = (state.chunks, state.articles)
+    writer = _our_writer(index_dir, state)
     with reaching(place):
-        pending = sum(
-            int(client.count(c, count_filter=f, exact=True).count)
-            for c in collections
-            for f in (unpublished, marked)
-        )
-        if pending and not _marked_by_us(index_dir, state):
+        pending = _count(client, collections, unpublished, marked, None)
+        ours = _count(client, collections, unpublished, marked, writer) if pending and writer else 0
+        if pending != ours and not force:
             raise IngestError(
                 f"{index_dir}: Qdrant collection '{state.chunks}' holds generations newer than this "
                 f"folder's ({live}) that no build here wrote; another index folder writes it, or this "
-                "folder is an old copy. Build with that folder, or `rag migrate` into a new one"
+                "folder is an old copy. Build with that folder; if none is left, `rag build "
+                "--discard-pending` deletes them"
             )
         for collection in collections:
             client.delete(collection, models.FilterSelector(filter=unpublished), wait=True)
@@ -72,24 +88,50 @@ def take_back(client: Any, place: str, index_dir: Path, state: QdrantState, live
     finished(index_dir)
 
 
-def _marked_by_us(index_dir: Path, state: QdrantState) -> bool:
+def _count(client: Any, collections: tuple[str, str], added: Any, retired: Any, writer: str | None) -> int:
+    """Points added or retired after the live generation (by `writer` alone, when given)."""
+    from qdrant_client import models
+
+    def by(query: Any, key: str) -> Any:
+        if writer is None:
+            return query
+        return models.Filter(
+            must=[*query.must, models.FieldCondition(key=key, match=models.MatchValue(value=writer))]
+        )
+
+    return sum(
+        int(client.count(c, count_filter=f, exact=True).count)
+        for c in collections
+        for f in (by(added, WRITER), by(retired, RETIRER))
+    )
+
+
+def _our_writer(index_dir: Path, state: QdrantState) -> str | None:
+    """The build this folder's marker names, when it wrote into these collections."""
     try:
         marker = json.loads((index_dir / BUILD_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(marker, dict) and marker.get("chunks") == state.chunks
+        return None
+    if not isinstance(marker, dict) or marker.get("chunks") != state.chunks:
+        return None
+    return str(marker.get("writer") or "") or None
 
 
-def collect_garbage(client: Any, place: str, index_dir: Path, state: QdrantState, before: set[str]) -> None:
+def collect_garbage(target: QdrantTarget, index_dir: Path, before: set[str]) -> None:
     """After publishing: delete the points no kept version sees, and the collections (named in
     `before`) that no kept version uses any more."""
     from qdrant_client import models
 
-    kept = [state.generation or 0] + [
-        read_state(folder)[0].generation or 0
-        for folder in (index_dir / store.VERSIONS).iterdir()
-        if store.is_remote(folder) and read_state(folder)[0].chunks == state.chunks
-    ]
+    client, place, state = target.client, target.place, target.state
+    kept = [state.generation or 0]
+    for folder in (index_dir / store.VERSIONS).iterdir():
+        if store.is_remote(folder):
+            try:
+                other = read_state(folder)[0]
+            except IndexLoadError:
+                continue  # damaged: it cannot be opened, so nothing it would see is kept
+            if other.chunks == state.chunks:
+                kept.append(other.generation or 0)
     unseen = _filter(RETIRED, lte=min(kept))
     with reaching(place):
         for collection in (state.chunks, state.articles):

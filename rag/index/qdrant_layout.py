@@ -29,6 +29,7 @@ TERMS_FILE, DOC_FREQ_FILE = "qdrant_terms.npy", "qdrant_doc_freq.npy"  # beside 
 MIGRATION_FILE = "qdrant-migration.json"  # in the index folder while a migration runs
 BUILD_FILE = "qdrant-build.json"  # in the index folder while a build writes points
 ADDED, RETIRED = "added", "retired"
+WRITER, RETIRER = "writer", "retirer"  # the build that added or retired a point (a random id)
 NEVER = 2**62  # `retired` of a live point
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,7 +25,9 @@ from rag.index.qdrant_connect import reaching, shared_client, where
 from rag.index.qdrant_layout import (
     DENSE,
     RETIRED,
+    RETIRER,
     SPARSE,
+    WRITER,
     article_payload,
     chunk_payload,
     read_state,
@@ -66,6 +69,7 @@ class QdrantTarget:
         self.generation = self.live_generation + 1  # what this build writes
         self.frequency_change: Counter[int] = Counter()
         self.articles = self.manifest.articles
+        self.writer = uuid.uuid4().hex  # marks what this build adds and retires
         with reaching(self.place):
             collections = (self.state.chunks, self.state.articles)
             missing = [c for c in collections if not self.client.collection_exists(c)]
@@ -147,7 +151,8 @@ class QdrantTarget:
                 chunk_points.append(self._chunk_point(article, day, chunk, vector, next(sparse)))
             self._tally_article(article.categories, +1)
             self._tally_chunks(article.article_id, day, len(item.chunks))
-            article_points.append(self._point(number, {}, article_payload(article, source, self.generation)))
+            payload = {**article_payload(article, source, self.generation), WRITER: self.writer}
+            article_points.append(self._point(number, {}, payload))
         self._upsert(self.state.chunks, chunk_points)
         self._upsert(self.state.articles, article_points)
 
@@ -161,6 +166,7 @@ class QdrantTarget:
         payload = chunk_payload(
             record, day, text_hash(record.text), list(article.categories), self.generation
         )
+        payload[WRITER] = self.writer
         indices, values = sparse
         self.frequency_change.update(indices.tolist())
         vectors = {DENSE: vector.tolist(),
@@ -205,7 +211,8 @@ class QdrantTarget:
             self._count_off(query)
         with reaching(self.place):
             for collection in (self.state.chunks, self.state.articles):
-                self.client.set_payload(collection, {RETIRED: self.generation}, points=query, wait=True)
+                retired = {RETIRED: self.generation, RETIRER: self.writer}
+                self.client.set_payload(collection, retired, points=query, wait=True)
 
     def _count_off(self, query: Any) -> None:
         for point in self._scroll(self.state.articles, query, ["categories"]):

@@ -231,7 +231,7 @@ def verify_collections(folder: Path, settings: Settings) -> tuple[int, int]:
     if (chunks, articles) != (manifest.chunks, manifest.articles):
         raise IndexLoadError(
             f"{folder}: Qdrant holds {chunks} chunks and {articles} articles, the manifest says "
-            f"{manifest.chunks} and {manifest.articles}; run `rag build --rebuild` (counts again from "
-            "the points) or `rag migrate` again"
+            f"{manifest.chunks} and {manifest.articles}; run `rag build --rebuild` (writes and counts "
+            "every article again) or `rag migrate` again"
         )
     return chunks, articles
