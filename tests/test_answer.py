@@ -267,3 +267,11 @@ def test_a_number_question_is_not_answered_by_a_sentence_without_a_number():
 def test_question_words_for_the_asked_number_and_aspect_particles_are_not_required(answerer):
     weights = answerer.query_weights("智博会一共签了几个项目？")
     assert "几个" not in weights and "签了" not in weights and "签" in weights
+
+
+def test_a_comparison_without_its_first_side_takes_the_last_subject(news_index):
+    history = [Turn("云岭的零碳数据中心园区什么时候投运的", "云岭的零碳数据中心园区什么时候投运的")]
+    question = "跟传统数据中心比有什么不一样"
+    assert needs_context(question) and not needs_context("零碳数据中心跟传统数据中心比有什么不一样")
+    rewritten = rewrite_followup(question, history, news_index.tokenizer.words)
+    assert rewritten.startswith("云岭") and rewritten.endswith(question)
