@@ -69,8 +69,8 @@ def test_a_how_question_gets_what_follows_its_words(answerer):
 
 def test_a_question_word_is_not_glued_onto_its_neighbour(answerer):
     """jieba cuts "哪天办的" as 哪/天办/的: 天办 is no word any sentence holds."""
-    assert "天办" not in answerer.query_weights("北京市委那次讲座是哪天办的？")
-    answer = answerer.ask("北京市委那次讲座是哪天办的？")
+    assert "天办" not in answerer.query_weights("市委那次讲座是哪天办的？")
+    answer = answerer.ask("市委那次讲座是哪天办的？")
     assert answer.answerable and "5月27日" in answer.answer
 
 
@@ -270,5 +270,6 @@ def test_a_comparison_without_its_first_side_takes_the_last_subject(news_index):
     history = [Turn("云岭的零碳数据中心园区什么时候投运的", "云岭的零碳数据中心园区什么时候投运的")]
     question = "跟传统数据中心比有什么不一样"
     assert needs_context(question) and not needs_context("零碳数据中心跟传统数据中心比有什么不一样")
+    assert not needs_context("跟原计划比，云岭储能一期提前了多久投产")  # names its own subject
     rewritten = rewrite_followup(question, history, news_index.tokenizer.words)
     assert rewritten.startswith("云岭") and rewritten.endswith(question)

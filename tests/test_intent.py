@@ -13,6 +13,7 @@ from rag.answer.intent import (
     LATEST,
     LIST,
     MENTIONS,
+    ONLY,
     SPEECH,
     SUMMARY,
     TIME,
@@ -61,7 +62,7 @@ def test_spoken_forms_read_as_written():
 
 def test_an_article_of_a_period_is_summarised():
     intent = classify("2020年那篇报道讲的啥", AS_OF)
-    assert (intent.kind, intent.corpus_ask, intent.period.start) == (SUMMARY, LATEST, date(2020, 1, 1))
+    assert (intent.kind, intent.corpus_ask, intent.period.start) == (SUMMARY, ONLY, date(2020, 1, 1))
     assert classify("2020年有哪些报道？", AS_OF).kind == TIME  # several articles: their list
 
 

@@ -69,6 +69,18 @@ def test_points_a_speaker_made_without_a_numbered_list_are_his_paragraph_leads(r
     assert "余晓晖" not in answer.answer  # the lecturer's 、-series is not his points
 
 
+def test_the_article_of_a_period_is_summarised_only_when_it_is_the_one(router):
+    assert router.ask("2020年那篇报道讲的啥").answer.startswith("《2020年中国-东盟数字经济合作年开幕》")
+    several = router.ask("2021年那篇报道讲的啥")
+    assert several.answer.startswith("2021年共有3篇文章")  # which one is meant: the reader picks
+    assert "没有2024年发布的文章" in router.ask("2024年那篇报道讲的是什么").answer
+
+
+def test_a_speaker_quoting_someone_is_not_saying_it_with_that_verb(router):
+    answer = router.ask("肖亚庆在G20会议上强调了什么")
+    assert answer.answer.startswith("肖亚庆强调")
+
+
 def test_speech_without_an_occasion_groups_articles_with_their_dates(router):
     answer = router.ask("肖亚庆说了什么？")
     assert set(_cited(answer)) == {G20, EXPO}

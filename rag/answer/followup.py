@@ -21,7 +21,12 @@ _ANAPHORA = re.compile(
     r"上述|其|这些|那些|对方"
 )
 # "跟传统数据中心比有啥不一样": the side compared with is the last question's subject.
-_SIDELESS_COMPARISON = re.compile(r"^(?:跟|和|与|同)[^，,。？?]{1,16}?(?:相比|比较|比起来|比)")
+# Only the whole question: "跟原计划比，云岭储能一期提前了多久投产" names its own subject.
+_SIDELESS_COMPARISON = re.compile(
+    r"(?:跟|和|与|同)[^，,。？?]{1,16}?(?:相比|比较|比起来|比)[，,]?"
+    r"(?:有)?(?:什么|啥|何)?(?:不一样|不同|区别|差别|差异|变化)(?:吗|呢)?|"
+    r"(?:跟|和|与|同)[^，,。？?]{1,16}?(?:相比|比较|比起来|比)[，,]?(?:怎么样|如何|呢)"
+)
 _TIME = re.compile(r"\d{4}\s*年(\d{1,2}\s*月)?|\d{1,2}\s*月\s*\d{1,2}\s*日|去年|今年|前年")
 _SHORT = 8  # a question this short rarely names its own subject
 # ...unless it holds a Latin word or a number: "API密钥是什么？", "5G基站有多少？" name their own.
@@ -33,9 +38,8 @@ def needs_context(question: str) -> bool:
     and naming no subject of its own."""
     core = re.sub(r"[？?！!。，,\s]", "", question)
     timeless = _TIME.sub("", core)  # "2020年呢？", "2019年那会儿呢" still lean on the last turn
-    return (
-        bool(_ANAPHORA.search(core) or _SIDELESS_COMPARISON.match(core))
-        or (len(timeless) <= _SHORT and not _OWN_SUBJECT.search(timeless))
+    return bool(_ANAPHORA.search(core) or _SIDELESS_COMPARISON.fullmatch(core)) or (
+        len(timeless) <= _SHORT and not _OWN_SUBJECT.search(timeless)
     )
 
 

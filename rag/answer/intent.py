@@ -23,8 +23,8 @@ FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE = (
 KINDS = (FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE)
 
 # What a corpus question asks for.
-COUNT, TITLES, DATES, MENTIONS, COUNT_MENTIONS, LATEST, EARLIEST = (
-    "count", "titles", "dates", "mentions", "count_mentions", "latest", "earliest",
+COUNT, TITLES, DATES, MENTIONS, COUNT_MENTIONS, LATEST, EARLIEST, ONLY = (
+    "count", "titles", "dates", "mentions", "count_mentions", "latest", "earliest", "only",
 )  # fmt: skip
 
 _DOC = r"(?:文章|报道|新闻|稿子|稿件|消息|资讯)"
@@ -94,7 +94,8 @@ _LIST = re.compile(
 )
 _ANNOUNCED = re.compile(r"(?:哪|这|那)?([一二三四五六七八九十两]|\d{1,2})(?:[点个项条大类种]|个?方面)")
 _PUBLISHED = re.compile(
-    rf"(?:发布|发表|刊发|刊登|发了|发过|登过|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{_DOC}|{_DOC}"
+    rf"(?:发布|发表|刊发|刊登|发了|发过|登过|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{_DOC}|{_DOC}|"
+    r"(?:那|这|该)一?篇"
 )
 # The present as a question says it ("周启明现在是什么职务"): the newest article answers.
 NOW = re.compile(r"现在|目前|如今|当前|眼下|现任|最新")
@@ -210,8 +211,8 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
                       period=period, about_article=about)  # fmt: skip
     in_period = period is not None and period.published
     if in_period and _ABOUT.search(text) and re.search(r"(?:那|这|该)一?篇", text):
-        # "2020年那篇报道讲的是什么": the article of that period (the newest, if it holds several)
-        return Intent(SUMMARY, text, corpus_ask=LATEST, period=period, about_article=True)
+        # "2020年那篇报道讲的是什么": the one article of that period (else its list, or that it has none)
+        return Intent(SUMMARY, text, corpus_ask=ONLY, period=period, about_article=True)
     asks_collection = (
         bool(_COLLECTION.search(text))
         or in_period

@@ -46,10 +46,16 @@ def answers_measure(question: str, text: str) -> bool:
 _ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")
 
 
+_ASKED_POST = re.compile(
+    rf"{_PERSON_CUE.pattern}(?:是谁|叫什么|是哪位|由谁担任)|谁(?:是|担任|出任)[^，,。？?]{{0,12}}?{_PERSON_CUE.pattern}"
+)
+
+
 def asked_roles(question: str) -> list[str]:
-    """The posts a who-question asks about ("创新中心的主任是谁" -> 主任): a passage naming
-    nobody in that post cannot answer it."""
-    return _PERSON_CUE.findall(question) if question_type(question) == PERSON else []
+    """The post a who-question asks about ("创新中心的主任是谁" -> 主任): a passage naming nobody
+    in that post cannot answer it. A post that describes someone the question names
+    ("和市长唐良智一起参观的有谁") is not asked about."""
+    return [next(g for g in m.groups() if g) for m in _ASKED_POST.finditer(question)]
 
 
 def ordinal_events(question: str) -> list[str]:

@@ -21,10 +21,12 @@ from rag.answer.intent import (
     CORPUS,
     FACT,
     LIST,
+    ONLY,
     SPEECH,
     SUMMARY,
     TIME,
     TIMELINE,
+    TITLES,
     Intent,
     Period,
     classify,
@@ -152,7 +154,10 @@ class Router:
             lines = role_lines(self.context, question, people[0], intent.period, intent.kind == TIMELINE)
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == SUMMARY:
-            return self._lines_or_fact(intent, asked_summary(self.context, intent), k, filters)
+            lines = asked_summary(self.context, intent)
+            if not lines and intent.corpus_ask == ONLY:  # "2021年那篇…": several articles, or none
+                return corpus_answer(self.context, replace(intent, kind=TIME, corpus_ask=TITLES))
+            return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == SPEECH:
             return self._lines_or_fact(intent, self._speech(intent, exclude), k, filters)
         if intent.kind == LIST and intent.points:

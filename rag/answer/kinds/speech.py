@@ -28,8 +28,10 @@ _CONTINUES = re.compile(
 )
 # Another speaker takes over at the start of a sentence: "省工业和信息化厅厅长韩立新表示，…".
 _ANY_SPEAKER = re.compile(rf"^[\u4e00-\u9fff·]{{2,20}}?(?:{SAYING})[，,：:]")
-# A list question about these is answered by what the speaker said, when the text lists nothing.
-SPOKEN_POINTS = re.compile(r"要求|建议|倡议|意见|观点|看法|主张|希望")
+# "提了哪几点要求": answered by the points the speaker makes, when the text lists nothing.
+SPOKEN_POINTS = re.compile(
+    r"提(?:出|了)?了?(?:哪几[点条项个]?|哪些|几点|几条)(?:要求|建议|倡议|意见|希望|主张)"
+)
 MAX_CHARS = 320  # per article; "他还说了什么" asks for the rest
 QUESTION_WORDS = re.compile(
     rf"(?:{SAYING}|讲|谈|怎么看|如何看待|看法|观点|讲话|发言|致辞|内容|什么|哪些|了|些|啥|怎么|如何|是|的|在|上|对|还|呢|[？?。，,])"
@@ -111,23 +113,37 @@ def speech_lines(
     for article in articles[:3]:
         sentences = _on_topic(spoken[article.article_id], topic)
         if verb:
-            sentences = _verb_first(sentences, verb.group(0))
+            sentences = _verb_first(sentences, speaker, verb.group(0))
         if _POINTS_ASKED.search(question):
-            sentences = [
-                s for i, s in enumerate(sentences) if not i or s.paragraph != sentences[i - 1].paragraph
-            ]
+            sentences = _points(sentences, speaker)
         lines += _article_block(article, sentences, exclude, heading=len(articles) > 1)
     return lines
 
 
 _POINTS_ASKED = re.compile(r"哪?几[点条项]|哪几")
+# A point a speaker makes paragraph by paragraph: "蔡奇强调，要持续夯实…", "他指出，必须…".
+_POINT_LEAD = re.compile(
+    r"^[^，,。]{0,24}?(?:强调|指出|提出|要求|建议|希望)[，,：:]\s*(?:要|应|必须|希望|进一步|坚持)"
+)
+
+
+def _points(sentences: list[Sentence], speaker: str) -> list[Sentence]:
+    """The leads of the speaker's paragraphs that make a point, when there are at least two
+    (else none: his words list no points)."""
+    leads = [s for i, s in enumerate(sentences) if not i or s.paragraph != sentences[i - 1].paragraph]
+    points = [s for s in leads if _POINT_LEAD.search(s.text)]
+    return points if len(points) >= 2 else []
+
+
 # The saying verb a question asks about ("强调了哪些"): what the speaker 强调 comes first.
 _ASKED_VERB = re.compile(r"强调|指出|提出|呼吁|建议|要求|倡议|认为|希望|表示")
 
 
-def _verb_first(sentences: list[Sentence], verb: str) -> list[Sentence]:
-    """The paragraphs where the speaker says it with this verb first, each whole, then the rest."""
-    marked = {s.paragraph for s in sentences if verb in s.text[:40]}
+def _verb_first(sentences: list[Sentence], speaker: str, verb: str) -> list[Sentence]:
+    """The paragraphs where the speaker says it with this verb ("肖亚庆强调", not "习近平主席强调"
+    quoted by him) first, each whole, then the rest."""
+    says = re.compile(rf"(?:{re.escape(speaker)}|^他|^她)[^，。；]{{0,8}}{verb}")
+    marked = {s.paragraph for s in sentences if says.search(s.text[:40])}
     return [s for s in sentences if s.paragraph in marked] + [
         s for s in sentences if s.paragraph not in marked
     ]

@@ -10,7 +10,7 @@ from itertools import pairwise
 import numpy as np
 
 from rag.answer.compose import Evidence, Line
-from rag.answer.intent import EARLIEST, LATEST, Intent
+from rag.answer.intent import EARLIEST, LATEST, ONLY, Intent
 from rag.answer.kinds.context import Context
 from rag.answer.sentences import is_filler
 from rag.index.tokens import normalise_text
@@ -85,16 +85,16 @@ def article_for(context: Context, question: str) -> str | None:
 
 
 def asked_summary(context: Context, intent: Intent) -> list[Line]:
-    """The summary a question asks for: of the newest or oldest article (of its period), of the
-    article it refers to, or of the article its words find."""
-    if intent.corpus_ask in (LATEST, EARLIEST):
+    """The summary a question asks for: of the newest, oldest or only article (of its period), of
+    the article it refers to, or of the article its words find."""
+    if intent.corpus_ask in (LATEST, EARLIEST, ONLY):
         period = intent.period
         articles = (
             context.catalog.published(period.start, period.end) if period else context.catalog.articles()
         )
         dated = [a for a in articles if a.date]
-        if not dated:
-            return []
-        return summary_lines(context, (dated[-1] if intent.corpus_ask == LATEST else dated[0]).article_id)
+        if not dated or (intent.corpus_ask == ONLY and len(dated) > 1):
+            return []  # ONLY: the period's list, or that it has none, answers instead
+        return summary_lines(context, (dated[0] if intent.corpus_ask == EARLIEST else dated[-1]).article_id)
     article_id = intent.article_id or article_for(context, intent.question)
     return summary_lines(context, article_id) if article_id else []
