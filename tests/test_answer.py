@@ -8,6 +8,7 @@ from rag.answer.conversation import Turn
 from rag.answer.extractive import Answerer
 from rag.answer.followup import needs_context, rewrite_followup
 from rag.answer.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, answers_measure, carries_type, question_type
+from rag.answer.router import Router
 from rag.cli import main
 from rag.ui.render import escape_markdown, highlight, plain_html
 
@@ -79,6 +80,7 @@ def test_an_edition_or_a_post_the_corpus_lacks_is_refused(news_index):
     is named 主任 of the innovation centre (its opening and a chairman are no answer)."""
     answerer = Answerer(news_index)
     assert not answerer.ask("第二届数博会签约了多少个项目?").answerable
+    assert "8月23日" in Router(news_index).ask("第6届数博会哪天开幕").answer  # 第六届 in the text
     assert not answerer.ask("江川人形机器人创新中心的主任是谁").answerable
     assert answerer.ask("星驰汽车的董事长是谁？").answerable
 

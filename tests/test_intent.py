@@ -58,6 +58,15 @@ def test_spoken_forms_read_as_written():
 
     assert written_form("星驰头一回出口整车是卖到哪个国家的") == "星驰首次出口整车是卖到哪个国家的"
     assert written_form("那篇讲的啥，人多不多") == "那篇讲的是什么，人有多少"
+    assert written_form("第6届数博会和第12次会议") == "第六届数博会和第十二次会议"
+
+
+def test_an_edition_is_known_either_way_it_is_written():
+    from rag.answer.qtype import edition_forms
+
+    assert set(edition_forms("第3届")) == {"第3届", "第三届"}
+    assert set(edition_forms("第二十三届")) == {"第二十三届", "第23届"}
+    assert edition_forms("第三方") == ("第三方",)
 
 
 def test_an_article_of_a_period_is_summarised():

@@ -12,7 +12,15 @@ import numpy as np
 
 from rag.answer.answers import Answer, AnswererView, search_and_answer
 from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
-from rag.answer.qtype import PERSON, PLACE, asked_roles, carries_type, ordinal_events, question_type
+from rag.answer.qtype import (
+    PERSON,
+    PLACE,
+    asked_roles,
+    carries_type,
+    edition_forms,
+    ordinal_events,
+    question_type,
+)
 from rag.answer.safety import quotable_run
 from rag.answer.sentence_choice import (
     Asked,
@@ -223,7 +231,7 @@ class Answerer:
         key_terms, whole = self._support_terms(question)
         key_terms_found = [
             all(term_in_text(term, p) or _published_in(term, h.date, question) for term in key_terms)
-            and all(term in p for term in whole)
+            and all(any(form in p for form in edition_forms(term)) for term in whole)
             for p, h in zip(passages, hits, strict=True)
         ]
         features = [

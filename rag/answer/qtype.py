@@ -58,6 +58,45 @@ def asked_roles(question: str) -> list[str]:
     return [next(g for g in m.groups() if g) for m in _ASKED_POST.finditer(question)]
 
 
+_DIGITS = "零一二三四五六七八九"
+_EDITION = re.compile(r"第(\d{1,2}|[一二三四五六七八九十]{1,3})(届|次|期)")
+
+
+def _chinese(number: int) -> str:
+    tens, ones = divmod(number, 10)
+    return (_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_DIGITS[ones] if ones else "")
+
+
+def _number(chinese: str) -> int | None:
+    tens, _, ones = chinese.rpartition("十")
+    if "十" not in chinese:
+        tens, ones = "", chinese
+    try:
+        return (10 * (_DIGITS.index(tens) if tens else 1) if "十" in chinese else 0) + (
+            _DIGITS.index(ones) if ones else 0
+        )
+    except ValueError:
+        return None
+
+
+def edition_forms(edition: str) -> tuple[str, ...]:
+    """An edition as news writes it either way: "第3届" and "第三届", "第12届" and "第十二届"."""
+    match = _EDITION.fullmatch(edition)
+    if not match:
+        return (edition,)
+    count, unit = match.groups()
+    number = int(count) if count.isdigit() else _number(count)
+    if not number:
+        return (edition,)
+    return tuple(dict.fromkeys((edition, f"第{number}{unit}", f"第{_chinese(number)}{unit}")))
+
+
+def written_editions(question: str) -> str:
+    """Editions in the Chinese numerals news uses ("第6届" -> "第六届")."""
+    return _EDITION.sub(lambda m: f"第{_chinese(int(m.group(1)))}{m.group(2)}" if m.group(1).isdigit()
+                        and int(m.group(1)) else m.group(0), question)  # fmt: skip
+
+
 def ordinal_events(question: str) -> list[str]:
     """Numbered events a question names ("第六届"): a passage about another edition is no answer."""
     return _ORDINAL_EVENT.findall(question)
@@ -73,7 +112,7 @@ def written_form(question: str) -> str:
     """The question with spoken forms in written ones ("讲的啥" -> "讲的是什么")."""
     for spoken, written in _COLLOQUIAL:
         question = question.replace(spoken, written)
-    return question
+    return written_editions(question)
 
 
 def question_type(question: str) -> str:
