@@ -221,8 +221,10 @@ def test_generations_no_build_of_this_folder_wrote_are_not_taken_back(pair, tmp_
     shutil.copytree(pair.remote.index, copy)
     pair.edit_corpus()
     pair.build(pair.remote)
-    with pytest.raises(IngestError, match="no build here wrote"):
+    with pytest.raises(IngestError, match="published from another copy"):
         pair.build(dataclasses.replace(pair.remote, index=copy))
+    with pytest.raises(IngestError, match="published from another copy"):  # nothing published is discarded
+        pair.build(dataclasses.replace(pair.remote, index=copy), discard_pending=True)
     remote = pair.open(pair.remote)
     assert verify_collections(remote.folder, pair.remote) == (remote.stats()["chunks"], 5)
 
@@ -272,7 +274,7 @@ def test_a_copy_taken_during_a_build_never_takes_back_the_originals_points(pair,
     shutil.copytree(pair.remote.index, copy.index)  # with the dead build's marker
     pair.build(pair.remote)  # takes its own points back, publishes the next generation
     (pair.corpus / "001_79559e53e2614f5a.txt").unlink()
-    with pytest.raises(IngestError, match="discard-pending"):
+    with pytest.raises(IngestError, match="published from another copy"):
         pair.build(copy)
     remote = pair.open(pair.remote)
     assert verify_collections(remote.folder, pair.remote) == (remote.stats()["chunks"], 5)
@@ -304,3 +306,26 @@ def test_a_damaged_old_version_blocks_no_build(pair):
     shutil.copy(NEWS / "004_cf3f7041fdd14ac9.txt", pair.corpus)
     report = pair.build(pair.remote)
     assert report.added and verify_collections(pair.open(pair.remote).folder, pair.remote)[1] == 6
+
+
+@pytest.mark.slow
+def test_what_a_dead_build_left_unclaimed_is_discarded_on_request(pair):
+    """A dead build whose marker is lost: refused; `discard_pending` clears what was never published."""
+    pair.edit_corpus()
+    with pytest.raises(KeyboardInterrupt):
+        pair.build(dataclasses.replace(pair.remote, segment_chunks=1), progress=_dies_at(2))
+    (pair.remote.index / "qdrant-build.json").unlink()
+    with pytest.raises(IngestError, match="discard-pending"):
+        pair.build(pair.remote)
+    report = pair.build(pair.remote, discard_pending=True)
+    local = pair.build(pair.local)
+    assert (report.articles, report.chunks) == (local.articles, local.chunks)
+    assert verify_collections(pair.open(pair.remote).folder, pair.remote) == (local.chunks, local.articles)
+
+
+def _dies_at(step: int):
+    def progress(done: int, total: int) -> None:
+        if done == step:
+            raise KeyboardInterrupt
+
+    return progress

@@ -10,7 +10,7 @@ import contextlib
 import time
 from collections.abc import Iterable, Iterator
 
-from rag.errors import IngestError
+from rag.errors import IndexLoadError, IngestError
 from rag.index import lock, store
 from rag.index import qdrant_generations as generations
 from rag.index.build import Build
@@ -34,8 +34,12 @@ class QdrantBuild(Build):
             assert folder is not None  # build_index chose this build for a remote live version
             self.target = target = QdrantTarget(self.settings, folder)
             self._check_dimension()
-            force = self.options.get("discard_pending", False)
-            generations.take_back(target, index_dir, force)
+            generations.check_head(target, index_dir)
+            if taken := generations.take_back(target, index_dir, self.options.get("discard_pending", False)):
+                self.journal.log(
+                    f"took back {taken} points an unfinished build left (after generation "
+                    f"{target.live_generation})"
+                )
             live, plan, gone = self._start_point()
             if not plan.jobs and not gone and not self.options.get("rebuild"):
                 self.report.up_to_date = True
@@ -93,6 +97,10 @@ class QdrantBuild(Build):
         generations.finished(index_dir)
         self.report.articles, self.report.chunks = target.articles, sum(target.state.chunk_counts.values())
         cache.discard()
+        try:
+            generations.write_head(target, target.generation)
+        except Exception as exc:  # the next build of this folder records it
+            self.journal.warn(f"Qdrant does not yet know this version is the newest ({exc})")
         self._clean_up(before)
 
     def _went_live(self, exc: Exception) -> bool:
@@ -101,7 +109,10 @@ class QdrantBuild(Build):
         folder = store.current_version(self.settings.index)
         if folder is None or not store.is_remote(folder):
             return False
-        state = read_state(folder)[0]
+        try:
+            state = read_state(folder)[0]
+        except IndexLoadError:
+            return False
         if (state.chunks, state.generation) != (self.target.state.chunks, self.target.generation):
             return False
         self.report.version = folder.name

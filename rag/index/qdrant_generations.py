@@ -1,7 +1,9 @@
-"""The generations of a Qdrant index's points, between builds: the marker a build leaves while it
-writes, taking back what a dead build wrote (only when the marker says it was this folder's
-build), and deleting what no kept version sees: retired points, and collections of versions the
-folder no longer keeps (rag.index.qdrant_layout explains generations)."""
+"""The generations of a Qdrant index's points, between builds: the newest published generation
+recorded in Qdrant (a folder behind it is refused), the marker a build leaves while it writes,
+taking back what a dead build wrote (only when the marker names the build that wrote all of it),
+and deleting what no kept version sees: retired points, and collections of versions the folder
+no longer keeps (rag.index.qdrant_layout explains generations). One folder writes a collection
+at a time: Qdrant has no transactions, so two folders building at the same moment are not caught."""
 
 from __future__ import annotations
 
@@ -33,6 +35,53 @@ def _filter(key: str, **bounds: int) -> Any:
     return models.Filter(must=[models.FieldCondition(key=key, range=models.Range(**bounds))])
 
 
+def head_collection(state: QdrantState) -> str:
+    """The one-point collection that holds the newest generation published into these collections."""
+    return f"{state.chunks}_head"
+
+
+def _read_head(target: QdrantTarget) -> int | None:
+    name = head_collection(target.state)
+    if not target.client.collection_exists(name):
+        return None
+    found = target.client.retrieve(name, ids=[0], with_payload=True)
+    return int(found[0].payload["generation"]) if found else None
+
+
+def write_head(target: QdrantTarget, generation: int) -> None:
+    """Record in Qdrant that `generation` is the newest published one."""
+    from qdrant_client import models
+
+    name = head_collection(target.state)
+    with reaching(target.place):
+        if not target.client.collection_exists(name):
+            target.client.create_collection(name, vectors_config={})
+        point = models.PointStruct(id=0, vector={}, payload={"generation": generation})
+        target.client.upsert(name, points=[point], wait=True)
+
+
+def check_head(target: QdrantTarget, index_dir: Path) -> None:
+    """Refuse a folder whose live version is older than the newest one published into its
+    collections (a copy of the folder, or an old backup, would write beside another folder's
+    versions); record this folder's generation when it is newer (a build that died between
+    publishing and recording it).
+
+    Raises:
+        IngestError: the folder is behind what its collections hold.
+    """
+    with reaching(target.place):
+        head = _read_head(target)
+    live = target.live_generation
+    if head is not None and live < head:
+        raise IngestError(
+            f"{index_dir}: Qdrant collection '{target.state.chunks}' holds generation {head}, published "
+            f"from another copy of this index folder; this folder is at generation {live}. Build with "
+            "the folder that published it, or `rag migrate` into a new folder"
+        )
+    if head is None or live > head:
+        write_head(target, live)
+
+
 def collections_in_use(index_dir: Path) -> set[str]:
     """The collections the versions kept in `index_dir` use."""
     named: set[str] = set()
@@ -41,7 +90,7 @@ def collections_in_use(index_dir: Path) -> set[str]:
         if store.is_remote(folder):
             with contextlib.suppress(IndexLoadError):  # a damaged old version holds nothing we keep
                 state = read_state(folder)[0]
-                named |= {state.chunks, state.articles}
+                named |= {state.chunks, state.articles, head_collection(state)}
     return named
 
 
@@ -52,15 +101,21 @@ def begin(index_dir: Path, state: QdrantState, generation: int, writer: str) -> 
         handle.write(marker)
         handle.flush()
         os.fsync(handle.fileno())
+    folder = os.open(index_dir, os.O_RDONLY)  # the marker's name survives a power cut too
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def finished(index_dir: Path) -> None:
     (index_dir / BUILD_FILE).unlink(missing_ok=True)
 
 
-def take_back(target: QdrantTarget, index_dir: Path, force: bool = False) -> None:
+def take_back(target: QdrantTarget, index_dir: Path, force: bool = False) -> int:
     """Delete the points of generations after `live` and lift their retirements, when this
-    folder's own build wrote them all (its marker names that build), or when `force`d.
+    folder's own build wrote them all (its marker names that build), or when `force`d; returns
+    how many points were taken back.
 
     Raises:
         IngestError: the collections hold newer generations that no build of this folder wrote
@@ -86,6 +141,7 @@ def take_back(target: QdrantTarget, index_dir: Path, force: bool = False) -> Non
             client.delete(collection, models.FilterSelector(filter=unpublished), wait=True)
             client.set_payload(collection, {RETIRED: NEVER}, points=marked, wait=True)
     finished(index_dir)
+    return pending
 
 
 def _count(client: Any, collections: tuple[str, str], added: Any, retired: Any, writer: str | None) -> int:
@@ -137,4 +193,5 @@ def collect_garbage(target: QdrantTarget, index_dir: Path, before: set[str]) -> 
         for collection in (state.chunks, state.articles):
             client.delete(collection, models.FilterSelector(filter=unseen), wait=True)
         for name in before - collections_in_use(index_dir):
-            client.delete_collection(name)
+            if client.collection_exists(name):
+                client.delete_collection(name)
