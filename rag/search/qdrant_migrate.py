@@ -186,7 +186,8 @@ def _migrate(source: RecordStore, target: Path, client: Any, spec: CollectionSpe
     before = collections_in_use(target)
     report = _publish(source, target, spec, resumed)
     for name in before - collections_in_use(target):  # versions this target no longer keeps
-        client.delete_collection(name)
+        if client.collection_exists(name):
+            client.delete_collection(name)
     return report
 
 
