@@ -329,3 +329,32 @@ def _dies_at(step: int):
             raise KeyboardInterrupt
 
     return progress
+
+
+@pytest.mark.slow
+def test_a_copy_never_discards_what_another_folder_published(pair, tmp_path, monkeypatch):
+    """The original publishes but cannot record it in Qdrant: a copy at the old generation must
+    not take the original's published points for a dead build's, even with discard_pending."""
+    from rag.index import qdrant_generations
+
+    copy = dataclasses.replace(pair.remote, index=tmp_path / "copy")
+    shutil.copytree(pair.remote.index, copy.index)
+    real = qdrant_generations.write_head
+
+    def fails_when_finishing(target, head):
+        if not head.building and head.generation == target.generation:
+            raise ConfigError("cannot reach Qdrant: timed out")
+        real(target, head)
+
+    pair.edit_corpus()
+    monkeypatch.setattr(qdrant_generations, "write_head", fails_when_finishing)
+    report = pair.build(pair.remote)
+    monkeypatch.undo()
+    assert any("newest" in w for w in report.warnings)
+    for force in (False, True):
+        with pytest.raises(IngestError, match="has not finished"):
+            pair.build(copy, discard_pending=force)
+    local = pair.build(pair.local)
+    assert verify_collections(pair.open(pair.remote).folder, pair.remote) == (local.chunks, local.articles)
+    shutil.copy(NEWS / "004_cf3f7041fdd14ac9.txt", pair.corpus)
+    assert pair.build(pair.remote).added  # the original records its generation and goes on

@@ -45,6 +45,7 @@ class QdrantBuild(Build):
                 self.report.up_to_date = True
                 self.report.articles, self.report.chunks = self.target.articles, self.target.manifest.chunks
                 self._clean_up(generations.collections_in_use(index_dir))  # what a failed clean-up left
+                generations.write_head(target, generations.Head(target.live_generation))  # no build under way
             else:
                 self._write_points(live, plan, gone)
         self.report.seconds = time.perf_counter() - self.started
@@ -73,6 +74,8 @@ class QdrantBuild(Build):
         cache = EmbeddingCache(index_dir, self.tools.identity)
         before = generations.collections_in_use(index_dir)
         generations.begin(index_dir, target.state, target.generation, target.writer)
+        here = generations.folder_identity(index_dir)
+        generations.write_head(target, generations.Head(target.live_generation, here))  # building
         try:
             if replaces:
                 target.start_over()
@@ -93,12 +96,13 @@ class QdrantBuild(Build):
                 if isinstance(exc, Exception):  # after Ctrl-C or a crash, the next build takes it back
                     with contextlib.suppress(Exception):
                         generations.take_back(target, index_dir)
+                        generations.write_head(target, generations.Head(target.live_generation))
                 raise
         generations.finished(index_dir)
         self.report.articles, self.report.chunks = target.articles, sum(target.state.chunk_counts.values())
         cache.discard()
         try:
-            generations.write_head(target, target.generation)
+            generations.write_head(target, generations.Head(target.generation))
         except Exception as exc:  # the next build of this folder records it
             self.journal.warn(f"Qdrant does not yet know this version is the newest ({exc})")
         self._clean_up(before)

@@ -8,8 +8,11 @@ at a time: Qdrant has no transactions, so two folders building at the same momen
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
+import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,46 +43,68 @@ def head_collection(state: QdrantState) -> str:
     return f"{state.chunks}_head"
 
 
-def _read_head(target: QdrantTarget) -> int | None:
+@dataclass(frozen=True)
+class Head:
+    """What Qdrant knows of a collection's writers: the newest published generation, and the
+    folder whose build is writing the next one (or died doing so)."""
+
+    generation: int
+    building: str = ""  # "host:folder" of the build under way, "" when none
+
+
+def folder_identity(index_dir: Path) -> str:
+    """A folder as the head names it: a copy or a restore elsewhere is another folder."""
+    return f"{socket.gethostname()}:{index_dir.resolve()}"
+
+
+def _read_head(target: QdrantTarget) -> Head | None:
     name = head_collection(target.state)
     if not target.client.collection_exists(name):
         return None
     found = target.client.retrieve(name, ids=[0], with_payload=True)
-    return int(found[0].payload["generation"]) if found else None
+    if not found:
+        return None
+    return Head(int(found[0].payload["generation"]), str(found[0].payload.get("building") or ""))
 
 
-def write_head(target: QdrantTarget, generation: int) -> None:
-    """Record in Qdrant that `generation` is the newest published one."""
+def write_head(target: QdrantTarget, head: Head) -> None:
+    """Record the newest published generation and the folder now building, if any."""
     from qdrant_client import models
 
     name = head_collection(target.state)
     with reaching(target.place):
         if not target.client.collection_exists(name):
             target.client.create_collection(name, vectors_config={})
-        point = models.PointStruct(id=0, vector={}, payload={"generation": generation})
+        point = models.PointStruct(id=0, vector={}, payload=dataclasses.asdict(head))
         target.client.upsert(name, points=[point], wait=True)
 
 
 def check_head(target: QdrantTarget, index_dir: Path) -> None:
-    """Refuse a folder whose live version is older than the newest one published into its
-    collections (a copy of the folder, or an old backup, would write beside another folder's
-    versions); record this folder's generation when it is newer (a build that died between
-    publishing and recording it).
+    """Refuse a folder that is behind what its collections hold (a copy, an old backup), or
+    whose collections another folder is building into (or died building into: only that folder
+    can take its points back, since it may have published them); record this folder's
+    generation when it is newer (it died between publishing and recording it).
 
     Raises:
-        IngestError: the folder is behind what its collections hold.
+        IngestError: another folder published past this one, or is building here.
     """
     with reaching(target.place):
         head = _read_head(target)
-    live = target.live_generation
-    if head is not None and live < head:
+    live, here = target.live_generation, folder_identity(index_dir)
+    if head is not None and live < head.generation:
         raise IngestError(
-            f"{index_dir}: Qdrant collection '{target.state.chunks}' holds generation {head}, published "
-            f"from another copy of this index folder; this folder is at generation {live}. Build with "
-            "the folder that published it, or `rag migrate` into a new folder"
+            f"{index_dir}: Qdrant collection '{target.state.chunks}' holds generation {head.generation}, "
+            f"published from another copy of this index folder; this folder is at generation {live}. "
+            "Build with the folder that published it, or `rag migrate` into a new folder"
         )
-    if head is None or live > head:
-        write_head(target, live)
+    if head is not None and head.building not in ("", here) and live == head.generation:
+        raise IngestError(
+            f"{index_dir}: the build of {head.building} into Qdrant collection '{target.state.chunks}' "
+            "has not finished (or died); build with that folder, which takes back what it left, or "
+            "`rag migrate` into a new folder"
+        )
+    if head is None or live > head.generation:
+        write_head(target, Head(live, head.building if head and head.building != here else ""))
 
 
 def collections_in_use(index_dir: Path) -> set[str]:
