@@ -358,3 +358,16 @@ def test_a_copy_never_discards_what_another_folder_published(pair, tmp_path, mon
     assert verify_collections(pair.open(pair.remote).folder, pair.remote) == (local.chunks, local.articles)
     shutil.copy(NEWS / "004_cf3f7041fdd14ac9.txt", pair.corpus)
     assert pair.build(pair.remote).added  # the original records its generation and goes on
+
+
+@pytest.mark.slow
+def test_a_folder_moved_after_its_build_died_still_takes_it_back(pair, tmp_path):
+    pair.edit_corpus()
+    with pytest.raises(KeyboardInterrupt):
+        pair.build(dataclasses.replace(pair.remote, segment_chunks=1), progress=_dies_at(2))
+    moved = dataclasses.replace(pair.remote, index=tmp_path / "moved")
+    pair.remote.index.rename(moved.index)
+    report = pair.build(moved)
+    local = pair.build(pair.local)
+    assert (report.articles, report.chunks) == (local.articles, local.chunks)
+    assert verify_collections(pair.open(moved).folder, moved) == (local.chunks, local.articles)

@@ -75,7 +75,7 @@ class QdrantBuild(Build):
         before = generations.collections_in_use(index_dir)
         generations.begin(index_dir, target.state, target.generation, target.writer)
         here = generations.folder_identity(index_dir)
-        generations.write_head(target, generations.Head(target.live_generation, here))  # building
+        generations.write_head(target, generations.Head(target.live_generation, here, target.writer))
         try:
             if replaces:
                 target.start_over()

@@ -50,6 +50,7 @@ class Head:
 
     generation: int
     building: str = ""  # "host:folder" of the build under way, "" when none
+    writer: str = ""  # that build's id (its folder's marker names it, also after a move)
 
 
 def folder_identity(index_dir: Path) -> str:
@@ -64,7 +65,10 @@ def _read_head(target: QdrantTarget) -> Head | None:
     found = target.client.retrieve(name, ids=[0], with_payload=True)
     if not found:
         return None
-    return Head(int(found[0].payload["generation"]), str(found[0].payload.get("building") or ""))
+    payload = found[0].payload
+    return Head(
+        int(payload["generation"]), str(payload.get("building") or ""), str(payload.get("writer") or "")
+    )
 
 
 def write_head(target: QdrantTarget, head: Head) -> None:
@@ -91,17 +95,25 @@ def check_head(target: QdrantTarget, index_dir: Path) -> None:
     with reaching(target.place):
         head = _read_head(target)
     live, here = target.live_generation, folder_identity(index_dir)
+    # This folder's own build from where it was before a move: same build id, and nothing left there.
+    moved_here = (
+        head is not None
+        and bool(head.writer)
+        and head.writer == _our_writer(index_dir, target.state)
+        and head.building.startswith(f"{socket.gethostname()}:")
+        and not Path(head.building.split(":", 1)[1]).exists()
+    )
     if head is not None and live < head.generation:
         raise IngestError(
             f"{index_dir}: Qdrant collection '{target.state.chunks}' holds generation {head.generation}, "
             f"published from another copy of this index folder; this folder is at generation {live}. "
             "Build with the folder that published it, or `rag migrate` into a new folder"
         )
-    if head is not None and head.building not in ("", here) and live == head.generation:
+    if head is not None and head.building not in ("", here) and not moved_here and live == head.generation:
         raise IngestError(
             f"{index_dir}: the build of {head.building} into Qdrant collection '{target.state.chunks}' "
-            "has not finished (or died); build with that folder, which takes back what it left, or "
-            "`rag migrate` into a new folder"
+            "has not finished (or died); build with that folder (moved back where it was, if it was "
+            "moved), which takes back what it left, or `rag migrate` into a new folder"
         )
     if head is None or live > head.generation:
         write_head(target, Head(live, head.building if head and head.building != here else ""))
