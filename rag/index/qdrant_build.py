@@ -34,8 +34,10 @@ class QdrantBuild(Build):
             assert folder is not None  # build_index chose this build for a remote live version
             self.target = target = QdrantTarget(self.settings, folder)
             self._check_dimension()
-            generations.check_head(target, index_dir)
-            if taken := generations.take_back(target, index_dir, self.options.get("discard_pending", False)):
+            force = self.options.get("discard_pending", False)
+            if warning := generations.check_head(target, index_dir, force):
+                self.journal.warn(warning)
+            if taken := generations.take_back(target, index_dir, force):
                 self.journal.log(
                     f"took back {taken} points an unfinished build left (after generation "
                     f"{target.live_generation})"
@@ -74,8 +76,12 @@ class QdrantBuild(Build):
         cache = EmbeddingCache(index_dir, self.tools.identity)
         before = generations.collections_in_use(index_dir)
         generations.begin(index_dir, target.state, target.generation, target.writer)
-        here = generations.folder_identity(index_dir)
-        generations.write_head(target, generations.Head(target.live_generation, here, target.writer))
+        building = generations.Head(
+            target.live_generation,
+            generations.folder_label(index_dir),
+            generations.folder_identity(index_dir),
+        )
+        generations.write_head(target, building)
         try:
             if replaces:
                 target.start_over()

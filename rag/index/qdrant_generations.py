@@ -49,12 +49,16 @@ class Head:
     folder whose build is writing the next one (or died doing so)."""
 
     generation: int
-    building: str = ""  # "host:folder" of the build under way, "" when none
-    writer: str = ""  # that build's id (its folder's marker names it, also after a move)
+    building: str = ""  # "host:path" of the folder whose build is under way (for messages), "" when none
+    folder: str = ""  # that folder's identity (its inode: kept by a move, not by a copy or restore)
 
 
 def folder_identity(index_dir: Path) -> str:
-    """A folder as the head names it: a copy or a restore elsewhere is another folder."""
+    """A folder as the head tells folders apart: moved, it is the same; copied, another."""
+    return f"inode:{os.stat(index_dir).st_ino}"
+
+
+def folder_label(index_dir: Path) -> str:
     return f"{socket.gethostname()}:{index_dir.resolve()}"
 
 
@@ -67,7 +71,7 @@ def _read_head(target: QdrantTarget) -> Head | None:
         return None
     payload = found[0].payload
     return Head(
-        int(payload["generation"]), str(payload.get("building") or ""), str(payload.get("writer") or "")
+        int(payload["generation"]), str(payload.get("building") or ""), str(payload.get("folder") or "")
     )
 
 
@@ -83,11 +87,12 @@ def write_head(target: QdrantTarget, head: Head) -> None:
         target.client.upsert(name, points=[point], wait=True)
 
 
-def check_head(target: QdrantTarget, index_dir: Path) -> None:
+def check_head(target: QdrantTarget, index_dir: Path, force: bool = False) -> str:
     """Refuse a folder that is behind what its collections hold (a copy, an old backup), or
-    whose collections another folder is building into (or died building into: only that folder
-    can take its points back, since it may have published them); record this folder's
-    generation when it is newer (it died between publishing and recording it).
+    whose collections another folder is building into or died building into (only that folder
+    may take its points back: it may have published them before it could record so), unless
+    `force`d because that folder is gone for good; record this folder's generation when it is
+    newer (it died between publishing and recording it). Returns a warning, or "".
 
     Raises:
         IngestError: another folder published past this one, or is building here.
@@ -95,28 +100,23 @@ def check_head(target: QdrantTarget, index_dir: Path) -> None:
     with reaching(target.place):
         head = _read_head(target)
     live, here = target.live_generation, folder_identity(index_dir)
-    # This folder's own build from where it was before a move: same build id, and nothing left there.
-    moved_here = (
-        head is not None
-        and bool(head.writer)
-        and head.writer == _our_writer(index_dir, target.state)
-        and head.building.startswith(f"{socket.gethostname()}:")
-        and not Path(head.building.split(":", 1)[1]).exists()
-    )
     if head is not None and live < head.generation:
         raise IngestError(
             f"{index_dir}: Qdrant collection '{target.state.chunks}' holds generation {head.generation}, "
             f"published from another copy of this index folder; this folder is at generation {live}. "
             "Build with the folder that published it, or `rag migrate` into a new folder"
         )
-    if head is not None and head.building not in ("", here) and not moved_here and live == head.generation:
+    claimed = head.building if head is not None and head.folder not in ("", here) else ""
+    if claimed and head is not None and live == head.generation and not force:
         raise IngestError(
-            f"{index_dir}: the build of {head.building} into Qdrant collection '{target.state.chunks}' "
-            "has not finished (or died); build with that folder (moved back where it was, if it was "
-            "moved), which takes back what it left, or `rag migrate` into a new folder"
+            f"{index_dir}: the build of {claimed} into Qdrant collection '{target.state.chunks}' "
+            "has not finished (or died); build with that folder, which takes back what it left. If that "
+            "folder is gone for good, `rag build --discard-pending` deletes what it left (including "
+            "anything it published without recording it)"
         )
-    if head is None or live > head.generation:
-        write_head(target, Head(live, head.building if head and head.building != here else ""))
+    if head is None or live > head.generation or claimed:
+        write_head(target, Head(live))
+    return f"discarded the unfinished build of {claimed}" if claimed else ""
 
 
 def collections_in_use(index_dir: Path) -> set[str]:
