@@ -225,6 +225,8 @@ def test_generations_no_build_of_this_folder_wrote_are_not_taken_back(pair, tmp_
         pair.build(dataclasses.replace(pair.remote, index=copy))
     with pytest.raises(IngestError, match="published from another copy"):  # nothing published is discarded
         pair.build(dataclasses.replace(pair.remote, index=copy), discard_pending=True)
+    with pytest.raises(IndexLoadError, match="out of date"):
+        verify_collections(store.current_version(copy), pair.remote)
     remote = pair.open(pair.remote)
     assert verify_collections(remote.folder, pair.remote) == (remote.stats()["chunks"], 5)
 

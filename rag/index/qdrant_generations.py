@@ -62,11 +62,12 @@ def folder_label(index_dir: Path) -> str:
     return f"{socket.gethostname()}:{index_dir.resolve()}"
 
 
-def _read_head(target: QdrantTarget) -> Head | None:
-    name = head_collection(target.state)
-    if not target.client.collection_exists(name):
+def read_head(client: Any, state: QdrantState) -> Head | None:
+    """The head of these collections, None before their first build."""
+    name = head_collection(state)
+    if not client.collection_exists(name):
         return None
-    found = target.client.retrieve(name, ids=[0], with_payload=True)
+    found = client.retrieve(name, ids=[0], with_payload=True)
     if not found:
         return None
     payload = found[0].payload
@@ -98,7 +99,7 @@ def check_head(target: QdrantTarget, index_dir: Path, force: bool = False) -> st
         IngestError: another folder published past this one, or is building here.
     """
     with reaching(target.place):
-        head = _read_head(target)
+        head = read_head(target.client, target.state)
     live, here = target.live_generation, folder_identity(index_dir)
     if head is not None and live < head.generation:
         raise IngestError(

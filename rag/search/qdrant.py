@@ -27,6 +27,7 @@ from rag.index.embed import Embedder
 from rag.index.lexical import lucene_idf, term_hashes
 from rag.index.manifest import Manifest
 from rag.index.qdrant_connect import reaching, shared_client, where
+from rag.index.qdrant_generations import read_head
 from rag.index.qdrant_layout import DENSE, SPARSE, read_state, term_ids, visible
 from rag.index.records import ChunkRecord
 from rag.index.tokens import ChineseTokenizer, text_hash
@@ -227,6 +228,14 @@ def verify_collections(folder: Path, settings: Settings) -> tuple[int, int]:
             raise IndexLoadError(f"{folder}: Qdrant at {where(settings)} has no collection '{missing[0]}'")
         chunks, articles = (
             int(client.count(c, count_filter=seen, exact=True).count) for c in (state.chunks, state.articles)
+        )
+        head = read_head(client, state)
+    behind = head is not None and state.generation is not None and head.generation > state.generation
+    if behind and folder == store.current_version(folder.parent.parent):  # an older version is fine
+        raise IndexLoadError(
+            f"{folder}: this folder is at generation {state.generation}, Qdrant collection "
+            f"'{state.chunks}' at {head.generation if head else '?'} from another copy of this index "
+            "folder; this copy is out of date (builds refuse it)"
         )
     if (chunks, articles) != (manifest.chunks, manifest.articles):
         raise IndexLoadError(
