@@ -105,7 +105,7 @@ class QdrantBuild(Build):
                         generations.write_head(target, generations.Head(target.live_generation))
                 raise
         generations.finished(index_dir)
-        self.report.articles, self.report.chunks = target.articles, sum(target.state.chunk_counts.values())
+        self.report.articles, self.report.chunks = target.articles, target.chunks
         cache.discard()
         try:
             generations.write_head(target, generations.Head(target.generation))

@@ -120,30 +120,27 @@ def check_head(target: QdrantTarget, index_dir: Path, force: bool = False) -> st
     return f"discarded the unfinished build of {claimed}" if claimed else ""
 
 
-def collections_in_use(index_dir: Path) -> set[str]:
-    """The collections the versions kept in `index_dir` use."""
-    named: set[str] = set()
+def _kept_states(index_dir: Path) -> list[QdrantState]:
+    """The Qdrant state of every version kept in `index_dir`; a damaged one cannot be opened, so
+    nothing it would see is kept."""
+    states = []
     versions = index_dir / store.VERSIONS
     for folder in versions.iterdir() if versions.is_dir() else ():
         if store.is_remote(folder):
-            with contextlib.suppress(IndexLoadError):  # a damaged old version holds nothing we keep
-                state = read_state(folder)[0]
-                named |= {state.chunks, state.articles, head_collection(state)}
-    return named
+            with contextlib.suppress(IndexLoadError):
+                states.append(read_state(folder)[0])
+    return states
+
+
+def collections_in_use(index_dir: Path) -> set[str]:
+    """The collections the versions kept in `index_dir` use."""
+    return {name for s in _kept_states(index_dir) for name in (s.chunks, s.articles, head_collection(s))}
 
 
 def begin(index_dir: Path, state: QdrantState, generation: int, writer: str) -> None:
     """Record, durably, that this folder's build `writer` writes `generation` into these collections."""
     marker = json.dumps({"chunks": state.chunks, "generation": generation, "writer": writer})
-    with (index_dir / BUILD_FILE).open("w", encoding="utf-8") as handle:
-        handle.write(marker)
-        handle.flush()
-        os.fsync(handle.fileno())
-    folder = os.open(index_dir, os.O_RDONLY)  # the marker's name survives a power cut too
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    store.write_text_durably(index_dir / BUILD_FILE, marker)
 
 
 def finished(index_dir: Path) -> None:
@@ -217,15 +214,9 @@ def collect_garbage(target: QdrantTarget, index_dir: Path, before: set[str]) -> 
     from qdrant_client import models
 
     client, place, state = target.client, target.place, target.state
-    kept = [state.generation or 0]
-    for folder in (index_dir / store.VERSIONS).iterdir():
-        if store.is_remote(folder):
-            try:
-                other = read_state(folder)[0]
-            except IndexLoadError:
-                continue  # damaged: it cannot be opened, so nothing it would see is kept
-            if other.chunks == state.chunks:
-                kept.append(other.generation or 0)
+    kept = [state.generation or 0] + [
+        s.generation or 0 for s in _kept_states(index_dir) if s.chunks == state.chunks
+    ]
     unseen = _filter(RETIRED, lte=min(kept))
     with reaching(place):
         for collection in (state.chunks, state.articles):

@@ -79,6 +79,11 @@ class QdrantTarget:
                 "RAG_QDRANT_* where this index was migrated"
             )
 
+    @property
+    def chunks(self) -> int:
+        """Live chunks once this build publishes."""
+        return sum(self.state.chunk_counts.values())
+
     def start_over(self) -> None:
         """Count from nothing: a build that replaces every article (its old points are retired
         without being counted off, so counts that went wrong are made right)."""
@@ -226,7 +231,7 @@ class QdrantTarget:
         terms, doc_freq = updated_doc_freq(self.terms, self.doc_freq, self.frequency_change)
         self.state.generation = self.generation
         manifest = dataclasses.replace(
-            self.manifest, articles=self.articles, chunks=sum(self.state.chunk_counts.values()),
+            self.manifest, articles=self.articles, chunks=self.chunks,
             created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **manifest_changes,
         )  # fmt: skip
         return store.publish_version(index_dir, manifest, state_files(self.state, terms, doc_freq)).name

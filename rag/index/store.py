@@ -141,7 +141,7 @@ def publish_version(index_dir: Path, manifest: Manifest, extra: dict[str, bytes]
     _fsync_dir(versions)
     previous = index_dir / CURRENT
     previous_name = previous.read_text(encoding="utf-8").strip() if previous.is_file() else ""
-    _write_text_durably(index_dir / CURRENT, final.name)
+    write_text_durably(index_dir / CURRENT, final.name)
     with contextlib.suppress(OSError):  # the new version is live; the next build removes leftovers
         remove_stale_versions(index_dir, keep={final.name, previous_name})
     return final
@@ -174,7 +174,8 @@ def remove_stale_versions(index_dir: Path, keep: set[str]) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write_text_durably(path: Path, text: str) -> None:
+def write_text_durably(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that a crash leaves the old or the new file, fsynced."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with tmp.open("w", encoding="utf-8") as handle:
         handle.write(text)
@@ -185,7 +186,7 @@ def _write_text_durably(path: Path, text: str) -> None:
 
 
 def _write_json_durably(path: Path, data: dict) -> None:
-    _write_text_durably(path, json.dumps(data, ensure_ascii=False, indent=2))
+    write_text_durably(path, json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _read_json(path: Path) -> dict:
