@@ -171,12 +171,18 @@ class LexicalSegment:
         """Local rows whose postings hold the term at `position` of the vocabulary."""
         return np.asarray(self._indices[self._indptr[position] : self._indptr[position + 1]])
 
-    def add_scores(self, positions: np.ndarray, weights: np.ndarray, out: np.ndarray) -> None:
-        """out[row] += weight × tf part, for each located query term (weights 0 are skipped)."""
-        for position, weight in zip(positions, weights, strict=True):
-            if weight:
-                start, end = self._indptr[position], self._indptr[position + 1]
-                out[self._indices[start:end]] += weight * self._tf_part[start:end]
+    def add_term(self, position: int, weight: np.float32, out: np.ndarray) -> None:
+        """out[row] += weight × tf part, for every row posted under the term at `position`."""
+        start, end = self._indptr[position], self._indptr[position + 1]
+        out[self._indices[start:end]] += weight * self._tf_part[start:end]
+
+    def tf_parts_at(self, position: int, rows: np.ndarray) -> np.ndarray:
+        """The tf parts of the term at `position` in local `rows` (0 where a row lacks it)."""
+        start, end = self._indptr[position], self._indptr[position + 1]
+        posted = self._indices[start:end]
+        at = np.minimum(np.searchsorted(posted, rows), max(end - start - 1, 0))
+        hit = posted[at] == rows if end > start else np.zeros(len(rows), dtype=bool)
+        return np.where(hit, self._tf_part[start + at], np.float32(0))
 
 
 class LexicalIndex:
@@ -195,7 +201,7 @@ class LexicalIndex:
     def size(self) -> int:
         return int(self.offsets[-1])
 
-    def _statistics(self, tokens: list[str]) -> tuple[np.ndarray, list, np.ndarray]:
+    def statistics(self, tokens: list[str]) -> tuple[np.ndarray, list, np.ndarray]:
         """Distinct query terms, their locations per segment, and their corpus-wide IDF."""
         distinct = list(dict.fromkeys(tokens))
         hashes = term_hashes(distinct)
@@ -210,21 +216,21 @@ class LexicalIndex:
         """BM25 inverse document frequency of each token; unseen tokens get the maximum."""
         if not tokens:
             return {}
-        distinct, _, doc_freq = self._statistics(tokens)
+        distinct, _, doc_freq = self.statistics(tokens)
         return {str(t): float(v) for t, v in zip(distinct, lucene_idf(doc_freq, self.size), strict=True)}
 
     def known(self, tokens: list[str]) -> set[str]:
         """The tokens that occur somewhere in the corpus."""
         if not tokens:
             return set()
-        distinct, _, doc_freq = self._statistics(tokens)
+        distinct, _, doc_freq = self.statistics(tokens)
         return {str(t) for t, df in zip(distinct, doc_freq, strict=True) if df > 0}
 
     def rows_with_all(self, tokens: list[str]) -> np.ndarray:
         """Rows (chunks) whose postings hold every one of `tokens`, ascending."""
         if not tokens:
             return np.zeros(0, dtype=np.int64)
-        _, located, _ = self._statistics(tokens)
+        _, located, _ = self.statistics(tokens)
         found: list[np.ndarray] = []
         for segment, (positions, present), start in zip(self.segments, located, self.offsets, strict=False):
             if not present.all():
@@ -240,10 +246,16 @@ class LexicalIndex:
         scores = np.zeros(self.size, dtype=np.float32)
         if not query_tokens:
             return scores
-        distinct, located, doc_freq = self._statistics(query_tokens)
+        distinct, located, doc_freq = self.statistics(query_tokens)
+        weights = self.term_weights(query_tokens, distinct, doc_freq)
+        for segment, (positions, found), start in zip(self.segments, located, self.offsets, strict=False):
+            for position, weight in zip(positions, np.where(found, weights, np.float32(0)), strict=True):
+                if weight:
+                    segment.add_term(position, weight, scores[start : start + segment.size])
+        return scores
+
+    def term_weights(self, query_tokens: list[str], distinct: np.ndarray, doc_freq: np.ndarray) -> np.ndarray:
+        """Each distinct term's query weight: IDF times its repeats in the query (0 if unseen)."""
         repeats = Counter(query_tokens)
         weights = lucene_idf(doc_freq, self.size) * np.array([repeats[t] for t in distinct], dtype=np.float64)
-        weights = np.where(doc_freq > 0, weights, 0.0).astype(np.float32)
-        for segment, (positions, found), start in zip(self.segments, located, self.offsets, strict=False):
-            segment.add_scores(positions, np.where(found, weights, 0.0), scores[start : start + segment.size])
-        return scores
+        return np.where(doc_freq > 0, weights, 0.0).astype(np.float32)

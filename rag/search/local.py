@@ -9,6 +9,7 @@ import numpy as np
 
 from rag.index.days import NO_DAY
 from rag.index.lexical import LexicalIndex
+from rag.index.lexical_top import lexical_top
 from rag.index.records import ChunkRecord, RecordStore
 from rag.index.segment import MultiDense
 from rag.index.version import IndexVersion
@@ -50,16 +51,12 @@ class LocalBackend:
     ) -> Candidates:
         allowed = self.allowed(filters)
         dense_pending = self.dense.start(vector, pool, allowed)  # runs while BM25 scores
-        lexical_all = self.lexical.scores(tokens)
-        if allowed is not None:
-            lexical_all = np.where(allowed, lexical_all, 0.0)
+        lexical = lexical_top(self.lexical, tokens, pool, allowed)
         dense_ids, _ = dense_pending()
-        lexical_ids = np.argpartition(-lexical_all, min(pool, len(lexical_all) - 1))[:pool]
-        lexical_ids = lexical_ids[lexical_all[lexical_ids] > 0]
-        rows = np.union1d(dense_ids, lexical_ids).astype(np.int64)
+        rows = np.union1d(dense_ids, lexical.rows).astype(np.int64)
         return Candidates(
             rows,
-            lexical_all[rows].astype(np.float32),
+            lexical.at(rows),
             self.dense.scores(vector, rows),
             self.version.chunk_day[rows],
         )

@@ -1,0 +1,97 @@
+"""The best BM25 rows of a query without adding up the postings of its most frequent terms.
+
+A query's character bigrams and common words ("发展", "的发") are posted under a large share
+of a big corpus: adding their postings to every row is most of a search at 100k+ chunks, yet
+their IDF is near 0. Rows are ranked without the most frequent terms while these together
+weigh at most `TAIL_SHARE` of the query; the scores handed on (`LexicalTop.at`) still count
+them, looked up for just the rows asked about. A row can only miss the top list this way when
+it is within those terms' small weight of its last place, far below the few passages a search
+returns (docs/BENCHMARKS.md: the same top 10 on the seed, news and CMRC questions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.index.lexical import LexicalIndex
+
+# A term posted under fewer rows than this always ranks: leaving it out would save little.
+_CHEAP_POSTINGS = 2048
+# The share of a query's weight its most frequent terms may carry and still not rank.
+TAIL_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One distinct query term: its weight (IDF × repeats) and where it is in each segment."""
+
+    weight: np.float32
+    positions: list[int | None]  # per segment; None where the segment lacks the term
+    doc_freq: int
+
+
+@dataclass(frozen=True)
+class LexicalTop:
+    """The best rows of one query, and the BM25 scores of any rows."""
+
+    rows: np.ndarray  # int64, ascending: up to `pool` allowed rows with a positive score
+    index: LexicalIndex
+    ranked: np.ndarray  # float32 per row: the scores from the terms that ranked (0: not allowed)
+    tail: list[_Term]  # the terms left out of ranking
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        """Whole BM25 scores of allowed `rows` (as `LexicalIndex.scores` gives, up to float
+        rounding): the ranked part plus the left-out terms' postings in these rows."""
+        out = self.ranked[rows].copy()
+        offsets = self.index.offsets
+        segment_of = np.searchsorted(offsets, rows, side="right") - 1
+        for s, segment in enumerate(self.index.segments):
+            picked = np.flatnonzero(segment_of == s)
+            for term in self.tail if picked.size else ():
+                position = term.positions[s]
+                if position is not None:
+                    out[picked] += term.weight * segment.tf_parts_at(position, rows[picked] - offsets[s])
+        return out
+
+
+def lexical_top(index: LexicalIndex, tokens: list[str], pool: int, allowed: np.ndarray | None) -> LexicalTop:
+    """Up to `pool` allowed rows with a positive score, the best by BM25 (see the module)."""
+    terms = _terms(index, tokens)
+    ranking, tail = _split(terms, pool)
+    scores = np.zeros(index.size, dtype=np.float32)
+    for term in ranking:
+        for s, (segment, position) in enumerate(zip(index.segments, term.positions, strict=True)):
+            if position is not None:
+                segment.add_term(position, term.weight, scores[index.offsets[s] : index.offsets[s + 1]])
+    if allowed is not None:
+        scores[~allowed] = 0.0
+    best = (
+        np.argpartition(-scores, min(pool, len(scores) - 1))[:pool] if len(scores) else np.zeros(0, np.int64)
+    )
+    return LexicalTop(np.sort(best[scores[best] > 0]).astype(np.int64), index, scores, tail)
+
+
+def _terms(index: LexicalIndex, tokens: list[str]) -> list[_Term]:
+    distinct, located, doc_freq = index.statistics(tokens)
+    weights = index.term_weights(tokens, distinct, doc_freq)
+    return [
+        _Term(weights[j], [int(p[j]) if f[j] else None for p, f in located], int(doc_freq[j]))
+        for j in range(len(distinct))
+        if weights[j] > 0
+    ]
+
+
+def _split(terms: list[_Term], pool: int) -> tuple[list[_Term], list[_Term]]:
+    """The terms that rank, in query order, and the most frequent ones left out: each with
+    many postings, together at most `TAIL_SHARE` of the query's weight."""
+    budget = TAIL_SHARE * sum(float(t.weight) for t in terms)
+    tail: list[_Term] = []
+    for term in sorted(terms, key=lambda t: -t.doc_freq):
+        if term.doc_freq <= max(_CHEAP_POSTINGS, pool) or float(term.weight) > budget:
+            break
+        budget -= float(term.weight)
+        tail.append(term)
+    left_out = {id(t) for t in tail}
+    return [t for t in terms if id(t) not in left_out], tail
