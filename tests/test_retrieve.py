@@ -1,9 +1,11 @@
 import json
 
+import numpy as np
 import pytest
 
 from rag.cli import main
 from rag.errors import QueryError
+from rag.index.tokens import normalise_text
 from rag.search.query import SearchFilters
 from rag.search.retrieve import Hit
 
@@ -113,3 +115,17 @@ def test_relative_year_uses_newest_article(seed_index):
     assert seed_index.newest_date.isoformat() == "2022-07-24"
     hits = seed_index.search("去年数字经济会议", k=3)
     assert hits[0].date.startswith("2021")
+
+
+def test_the_answerer_reuses_the_vector_of_the_question_just_searched(seed_index):
+    """A question's vector is embedded once per search and kept for the answerer (bounded)."""
+    question = "ＡＳＥＡＮ数字经济占GDP比重是多少？"  # full width: kept under its folded text
+    vector = seed_index.query_vector(question)
+    assert seed_index.recent_query_vector(normalise_text(question)) is vector
+    assert seed_index.query_vector(question) is vector
+    fresh = seed_index.embedder.encode([normalise_text(question)])[0]
+    np.testing.assert_allclose(vector, fresh, atol=1e-6)
+    for n in range(100):
+        seed_index.query_vector(f"第{n}个问题")
+    assert seed_index.recent_query_vector(normalise_text(question)) is None
+    assert seed_index.recent_query_vector(normalise_text("第99个问题")) is not None

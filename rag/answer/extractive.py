@@ -8,8 +8,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from rag.answer.answers import Answer, AnswererView, search_and_answer
 from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import (
@@ -161,7 +159,9 @@ class Answerer:
         """The features at given positions with their costly parts: the cosine to the question
         (when similarity weighs anything, or `embed`: calibration tries every weight) and, for
         who/where questions, the tagger's names."""
-        asked: list[np.ndarray] = []  # the question's vector, embedded with the first sentences
+        # The question's vector: the search's when it searched for the question as asked, else
+        # embedded with the first sentences.
+        asked = [v for v in [self.index.recent_query_vector(normalise_text(question))] if v is not None]
         flags = self.index.tokenizer.pos_flags if kind in TAGGED_KINDS else None
 
         def cosines(texts: list[str]) -> list[float]:

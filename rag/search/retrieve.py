@@ -4,6 +4,8 @@ over articles. The ranking lives here, above the backend, so every backend ranks
 
 from __future__ import annotations
 
+import contextlib
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,7 @@ from rag.search.query import (
 
 # Added to the fused score (which lies in [0, 1]) of passages dated in a period the question names.
 DATE_BOOST = 0.15
+_RECENT_QUERIES = 64  # query vectors kept for the answerer (2 KB each)
 
 
 class SearchIndex:
@@ -68,6 +71,7 @@ class SearchIndex:
         self.tokenizer = version.tokenizer
         self.embedder = version.embedder
         self.newest_date = self.backend.stats().last_date
+        self._recent_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # oldest first
 
     @property
     def name(self) -> str:
@@ -159,8 +163,21 @@ class SearchIndex:
         ]
 
     def query_vector(self, query: str) -> np.ndarray:
-        """The query's embedding, as the dense side of a search sees it."""
-        return self.embedder.encode([normalise_text(query)])[0]
+        """The query's embedding, as the dense side of a search sees it (the last few are
+        kept: the answerer compares sentences with the question it just searched for)."""
+        text = normalise_text(query)
+        vector = self._recent_vectors.get(text)
+        if vector is None:
+            vector = self.embedder.encode([text])[0]
+            self._recent_vectors[text] = vector
+            if len(self._recent_vectors) > _RECENT_QUERIES:
+                with contextlib.suppress(KeyError):  # another thread emptied it first
+                    self._recent_vectors.popitem(last=False)
+        return vector
+
+    def recent_query_vector(self, text: str) -> np.ndarray | None:
+        """The embedding of a normalised query searched for lately, if it is still kept."""
+        return self._recent_vectors.get(text)
 
     def chunk_records(self, rows: np.ndarray | list[int]) -> list[ChunkRecord]:
         """Records of rows, in the given order."""
