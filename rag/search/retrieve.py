@@ -163,16 +163,15 @@ class SearchIndex:
         ]
 
     def query_vector(self, query: str) -> np.ndarray:
-        """The query's embedding, as the dense side of a search sees it (the last few are
-        kept: the answerer compares sentences with the question it just searched for)."""
+        """The query's embedding, as the dense side of a search sees it. The last few are
+        kept for the answerer, which compares sentences with the question just searched for
+        (a search itself always embeds: a repeated query costs the same)."""
         text = normalise_text(query)
-        vector = self._recent_vectors.get(text)
-        if vector is None:
-            vector = self.embedder.encode([text])[0]
-            self._recent_vectors[text] = vector
-            if len(self._recent_vectors) > _RECENT_QUERIES:
-                with contextlib.suppress(KeyError):  # another thread emptied it first
-                    self._recent_vectors.popitem(last=False)
+        vector = self.embedder.encode([text])[0]
+        self._recent_vectors[text] = vector
+        if len(self._recent_vectors) > _RECENT_QUERIES:
+            with contextlib.suppress(KeyError):  # another thread emptied it first
+                self._recent_vectors.popitem(last=False)
         return vector
 
     def recent_query_vector(self, text: str) -> np.ndarray | None:
