@@ -31,6 +31,7 @@ from rag.answer.sentence_choice import (
 from rag.answer.sentences import after_dateline, is_filler
 from rag.calibration import AnswerCalibration, load_calibration
 from rag.config import Settings
+from rag.index.aliases import respelling
 from rag.index.chunk import split_sentences
 from rag.index.tokens import normalise_text
 from rag.search.query import NO_FILTERS, Hit, SearchFilters
@@ -219,16 +220,17 @@ class Answerer:
         if not spans:
             return []
         texts = [hits[i].text[s:e] for i, s, e in spans]
-        folded = [normalise_text(t) for t in texts]
+        key_terms, whole = self._support_terms(question)
+        as_asked = respelling([*weights, *key_terms])  # "营收" found in "…营业收入…"
+        folded = [as_asked(normalise_text(t)) for t in texts]
         local = local_weights(weights, folded)
         best_passage = max(h.score for h in hits) or 1.0
-        passages = [normalise_text(h.title + h.text) for h in hits]
+        passages = [as_asked(normalise_text(h.title + h.text)) for h in hits]
         # The question's words may be anywhere in the article ("疫情期间" in its lead, the answer
         # three paragraphs on): support is judged on the article the passage belongs to.
         titles = {h.article_id: h.title for h in hits}
-        articles = {a: normalise_text(t + self.index.article_text(a)) for a, t in titles.items()}
+        articles = {a: as_asked(normalise_text(t + self.index.article_text(a))) for a, t in titles.items()}
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
-        key_terms, whole = self._support_terms(question)
         key_terms_found = [
             all(term_in_text(term, p) or _published_in(term, h.date, question) for term in key_terms)
             and all(any(form in p for form in edition_forms(term)) for term in whole)

@@ -19,8 +19,10 @@ _NUMBER_SPAN = re.compile(
 )
 _DATE_SPAN = re.compile(
     rf"(\d{{4}}|[{_CN_DIGITS}]{{4}})\s*年|[\d{_CN_DIGITS}]{{1,3}}\s*月\s*[\d{_CN_DIGITS}]{{1,3}}\s*[日号]|"
-    rf"[\d{_CN_DIGITS}]{{1,3}}\s*[日号](上午|下午|晚)?|\d{{4}}-\d{{1,2}}-\d{{1,2}}"
+    rf"[\d{_CN_DIGITS}]{{1,3}}\s*[日号](?![元圆])(上午|下午|晚)?|\d{{4}}-\d{{1,2}}-\d{{1,2}}"  # 日元: yen
 )
+# Numerals that are names, not amounts: "二十国集团" (G20), "七国集团", "十四五" (a five-year plan).
+_NAMED_NUMERAL = re.compile(rf"[{_CN_DIGITS}]+国集团|[“\"]?十[一二三四五六七八九]五[”\"]?(?:规划|时期|期间)?")
 # Suffixes that mark a place or an organisation name in news text.
 _PLACE_SPAN = re.compile(r"[\u4e00-\u9fff]{1,8}(省|市|区|县|国|州|岛|中心|会馆|馆|大厦|广场|酒店|公园|大学)")
 _PERSON_CUE = re.compile(
@@ -130,8 +132,8 @@ def carries_type(text: str, kind: str, pos_flags: AbstractSet[str] = frozenset()
         pos_flags: jieba part-of-speech flags of the text's words (`nr` person, `ns` place,
             `nt` organisation), when the caller has them; cue words are used either way.
     """
-    if kind == NUMBER:  # a date ("9月5日", "2021年") is not the amount asked for
-        return bool(_NUMBER_SPAN.search(_DATE_SPAN.sub(" ", text)))
+    if kind == NUMBER:  # a date ("9月5日", "2021年") or a name ("二十国集团") is not the amount asked for
+        return bool(_NUMBER_SPAN.search(_NAMED_NUMERAL.sub(" ", _DATE_SPAN.sub(" ", text))))
     if kind == DATE:
         return bool(_DATE_SPAN.search(text))
     if kind == PLACE:

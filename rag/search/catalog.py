@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.index.aliases import spellings
 from rag.index.records import ArticleRecord
 from rag.index.tokens import BIGRAM_PREFIX, normalise_text
 from rag.search.retrieve import SearchIndex
@@ -103,7 +104,27 @@ class Catalog:
         return [r for r in records if all(t in r.title.casefold() for t in terms)]
 
     def mentions(self, phrase: str) -> list[Mention]:
-        """Every article whose title or text holds `phrase` (case and width folded), oldest first."""
+        """Every article whose title or text holds `phrase` (case and width folded) or another
+        spelling of it ("G20" / "二十国集团", rag.index.aliases), oldest first."""
+        forms = spellings(phrase)
+        if len(forms) == 1:
+            return self._mentions_as_written(phrase)
+        found: dict[str, Mention] = {}
+        for spelling in forms:
+            for mention in self._mentions_as_written(spelling):
+                seen = found.get(mention.article.article_id)
+                found[mention.article.article_id] = (
+                    mention
+                    if seen is None
+                    else Mention(
+                        seen.article,
+                        tuple(sorted({*seen.rows, *mention.rows})),
+                        seen.in_title or mention.in_title,
+                    )
+                )
+        return [found[a.article_id] for a in self.articles() if a.article_id in found]
+
+    def _mentions_as_written(self, phrase: str) -> list[Mention]:
         tokens = phrase_tokens(phrase)
         needle = comparable(phrase).strip()
         if not tokens or not needle:

@@ -1,0 +1,68 @@
+"""Pure: well-known abbreviations of Chinese news, so "G20" also finds "二十国集团" and back.
+
+Readers ask with the short form an article spells out, or the other way round ("G20在哪几篇
+文章里出现过" of an article that writes 二十国集团; "星驰的营收" of a report that says 营业收入).
+Only official or universal abbreviations belong here, never names of one corpus. Each entry
+lists the spellings of one name, all compared after `normalise_text` (NFKC, lower case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rag.index.tokens import normalise_text
+
+_SPELLINGS: tuple[tuple[str, ...], ...] = (
+    ("G20", "二十国集团"),
+    ("G7", "七国集团"),
+    ("APEC", "亚太经合组织", "亚太经济合作组织"),
+    ("WTO", "世贸组织", "世界贸易组织"),
+    ("WHO", "世卫组织", "世界卫生组织"),
+    ("东盟", "东南亚国家联盟", "ASEAN"),
+    ("欧盟", "欧洲联盟"),
+    ("上合组织", "上海合作组织"),
+    ("金砖国家", "BRICS"),
+    ("IMF", "国际货币基金组织"),
+    ("GDP", "国内生产总值"),
+    ("CPI", "居民消费价格指数"),
+    ("PMI", "采购经理指数"),
+    ("营收", "营业收入"),
+    ("净利", "净利润"),
+    ("工信部", "工业和信息化部"),
+    ("发改委", "发展改革委", "发展和改革委员会"),
+    ("央行", "中国人民银行"),
+    ("国资委", "国有资产监督管理委员会"),
+    ("网信办", "互联网信息办公室"),
+    ("政协", "政治协商会议"),
+    ("服贸会", "服务贸易交易会"),
+    ("进博会", "进口博览会"),
+    ("广交会", "进出口商品交易会"),
+)
+_GROUPS = tuple(tuple(normalise_text(s) for s in group) for group in _SPELLINGS)
+
+
+def spellings(text: str) -> list[str]:
+    """`text` (normalised) first, then its other spellings: each well-known abbreviation in it
+    swapped for another form of the same name (one swap at a time)."""
+    text = normalise_text(text)
+    forms = [text]
+    for group in _GROUPS:
+        for written in group:
+            if written in text and not any(
+                written != other and written in other and other in text for other in group
+            ):
+                forms += [text.replace(written, other) for other in group if other != written]
+    return list(dict.fromkeys(forms))
+
+
+def respelling(words: Iterable[str]) -> Callable[[str], str]:
+    """A function of a normalised text that appends each of `words` the text holds only in
+    another spelling ("…营业收入…" + " 营收"), so that checks of the form `word in text` find it."""
+    others = {word: spellings(word)[1:] for word in words}
+    others = {word: forms for word, forms in others.items() if forms}
+
+    def as_asked(text: str) -> str:
+        found = [w for w, forms in others.items() if w not in text and any(f in text for f in forms)]
+        return text + " " + " ".join(found) if found else text
+
+    return as_asked
