@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rag.answer.qtype import NUMBER, carries_type
 from rag.answer.router import Router
-from rag.index.aliases import respelling, spellings
+from rag.index.aliases import full_names, respelling, spellings
 
 XIAO_YAQING_G20 = "000_2deaa8aae2986475"  # writes 二十国集团 only
 XU_KEMIN_FORUM = "001_79559e53e2614f5a"  # writes G20 only
@@ -17,6 +17,18 @@ def test_an_abbreviation_is_swapped_for_its_full_name_and_back():
     assert "亚太经合组织" in spellings("APEC") and "亚太经济合作组织" in spellings("APEC")
     assert spellings("净利润") == ["净利润", "净利"]  # never 净利润润: 净利 is part of 净利润 here
     assert spellings("数字经济") == ["数字经济"]
+
+
+def test_a_search_adds_the_full_names_of_abbreviations_but_not_the_other_way():
+    assert full_names("2021年星驰的营收是多少") == ["营业收入"]
+    assert full_names("G20数字部长会议") == ["二十国集团"]
+    assert full_names("中国—上海合作组织数字经济产业论坛") == []  # 上合组织 would find other passages
+    assert full_names("全年净利润") == [] and full_names("数字经济") == []
+
+
+def test_revenue_asked_as_yingshou_is_found_where_the_report_says_yingye_shouru(news_index):
+    answer = Router(news_index).ask("2021年星驰的营收是多少")
+    assert "265亿元" in answer.answer
 
 
 def test_a_word_the_text_holds_in_another_spelling_is_found():

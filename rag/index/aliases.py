@@ -55,6 +55,22 @@ def spellings(text: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+def full_names(text: str) -> list[str]:
+    """The longer spellings of the abbreviations `text` holds ("营收" → 营业收入): articles
+    spell names out, so a search adds these words; a full name asked for is left alone (its
+    abbreviation, "上合组织" for 上海合作组织, is as likely to match the wrong passage)."""
+    text = normalise_text(text)
+    return [
+        other
+        for group in _GROUPS
+        for written in group
+        if written in text
+        and not any(written in longer and longer in text for longer in group if longer != written)
+        for other in group
+        if len(other) > len(written) and other not in text
+    ]
+
+
 def respelling(words: Iterable[str]) -> Callable[[str], str]:
     """A function of a normalised text that appends each of `words` the text holds only in
     another spelling ("…营业收入…" + " 营收"), so that checks of the form `word in text` find it."""

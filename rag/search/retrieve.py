@@ -14,6 +14,7 @@ from rag.calibration import FusionWeights
 from rag.config import Settings
 from rag.errors import ConfigError, IndexLoadError, QueryError
 from rag.index import store
+from rag.index.aliases import full_names
 from rag.index.days import day_number
 from rag.index.embed import Embedder, load_embedder
 from rag.index.lexical import LexicalIndex
@@ -104,7 +105,8 @@ class SearchIndex:
     def candidates(self, query: str, pool: int, filters: SearchFilters = NO_FILTERS) -> Candidates:
         """The rows fusion ranks for a query: both top-`pool` lists with both scores (calibration
         re-fuses these with other weights)."""
-        return self.backend.candidates(self.tokenizer(query), self.query_vector(query), pool, filters)
+        tokens = self.tokenizer(query) + [t for name in full_names(query) for t in self.tokenizer(name)]
+        return self.backend.candidates(tokens, self.query_vector(query), pool, filters)
 
     def stats(self) -> dict:
         """Corpus overview: counts, date range, embedder."""
