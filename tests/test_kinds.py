@@ -69,6 +69,18 @@ def test_points_a_speaker_made_without_a_numbered_list_are_his_paragraph_leads(r
     assert "余晓晖" not in answer.answer  # the lecturer's 、-series is not his points
 
 
+@pytest.mark.parametrize(
+    "question", ["蔡奇对北京数字贸易发展提出了哪些要求？", "蔡奇在讲座上对北京发展数字贸易提了什么要求？"]
+)
+def test_what_demands_a_speaker_made_are_all_his_points_not_his_first_paragraphs(router, question):
+    """Asked "什么要求" without a count, the answer is his points too, with one that goes on in
+    the same paragraph ("要坚决守住数据安全底线"), not the first 320 characters he said."""
+    answer = router.ask(question)
+    for point in ("夯实数字贸易发展基础", "重点领域发展", "制度创新", "数据安全底线"):
+        assert point in answer.answer, point
+    assert "余晓晖" not in answer.answer
+
+
 def test_the_article_of_a_period_is_summarised_only_when_it_is_the_one(router):
     assert router.ask("2020年那篇报道讲的啥").answer.startswith("《2020年中国-东盟数字经济合作年开幕》")
     several = router.ask("2021年那篇报道讲的啥")

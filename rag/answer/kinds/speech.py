@@ -111,29 +111,42 @@ def speech_lines(
     verb = _ASKED_VERB.search(question.replace(speaker, " "))
     lines: list[Line] = []
     for article in articles[:3]:
-        sentences = _on_topic(spoken[article.article_id], topic)
+        said = spoken[article.article_id]
+        sentences = _on_topic(said, topic)
         if verb:
             sentences = _verb_first(sentences, speaker, verb.group(0))
         if _POINTS_ASKED.search(question):
-            sentences = _points(sentences, speaker)
+            sentences = _points(sentences, said)
+        elif _DEMANDS_ASKED.search(question):
+            sentences = _points(sentences, said) or sentences
         lines += _article_block(article, sentences, exclude, heading=len(articles) > 1)
     return lines
 
 
 _POINTS_ASKED = re.compile(r"哪?几[点条项]|哪几")
+# "提了什么要求", "有哪些建议": the points when the speaker makes them paragraph by paragraph,
+# else what he said.
+_DEMANDS_ASKED = re.compile(r"(?:什么|哪些|啥)(?:要求|建议|倡议|主张|举措|措施|部署|意见)")
 # A point a speaker makes paragraph by paragraph: "蔡奇强调，要持续夯实…", "他指出，必须…".
 _POINT_LEAD = re.compile(
     r"^[^，,。]{0,24}?(?:强调|指出|提出|要求|建议|希望)[，,：:]\s*(?:要|应|必须|希望|进一步|坚持)"
 )
 
 
-def _points(sentences: list[Sentence], speaker: str) -> list[Sentence]:
+def _points(sentences: list[Sentence], said: list[Sentence]) -> list[Sentence]:
     """The leads of the speaker's paragraphs that make a point, when there are at least two
-    (else none: his words list no points)."""
+    (else none: his words list no points), each with the further points of its paragraph
+    among everything he `said`."""
     leads = [s for i, s in enumerate(sentences) if not i or s.paragraph != sentences[i - 1].paragraph]
     points = [s for s in leads if _POINT_LEAD.search(s.text)]
-    return points if len(points) >= 2 else []
+    if len(points) < 2:
+        return []
+    # A point paragraph may go on with more of them: "蔡奇强调，要加强…制度创新。…要坚决守住…底线。"
+    paragraphs = {s.paragraph for s in points}
+    return [s for s in said if s in points or (s.paragraph in paragraphs and _ANOTHER_POINT.match(s.text))]
 
+
+_ANOTHER_POINT = re.compile(r"(?:要|必须|坚决|坚持)(?:坚决|始终|进一步|切实)?[^，。]{2}")
 
 # The saying verb a question asks about ("强调了哪些"): what the speaker 强调 comes first.
 _ASKED_VERB = re.compile(r"强调|指出|提出|呼吁|建议|要求|倡议|认为|希望|表示")
