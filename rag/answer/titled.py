@@ -1,0 +1,47 @@
+"""Pure: a person asked for by surname and post ("周省长", "陈董事长"), and who that is.
+
+Readers name officials the way the news addresses them: "周省长在开幕式上讲了什么". The
+passages found for the question say "省长周启明" or "周启明省长"; the person-tagged word
+there that starts with the surname is the name the question means.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+_POSTS = (
+    "副省长|省长|副市长|市长|书记|部长|主任|董事长|总经理|局长|厅长|县长|区长|主席|总理|院长|"
+    "校长|秘书长|总裁|行长|会长|社长|处长|司长|大使|总书记"
+)
+_TITLED = re.compile(rf"([\u4e00-\u9fff])({_POSTS})")
+_PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt"})
+
+Tagger = Callable[[str], list[tuple[str, str]]]
+
+
+def titled_people(question: str) -> list[tuple[str, str]]:
+    """(surname, post) pairs of the question: "周省长" → ("周", "省长")."""
+    return [(m.group(1), m.group(2)) for m in _TITLED.finditer(question)]
+
+
+def named(surname: str, post: str, texts: Iterable[str], tagged: Tagger) -> str | None:
+    """The full name the texts give a `surname` with this `post` ("省长周启明", "周启明省长"),
+    when they give one more often than any other."""
+    around = re.compile(
+        rf"(?:{post}){surname}[\u4e00-\u9fff]{{1,2}}|{surname}[\u4e00-\u9fff]{{1,2}}(?:{post})"
+    )
+    found: Counter[str] = Counter()
+    for text in texts:
+        for match in around.finditer(text):
+            window = text[max(0, match.start() - 2) : match.end() + 2]
+            found.update(
+                word
+                for word, flag in tagged(window)
+                if flag in _PERSON_FLAGS and word.startswith(surname) and 2 <= len(word) <= 3
+            )
+    ranked = found.most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
