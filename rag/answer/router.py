@@ -40,7 +40,7 @@ from rag.answer.kinds.speech import SPOKEN_POINTS, speech_lines
 from rag.answer.kinds.summary import asked_summary
 from rag.answer.kinds.timeline import timeline_lines
 from rag.answer.qtype import ordinal_events
-from rag.answer.titled import named, titled_people
+from rag.answer.titled import spelled_out
 from rag.config import Settings
 from rag.index.tokens import normalise_text
 from rag.search.catalog import Catalog
@@ -74,7 +74,7 @@ class Router:
         self.index = index
         self.context = Context(index, Catalog(index), self.answerer)
         self._names = functools.lru_cache(maxsize=PEOPLE_KEPT)(self._found_names)
-        self._spelled = functools.lru_cache(maxsize=PEOPLE_KEPT)(self._spelled_out)
+        self._spelled = functools.lru_cache(maxsize=PEOPLE_KEPT)(functools.partial(spelled_out, index))
 
     @property
     def catalog(self) -> Catalog:  # the article table and phrase lookups of this router's index
@@ -95,18 +95,6 @@ class Router:
         if match and match.group(1) not in names and self.context.catalog.mentions(match.group(1)):
             names.append(match.group(1))
         return tuple(names)
-
-    def _spelled_out(self, question: str) -> str:
-        """The question with a person named by surname and post ("周省长") given the full name
-        the passages found for it use ("周启明省长"), so every strategy knows whom it means."""
-        titled = titled_people(question)
-        if not titled:
-            return question
-        texts = [h.text for h in self.index.search(question, 10)]
-        for surname, post in titled:
-            if name := named(surname, post, texts, self.index.tokenizer.tagged):
-                question = question.replace(surname + post, name + post)
-        return question
 
     def understand(self, question: str, as_of: date | None = None) -> Intent:
         question = self._spelled(question)

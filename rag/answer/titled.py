@@ -1,4 +1,4 @@
-"""Pure: a person asked for by surname and post ("周省长", "陈董事长"), and who that is.
+"""A person asked for by surname and post ("周省长", "陈董事长"), and who that is.
 
 Readers name officials the way the news addresses them: "周省长在开幕式上讲了什么". The
 passages found for the question say "省长周启明" or "周启明省长"; the person-tagged word
@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+
+from rag.search.retrieve import SearchIndex
 
 _POSTS = (
     "副省长|省长|副市长|市长|书记|部长|主任|董事长|总经理|局长|厅长|县长|区长|主席|总理|院长|"
@@ -45,3 +47,16 @@ def named(surname: str, post: str, texts: Iterable[str], tagged: Tagger) -> str 
     if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
         return None
     return ranked[0][0]
+
+
+def spelled_out(index: SearchIndex, question: str) -> str:
+    """The question with a person named by surname and post ("周省长") given the full name
+    the passages found for it use ("周启明省长"), so every strategy knows whom it means."""
+    titled = titled_people(question)
+    if not titled:
+        return question
+    texts = [h.text for h in index.search(question, 10)]
+    for surname, post in titled:
+        if name := named(surname, post, texts, index.tokenizer.tagged):
+            question = question.replace(surname + post, name + post)
+    return question
