@@ -7,10 +7,17 @@ from rag.answer.router import Router
 from rag.answer.titled import named, titled_people
 
 
-def test_surname_and_post_are_read_from_the_question():
-    assert titled_people("周省长在开幕式上讲了什么") == [("周", "省长")]
-    assert titled_people("陈董事长和何副省长") == [("陈", "董事长"), ("何", "副省长")]
-    assert titled_people("开幕式上讲了什么") == []
+def test_surname_and_post_are_read_from_the_question(news_index):
+    tagged = news_index.tokenizer.tagged
+    assert titled_people("周省长在开幕式上讲了什么", tagged) == [("周", "省长")]
+    assert titled_people("陈董事长和何副省长", tagged) == [("陈", "董事长"), ("何", "副省长")]
+    for nobody in (
+        "开幕式上讲了什么",
+        "现任校长是谁",
+        "蒋巨峰是何时辞去四川省长职务的",
+        "基金会现任董事会主席是谁",
+    ):
+        assert titled_people(nobody, tagged) == [], nobody
 
 
 def test_the_name_is_the_one_the_texts_give_that_post(news_index):

@@ -10,22 +10,34 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from itertools import pairwise
 
 from rag.search.retrieve import SearchIndex
 
-_POSTS = (
-    "副省长|省长|副市长|市长|书记|部长|主任|董事长|总经理|局长|厅长|县长|区长|主席|总理|院长|"
-    "校长|秘书长|总裁|行长|会长|社长|处长|司长|大使|总书记"
+_POSTS = frozenset(
+    "副省长 省长 副市长 市长 书记 部长 主任 董事长 总经理 局长 厅长 县长 区长 主席 总理 院长 校长 "
+    "秘书长 总裁 行长 会长 社长 处长 司长 大使 总书记".split()
 )
-_TITLED = re.compile(rf"([\u4e00-\u9fff])({_POSTS})")
+# The most common surnames (over 85% of people in China), one character each.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+    "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
+    "毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦"
+    "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
+    "明佘池查麻苑迟邝"
+)
+
 _PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt"})
 
 Tagger = Callable[[str], list[tuple[str, str]]]
 
 
-def titled_people(question: str) -> list[tuple[str, str]]:
-    """(surname, post) pairs of the question: "周省长" → ("周", "省长")."""
-    return [(m.group(1), m.group(2)) for m in _TITLED.finditer(question)]
+def titled_people(question: str, tagged: Tagger) -> list[tuple[str, str]]:
+    """(surname, post) pairs of the question: "周省长" → ("周", "省长"); the surname must be a word
+    of its own ("现任校长", "四川省长" name no one)."""
+    words = [word for word, _ in tagged(question)]
+    return [(a, b) for a, b in pairwise(words) if a in _SURNAMES and b in _POSTS]
 
 
 def named(surname: str, post: str, texts: Iterable[str], tagged: Tagger) -> str | None:
@@ -52,7 +64,7 @@ def named(surname: str, post: str, texts: Iterable[str], tagged: Tagger) -> str 
 def spelled_out(index: SearchIndex, question: str) -> str:
     """The question with a person named by surname and post ("周省长") given the full name
     the passages found for it use ("周启明省长"), so every strategy knows whom it means."""
-    titled = titled_people(question)
+    titled = titled_people(question, index.tokenizer.tagged)
     if not titled:
         return question
     texts = [h.text for h in index.search(question, 10)]
