@@ -12,19 +12,21 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import pairwise
 
+from rag.index.tokens import ChineseTokenizer
 from rag.search.retrieve import SearchIndex
 
 _POSTS = frozenset(
     "副省长 省长 副市长 市长 书记 部长 主任 董事长 总经理 局长 厅长 县长 区长 主席 总理 院长 校长 "
     "秘书长 总裁 行长 会长 社长 处长 司长 大使 总书记".split()
 )
-# The most common surnames (over 85% of people in China), one character each.
+# The most common surnames (over 85% of people in China), one character each; 向, 和, 时 and 于,
+# far more often a preposition or conjunction before a post ("向市长汇报"), are left out.
 _SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
-    "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
-    "毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦"
-    "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
+    "汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
+    "毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦"
+    "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
     "明佘池查麻苑迟邝"
 )
 
@@ -33,18 +35,26 @@ _PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt"})
 Tagger = Callable[[str], list[tuple[str, str]]]
 
 
-def titled_people(question: str, tagged: Tagger) -> list[tuple[str, str]]:
-    """(surname, post) pairs of the question: "周省长" → ("周", "省长"); the surname must be a word
-    of its own ("现任校长", "四川省长" name no one)."""
-    words = [word for word, _ in tagged(question)]
-    return [(a, b) for a, b in pairwise(words) if a in _SURNAMES and b in _POSTS]
+def titled_people(question: str, tokenizer: ChineseTokenizer) -> list[tuple[int, str, str]]:
+    """(offset, surname, post) of each "周省长" in the question. The surname must be a word of
+    its own ("现任校长", "四川省长" name no one) that does not make one with the character before
+    it ("这周省长" is this week's governor)."""
+    found, offset = [], 0
+    words = [word for word, _ in tokenizer.tagged(question)]
+    for before, (surname, post) in zip(["", *words], pairwise(words), strict=False):
+        joined = bool(before) and tokenizer.in_dictionary(before[-1] + surname)
+        if surname in _SURNAMES and post in _POSTS and not joined:
+            found.append((offset, surname, post))
+        offset += len(surname)
+    return found
 
 
 def named(surname: str, post: str, texts: Iterable[str], tagged: Tagger) -> str | None:
     """The full name the texts give a `surname` with this `post` ("省长周启明", "周启明省长"),
     when they give one more often than any other."""
+    deputy = "" if post.startswith("副") else "(?<!副)"  # 省长 is not 副省长
     around = re.compile(
-        rf"(?:{post}){surname}[\u4e00-\u9fff]{{1,2}}|{surname}[\u4e00-\u9fff]{{1,2}}(?:{post})"
+        rf"{deputy}(?:{post}){surname}[\u4e00-\u9fff]{{1,2}}|{surname}[\u4e00-\u9fff]{{1,2}}(?:{post})"
     )
     found: Counter[str] = Counter()
     for text in texts:
@@ -64,11 +74,11 @@ def named(surname: str, post: str, texts: Iterable[str], tagged: Tagger) -> str 
 def spelled_out(index: SearchIndex, question: str) -> str:
     """The question with a person named by surname and post ("周省长") given the full name
     the passages found for it use ("周启明省长"), so every strategy knows whom it means."""
-    titled = titled_people(question, index.tokenizer.tagged)
+    titled = titled_people(question, index.tokenizer)
     if not titled:
         return question
     texts = [h.text for h in index.search(question, 10)]
-    for surname, post in titled:
+    for offset, surname, post in reversed(titled):  # from the end: earlier offsets stay right
         if name := named(surname, post, texts, index.tokenizer.tagged):
-            question = question.replace(surname + post, name + post)
+            question = question[:offset] + name + question[offset + len(surname) :]
     return question

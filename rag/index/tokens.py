@@ -91,6 +91,10 @@ class ChineseTokenizer:
         """(word, jieba part-of-speech flag) pairs: `nr` person, `ns` place, `nt` organisation..."""
         return list(_tagged(self.user_dict, text))
 
+    def in_dictionary(self, word: str) -> bool:
+        """Whether jieba's dictionary (with the user dictionary) holds `word`: "这周" is a word."""
+        return bool(self._jieba().FREQ.get(word))
+
     def pos_flags(self, text: str) -> set[str]:
         """The part-of-speech flags present in `text`."""
         return {flag for _, flag in self.tagged(text)}
