@@ -53,3 +53,19 @@ def test_a_small_index_ranks_by_every_term_like_full_scoring():
     assert not found.tail
     assert sorted(found.rows.tolist()) == sorted(np.argsort(-full, kind="stable")[:10].tolist())
     np.testing.assert_array_equal(found.at(found.rows), full[found.rows])
+
+
+def test_a_filter_that_leaves_few_rows_ranks_them_by_every_term():
+    """Rows holding only a left-out word still come back when the filter leaves few rows."""
+    corpus = _corpus(6000)
+    for row in (100, 200, 300):
+        corpus[row] += ["稀有词", "罕见词"]
+    index = LexicalIndex.build(corpus, 0.3, 0.3)
+    query = ["的发", "稀有词", "罕见词"]
+    allowed = np.zeros(index.size, dtype=bool)
+    allowed[:30] = True  # 20 of them hold 的发, none the rare words
+    assert lexical_top(index, query, 40, None).tail  # unfiltered, 的发 does not rank
+    full = np.where(allowed, index.scores(query), 0.0)
+    found = lexical_top(index, query, 40, allowed)
+    assert set(found.rows.tolist()) == set(np.flatnonzero(full > 0).tolist()) and len(found.rows) == 20
+    np.testing.assert_allclose(found.at(found.rows), full[found.rows], rtol=1e-5)

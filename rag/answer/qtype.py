@@ -17,9 +17,10 @@ _CN_DIGITS = "零〇○一二两三四五六七八九十百千万亿"
 _NUMBER_SPAN = re.compile(
     rf"[\d{_CN_DIGITS}][\d{_CN_DIGITS}.,，%％]*\s*(余|多)?\s*[%％个家条场点天年次位种项名所亿万千百元美倍米分钟小时]?"
 )
+# "5亿日元" is yen, not a day; "15日元宵节" is a day.
 _DATE_SPAN = re.compile(
     rf"(\d{{4}}|[{_CN_DIGITS}]{{4}})\s*年|[\d{_CN_DIGITS}]{{1,3}}\s*月\s*[\d{_CN_DIGITS}]{{1,3}}\s*[日号]|"
-    rf"[\d{_CN_DIGITS}]{{1,3}}\s*[日号](?![元圆])(上午|下午|晚)?|\d{{4}}-\d{{1,2}}-\d{{1,2}}"  # 日元: yen
+    rf"[\d{_CN_DIGITS}]{{1,3}}\s*[日号](?![元圆](?![宵旦]))(上午|下午|晚)?|\d{{4}}-\d{{1,2}}-\d{{1,2}}"
 )
 # Numerals that are names, not amounts: "二十国集团" (G20), "七国集团", "十四五" (a five-year plan).
 _NAMED_NUMERAL = re.compile(rf"[{_CN_DIGITS}]+国集团|[“\"]?十[一二三四五六七八九]五[”\"]?(?:规划|时期|期间)?")

@@ -180,6 +180,7 @@ class LexicalSegment:
         """The tf parts of the term at `position` in local `rows` (0 where a row lacks it)."""
         start, end = self._indptr[position], self._indptr[position + 1]
         posted = self._indices[start:end]
+        rows = rows.astype(posted.dtype, copy=False)  # else numpy converts every posting to int64
         at = np.minimum(np.searchsorted(posted, rows), max(end - start - 1, 0))
         hit = posted[at] == rows if end > start else np.zeros(len(rows), dtype=bool)
         return np.where(hit, self._tf_part[start + at], np.float32(0))

