@@ -55,3 +55,12 @@ def test_numerals_of_names_and_yen_are_read_as_what_they_are():
     assert not carries_type("推动印发“十四五”数字经济发展规划", NUMBER)
     assert carries_type("婚礼耗资五亿日圆", NUMBER)  # 五亿日 is not a day of the month
     assert carries_type("二十国集团成员共有19个国家", NUMBER)
+
+
+def test_an_abbreviation_inside_another_word_is_not_the_name():
+    assert spellings("中央行政机关") == ["中央行政机关"]  # no 央行 in it
+    assert full_names("经营收入增长") == [] and full_names("净利率") == []
+    assert respelling(["营业收入"])("经营收入100亿元") == "经营收入100亿元"
+    assert spellings("Whole Foods") == ["whole foods"] and spellings("G200") == ["g200"]
+    assert full_names("金砖国家") == [] and full_names("东盟") == ["东南亚国家联盟"]  # never a Latin form
+    assert spellings("央行降息") == ["央行降息", "中国人民银行降息"]

@@ -8,6 +8,8 @@ lists the spellings of one name, all compared after `normalise_text` (NFKC, lowe
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterable
 
 from rag.index.tokens import normalise_text
@@ -39,6 +41,26 @@ _SPELLINGS: tuple[tuple[str, ...], ...] = (
     ("广交会", "进出口商品交易会"),
 )
 _GROUPS = tuple(tuple(normalise_text(s) for s in group) for group in _SPELLINGS)
+# Where a short form is part of another word: 中央行政 is no 央行, 经营收入 no 营收, 净利率 no 净利.
+_INSIDE_WORDS = ("中央行", "经营收", "行政协", "财政协", "净利率")
+
+
+@functools.lru_cache(maxsize=256)
+def _form(written: str) -> re.Pattern[str]:
+    """`written` as a name of its own: a Latin abbreviation not inside a longer Latin word or
+    number ("whole", "G200"), a Chinese one not inside the words above."""
+    if written.isascii():
+        return re.compile(rf"(?<![a-z0-9]){re.escape(written)}(?![a-z0-9])")
+    guards = []
+    for word in (w for w in _INSIDE_WORDS if written in w):
+        before, after = word.split(written, 1)
+        guards.append(f"(?<!{re.escape(before)})" if before else f"(?!{re.escape(after)})")
+    return re.compile("".join(g for g in guards if g.startswith("(?<")) + re.escape(written)
+                      + "".join(g for g in guards if not g.startswith("(?<")))  # fmt: skip
+
+
+def _holds(text: str, written: str) -> bool:
+    return bool(_form(written).search(text))
 
 
 def spellings(text: str) -> list[str]:
@@ -48,26 +70,27 @@ def spellings(text: str) -> list[str]:
     forms = [text]
     for group in _GROUPS:
         for written in group:
-            if written in text and not any(
+            if _holds(text, written) and not any(
                 written != other and written in other and other in text for other in group
             ):
-                forms += [text.replace(written, other) for other in group if other != written]
+                forms += [_form(written).sub(other, text) for other in group if other != written]
     return list(dict.fromkeys(forms))
 
 
 def full_names(text: str) -> list[str]:
-    """The longer spellings of the abbreviations `text` holds ("营收" → 营业收入): articles
-    spell names out, so a search adds these words; a full name asked for is left alone (its
-    abbreviation, "上合组织" for 上海合作组织, is as likely to match the wrong passage)."""
+    """The Chinese full names of the abbreviations `text` holds ("营收" → 营业收入, "G20" →
+    二十国集团): articles spell names out, so a search adds these words; a full name asked for
+    is left alone (its abbreviation, "上合组织" for 上海合作组织, as likely matches the wrong
+    passage), and so are Latin forms ("ASEAN" for 东盟)."""
     text = normalise_text(text)
     return [
         other
         for group in _GROUPS
         for written in group
-        if written in text
+        if _holds(text, written)
         and not any(written in longer and longer in text for longer in group if longer != written)
         for other in group
-        if len(other) > len(written) and other not in text
+        if not other.isascii() and len(other) > len(written) and other not in text
     ]
 
 
@@ -78,7 +101,7 @@ def respelling(words: Iterable[str]) -> Callable[[str], str]:
     others = {word: forms for word, forms in others.items() if forms}
 
     def as_asked(text: str) -> str:
-        found = [w for w, forms in others.items() if w not in text and any(f in text for f in forms)]
+        found = [w for w, forms in others.items() if w not in text and any(_holds(text, f) for f in forms)]
         return text + " " + " ".join(found) if found else text
 
     return as_asked
