@@ -142,11 +142,17 @@ def _points(sentences: list[Sentence], said: list[Sentence]) -> list[Sentence]:
     if len(points) < 2:
         return []
     # A point paragraph may go on with more of them: "蔡奇强调，要加强…制度创新。…要坚决守住…底线。"
-    paragraphs = {s.paragraph for s in points}
-    return [s for s in said if s in points or (s.paragraph in paragraphs and _ANOTHER_POINT.match(s.text))]
+    # Each follows its lead, and the leads keep their order (the asked verb's first).
+    return [
+        s
+        for lead in points
+        for s in said
+        if s == lead
+        or (s.paragraph == lead.paragraph and s.start > lead.start and _ANOTHER_POINT.match(s.text))
+    ]
 
 
-_ANOTHER_POINT = re.compile(r"(?:要|必须|坚决|坚持)(?:坚决|始终|进一步|切实)?[^，。]{2}")
+_ANOTHER_POINT = re.compile(r"(?:要|必须)(?![素是求点闻害么])")  # not 要素, 要是, 要求…
 
 # The saying verb a question asks about ("强调了哪些"): what the speaker 强调 comes first.
 _ASKED_VERB = re.compile(r"强调|指出|提出|呼吁|建议|要求|倡议|认为|希望|表示")
