@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.index.lexical import LexicalIndex
+from rag.index.segment import rows_by_segment
 
 # A term posted under fewer rows than this always ranks: leaving it out would save little.
 _CHEAP_POSTINGS = 2048
@@ -45,14 +46,12 @@ class LexicalTop:
         """Whole BM25 scores of allowed `rows` (as `LexicalIndex.scores` gives, up to float
         rounding): the ranked part plus the left-out terms' postings in these rows."""
         out = self.ranked[rows].copy()
-        offsets = self.index.offsets
-        segment_of = np.searchsorted(offsets, rows, side="right") - 1
-        for s, segment in enumerate(self.index.segments):
-            picked = np.flatnonzero(segment_of == s)
-            for term in self.tail if picked.size else ():
+        for s, picked, local in rows_by_segment(self.index.offsets, rows) if self.tail else ():
+            segment = self.index.segments[s]
+            for term in self.tail:
                 position = term.positions[s]
                 if position is not None:
-                    out[picked] += term.weight * segment.tf_parts_at(position, rows[picked] - offsets[s])
+                    out[picked] += term.weight * segment.tf_parts_at(position, local)
         return out
 
 
