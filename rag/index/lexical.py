@@ -57,6 +57,15 @@ def lucene_idf(doc_freq: np.ndarray, docs: int) -> np.ndarray:
     return np.log1p((docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
+@dataclass(frozen=True)
+class QueryTerm:
+    """One distinct term of a query: its weight (IDF × repeats) and where each segment posts it."""
+
+    weight: np.float32
+    positions: list[int | None]  # per segment; None where the segment lacks the term
+    doc_freq: int
+
+
 class LexicalSegment:
     """The postings of one segment's chunks; row i is the segment's chunk i."""
 
@@ -245,15 +254,27 @@ class LexicalIndex:
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk; a token repeated in the query counts each time."""
         scores = np.zeros(self.size, dtype=np.float32)
+        self.add(self.query_terms(query_tokens), scores)
+        return scores
+
+    def query_terms(self, query_tokens: list[str]) -> list[QueryTerm]:
+        """The distinct query terms the corpus holds, in query order, with their weights."""
         if not query_tokens:
-            return scores
+            return []
         distinct, located, doc_freq = self.statistics(query_tokens)
         weights = self.term_weights(query_tokens, distinct, doc_freq)
-        for segment, (positions, found), start in zip(self.segments, located, self.offsets, strict=False):
-            for position, weight in zip(positions, np.where(found, weights, np.float32(0)), strict=True):
-                if weight:
-                    segment.add_term(position, weight, scores[start : start + segment.size])
-        return scores
+        return [
+            QueryTerm(weights[j], [int(p[j]) if f[j] else None for p, f in located], int(doc_freq[j]))
+            for j in range(len(distinct))
+            if weights[j] > 0
+        ]
+
+    def add(self, terms: list[QueryTerm], scores: np.ndarray) -> None:
+        """scores[row] += weight × tf part of every posting of `terms` (one float per row)."""
+        for term in terms:
+            for s, (segment, position) in enumerate(zip(self.segments, term.positions, strict=True)):
+                if position is not None:
+                    segment.add_term(position, term.weight, scores[self.offsets[s] : self.offsets[s + 1]])
 
     def term_weights(self, query_tokens: list[str], distinct: np.ndarray, doc_freq: np.ndarray) -> np.ndarray:
         """Each distinct term's query weight: IDF times its repeats in the query (0 if unseen)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.index.lexical import LexicalIndex
+from rag.index.lexical import LexicalIndex, QueryTerm
 from rag.index.segment import rows_by_segment
 
 # A term posted under fewer rows than this always ranks: leaving it out would save little.
@@ -25,22 +25,13 @@ TAIL_SHARE = 0.05
 
 
 @dataclass(frozen=True)
-class _Term:
-    """One distinct query term: its weight (IDF × repeats) and where it is in each segment."""
-
-    weight: np.float32
-    positions: list[int | None]  # per segment; None where the segment lacks the term
-    doc_freq: int
-
-
-@dataclass(frozen=True)
 class LexicalTop:
     """The best rows of one query, and the BM25 scores of any rows."""
 
     rows: np.ndarray  # int64, ascending: up to `pool` allowed rows with a positive score
     index: LexicalIndex
     ranked: np.ndarray  # float32 per row: the scores from the terms that ranked (0: not allowed)
-    tail: list[_Term]  # the terms left out of ranking
+    tail: list[QueryTerm]  # the terms left out of ranking
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         """Whole BM25 scores of allowed `rows` (as `LexicalIndex.scores` gives, up to float
@@ -57,14 +48,14 @@ class LexicalTop:
 
 def lexical_top(index: LexicalIndex, tokens: list[str], pool: int, allowed: np.ndarray | None) -> LexicalTop:
     """Up to `pool` allowed rows with a positive score, the best by BM25 (see the module)."""
-    terms = _terms(index, tokens)
+    terms = index.query_terms(tokens)
     ranking, tail = _split(terms, pool)
     scores = np.zeros(index.size, dtype=np.float32)
-    _add(index, ranking, scores)
+    index.add(ranking, scores)
     if allowed is not None:
         scores[~allowed] = 0.0
         if tail and np.count_nonzero(scores) < pool:  # a filter left few rows: rank them by every term
-            _add(index, tail, scores)
+            index.add(tail, scores)
             scores[~allowed], tail = 0.0, []
     best = (
         np.argpartition(-scores, min(pool, len(scores) - 1))[:pool] if len(scores) else np.zeros(0, np.int64)
@@ -72,28 +63,11 @@ def lexical_top(index: LexicalIndex, tokens: list[str], pool: int, allowed: np.n
     return LexicalTop(np.sort(best[scores[best] > 0]).astype(np.int64), index, scores, tail)
 
 
-def _add(index: LexicalIndex, terms: list[_Term], scores: np.ndarray) -> None:
-    for term in terms:
-        for s, (segment, position) in enumerate(zip(index.segments, term.positions, strict=True)):
-            if position is not None:
-                segment.add_term(position, term.weight, scores[index.offsets[s] : index.offsets[s + 1]])
-
-
-def _terms(index: LexicalIndex, tokens: list[str]) -> list[_Term]:
-    distinct, located, doc_freq = index.statistics(tokens)
-    weights = index.term_weights(tokens, distinct, doc_freq)
-    return [
-        _Term(weights[j], [int(p[j]) if f[j] else None for p, f in located], int(doc_freq[j]))
-        for j in range(len(distinct))
-        if weights[j] > 0
-    ]
-
-
-def _split(terms: list[_Term], pool: int) -> tuple[list[_Term], list[_Term]]:
+def _split(terms: list[QueryTerm], pool: int) -> tuple[list[QueryTerm], list[QueryTerm]]:
     """The terms that rank, in query order, and the most frequent ones left out: each with
     many postings, together at most `TAIL_SHARE` of the query's weight."""
     budget = TAIL_SHARE * sum(float(t.weight) for t in terms)
-    tail: list[_Term] = []
+    tail: list[QueryTerm] = []
     for term in sorted(terms, key=lambda t: -t.doc_freq):
         if term.doc_freq <= max(_CHEAP_POSTINGS, pool) or float(term.weight) > budget:
             break
