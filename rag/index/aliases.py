@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from rag.index.tokens import normalise_text
 
@@ -51,16 +51,27 @@ def _form(written: str) -> re.Pattern[str]:
     number ("whole", "G200"), a Chinese one not inside the words above."""
     if written.isascii():
         return re.compile(rf"(?<![a-z0-9]){re.escape(written)}(?![a-z0-9])")
-    guards = []
+    behind, ahead = [], []
     for word in (w for w in _INSIDE_WORDS if written in w):
         before, after = word.split(written, 1)
-        guards.append(f"(?<!{re.escape(before)})" if before else f"(?!{re.escape(after)})")
-    return re.compile("".join(g for g in guards if g.startswith("(?<")) + re.escape(written)
-                      + "".join(g for g in guards if not g.startswith("(?<")))  # fmt: skip
+        behind += [f"(?<!{re.escape(before)})"] if before else []
+        ahead += [] if before else [f"(?!{re.escape(after)})"]
+    return re.compile("".join(behind) + re.escape(written) + "".join(ahead))
 
 
 def _holds(text: str, written: str) -> bool:
     return bool(_form(written).search(text))
+
+
+def _written(text: str) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(group, spelling) of each well-known name normalised `text` holds, where the spelling is
+    not just part of a longer one of its group that the text holds (净利 in 净利润)."""
+    for group in _GROUPS:
+        for written in group:
+            if _holds(text, written) and not any(
+                written != other and written in other and other in text for other in group
+            ):
+                yield group, written
 
 
 def spellings(text: str) -> list[str]:
@@ -68,12 +79,8 @@ def spellings(text: str) -> list[str]:
     swapped for another form of the same name (one swap at a time)."""
     text = normalise_text(text)
     forms = [text]
-    for group in _GROUPS:
-        for written in group:
-            if _holds(text, written) and not any(
-                written != other and written in other and other in text for other in group
-            ):
-                forms += [_form(written).sub(other, text) for other in group if other != written]
+    for group, written in _written(text):
+        forms += [_form(written).sub(other, text) for other in group if other != written]
     return list(dict.fromkeys(forms))
 
 
@@ -85,10 +92,7 @@ def full_names(text: str) -> list[str]:
     text = normalise_text(text)
     return [
         other
-        for group in _GROUPS
-        for written in group
-        if _holds(text, written)
-        and not any(written in longer and longer in text for longer in group if longer != written)
+        for group, written in _written(text)
         for other in group
         if not other.isascii() and len(other) > len(written) and other not in text
     ]
