@@ -174,7 +174,7 @@ def test_markdown_labels_are_escaped_and_corpus_text_is_plain_html_with_the_span
 
 
 def test_key_terms_tolerate_a_glued_character():
-    from rag.answer.extractive import term_in_text
+    from rag.answer.support import term_in_text
 
     assert term_in_text("后康忠", "已经隐居的康忠收家康的七男")
     assert term_in_text("2030", "到2030年") and not term_in_text("2030", "到2025年")
@@ -240,12 +240,12 @@ def test_an_unsupported_best_sentence_is_skipped_not_refused():
 
 
 def test_a_year_of_the_question_is_found_in_a_report_published_that_year():
-    from rag.answer.extractive import _published_in
+    from rag.answer.support import published_in
 
-    assert _published_in("2019", "2019-09-06", "2019年的数博会签约了多少个项目？")
-    assert not _published_in("2019", "2020-09-06", "2019年的数博会签约了多少个项目？")
+    assert published_in("2019", "2019-09-06", "2019年的数博会签约了多少个项目？")
+    assert not published_in("2019", "2020-09-06", "2019年的数博会签约了多少个项目？")
     # A whole year's figure is reported after the year: the text has to name it.
-    assert not _published_in("2023", "2023-09-13", "星驰汽车2023年全年一共生产了多少辆车？")
+    assert not published_in("2023", "2023-09-13", "星驰汽车2023年全年一共生产了多少辆车？")
 
 
 def test_a_number_question_is_not_answered_by_a_sentence_without_a_number():

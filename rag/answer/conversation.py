@@ -17,6 +17,7 @@ from rag.answer.compose import Evidence, Line, answer_lines, compose
 from rag.answer.followup import (
     needs_context,
     own_subject,
+    post_holders,
     question_parts,
     reporters_of,
     rewrite_followup,
@@ -24,6 +25,7 @@ from rag.answer.followup import (
 )
 from rag.answer.intent import DATES, FACT, SPEECH, SUMMARY, Intent, compare_sides
 from rag.answer.llm import LLMAnswerer
+from rag.answer.qtype import asked_roles
 from rag.answer.router import Router
 from rag.config import Settings
 from rag.search.query import NO_FILTERS, SearchFilters
@@ -188,7 +190,12 @@ class Conversation:
         if own_subject(question, own, self.router.people(question)):
             return own, frozenset()  # "苗圩说了什么？", "语料里有哪些文章？" after anything
         # "他/她" is the person asked about, or the one the answer named ("董事长是谁？" -> 何静怡).
-        people = self.router.people(previous.standalone) or self.router.people(previous.answer[:200])
+        people = self.router.people(previous.standalone) or post_holders(
+            self.router.people(previous.answer[:200]),
+            previous.answer,
+            previous.standalone,
+            asked_roles(previous.standalone),
+        )
         if people and (pronoun := _PERSON_PRONOUN.search(question)):
             # "他认为…" after a question about 许科敏: the person, and nothing else, is carried over.
             standalone = question[: pronoun.start()] + people[0] + question[pronoun.end() :]

@@ -13,10 +13,7 @@ from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import (
     PERSON,
     PLACE,
-    asked_roles,
     carries_type,
-    edition_forms,
-    ordinal_events,
     question_type,
 )
 from rag.answer.safety import quotable_run
@@ -29,6 +26,7 @@ from rag.answer.sentence_choice import (
     focused,
 )
 from rag.answer.sentences import after_dateline, is_filler
+from rag.answer.support import support_terms
 from rag.calibration import AnswerCalibration, load_calibration
 from rag.config import Settings
 from rag.index.aliases import respelling
@@ -42,28 +40,18 @@ TAGGED_KINDS = (PERSON, PLACE)  # answer types the part-of-speech tagger can rec
 _ASKS_TITLE = re.compile(r"标题|题目|原题|记者|作者|来源|署名|图片|照片")
 
 
-def term_in_text(term: str, text: str) -> bool:
-    """Whether a name or number of the question occurs in the text.
-
-    jieba sometimes glues a neighbouring character onto a name ("后康忠", "锦地罗不"), so a
-    term of three or more characters also counts when it occurs without its first or last one.
-    """
-    if term in text:
-        return True
-    return len(term) >= 3 and not term.isdigit() and (term[1:] in text or term[:-1] in text)
-
-
 _ASKING = re.compile(r"哪一?[天年月]|什么时候|什么|哪里|哪儿|哪些|哪个|哪位|为什么|怎么|如何|谁")
+
+
+def _without(text: str, words: frozenset[str]) -> str:
+    """`text` (normalised when there are any) with these words blanked out."""
+    text = normalise_text(text) if words else text
+    for word in words:
+        text = text.replace(word, "，")
+    return text
+
+
 _ASKED_COUNT = re.compile(r"^(?:几|多少)[\u4e00-\u9fff]?$")
-
-
-def _published_in(term: str, published: str, question: str) -> bool:
-    """Whether a year of the question ("2019年的数博会") is the passage's publication year: the
-    report of an event seldom writes its own year ("9月5日，第三届数博会开幕"). A whole year's
-    figure ("2023年全年", "年度", "年底") is reported after the year: there the text must say it."""
-    if not (len(term) == 4 and term.isdigit() and published.startswith(term)):
-        return False
-    return not re.search(rf"{term}\s*年(?:全年|年度|底|末|一整年)", question)
 
 
 def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
@@ -163,7 +151,7 @@ class Answerer:
         # The question's vector: the search's when it searched for the question as asked, else
         # embedded with the first sentences.
         asked = [v for v in [self.index.recent_query_vector(normalise_text(question))] if v is not None]
-        flags = self.index.tokenizer.pos_flags if kind in TAGGED_KINDS else None
+        given = self._given(question, kind)
 
         def cosines(texts: list[str]) -> list[float]:
             if not (embed or self.calibration.similarity_weight):
@@ -175,7 +163,12 @@ class Answerer:
             return [float(x) for x in vectors @ asked[0]]
 
         def typed(feature: SentenceFeatures, text: str) -> bool:
-            return feature.typed or (flags is not None and carries_type(text, kind, flags(text)))
+            if feature.typed or kind not in TAGGED_KINDS:
+                return feature.typed
+            flags = {
+                flag for word, flag in self.index.tokenizer.tagged(text) if normalise_text(word) not in given
+            }
+            return carries_type(_without(text, given), kind, flags)
 
         def complete(positions: list[int]) -> list[SentenceFeatures]:
             chosen = [features[p] for p in positions]
@@ -188,13 +181,10 @@ class Answerer:
 
         return complete
 
-    def _support_terms(self, question: str) -> tuple[list[str], list[str]]:
-        """The names and numbers a passage must hold to answer (loosely, see `term_in_text`), and
-        those it must hold whole: an edition (第二届 is not "第二，") and a who-question's post
-        (主任); "第一次" may be 首次, so it is matched loosely."""
-        editions = [e for e in ordinal_events(question) if e.endswith("届")]
-        loose = self.index.tokenizer.key_terms(question) + ordinal_events(question)
-        return [t for t in loose if t not in editions], editions + asked_roles(question)
+    def _given(self, question: str, kind: str) -> frozenset[str]:
+        """The question's own words, when it asks for a name: "意大利哪个城市" is not answered
+        by a sentence naming 意大利 only, nor "谁宣读了习近平的贺信" by 习近平."""
+        return frozenset(self.index.tokenizer.words(question)) if kind in TAGGED_KINDS else frozenset()
 
     def candidate_features(
         self, question: str, hits: list[Hit], weights: dict[str, float], kind: str
@@ -220,8 +210,10 @@ class Answerer:
         if not spans:
             return []
         texts = [hits[i].text[s:e] for i, s, e in spans]
-        key_terms, whole = self._support_terms(question)
-        as_asked = respelling([*weights, *key_terms])  # "营收" found in "…营业收入…"
+        terms, given = support_terms(question, self.index.tokenizer), self._given(question, kind)
+        as_asked = respelling(
+            [*weights, *terms.in_passage, *terms.in_article]
+        )  # "营收" found in "…营业收入…"
         folded = [as_asked(normalise_text(t)) for t in texts]
         local = local_weights(weights, folded)
         best_passage = max(h.score for h in hits) or 1.0
@@ -232,9 +224,7 @@ class Answerer:
         articles = {a: as_asked(normalise_text(t + self.index.article_text(a))) for a, t in titles.items()}
         passage_coverage = [coverage(articles[h.article_id], weights) for h in hits]
         key_terms_found = [
-            all(term_in_text(term, p) or _published_in(term, h.date, question) for term in key_terms)
-            and all(any(form in p for form in edition_forms(term)) for term in whole)
-            for p, h in zip(passages, hits, strict=True)
+            terms.held_by(p, articles[h.article_id], h.date) for p, h in zip(passages, hits, strict=True)
         ]
         features = [
             SentenceFeatures(
@@ -244,7 +234,7 @@ class Answerer:
                 coverage=coverage(fold, local),
                 similarity=UNKNOWN_SIMILARITY,
                 passage=hits[i].score / best_passage,
-                typed=carries_type(text, kind),
+                typed=carries_type(_without(text, given), kind),
                 passage_coverage=passage_coverage[i],
                 key_terms_found=key_terms_found[i],
             )

@@ -83,6 +83,23 @@ def rewrite_followup(question: str, history: Sequence[_Asked], words: Callable[[
     return f"{time_phrase}{subject}{stripped}".strip()
 
 
+def post_holders(people: list[str], answer: str, question: str, posts: list[str]) -> list[str]:
+    """`people`, those the answer names in the post the question asked about first, and first
+    of those whoever holds it where the question says ("云岭储能董事长是谁？" is answered by
+    "…星驰汽车董事长陈国栋、云岭储能董事长何静怡…": 何静怡)."""
+
+    def fit(person: str) -> int:
+        best = 0
+        for post in posts:
+            where = question[: question.find(post)][-2:]
+            if f"{where}{post}{person}" in answer:
+                return 2
+            best = max(best, int(post + person in answer or person + post in answer))
+        return best
+
+    return sorted(dict.fromkeys(people), key=lambda person: -fit(person))
+
+
 # Reporters named in a dateline or byline: "（记者 刘畅 杨柳）", "澎湃新闻记者 周頔" (not "记者 X 摄").
 _DATELINE_REPORTERS = re.compile(r"[（(]记者[\s\u3000]*([^）)]{2,30})[）)]")
 _BYLINE_REPORTER = re.compile(r"^\S{0,12}记者[\s\u3000]+([\u4e00-\u9fff]{2,4})\s*$", re.M)

@@ -22,12 +22,15 @@ _DATE_SPAN = re.compile(
     rf"(\d{{4}}|[{_CN_DIGITS}]{{4}})\s*年|[\d{_CN_DIGITS}]{{1,3}}\s*月\s*[\d{_CN_DIGITS}]{{1,3}}\s*[日号]|"
     rf"[\d{_CN_DIGITS}]{{1,3}}\s*[日号](?![元圆](?![宵旦]))(上午|下午|晚)?|\d{{4}}-\d{{1,2}}-\d{{1,2}}"
 )
-# Numerals that are names, not amounts: "二十国集团" (G20), "七国集团", "十四五" (a five-year plan).
-_NAMED_NUMERAL = re.compile(rf"[{_CN_DIGITS}]+国集团|[“\"]?十[一二三四五六七八九]五[”\"]?(?:规划|时期|期间)?")
+# Numerals that are names, not amounts: "二十国集团" (G20), "七国集团", "5G", "十四五" (a five-year plan).
+_NAMED_NUMERAL = re.compile(
+    rf"[{_CN_DIGITS}]+国集团|(?<![\d.A-Za-z])[2-6][Gg](?![\dA-Za-z])|[“\"]?十[一二三四五六七八九]五[”\"]?(?:规划|时期|期间)?"
+)
 # Suffixes that mark a place or an organisation name in news text.
 _PLACE_SPAN = re.compile(r"[\u4e00-\u9fff]{1,8}(省|市|区|县|国|州|岛|中心|会馆|馆|大厦|广场|酒店|公园|大学)")
 _PERSON_CUE = re.compile(
-    r"(部长|主席|总理|书记|院长|秘书长|市长|主任|记者|总经济师|副总理|委员|教授|先生|女士)"
+    r"(部长|主席|总理|书记|院长|秘书长|市长|主任|记者|总经济师|副总理|委员|教授|先生|女士|"
+    r"董事长|总经理|总裁|厅长|局长|省长|县长|区长|校长|行长|会长|社长|处长|司长|大使)"
 )
 
 

@@ -15,7 +15,7 @@ from datetime import date
 
 from rag.answer.answers import Answer, search_and_answer
 from rag.answer.compose import Line, answer_lines, compose, per_article
-from rag.answer.extractive import Answerer, term_in_text
+from rag.answer.extractive import Answerer
 from rag.answer.intent import (
     COMPARE,
     CORPUS,
@@ -40,6 +40,7 @@ from rag.answer.kinds.speech import SPOKEN_POINTS, speech_lines
 from rag.answer.kinds.summary import asked_summary
 from rag.answer.kinds.timeline import timeline_lines
 from rag.answer.qtype import ordinal_events
+from rag.answer.support import term_in_text
 from rag.answer.titled import spelled_out
 from rag.config import Settings
 from rag.index.tokens import normalise_text

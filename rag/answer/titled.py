@@ -12,25 +12,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import pairwise
 
-from rag.index.tokens import ChineseTokenizer
+from rag.index.tokens import PERSON_FLAGS, SURNAMES, ChineseTokenizer
 from rag.search.retrieve import SearchIndex
 
 _POSTS = frozenset(
     "副省长 省长 副市长 市长 书记 部长 主任 董事长 总经理 局长 厅长 县长 区长 主席 总理 院长 校长 "
     "秘书长 总裁 行长 会长 社长 处长 司长 大使 总书记".split()
 )
-# The most common surnames (over 85% of people in China), one character each; 向, 和, 时 and 于,
-# far more often a preposition or conjunction before a post ("向市长汇报"), are left out.
-_SURNAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
-    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
-    "汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
-    "毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦"
-    "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
-    "明佘池查麻苑迟邝"
-)
-
-_PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt"})
 
 Tagger = Callable[[str], list[tuple[str, str]]]
 
@@ -43,7 +31,7 @@ def titled_people(question: str, tokenizer: ChineseTokenizer) -> list[tuple[int,
     words = [word for word, _ in tokenizer.tagged(question)]
     for before, (surname, post) in zip(["", *words], pairwise(words), strict=False):
         joined = bool(before) and tokenizer.in_dictionary(before[-1] + surname)
-        if surname in _SURNAMES and post in _POSTS and not joined:
+        if surname in SURNAMES and post in _POSTS and not joined:
             found.append((offset, surname, post))
         offset += len(surname)
     return found
@@ -63,7 +51,7 @@ def named(surname: str, post: str, texts: Iterable[str], tagged: Tagger) -> str 
             found.update(
                 word
                 for word, flag in tagged(window)
-                if flag in _PERSON_FLAGS and word.startswith(surname) and 2 <= len(word) <= 3
+                if flag in PERSON_FLAGS and word.startswith(surname) and 2 <= len(word) <= 3
             )
     ranked = found.most_common(2)
     if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):

@@ -1,0 +1,73 @@
+"""Pure: what a passage must hold to answer a question, beyond sharing its words.
+
+A neighbouring article's sentence may hold the question's words but not its name: "上海" is
+not "北京", "2030年" is not "2025年", 第二届 is not 第三届. People and numbers must be in the
+passage itself; an organisation or place is what the article is about, named in its lead or
+title and not in every paragraph ("新加坡在智博会上推出了什么展陈"), so its article will do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer.qtype import asked_roles, edition_forms, ordinal_events
+from rag.index.tokens import ChineseTokenizer
+
+# The sort of thing asked for ("哪个城市", "什么机构") is not a name the passage must hold.
+_ASKED_SORT = re.compile(
+    r"(?:哪一?[个座家所]?|什么)(?:城市|国家|省份|地方|地区|机构|单位|部门|企业|公司|组织)"
+)
+
+
+def term_in_text(term: str, text: str) -> bool:
+    """Whether a name or number of the question occurs in the text.
+
+    jieba sometimes glues a neighbouring character onto a name ("后康忠", "锦地罗不"), so a
+    term of three or more characters also counts when it occurs without its first or last one.
+    """
+    if term in text:
+        return True
+    return len(term) >= 3 and not term.isdigit() and (term[1:] in text or term[:-1] in text)
+
+
+def published_in(term: str, published: str, question: str) -> bool:
+    """Whether a year of the question ("2019年的数博会") is the passage's publication year: the
+    report of an event seldom writes its own year ("9月5日，第三届数博会开幕"). A whole year's
+    figure ("2023年全年", "年度", "年底") is reported after the year: there the text must say it."""
+    if not (len(term) == 4 and term.isdigit() and published.startswith(term)):
+        return False
+    return not re.search(rf"{term}\s*年(?:全年|年度|底|末|一整年)", question)
+
+
+@dataclass(frozen=True)
+class SupportTerms:
+    """The question's names and numbers a passage must hold: `in_passage` (people, numbers,
+    "第一次" which may be 首次) loosely in the passage, `in_article` (organisations, places)
+    loosely anywhere in its article, `whole` (an edition: 第二届 is not "第二，"; a
+    who-question's post: 主任) as written in the passage."""
+
+    question: str
+    in_passage: list[str]
+    in_article: list[str]
+    whole: list[str]
+
+    def held_by(self, passage: str, article: str, published: str) -> bool:
+        """Whether a passage (with its title, normalised) of this article supports an answer."""
+        return (
+            all(
+                term_in_text(t, passage) or published_in(t, published, self.question) for t in self.in_passage
+            )
+            and all(term_in_text(t, article) for t in self.in_article)
+            and all(any(form in passage for form in edition_forms(t)) for t in self.whole)
+        )
+
+
+def support_terms(question: str, tokenizer: ChineseTokenizer) -> SupportTerms:
+    """The `SupportTerms` of a question."""
+    editions = [e for e in ordinal_events(question) if e.endswith("届")]
+    names = tokenizer.key_terms(_ASKED_SORT.sub("，", question))
+    people = tokenizer.people(question)
+    in_article = [t for t in names if t not in people and not any(ch.isdigit() for ch in t)]
+    loose = [t for t in names + ordinal_events(question) if t not in in_article and t not in editions]
+    return SupportTerms(question, loose, in_article, editions + asked_roles(question))

@@ -1,0 +1,54 @@
+"""What a passage must hold to answer: people and numbers in the passage, organisations and
+places in its article, the sort of thing asked for not at all."""
+
+from rag.answer.conversation import Conversation
+from rag.answer.followup import post_holders
+from rag.answer.qtype import NUMBER, asked_roles, carries_type
+from rag.answer.support import support_terms
+from rag.index.tokens import ChineseTokenizer
+
+TOKENIZER = ChineseTokenizer()
+
+
+def test_an_organisation_is_enough_in_the_article_a_person_must_be_in_the_passage():
+    event = support_terms("新加坡在智博会上推出了个什么展陈？", TOKENIZER)
+    assert "智博" in event.in_article and "智博" not in event.in_passage  # jieba tags 智博 as a name
+    lead, paragraph = "2021智博会在重庆开幕。", "新加坡推出“数字新纪元”展陈。"
+    assert event.held_by(paragraph, lead + paragraph, "2021-08-23")
+    assert not event.held_by(paragraph, paragraph, "2021-08-23")
+    person = support_terms("何静怡对临云城际铁路开通有什么评价？", TOKENIZER)
+    assert "何静怡" in person.in_passage
+    assert not person.held_by("临云城际铁路开通。", "何静怡出席。临云城际铁路开通。", "2023-06-28")
+
+
+def test_the_sort_of_thing_asked_for_is_not_a_name_to_find():
+    terms = support_terms("2021年G20数字部长会议在意大利哪个城市举行？", TOKENIZER)
+    assert "城市" not in terms.in_passage + terms.in_article and "意大利" in terms.in_article
+
+
+def test_5g_is_a_name_not_an_amount():
+    assert not carries_type("扩大5G基站覆盖范围", NUMBER)
+    assert carries_type("建成5G基站6300个", NUMBER) and carries_type("达到5Gbps", NUMBER)
+
+
+def test_a_pronoun_after_a_who_question_is_the_holder_of_the_post_asked_about():
+    answer = "云岭市市长苏文博、星驰汽车董事长陈国栋、云岭储能董事长何静怡等出席。"
+    question = "云岭储能董事长是谁？"
+    assert asked_roles(question) == ["董事长"]
+    assert post_holders(["苏文博", "陈国栋", "何静怡"], answer, question, ["董事长"])[0] == "何静怡"
+    assert post_holders(["苏文博", "陈国栋"], answer, question, [])[0] == "苏文博"
+
+
+def test_she_after_asking_who_chairs_the_company_is_the_chairwoman(news_index):
+    chat = Conversation(news_index)
+    chat.ask("云岭储能董事长是谁？")
+    follow = chat.ask("她说公司2023年要重点做哪几件事？")
+    assert follow.standalone_question.startswith("何静怡")
+    assert "储能电池产品布局" in follow.answer
+
+
+def test_an_expo_named_only_in_the_articles_lead_still_supports_its_paragraph(seed_index):
+    from rag.answer.extractive import Answerer
+
+    answer = Answerer(seed_index).ask("新加坡在智博会上推出了个什么展陈？")
+    assert answer.answerable and "数字新纪元" in answer.answer
