@@ -159,3 +159,14 @@ def test_announced_counts():
 )
 def test_lists_asked_without_the_usual_words(question):
     assert classify(question, AS_OF).kind == LIST
+
+
+def test_articles_about_a_topic_are_asked_apart_from_a_phrase_they_hold():
+    about = classify("讲数博会开幕的报道一共有几篇", AS_OF)
+    assert (about.corpus_ask, about.phrase, about.topic) == (COUNT_MENTIONS, "数博会开幕", True)
+    assert classify("专门写云岭储能的新闻有哪几篇？", AS_OF).corpus_ask == MENTIONS  # 哪几篇 lists them
+    assert classify("数博会相关的报道一共几篇", AS_OF).phrase == "数博会"
+    assert classify("星驰的年度产销快报收了几篇", AS_OF).topic
+    assert not classify("提到何静怡的文章有几篇？", AS_OF).topic  # a name written in the text
+    assert classify("2021年的报道有哪些", AS_OF).corpus_ask == TITLES  # a period, not a topic
+    assert classify("一共收录了多少篇新闻", AS_OF).corpus_ask == COUNT

@@ -252,3 +252,12 @@ def test_a_year_swapped_into_a_question_about_now(seed_index):
     swapped = swap_attribute("周启明现在是什么职务？", "2019年那会儿", seed_index.tokenizer)
     assert swapped == "周启明2019年是什么职务？"
     assert swap_attribute("星驰E9卖了多少", "2023年的产量目标", seed_index.tokenizer) == ""
+
+
+def test_articles_about_a_topic_name_it_in_title_or_lead_not_in_passing(news_index):
+    chat = Router(news_index)
+    about = chat.ask("专门写云岭储能的新闻有哪几篇？").answer
+    assert "共有3篇" in about and "星驰汽车2022年产量" not in about  # 星驰's reports mention it in passing
+    expos = chat.ask("讲数博会开幕的报道一共有几篇").answer
+    assert "共有5篇" in expos and "第三届" in expos  # its title spells 数字经济博览会, its lead 数博会
+    assert "5G商用满月" not in chat.ask("数博会相关的报道一共几篇").answer  # "今年9月数博会上提出的目标"

@@ -54,6 +54,13 @@ _FIRST_MENTION = re.compile(
 _TOPIC_DATES = re.compile(
     rf"^(?:关于|有关)?(?P<phrase>[^，,。？?]{{2,20}}?)的(?:相关)?{_DOC}(?:都|分别|各自)?是?(?:什么时候|何时|哪天|哪一天)"
 )
+# "讲数博会开幕的报道一共有几篇", "专门写云岭储能的新闻有哪几篇", "星驰的年度产销快报收了几篇":
+# the articles about a topic, which need not write it as one phrase.
+_TOPIC_ARTICLES = re.compile(
+    rf"^(?:专门)?(?:讲|写|报道|关于|有关|介绍)?(?P<phrase>[^，,。？?]{{2,24}}?)(?:相关)?的(?:相关)?{_DOC}"
+    rf"(?:一共|总共|共)?(?:有|收了|收录了?)?(?:哪几篇|哪些|几篇|多少篇)"
+    rf"|^(?P<kept>[^，,。？?]{{2,24}}?)(?:一共|总共|共)?(?:收了|收录了?)(?:哪几篇|几篇|多少篇)"
+)
 _COUNT = re.compile(rf"(?:一共|总共|共|总计)?(?:有|收录了?|发了|发布了|发表了)?(?:几|多少)篇{_DOC}?")
 _TITLES = re.compile(
     rf"(?:有|包括|收录了?|都有|发布了|发了|发过|发表了|登了|登过)(?:哪些|什么|哪几篇)(?:相关的?)?{_DOC}|{_DOC}(?:有哪些|列表|清单)"
@@ -119,6 +126,7 @@ class Intent:
     question: str
     corpus_ask: str = ""  # for corpus questions: COUNT, TITLES, DATES, MENTIONS, ...
     phrase: str = ""  # the phrase of "哪些文章提到X"
+    topic: bool = False  # the phrase is what articles are about ("讲X的报道"), not words they hold
     period: Period | None = None
     sides: tuple[str, str] = ("", "")  # compare: the two sub-questions
     announced: int | None = None  # list: the number the question names ("哪三点" -> 3)
@@ -195,6 +203,14 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
         return Intent(CORPUS, text, corpus_ask=ask, phrase=phrase, period=period)
     if (dated := _TOPIC_DATES.search(text)) and (phrase := _trim_phrase(dated.group("phrase"))):
         return Intent(CORPUS, text, corpus_ask=MENTIONS, phrase=phrase, period=period)  # listed with dates
+    topic = _TOPIC_ARTICLES.search(text)
+    phrase = _trim_phrase(topic.group("phrase") or topic.group("kept")) if topic else ""
+    phrase = re.sub(r"^(?:一共|总共|共)", "", phrase)
+    # "2021年的报道有哪些" lists a period, "库里一共收录了几篇" the collection, "提到X的" a phrase.
+    if phrase and not (
+        _PERIOD_ONLY.fullmatch(phrase) or _COLLECTION.search(phrase) or _LITERAL.match(phrase)
+    ):
+        return Intent(CORPUS, text, corpus_ask=_mention_ask(text), phrase=phrase, period=period, topic=True)
     match = (
         _MENTIONS_BEFORE.search(text)
         or _MENTIONS.search(text)
@@ -202,8 +218,7 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
         or _MENTIONS_EXIST.search(text)
     )
     if match and (phrase := _trim_phrase(match.group("phrase"))):
-        ask = COUNT_MENTIONS if re.search(r"几篇|多少篇", text) else MENTIONS
-        return Intent(CORPUS, text, corpus_ask=ask, phrase=phrase, period=period)
+        return Intent(CORPUS, text, corpus_ask=_mention_ask(text), phrase=phrase, period=period)
     latest, earliest = _LATEST.search(text), _EARLIEST.search(text)
     if latest or earliest:
         about = bool(_ABOUT.search(text))
@@ -230,6 +245,17 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
     if in_period and re.search(rf"(?:哪些|什么|哪几篇){_DOC}|{_DOC}.{{0,8}}(?:哪些|什么)", text):
         return Intent(kind, text, corpus_ask=TITLES, period=period)  # "哪些文章是2025年发布的"
     return None
+
+
+def _mention_ask(text: str) -> str:
+    """How many articles hold a phrase ("几篇", not "哪几篇"), or which."""
+    return COUNT_MENTIONS if re.search(r"(?<!哪)几篇|多少篇", text) else MENTIONS
+
+
+_LITERAL = re.compile(r"提到|提及|涉及|谈到|讲到|说到|写到|出现")
+_PERIOD_ONLY = re.compile(
+    r"(?:\d{4}\s*年(?:\d{1,2}\s*月份?)?|今年|去年|前年|本月|上个?月|这个月|最近|近[一二三四五两几\d]年)(?:以来|来)?"
+)
 
 
 def _trim_phrase(phrase: str) -> str:

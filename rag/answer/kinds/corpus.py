@@ -9,6 +9,8 @@ from rag.answer.answers import Answer
 from rag.answer.compose import Evidence, Line, compose
 from rag.answer.intent import COUNT, COUNT_MENTIONS, DATES, EARLIEST, LATEST, MENTIONS, Intent, Period
 from rag.answer.kinds.context import Context
+from rag.answer.sentences import is_filler
+from rag.index.tokens import normalise_text
 from rag.search.catalog import ArticleRecord, Mention
 
 LIST_LIMIT = 20
@@ -70,30 +72,51 @@ def corpus_answer(context: Context, intent: Intent) -> Answer:
     return _listing(context, intent.question, articles, f"{where}共有{len(articles)}篇文章：")
 
 
-def _mentioning(context: Context, phrase: str, allowed: set[str]) -> list[Mention]:
+def _mentioning(context: Context, phrase: str, allowed: set[str], topic: bool = False) -> list[Mention]:
     """Articles holding the phrase; for a topic ("讲星驰汽车年度产销") those holding most of its
-    words (all of them when it has two), oldest first."""
+    words (all of them when it has two), oldest first. When the question asks what articles
+    are about (`topic`: "专门写云岭储能的新闻"), both, kept when their title or lead names it:
+    a passing mention in the ninth paragraph is not what an article is about."""
     found = [m for m in context.catalog.mentions(phrase) if m.article.article_id in allowed]
     words = [w for w in dict.fromkeys(context.words(phrase)) if len(w) >= 2]
-    if found or len(words) < 2:
-        return found
+    if (found and not topic) or len(words) < 2:
+        return [m for m in found if _leads_with(context, m.article, phrase, [phrase], 1)] if topic else found
+    needed = len(words) if len(words) == 2 else max(2, -(-2 * len(words) // 3))
     holders: dict[str, int] = {}
-    first: dict[str, Mention] = {}
+    first: dict[str, Mention] = {m.article.article_id: m for m in found}
     for word in words:
         for mention in context.catalog.mentions(word):
             article_id = mention.article.article_id
             if article_id in allowed:
                 holders[article_id] = holders.get(article_id, 0) + 1
                 first.setdefault(article_id, mention)
-    needed = len(words) if len(words) == 2 else max(2, -(-2 * len(words) // 3))
-    return [first[a.article_id] for a in context.catalog.articles() if holders.get(a.article_id, 0) >= needed]
+    chosen = {a for a, count in holders.items() if count >= needed} | {m.article.article_id for m in found}
+    return [
+        first[a.article_id]
+        for a in context.catalog.articles()
+        if a.article_id in chosen and (not topic or _leads_with(context, a, phrase, words, needed))
+    ]
+
+
+def _leads_with(context: Context, article: ArticleRecord, phrase: str, words: list[str], needed: int) -> bool:
+    """Whether the article's title and lead (its first sentence of news: no headline, caption
+    or byline line) hold the phrase, or `needed` of its words."""
+
+    def names_it(text: str) -> bool:
+        return phrase in text or sum(w in text for w in words) >= needed
+
+    if names_it(normalise_text(article.title)):  # no article text read
+        return True
+    news = [s.text for s in context.sentences(article.article_id) if not is_filler(s.text)]
+    return names_it(normalise_text(" ".join([article.title, *news[:1]])))
 
 
 def _mentions(context: Context, intent: Intent, allowed: set[str], where: str) -> Answer:
-    found = _mentioning(context, intent.phrase, allowed)
+    found = _mentioning(context, intent.phrase, allowed, intent.topic)
     if not found:
         return Answer(intent.question, f"语料中{where}没有文章提到“{intent.phrase}”。", False, [])
-    lines = [Line(f"{where}共有{len(found)}篇文章提到“{intent.phrase}”：")]
+    said = "是关于" if intent.topic else "提到"
+    lines = [Line(f"{where}共有{len(found)}篇文章{said}“{intent.phrase}”{'的' if intent.topic else ''}：")]
     texts = {}
     for mention in found[:LIST_LIMIT]:
         article_id = mention.article.article_id
