@@ -261,3 +261,17 @@ def test_articles_about_a_topic_name_it_in_title_or_lead_not_in_passing(news_ind
     expos = chat.ask("讲数博会开幕的报道一共有几篇").answer
     assert "共有5篇" in expos and "第三届" in expos  # its title spells 数字经济博览会, its lead 数博会
     assert "5G商用满月" not in chat.ask("数博会相关的报道一共几篇").answer  # "今年9月数博会上提出的目标"
+
+
+def test_an_enumeration_the_speaker_begins_is_given_whole_and_in_order(news_index):
+    router = Router(news_index)
+    advice = router.ask("第五届数博会上周启明就数实融合提了啥建议").answer  # 数实融合 is in its intro only
+    marks = [advice.find(f"{n}是坚持") for n in "一二三四五"]
+    assert -1 not in marks and marks == sorted(marks)
+    proposal = router.ask("林晓岚在第四届数博会上代表临海发出了什么倡议？")  # no saying verb: 发出
+    assert proposal.kind == "speech" and "共护数据安全" in proposal.answer
+
+
+def test_a_list_as_long_as_its_text_announces_beats_a_series_of_names(news_index):
+    demands = Router(news_index).ask("周启明在临云城际铁路项目推进会上提了哪几点要求").answer
+    assert "征地拆迁" in demands and "精品工程" in demands and "站城融合" in demands

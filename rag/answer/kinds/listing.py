@@ -125,7 +125,8 @@ def _series(sentences: list[Sentence]) -> list[Enumeration]:
 def _scored(
     enumeration: Enumeration, text: str, weights: dict[str, float], announced: int | None, rank: int
 ) -> float:
-    """How well an enumeration answers: its introduction's coverage of the question first."""
+    """How well an enumeration answers: its introduction's coverage of the question first; one
+    that has as many items as its text announces ("三点要求：一是…二是…三是…") is surely a list."""
     items = "".join(text[s:e] for s, e in enumeration.items)
     body = normalise_text(enumeration.intro + items + enumeration.around)
     return (
@@ -133,6 +134,7 @@ def _scored(
         + 0.5 * coverage(body, weights)
         + (0.3 if len(enumeration.items) > 1 else 0.0)
         + (0.3 if announced and announced in (len(enumeration.items), enumeration.announced) else 0.0)
+        + (0.3 if enumeration.announced == len(enumeration.items) > 1 else 0.0)
         - 0.1 * rank
     )
 

@@ -14,6 +14,7 @@ from collections.abc import Set as AbstractSet
 from rag.answer.compose import Evidence, Line
 from rag.answer.intent import Period
 from rag.answer.kinds.context import Context
+from rag.answer.kinds.listing import enumerations
 from rag.answer.sentences import Sentence, is_filler
 from rag.search.catalog import ArticleRecord
 from rag.search.query import SearchFilters
@@ -32,7 +33,10 @@ _ANY_SPEAKER = re.compile(rf"^[\u4e00-\u9fff·]{{2,20}}?(?:{SAYING})[，,：:]")
 SPOKEN_POINTS = re.compile(
     r"提(?:出|了)?了?(?:哪几[点条项个]?|哪些|几点|几条)(?:要求|建议|倡议|意见|希望|主张)"
 )
-MAX_CHARS = 320  # per article; "他还说了什么" asks for the rest
+MAX_CHARS = 320  # per article, enumerations whole; "他还说了什么" asks for the rest
+_ITEM = re.compile(
+    r"[一二三四五六七八九十]是|第[一二三四五六七八九十][，,、：:是]|[（(][一二三四五六七八九十][)）]"
+)
 QUESTION_WORDS = re.compile(
     rf"(?:{SAYING}|讲|谈|怎么看|如何看待|看法|观点|讲话|发言|致辞|内容|什么|哪些|了|些|啥|怎么|如何|是|的|在|上|对|还|呢|[？?。，,])"
 )
@@ -119,6 +123,7 @@ def speech_lines(
             sentences = _points(sentences, said)
         elif _DEMANDS_ASKED.search(question):
             sentences = _points(sentences, said) or sentences
+        sentences = _whole_enumerations(context, article.article_id, sentences, said)
         lines += _article_block(article, sentences, exclude, heading=len(articles) > 1)
     return lines
 
@@ -156,6 +161,31 @@ _ANOTHER_POINT = re.compile(r"(?:要|必须)(?![素是求点闻害么])")  # not
 
 # The saying verb a question asks about ("强调了哪些"): what the speaker 强调 comes first.
 _ASKED_VERB = re.compile(r"强调|指出|提出|呼吁|建议|要求|倡议|认为|希望|表示")
+
+
+def _whole_enumerations(
+    context: Context, article_id: str, sentences: list[Sentence], said: list[Sentence]
+) -> list[Sentence]:
+    """`sentences` with every item of an enumeration they begin ("他就推动数实融合提出五点建议：
+    一是…；二是…") that the speaker says, each after the one before it."""
+    text = context.text(article_id)
+    spans = [
+        (e.intro_start, e.items[-1][1])
+        for e in enumerations(text, context.sentences(article_id))
+        if not e.series and len(e.items) >= 2
+    ]
+    placed: set[int] = set()
+    result: list[Sentence] = []
+    for sentence in sentences:
+        if sentence.start in placed:
+            continue
+        result.append(sentence)
+        for start, end in spans:
+            if start <= sentence.start < end:
+                more = [s for s in said if sentence.start < s.start < end and s.start not in placed]
+                placed |= {s.start for s in more}
+                result += more
+    return result
 
 
 def _verb_first(sentences: list[Sentence], speaker: str, verb: str) -> list[Sentence]:
@@ -218,7 +248,7 @@ def _article_block(
     for sentence in sentences:
         if sentence.text in exclude:
             continue
-        if total + len(sentence.text) > MAX_CHARS and lines:
+        if total + len(sentence.text) > MAX_CHARS and lines and not _ITEM.match(sentence.text):
             break
         evidence = Evidence(article, sentence.start, sentence.end)
         if sentence.paragraph == paragraph and lines:
