@@ -275,3 +275,8 @@ def test_an_enumeration_the_speaker_begins_is_given_whole_and_in_order(news_inde
 def test_a_list_as_long_as_its_text_announces_beats_a_series_of_names(news_index):
     demands = Router(news_index).ask("周启明在临云城际铁路项目推进会上提了哪几点要求").answer
     assert "征地拆迁" in demands and "精品工程" in demands and "站城融合" in demands
+
+
+def test_a_summary_says_first_what_the_question_asks_about_beyond_the_subject(news_index):
+    summary = Router(news_index).ask("请总结一下江川5G商用满月时的建设和用户情况").answer
+    assert "6300个" in summary and "38万户" in summary  # 用户, not in the title, is asked for

@@ -20,15 +20,19 @@ from rag.search.query import SearchTuning
 SUMMARY_CHARS = 300
 RESTATED_SHARE = 0.5
 LEAD_SENTENCES = 1
+ASPECT_BONUS = 0.3
 _FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个家项条场次届年月日]")
 _ITEM_START = re.compile(
     r"^(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]|[（(][一二三四五六七八九十][)）])"
 )
 
 
-def summary_lines(context: Context, article_id: str, heading: bool = True) -> list[Line]:
-    """Lines summarising one article, headed by its title and date."""
+def summary_lines(context: Context, article_id: str, heading: bool = True, question: str = "") -> list[Line]:
+    """Lines summarising one article, headed by its title and date; what the question asks
+    about beyond the article's subject ("…的建设和用户情况": 用户) is said first."""
     record = context.record(article_id)
+    title = normalise_text(record.title)
+    aspects = [w for w in context.words(_SUMMARY_WORDS.sub(" ", question)) if len(w) > 1 and w not in title]
     sentences = [s for s in context.sentences(article_id) if not is_filler(s.text) and s.text != record.title]
     if not sentences:
         return []
@@ -44,6 +48,7 @@ def summary_lines(context: Context, article_id: str, heading: bool = True) -> li
         + 0.2 * (1 - i / count)
         - 0.3 * bool(_ITEM_START.match(s.text))
         - 0.002 * max(0, len(s.text) - 90)
+        + ASPECT_BONUS * any(w in normalise_text(s.text) for w in aspects)
         for i, s in enumerate(sentences)
     ]
     chosen = set(range(min(LEAD_SENTENCES, count)))
@@ -97,4 +102,4 @@ def asked_summary(context: Context, intent: Intent) -> list[Line]:
             return []  # ONLY: the period's list, or that it has none, answers instead
         return summary_lines(context, (dated[0] if intent.corpus_ask == EARLIEST else dated[-1]).article_id)
     article_id = intent.article_id or article_for(context, intent.question)
-    return summary_lines(context, article_id) if article_id else []
+    return summary_lines(context, article_id, question=intent.question) if article_id else []
