@@ -187,7 +187,12 @@ class Answerer:
         return frozenset(self.index.tokenizer.words(question)) if kind in TAGGED_KINDS else frozenset()
 
     def candidate_features(
-        self, question: str, hits: list[Hit], weights: dict[str, float], kind: str
+        self,
+        question: str,
+        hits: list[Hit],
+        weights: dict[str, float],
+        kind: str,
+        sentence_weights: dict[str, float] | None = None,
     ) -> list[SentenceFeatures]:
         """Features of every quotable sentence of the retrieved passages (in passage order),
         without the costly parts (`completion`): similarity `UNKNOWN_SIMILARITY`, and `typed`
@@ -215,7 +220,7 @@ class Answerer:
             [*weights, *terms.in_passage, *terms.in_article]
         )  # "营收" found in "…营业收入…"
         folded = [as_asked(normalise_text(t)) for t in texts]
-        local = local_weights(weights, folded)
+        local = local_weights(weights if sentence_weights is None else sentence_weights, folded)
         best_passage = max(h.score for h in hits) or 1.0
         passages = [as_asked(normalise_text(h.title + h.text)) for h in hits]
         # The question's words may be anywhere in the article ("疫情期间" in its lead, the answer
@@ -247,7 +252,12 @@ class Answerer:
     ) -> Answer:
         """Compose the answer text and citations from already retrieved passages."""
         weights, kind = self.query_weights(question), question_type(question)
-        features = self.candidate_features(question, hits, weights, kind)
+        # One side of a comparison whose name is the subject of an article found (in its title:
+        # "第三届…数字经济博览会在临海开幕"): there the sentence must say what is measured
+        # ("第三届数博会签约金额": 签约, 金额), not repeat the subject.
+        titles = normalise_text(" ".join(h.title for h in hits))
+        measured = {w: v for w, v in weights.items() if not (w in focus and w in titles)} or weights
+        features = self.candidate_features(question, hits, weights, kind, measured)
         if focus:
             features = focused(features, hits, focus, avoid)
         type_pending = [kind in TAGGED_KINDS and not f.typed for f in features]

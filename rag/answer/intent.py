@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rag.answer.qtype import written_form
+from rag.answer.sides import compare_sides
 from rag.ingest.dates import question_date_range, small_number
 
 FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE = (
@@ -77,14 +78,6 @@ _TIMELINE = re.compile(
     r"怎么变化|如何变化|变化情况|怎样变化|有什么变化|有哪些变化|逐年|这几年|历年|历届|"
     r"怎么增长|如何增长|一步步|演变|发展起来|怎么发展|推进的"
 )
-_COMPARE_CUE = re.compile(
-    r"分别|各自|各[建有是占达花用]|有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|异同|不一样|"
-    r"哪个(?:更)?[高低多少大小快慢强长短早晚好]|哪届|哪一个|哪家|谁(?:更)?[高低多少大小快慢强好]|"
-    r"差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|相比|对比|比较一下|比较|比一比|比比|更好|更多"
-)
-# Two years side by side ("2020年和2021年有没有完成…") ask the question of each year.
-_YEARS_JOINED = re.compile(r"\d{4}\s*年\s*(?:和|与|跟|及)\s*\d{4}\s*年")
-_YEAR_PAIR_CUE = re.compile(r"有没有|是否|是不是|怎么样|如何|多少|几|吗")
 _SPEECH = re.compile(
     r"(?:说|讲|谈|表示|指出|强调|提出|提|呼吁|认为|介绍|透露|建议|要求|倡议|表态|回应)(?:了|过)?(?:些)?(?:什么|哪些|啥)|"
     r"(?:怎么看|如何看待|怎么评价|什么看法|什么观点|有何看法|的观点|的看法|的讲话|的发言|的致辞|讲话内容|发言内容|致辞内容|"
@@ -263,64 +256,3 @@ def _trim_phrase(phrase: str) -> str:
     phrase = re.sub(r"(?:的)?(?:内容|事情|情况|话题|相关内容)?[？?。！!，,吗呢]*$", "", phrase.strip())
     phrase = re.sub(r"^(?:了|过|关于|有关)+", "", phrase)
     return phrase.strip(" \"'“”‘’「」《》")
-
-
-def compare_sides(question: str) -> tuple[str, str] | None:
-    """The two sub-questions of "A和B分别…" / "A与B有什么不同", or None when it compares nothing.
-
-    What the sides share (a year before them, a person before "在…", the attribute after
-    them) goes into both sub-questions; the comparative phrasing is dropped.
-    """
-    years_joined = bool(_YEARS_JOINED.search(question))
-    for connector in _CONNECTOR.finditer(question):
-        left_text, after = question[: connector.start()], question[connector.end() :]
-        years = years_joined and _YEAR_PAIR_CUE.search(after)
-        if not left_text or not (_COMPARE_CUE.search(after) or years):
-            continue
-        boundary = _RIGHT_END.search(after, 1)
-        if years and (year_end := re.match(r"\s*\d{4}\s*年", after)):
-            right, tail = after[: year_end.end()], after[year_end.end() :]
-        elif boundary:
-            right, tail = after[: boundary.start()], after[boundary.start() :]
-        else:
-            right, tail = after, ""
-        year = re.search(r"\d{4}\s*年(?:底|末)?$", right)
-        if year and year.start() > 0:  # "云岭储能2022年…": the year is shared
-            right, tail = right[: year.start()], right[year.start() :] + tail
-        shared, left = "", left_text
-        own_year = re.search(r"\d{4}\s*年$", left_text)
-        if own_year and own_year.start() > 0 and re.fullmatch(r"\d{4}\s*年", right):
-            shared, left = left_text[: own_year.start()], own_year.group(0)  # "星驰汽车2021年和2022年"
-        elif lead := re.match(r"(?:在|对|出席|参加)", right):
-            cut = left_text.rfind(lead.group(0))
-            if cut > 0:
-                shared, left = left_text[:cut], left_text[cut:]
-        elif (period := re.match(r"\d{4}\s*年(?:底|末|初)?", left_text)) and period.end() < len(left_text):
-            shared, left = period.group(0), left_text[period.end() :]
-        if len(right) > len(left) and left.endswith(("届", "期", "号", "代")) and right[:1] == left[:1]:
-            left += right[len(left) :]  # "第三届" beside "第七届数博会" is "第三届数博会"
-        tail = _COMPARE_WORDS.sub("", tail)
-        tail = re.sub(r"^[，,、\s比]+|[？?。！!，,\s]+$", "", tail)
-        if _COMPARE_CUE.search(after):  # "哪届签约项目多" asks about 签约项目
-            tail = re.sub(r"(?<!多)[多少高低大小好快慢]$", "", tail)
-        tail = re.sub(r"^各", "", tail)
-        if not right.strip() or not left.strip():
-            return None
-        if _QUANTITATIVE.search(after):
-            tail = re.sub(r"(?:怎么样|如何|怎样)$", "", tail)
-        if _QUANTITATIVE.search(after) and not re.search(r"多少|几|哪|什么|谁|怎么|如何", tail):
-            tail += "是多少"  # "哪个高", "差多少": each side is asked for its figure
-        return f"{shared}{left}{tail}", f"{shared}{right}{tail}"
-    return None
-
-
-_CONNECTOR = re.compile(r"和|与|跟|同|及")
-_QUANTITATIVE = re.compile(
-    r"差多少|相差|多了|少了|多多少|少多少|增加了|哪个(?:更)?[高低多少大小快慢]|哪届.*[多少高]|谁(?:更)?[高低多少大]|相比"
-)
-_RIGHT_END = re.compile(r"的|，|,|在|对|各|分别|都|比|哪个|哪届|谁|" + _COMPARE_CUE.pattern)
-_COMPARE_WORDS = re.compile(
-    r"分别|各自|有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|有什么异同|有何异同|的?异同|"
-    r"有什么不一样|不一样|相比|对比|比较一下|比较|哪个(?:更)?|哪届|哪一个|哪家|谁(?:更)?|"
-    r"相差多少|差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|更好|更多|比一比|比比"
-)

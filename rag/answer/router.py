@@ -40,6 +40,7 @@ from rag.answer.kinds.speech import SPOKEN_POINTS, speech_lines
 from rag.answer.kinds.summary import asked_summary
 from rag.answer.kinds.timeline import timeline_lines
 from rag.answer.qtype import ordinal_events
+from rag.answer.sides import measure_sides
 from rag.answer.support import term_in_text
 from rag.answer.titled import spelled_out
 from rag.config import Settings
@@ -231,16 +232,17 @@ class Router:
     def _compare(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """Each side answered as a question of its own, one line per side."""
         lines: list[Line] = []
-        sides = [side for side in intent.sides if side]
-        words = [set(self.context.words(side)) for side in sides]
+        # Each side with the other it is compared with, a side's measures in turn.
+        pairs = [p for p in measure_sides(intent.question) or [intent.sides] if all(p)]
+        sides = [(pair[i], pair[1 - i]) for i in (0, 1) for pair in pairs]
         answered = 0
-        for number, side in enumerate(sides):
+        for side, other in sides:
             sub = self.understand(side)
             if sub.kind == COMPARE:
                 sub = Intent(FACT, side, period=sub.period)
-            others = set().union(*(w for i, w in enumerate(words) if i != number))
-            own = tuple(normalise_text(w) for w in words[number] - others)
-            avoid = tuple(normalise_text(w) for w in others - words[number])
+            words, others = set(self.context.words(side)), set(self.context.words(other))
+            own = tuple(normalise_text(w) for w in words - others)
+            avoid = tuple(normalise_text(w) for w in others - words)
             if sub.kind in (FACT, TIME):
                 slack = _slack(sub)
                 answer = search_and_answer(self.answerer.focused_on(own, avoid), side, k, filters, slack)

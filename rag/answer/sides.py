@@ -1,0 +1,109 @@
+"""Pure: the two sides of a comparison ("A和B分别…", "A与B有什么不同", "2020年和2021年…"),
+each a sub-question of its own, and the measures asked of each ("参展企业和签约金额")."""
+
+from __future__ import annotations
+
+import re
+
+_COMPARE_CUE = re.compile(
+    r"分别|各自|各[建有是占达花用]|有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|异同|不一样|"
+    r"哪个(?:更)?[高低多少大小快慢强长短早晚好]|哪届|哪一个|哪家|谁(?:更)?[高低多少大小快慢强好]|"
+    r"差多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|相比|对比|比较一下|比较|比一比|比比|更好|更多"
+)
+# Two years side by side ("2020年和2021年有没有完成…") ask the question of each year.
+_YEARS_JOINED = re.compile(r"\d{4}\s*年\s*(?:和|与|跟|及)\s*\d{4}\s*年")
+_YEAR_PAIR_CUE = re.compile(r"有没有|是否|是不是|怎么样|如何|多少|几|吗")
+
+
+def compare_sides(question: str) -> tuple[str, str] | None:
+    """The two sub-questions of "A和B分别…" / "A与B有什么不同", or None when it compares nothing.
+
+    What the sides share (a year before them, a person before "在…", the attribute after
+    them) goes into both sub-questions; the comparative phrasing is dropped.
+    """
+    parts = _parts(question)
+    return (f"{parts[0]}{parts[1]}{parts[3]}", f"{parts[0]}{parts[2]}{parts[3]}") if parts else None
+
+
+def measure_sides(question: str) -> list[tuple[str, str]]:
+    """The sub-questions of both sides once per measure they share ("第三届和第七届数博会相比，
+    参展企业和签约金额差了多少": 参展企业, then 签约金额); one pair when one thing is asked."""
+    parts = _parts(question)
+    if not parts:
+        return []
+    shared, left, right, tail = parts
+    asked = _ASKED_END.search(tail)
+    ask = asked.group(0) if asked else ""
+    owner = "的" if tail.startswith("的") else ""
+    items = [item for item in _MEASURE_SEPARATOR.split(tail[len(owner) : len(tail) - len(ask)]) if item]
+    if not 2 <= len(items) <= 4 or not all(
+        2 <= len(item) <= 8 and not _PUNCTUATION.search(item) for item in items
+    ):
+        items, owner, ask = [tail], "", ""
+    return [(f"{shared}{left}{owner}{item}{ask}", f"{shared}{right}{owner}{item}{ask}") for item in items]
+
+
+def _parts(question: str) -> tuple[str, str, str, str] | None:
+    """(shared, left, right, tail) of a comparison: see `compare_sides`."""
+    years_joined = bool(_YEARS_JOINED.search(question))
+    for connector in _CONNECTOR.finditer(question):
+        left_text, after = question[: connector.start()], question[connector.end() :]
+        years = years_joined and _YEAR_PAIR_CUE.search(after)
+        if not left_text or not (_COMPARE_CUE.search(after) or years):
+            continue
+        # "重庆的陈敏尔和北京的蔡奇": a side written "X的Y" on the left is so on the right too.
+        owned = "的" in re.split(r"[，,。？?]", left_text)[-1] and after.find("的", 1)
+        boundary = _RIGHT_END.search(after, owned + 1 if owned and owned > 0 else 1)
+        if years and (year_end := re.match(r"\s*\d{4}\s*年", after)):
+            right, tail = after[: year_end.end()], after[year_end.end() :]
+        elif boundary:
+            right, tail = after[: boundary.start()], after[boundary.start() :]
+        else:
+            right, tail = after, ""
+        right = _BOTH.sub("", right)  # "临海和云岭两市的…"
+        year = re.search(r"\d{4}\s*年(?:底|末)?$", right)
+        if year and year.start() > 0:  # "云岭储能2022年…": the year is shared
+            right, tail = right[: year.start()], right[year.start() :] + tail
+        shared, left = "", left_text
+        own_year = re.search(r"\d{4}\s*年$", left_text)
+        if own_year and own_year.start() > 0 and re.fullmatch(r"\d{4}\s*年", right):
+            shared, left = left_text[: own_year.start()], own_year.group(0)  # "星驰汽车2021年和2022年"
+        elif lead := re.match(r"(?:在|对|出席|参加)", right):
+            cut = left_text.rfind(lead.group(0))
+            if cut > 0:
+                shared, left = left_text[:cut], left_text[cut:]
+        elif (period := re.match(r"\d{4}\s*年(?:底|末|初)?", left_text)) and period.end() < len(left_text):
+            shared, left = period.group(0), left_text[period.end() :]
+        if len(right) > len(left) and left.endswith(("届", "期", "号", "代")) and right[:1] == left[:1]:
+            left += right[len(left) :]  # "第三届" beside "第七届数博会" is "第三届数博会"
+        tail = _COMPARE_WORDS.sub("", tail)
+        tail = re.sub(r"^[，,、\s比]+|[？?。！!，,\s]+$", "", tail)
+        if _COMPARE_CUE.search(after):  # "哪届签约项目多" asks about 签约项目
+            tail = re.sub(r"(?<!多)[多少高低大小好快慢]$", "", tail)
+        tail = re.sub(r"^各", "", tail)
+        if not right.strip() or not left.strip():
+            return None
+        if _QUANTITATIVE.search(after):
+            tail = re.sub(r"(?:怎么样|如何|怎样)$", "", tail)
+        if _QUANTITATIVE.search(after) and not re.search(r"多少|几|哪|什么|谁|怎么|如何", tail):
+            tail += "是多少"  # "哪个高", "差多少": each side is asked for its figure
+        return shared, left, right, tail
+    return None
+
+
+_CONNECTOR = re.compile(r"和|与|跟|同|及")
+_BOTH = re.compile(r"(?:两|二)(?:市|地|省|县|区|国|家|届|年|者|人|位)$|双方$")
+_QUANTITATIVE = re.compile(
+    r"差多少|相差|多了|少了|多多少|少多少|增加了|哪个(?:更)?[高低多少大小快慢]|哪届.*[多少高]|谁(?:更)?[高低多少大]|相比"
+)
+_RIGHT_END = re.compile(r"的|，|,|在|对|谈|各|分别|都|比|哪个|哪届|谁|" + _COMPARE_CUE.pattern)
+_COMPARE_WORDS = re.compile(
+    r"分别|各自|各(?=是|有|为|占)|有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|有什么异同|有何异同|的?异同|"
+    r"有什么不一样|不一样|相比|对比|比较一下|比较|哪个(?:更)?|哪届|哪一个|哪家|谁(?:更)?|"
+    r"相差了?多少|差了?多少|相差|多了多少|少了多少|多多少|少多少|增加了多少|更好|更多|比一比|比比"
+)
+
+
+_ASKED_END = re.compile(r"(?:是|有|为)?(?:多少|几[个家项次]?|什么|怎么样|怎样|如何)$")
+_MEASURE_SEPARATOR = re.compile(r"、|和|及|以及")
+_PUNCTUATION = re.compile(r"[，,。？?；;]")

@@ -1,0 +1,34 @@
+"""The sides of a comparison and the measures asked of each."""
+
+from rag.answer.router import Router
+from rag.answer.sides import compare_sides, measure_sides
+
+
+def test_both_sides_keep_their_own_form_and_lose_the_collective_word():
+    assert compare_sides("5G商用满月时临海和云岭两市的基站数、用户数各是多少") == (
+        "5G商用满月时临海的基站数、用户数是多少",
+        "云岭的基站数、用户数是多少",
+    )
+    left, right = compare_sides("重庆的陈敏尔和北京的蔡奇谈数字经济时，各自侧重点是什么？")
+    assert left.startswith("重庆的陈敏尔谈数字经济时") and right.startswith("北京的蔡奇谈数字经济时")
+
+
+def test_each_measure_the_sides_share_is_asked_of_each_side():
+    assert measure_sides("第三届和第七届数博会相比，参展企业和签约金额差了多少") == [
+        ("第三届数博会参展企业是多少", "第七届数博会参展企业是多少"),
+        ("第三届数博会签约金额是多少", "第七届数博会签约金额是多少"),
+    ]
+    assert measure_sides("第五届和第六届数博会签约情况对比") == [
+        ("第五届数博会签约情况", "第六届数博会签约情况")
+    ]
+    assert measure_sides("中国和东盟的数字经济合作是怎么推进的？") == []
+
+
+def test_a_side_answer_says_what_is_measured_not_the_subject_its_article_is_about(news_index):
+    answer = Router(news_index).ask("第三届和第七届数博会相比，参展企业和签约金额差了多少").answer
+    lines = answer.splitlines()
+    assert "420余家" in answer and "680余家" in answer and "1180亿元" in answer
+    assert [line.split("：")[0] for line in lines if "：" in line][:2] == [
+        "第三届数博会参展企业",
+        "第三届数博会签约金额",
+    ]
