@@ -280,3 +280,21 @@ def test_a_list_as_long_as_its_text_announces_beats_a_series_of_names(news_index
 def test_a_summary_says_first_what_the_question_asks_about_beyond_the_subject(news_index):
     summary = Router(news_index).ask("请总结一下江川5G商用满月时的建设和用户情况").answer
     assert "6300个" in summary and "38万户" in summary  # 用户, not in the title, is asked for
+
+
+def test_a_timeline_of_amounts_reads_figures_in_yuan_as_the_amount_asked(news_index):
+    from rag.answer.kinds.timeline import topic_of
+
+    assert (
+        topic_of("历届数博会开幕式上的签约金额，按时间列一下")
+        == "历届数博会开幕式上的签约金额".replace("历届", "").strip()
+    )
+    vouchers = Router(news_index).ask("算力券从开始发到现在，累计发放金额是怎么变化的").answer
+    marks = [vouchers.find(x) for x in ("5000万元", "1.2亿元", "3.6亿元")]  # "累计发放算力券3.6亿元"
+    assert -1 not in marks and marks == sorted(marks)
+
+
+def test_a_timeline_of_a_thing_uses_the_reports_about_it_not_those_that_mention_it(news_index):
+    built = Router(news_index).ask("按时间顺序说说云岭储能电池基地是怎么建起来的").answer
+    assert "开工建设" in built and "一期项目" in built
+    assert "算力券" not in built and "零碳" not in built  # other reports naming 云岭储能 in passing

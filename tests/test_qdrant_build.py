@@ -66,8 +66,14 @@ class Pair:
         return int(self.client.count(state["chunks"], exact=True).count)
 
 
-def _ranking(index: SearchIndex, question: str) -> list:
-    return [(h.chunk_id, round(h.score, 4), round(h.lexical_score, 3)) for h in index.search(question, 10)]
+def _same_ranking(remote: SearchIndex, local: SearchIndex, question: str) -> bool:
+    """The same top 10 with the same scores within float noise (Qdrant's and FAISS's inner
+    products differ in the last bits, so a rounded score may fall either side of a digit)."""
+    ours, theirs = remote.search(question, 10), local.search(question, 10)
+    return [h.chunk_id for h in ours] == [h.chunk_id for h in theirs] and all(
+        abs(a.score - b.score) < 2e-4 and abs(a.lexical_score - b.lexical_score) < 1e-3
+        for a, b in zip(ours, theirs, strict=True)
+    )
 
 
 @pytest.fixture()
@@ -89,7 +95,7 @@ def test_added_changed_and_removed_articles_rank_as_in_a_local_build(pair):
     assert remote.stats() | {"version": "", "segments": 0} == local.stats() | {"version": "", "segments": 0}
     questions = [q.question for q in load_questions(SEEDS / "questions.jsonl")] + ["天问一号在哪里着陆"]
     for question in questions:
-        assert _ranking(remote, question) == _ranking(local, question), question
+        assert _same_ranking(remote, local, question), question
     assert remote.search("天问一号在哪里着陆", 1)[0].article_id == "002_c22cbfc4fcc6f316"
     assert "000_2deaa8aae2986475" not in remote.records.article_ids()
     assert [c.text for c in remote.records.article_chunks(CHANGED[:-4])] == [

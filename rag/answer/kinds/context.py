@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.answer.extractive import Answerer
-from rag.answer.sentences import Sentence, article_sentences
+from rag.answer.sentences import Sentence, article_sentences, is_filler
+from rag.index.tokens import normalise_text
 from rag.search.catalog import ArticleRecord, Catalog
 from rag.search.retrieve import SearchIndex
 
@@ -33,6 +34,19 @@ class Context:
         if found is None:
             raise KeyError(article_id)
         return found
+
+    def leads_with(self, article: ArticleRecord, phrase: str, words: list[str], needed: int) -> bool:
+        """Whether the article's title, else its title and lead (its first sentence of news: no
+        headline, caption or byline line), hold the phrase or `needed` of its words: what the
+        article is about, not what it mentions in passing."""
+
+        def names_it(text: str) -> bool:
+            return phrase in text or sum(w in text for w in words) >= needed
+
+        if names_it(normalise_text(article.title)):  # no article text read
+            return True
+        news = [s.text for s in self.sentences(article.article_id) if not is_filler(s.text)]
+        return names_it(normalise_text(" ".join([article.title, *news[:1]])))
 
     def words(self, text: str) -> list[str]:
         """Content words in precise mode (whole words), as answers are matched."""

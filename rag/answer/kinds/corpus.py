@@ -9,8 +9,6 @@ from rag.answer.answers import Answer
 from rag.answer.compose import Evidence, Line, compose
 from rag.answer.intent import COUNT, COUNT_MENTIONS, DATES, EARLIEST, LATEST, MENTIONS, Intent, Period
 from rag.answer.kinds.context import Context
-from rag.answer.sentences import is_filler
-from rag.index.tokens import normalise_text
 from rag.search.catalog import ArticleRecord, Mention
 
 LIST_LIMIT = 20
@@ -80,7 +78,7 @@ def _mentioning(context: Context, phrase: str, allowed: set[str], topic: bool = 
     found = [m for m in context.catalog.mentions(phrase) if m.article.article_id in allowed]
     words = [w for w in dict.fromkeys(context.words(phrase)) if len(w) >= 2]
     if (found and not topic) or len(words) < 2:
-        return [m for m in found if _leads_with(context, m.article, phrase, [phrase], 1)] if topic else found
+        return [m for m in found if context.leads_with(m.article, phrase, [phrase], 1)] if topic else found
     needed = len(words) if len(words) == 2 else max(2, -(-2 * len(words) // 3))
     holders: dict[str, int] = {}
     first: dict[str, Mention] = {m.article.article_id: m for m in found}
@@ -94,21 +92,8 @@ def _mentioning(context: Context, phrase: str, allowed: set[str], topic: bool = 
     return [
         first[a.article_id]
         for a in context.catalog.articles()
-        if a.article_id in chosen and (not topic or _leads_with(context, a, phrase, words, needed))
+        if a.article_id in chosen and (not topic or context.leads_with(a, phrase, words, needed))
     ]
-
-
-def _leads_with(context: Context, article: ArticleRecord, phrase: str, words: list[str], needed: int) -> bool:
-    """Whether the article's title and lead (its first sentence of news: no headline, caption
-    or byline line) hold the phrase, or `needed` of its words."""
-
-    def names_it(text: str) -> bool:
-        return phrase in text or sum(w in text for w in words) >= needed
-
-    if names_it(normalise_text(article.title)):  # no article text read
-        return True
-    news = [s.text for s in context.sentences(article.article_id) if not is_filler(s.text)]
-    return names_it(normalise_text(" ".join([article.title, *news[:1]])))
 
 
 def _mentions(context: Context, intent: Intent, allowed: set[str], where: str) -> Answer:

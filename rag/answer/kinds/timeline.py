@@ -15,12 +15,12 @@ from rag.answer.intent import Period
 from rag.answer.kinds.context import Context
 from rag.answer.sentence_choice import coverage
 from rag.answer.sentences import Sentence, is_filler
-from rag.index.tokens import normalise_text
+from rag.index.tokens import PERSON_FLAGS, normalise_text
 from rag.search.catalog import ArticleRecord
 from rag.search.query import NO_FILTERS, SearchFilters, SearchTuning
 
 _TIMELINE_WORDS = re.compile(
-    r"按时间顺序|按时间先后|按先后|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?|哪些阶段|先后|进展情况|进展如何|"
+    r"按(?:时间|年份|日期|年度)?(?:顺序|先后)|按(?:时间|年份|日期|年度)|从(?:开始|一开始)\S{0,3}?到现在|至今|到现在|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?|哪些阶段|先后|进展情况|进展如何|"
     r"是?怎么|如何|怎样|变化情况|有什么变化|有哪些变化|变化|逐年|这几年|历年|历届|增长|一步步|演变|发展起来|推进|"
     r"排一下|列一下|说说|讲讲|[？?。，,]"
 )
@@ -28,6 +28,7 @@ _EVENT_DATE = re.compile(
     r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|(\d{4})\s*年\s*(\d{1,2})\s*月"
 )
 _HAS_FIGURE = re.compile(r"\d")
+_MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?元")  # "3.6亿元" is an amount (金额) though not so called
 SEARCH_DEPTH = 30
 MIN_SHARE = 0.45  # an article counts when its best passage scores at least this share of the best
 
@@ -83,12 +84,21 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
         w: weights.get(w, 1.0) * (WEAK_HEAD_SHARE if w in _WEAK_HEADS else 1.0)
         for w in head_nouns(context, topic, key_terms)
     } if change else {}  # fmt: skip
+    # What the events are of ("云岭储能电池基地"): its nouns; a person or "活动" are no subject
+    # a report names in its title or lead.
+    subject = [
+        word for word, flag in dict.fromkeys(context.index.tokenizer.tagged(topic))
+        if flag.startswith(("n", "vn")) and flag not in PERSON_FLAGS
+        and len(word) > 1 and not _GENERIC.search(word)
+    ]  # fmt: skip
     events: list[tuple[date, Line]] = []
     for article_id in dict.fromkeys(h.article_id for h in hits if h.score >= MIN_SHARE * best_score):
         record = context.record(article_id)
         text = context.text(article_id)
         if key_terms and not all(normalise_text(t) in normalise_text(record.title + text) for t in key_terms):
             continue
+        if not change and subject and not context.leads_with(record, topic, subject, min(2, len(subject))):
+            continue  # "云岭储能电池基地是怎么建起来的": its reports, not those that mention it
         sentences = context.sentences(article_id)
         if attribute and _HAS_FIGURE.search(record.title) and any(w in record.title for w in attribute):
             # A yearly report's headline says it ("星驰汽车2019年产量8.6万辆"): cite its lead.
@@ -107,7 +117,7 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
     return [line for _, line in events]
 
 
-_WEAK_HEADS = {"数量", "情况", "规模", "变化", "数字", "数据", "水平", "问题"}
+_WEAK_HEADS = {"数量", "情况", "规模", "变化", "数字", "数据", "水平", "问题", "数额", "总量", "数目"}
 WEAK_HEAD_SHARE = 0.2  # "参展企业数量": a sentence about 企业 answers; one about 项目数量 does not
 
 
@@ -157,7 +167,7 @@ def _best_sentence(
         if is_filler(sentence.text):
             continue
         text = normalise_text(sentence.text)
-        named = coverage(text, attribute) if attribute else 0.0
+        named = coverage(_MONEY.sub("金额", text), attribute) if attribute else 0.0
         if attribute and named == 0:
             continue
         figure = (0.3 if change else 0.15) if _HAS_FIGURE.search(sentence.text) else 0.0
