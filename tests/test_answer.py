@@ -275,3 +275,9 @@ def test_a_comparison_without_its_first_side_takes_the_last_subject(news_index):
     assert not needs_context("跟原计划比，云岭储能一期提前了多久投产")  # names its own subject
     rewritten = rewrite_followup(question, history, news_index.tokenizer.words)
     assert rewritten.startswith("云岭") and rewritten.endswith(question)
+
+
+def test_spoken_periods_and_framing_words_do_not_refuse_a_plain_fact(news_index):
+    router = Router(news_index)
+    assert "5%" in router.ask("疫情那阵子江川给工商业用户的电价降了多少？").answer  # 那阵子 = 期间
+    assert "通信管理局" in router.ask("江川5G商用满月时基站建设的数据是从哪个部门获悉的").answer  # 时, 是从

@@ -51,6 +51,8 @@ def _without(text: str, words: frozenset[str]) -> str:
     return text
 
 
+# Words that frame the question, not its topic: "…满月时…", "是从哪个部门获悉的".
+_FRAME_WORDS = frozenset({"时", "是从", "当时"})
 _ASKED_COUNT = re.compile(r"^(?:几|多少)[\u4e00-\u9fff]?$")
 
 
@@ -113,7 +115,7 @@ class Answerer:
         words = [
             w
             for w in self.index.tokenizer.words(_ASKING.sub("，", question), search_mode=False)
-            if not _ASKED_COUNT.match(w)
+            if not _ASKED_COUNT.match(w) and w not in _FRAME_WORDS
         ]
         words = list(dict.fromkeys(words))
         known = self.index.backend.known(words)
