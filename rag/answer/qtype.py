@@ -111,7 +111,8 @@ def ordinal_events(question: str) -> list[str]:
 # Spoken forms readers type, in the written forms the cues below are written in.
 _COLLOQUIAL = (("啥", "什么"), ("咋样", "怎么样"), ("咋", "怎么"), ("讲的什么", "讲的是什么"),
                ("说的什么", "说的是什么"), ("写的什么", "写的是什么"), ("头一回", "首次"), ("头一次", "首次"),
-               ("多不多", "有多少"), ("那阵子", "期间"), ("那会儿", "期间"), ("那段时间", "期间"))  # fmt: skip
+               ("多不多", "有多少"), ("那阵子", "期间"), ("那会儿", "期间"),
+               ("那段时间", "期间"))  # fmt: skip
 
 
 def written_form(question: str) -> str:
