@@ -42,6 +42,7 @@ AS_OF = date(2022, 7, 24)
         ("星驰汽车这几年的产量是怎么变化的？", TIMELINE),
         ("最新的一篇文章讲了什么？", SUMMARY),
         ("最新那篇讲的啥", SUMMARY),  # a spoken form
+        ("去年云岭储能业绩咋样？", SUMMARY),  # a company's year: its report's key figures
     ],
 )
 def test_reader_phrasings_get_their_kind(question, kind):
@@ -170,3 +171,8 @@ def test_articles_about_a_topic_are_asked_apart_from_a_phrase_they_hold():
     assert not classify("提到何静怡的文章有几篇？", AS_OF).topic  # a name written in the text
     assert classify("2021年的报道有哪些", AS_OF).corpus_ask == TITLES  # a period, not a topic
     assert classify("一共收录了多少篇新闻", AS_OF).corpus_ask == COUNT
+
+
+def test_what_someone_proposed_is_speech_whatever_the_verb():
+    asked = classify("林晓岚在第四届数博会上代表临海发出了什么倡议？", AS_OF, people=["林晓岚"])
+    assert asked.kind == SPEECH
