@@ -176,3 +176,18 @@ def test_articles_about_a_topic_are_asked_apart_from_a_phrase_they_hold():
 def test_what_someone_proposed_is_speech_whatever_the_verb():
     asked = classify("林晓岚在第四届数博会上代表临海发出了什么倡议？", AS_OF, people=["林晓岚"])
     assert asked.kind == SPEECH
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "数博会的报道有哪些内容",  # what they say, not which they are
+        "数博会的报道有几篇提到签约",  # a phrase they hold: 签约
+        "2021年上半年的报道有哪些",  # a period
+        "今年3月以来的报道有几篇",
+        "最新的报道有哪些",  # the newest
+        "新华社的报道有哪些",  # a source
+    ],
+)
+def test_not_every_question_about_reports_asks_for_a_topic(question):
+    assert not classify(question, AS_OF).topic

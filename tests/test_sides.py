@@ -32,3 +32,20 @@ def test_a_side_answer_says_what_is_measured_not_the_subject_its_article_is_abou
         "第三届数博会参展企业",
         "第三届数博会签约金额",
     ]
+
+
+def test_clauses_and_modifiers_are_not_measures_to_split():
+    for question in [
+        "北京和上海分别提出了什么目标和举措",  # a clause
+        "星驰和云岭储能的营收和利润分别增长了多少",
+        "北京和上海的科技和教育投入分别是多少",  # 科技投入 and 教育投入
+        "星驰和比亚迪的研发和生产基地分别在哪里",
+    ]:
+        assert len(measure_sides(question)) == 1, question
+
+
+def test_a_side_after_x_de_y_keeps_what_follows_the_other_side():
+    assert compare_sides("重庆的陈敏尔和蔡奇在会上的讲话有什么不同") == (
+        "重庆的陈敏尔在会上的讲话",
+        "蔡奇在会上的讲话",
+    )

@@ -52,3 +52,24 @@ def test_an_expo_named_only_in_the_articles_lead_still_supports_its_paragraph(se
 
     answer = Answerer(seed_index).ask("新加坡在智博会上推出了个什么展陈？")
     assert answer.answerable and "数字新纪元" in answer.answer
+
+
+def test_a_place_in_the_article_must_be_whole_or_lack_only_a_glued_last_character():
+    terms = support_terms("北京市的数字贸易规模有多大", TOKENIZER)
+    assert "北京市" in terms.in_article
+    assert not terms.held_by("数字贸易规模", "南京市数字贸易规模", "2021-01-01")  # not 京市
+    assert terms.held_by("数字贸易规模", "北京数字贸易规模", "2021-01-01")
+
+
+def test_the_post_holder_is_found_with_or_without_de_before_the_post():
+    answer = "星驰汽车董事长陈国栋、云岭储能董事长何静怡等出席。"
+    assert post_holders(["陈国栋", "何静怡"], answer, "云岭储能的董事长是谁？", ["董事长"])[0] == "何静怡"
+    assert post_holders(["陈国栋", "何静怡"], answer, "董事长是谁？", ["董事长"])[0] == "陈国栋"
+
+
+def test_amounts_in_yuan_of_every_currency_and_size():
+    from rag.answer.kinds.timeline import _MONEY
+
+    for amount in ("3.6亿元", "5000万元", "1.2万亿元", "100亿美元", "30亿港元", "98元"):
+        assert _MONEY.search(amount), amount
+    assert not _MONEY.search("118个项目")

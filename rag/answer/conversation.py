@@ -157,11 +157,9 @@ class Conversation:
         """The standalone intent of a follow-up, and the sentences to leave out."""
         if previous is None:
             return self.router.understand(question, self.as_of), frozenset()
-        if _MORE.search(question) and previous.kind != SPEECH:
-            # "还说了什么" after another kind: the person asked about, without what was cited.
-            people = self.router.people(previous.standalone) or self.router.people(previous.answer[:200])
-            if people:
-                return self.router.understand(f"{people[0]}还说了什么？", self.as_of), previous.said
+        # "还说了什么" after another kind: the person asked about, without what was cited.
+        if _MORE.search(question) and previous.kind != SPEECH and (people := self._referent(previous)):
+            return self.router.understand(f"{people[0]}还说了什么？", self.as_of), previous.said
         if _MORE.search(question) and previous.kind == SPEECH:
             intent = self.router.understand(previous.standalone, self.as_of)
             again = _SAID.sub(lambda m: "还" + m.group(0), intent.question, count=1)
@@ -190,18 +188,23 @@ class Conversation:
         if own_subject(question, own, self.router.people(question)):
             return own, frozenset()  # "苗圩说了什么？", "语料里有哪些文章？" after anything
         # "他/她" is the person asked about, or the one the answer named ("董事长是谁？" -> 何静怡).
-        people = self.router.people(previous.standalone) or post_holders(
-            self.router.people(previous.answer[:200]),
-            previous.answer,
-            previous.standalone,
-            asked_roles(previous.standalone),
-        )
+        people = self._referent(previous)
         if people and (pronoun := _PERSON_PRONOUN.search(question)):
             # "他认为…" after a question about 许科敏: the person, and nothing else, is carried over.
             standalone = question[: pronoun.start()] + people[0] + question[pronoun.end() :]
         else:
             standalone = rewrite_followup(question, self.turns, self._subject_words)
         return self.router.understand(standalone, self.as_of), frozenset()
+
+    def _referent(self, previous: Turn) -> list[str]:
+        """Who "他/她" may be after `previous`: the person it asked about, else those its answer
+        names, the holder of the post it asked about first ("董事长是谁？" -> 何静怡)."""
+        return self.router.people(previous.standalone) or post_holders(
+            self.router.people(previous.answer[:200]),
+            previous.answer,
+            previous.standalone,
+            asked_roles(previous.standalone),
+        )
 
     def _subject_words(self, text: str) -> list[str]:
         """What a follow-up carries over from an earlier question: its names, nouns and numbers,

@@ -186,7 +186,9 @@ class Answerer:
     def _given(self, question: str, kind: str) -> frozenset[str]:
         """The question's own words, when it asks for a name: "意大利哪个城市" is not answered
         by a sentence naming 意大利 only, nor "谁宣读了习近平的贺信" by 习近平."""
-        return frozenset(self.index.tokenizer.words(question)) if kind in TAGGED_KINDS else frozenset()
+        if kind not in TAGGED_KINDS:
+            return frozenset()
+        return frozenset(w for w in self.index.tokenizer.words(question, search_mode=False) if len(w) > 1)
 
     def candidate_features(
         self,

@@ -91,8 +91,9 @@ def post_holders(people: list[str], answer: str, question: str, posts: list[str]
     def fit(person: str) -> int:
         best = 0
         for post in posts:
-            where = question[: question.find(post)][-2:]
-            if f"{where}{post}{person}" in answer:
+            at = question.find(post)
+            where = question[:at].rstrip("的")[-2:] if at > 0 else ""  # "云岭储能(的)董事长": 储能
+            if where and re.search(f"{re.escape(where)}的?{re.escape(post)}{re.escape(person)}", answer):
                 return 2
             best = max(best, int(post + person in answer or person + post in answer))
         return best

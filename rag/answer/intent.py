@@ -56,11 +56,13 @@ _TOPIC_DATES = re.compile(
     rf"^(?:关于|有关)?(?P<phrase>[^，,。？?]{{2,20}}?)的(?:相关)?{_DOC}(?:都|分别|各自)?是?(?:什么时候|何时|哪天|哪一天)"
 )
 # "讲数博会开幕的报道一共有几篇", "专门写云岭储能的新闻有哪几篇", "星驰的年度产销快报收了几篇":
-# the articles about a topic, which need not write it as one phrase.
+# the articles about a topic, which need not write it as one phrase; the question ends there, or
+# asks their dates next ("…收了几篇，分别是哪年的"), not "…的报道有哪些内容".
+_ASK_ENDS = r"(?=[？?。！!\s]*$|[，,]\s*(?:分别|都|各)?是?(?:哪一?年|什么时候|哪天|何时|日期|发布))"
 _TOPIC_ARTICLES = re.compile(
     rf"^(?:专门)?(?:讲|写|报道|关于|有关|介绍)?(?P<phrase>[^，,。？?]{{2,24}}?)(?:相关)?的(?:相关)?{_DOC}"
-    rf"(?:一共|总共|共)?(?:有|收了|收录了?)?(?:哪几篇|哪些|几篇|多少篇)"
-    rf"|^(?P<kept>[^，,。？?]{{2,24}}?)(?:一共|总共|共)?(?:收了|收录了?)(?:哪几篇|几篇|多少篇)"
+    rf"(?:一共|总共|共)?(?:有|收了|收录了?)?(?:哪几篇|哪些|几篇|多少篇){_ASK_ENDS}"
+    rf"|^(?P<kept>[^，,。？?]{{2,24}}?)(?:一共|总共|共)?(?:收了|收录了?)(?:哪几篇|几篇|多少篇){_ASK_ENDS}"
 )
 _COUNT = re.compile(rf"(?:一共|总共|共|总计)?(?:有|收录了?|发了|发布了|发表了)?(?:几|多少)篇{_DOC}?")
 _TITLES = re.compile(
@@ -202,7 +204,7 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
     phrase = re.sub(r"^(?:一共|总共|共)", "", phrase)
     # "2021年的报道有哪些" lists a period, "库里一共收录了几篇" the collection, "提到X的" a phrase.
     if phrase and not (
-        _PERIOD_ONLY.fullmatch(phrase) or _COLLECTION.search(phrase) or _LITERAL.match(phrase)
+        _PERIOD_ONLY.fullmatch(phrase) or _COLLECTION.search(phrase) or _NOT_A_TOPIC.search(phrase)
     ):
         return Intent(CORPUS, text, corpus_ask=_mention_ask(text), phrase=phrase, period=period, topic=True)
     match = (
@@ -246,9 +248,13 @@ def _mention_ask(text: str) -> str:
     return COUNT_MENTIONS if re.search(r"(?<!哪)几篇|多少篇", text) else MENTIONS
 
 
-_LITERAL = re.compile(r"提到|提及|涉及|谈到|讲到|说到|写到|出现")
+# "提到X的" asks for a phrase; "最新的报道" for the newest; "新华社的", "记者刘畅的" for a source.
+_NOT_A_TOPIC = re.compile(
+    r"^(?:提到|提及|涉及|谈到|讲到|说到|写到|出现)|最新|最近|最早|记者|新华社|作者|来源"
+)
 _PERIOD_ONLY = re.compile(
-    r"(?:\d{4}\s*年(?:\d{1,2}\s*月份?)?|今年|去年|前年|本月|上个?月|这个月|最近|近[一二三四五两几\d]年)(?:以来|来)?"
+    r"(?:\d{4}\s*年|今年|去年|前年|本月|上个?月|这个月|本周|上周|这周|近期|最近一?(?:周|个月|年)?|"
+    r"近[一二三四五两几\d]+(?:年|个月|周|天))(?:\d{1,2}\s*月份?|上半年|下半年|以来|来|初|底|末)*"
 )
 
 

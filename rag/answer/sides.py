@@ -36,9 +36,7 @@ def measure_sides(question: str) -> list[tuple[str, str]]:
     ask = asked.group(0) if asked else ""
     owner = "的" if tail.startswith("的") else ""
     items = [item for item in _MEASURE_SEPARATOR.split(tail[len(owner) : len(tail) - len(ask)]) if item]
-    if not 2 <= len(items) <= 4 or not all(
-        2 <= len(item) <= 8 and not _PUNCTUATION.search(item) for item in items
-    ):
+    if not _measure_list(items):
         items, owner, ask = [tail], "", ""
     return [(f"{shared}{left}{owner}{item}{ask}", f"{shared}{right}{owner}{item}{ask}") for item in items]
 
@@ -51,9 +49,11 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
         years = years_joined and _YEAR_PAIR_CUE.search(after)
         if not left_text or not (_COMPARE_CUE.search(after) or years):
             continue
+        boundary = _RIGHT_END.search(after, 1)
         # "重庆的陈敏尔和北京的蔡奇": a side written "X的Y" on the left is so on the right too.
-        owned = "的" in re.split(r"[，,。？?]", left_text)[-1] and after.find("的", 1)
-        boundary = _RIGHT_END.search(after, owned + 1 if owned and owned > 0 else 1)
+        owned = "的" in re.split(r"[，,。？?]", left_text)[-1]
+        if owned and boundary and boundary.group(0) == "的" and boundary.start() <= 4:
+            boundary = _RIGHT_END.search(after, boundary.end()) or boundary
         if years and (year_end := re.match(r"\s*\d{4}\s*年", after)):
             right, tail = after[: year_end.end()], after[year_end.end() :]
         elif boundary:
@@ -104,6 +104,17 @@ _COMPARE_WORDS = re.compile(
 )
 
 
-_ASKED_END = re.compile(r"(?:是|有|为)?(?:多少|几[个家项次]?|什么|怎么样|怎样|如何)$")
+_ASKED_END = re.compile(r"(?:是|有|为|在)?(?:多少|几[个家项次]?|什么|怎么样|怎样|如何|谁|哪里|哪儿)$")
 _MEASURE_SEPARATOR = re.compile(r"、|和|及|以及")
-_PUNCTUATION = re.compile(r"[，,。？?；;]")
+# Not a measure: a clause ("提出了什么目标", "利润增长了") or punctuation.
+_NOT_A_MEASURE = re.compile(r"[，,。？?；;了在是得哪谁么吗呢]|提出|增长|下降|达到")
+
+
+def _measure_list(items: list[str]) -> bool:
+    """Whether these are measures named alike ("参展企业"/"签约金额", "基站数"/"用户数"), not a
+    modifier of a longer one ("科技"/"教育投入": 科技投入 and 教育投入) or clauses."""
+    return (
+        2 <= len(items) <= 4
+        and all(2 <= len(item) <= 8 and not _NOT_A_MEASURE.search(item) for item in items)
+        and not (len(items[0]) == 2 and len(items[-1]) >= 4)
+    )

@@ -131,6 +131,7 @@ class Build:
         with lock.build_lock(index_dir):
             live, plan, gone = self._start_point()
             if live.segments and not plan.jobs and not gone:
+                store.remove_leftovers(index_dir)  # a build killed after its swap left its staging
                 self.report.up_to_date = True
                 self.report.articles, self.report.chunks = live.article_count(), live.chunk_count(index_dir)
                 self.report.segments = len(live.segments)

@@ -147,6 +147,12 @@ def publish_version(index_dir: Path, manifest: Manifest, extra: dict[str, bytes]
     return final
 
 
+def remove_leftovers(index_dir: Path) -> None:
+    """Delete the staging folders of interrupted builds (only under the build lock)."""
+    for leftover in index_dir.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def remove_stale_versions(index_dir: Path, keep: set[str]) -> None:
     """Delete old versions, segments no kept version uses, and leftovers of interrupted builds.
 
@@ -154,8 +160,7 @@ def remove_stale_versions(index_dir: Path, keep: set[str]) -> None:
     CURRENT a moment before the swap can still open it. Readers holding older versions
     keep their open files (unlinked files live on until closed).
     """
-    for leftover in index_dir.glob(".tmp-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    remove_leftovers(index_dir)
     used: set[str] = set()
     versions = index_dir / VERSIONS
     if versions.is_dir():

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from rag.answer.extractive import Answerer
 from rag.answer.sentences import Sentence, article_sentences, is_filler
+from rag.index.aliases import spellings
 from rag.index.tokens import normalise_text
 from rag.search.catalog import ArticleRecord, Catalog
 from rag.search.retrieve import SearchIndex
+
+LEAD_CHARS = 400  # an article's opening that holds its title lines, caption and lead sentence
 
 
 @dataclass
@@ -40,12 +43,16 @@ class Context:
         headline, caption or byline line), hold the phrase or `needed` of its words: what the
         article is about, not what it mentions in passing."""
 
+        forms = [normalise_text(form) for form in spellings(phrase)]  # "G20" and "二十国集团"
+        words = [normalise_text(w) for w in words]
+
         def names_it(text: str) -> bool:
-            return phrase in text or sum(w in text for w in words) >= needed
+            return any(form in text for form in forms) or sum(w in text for w in words) >= needed
 
         if names_it(normalise_text(article.title)):  # no article text read
             return True
-        news = [s.text for s in self.sentences(article.article_id) if not is_filler(s.text)]
+        opening = self.text(article.article_id)[:LEAD_CHARS]  # the lead is there, not the whole text
+        news = [s.text for s in article_sentences(opening) if not is_filler(s.text)]
         return names_it(normalise_text(" ".join([article.title, *news[:1]])))
 
     def words(self, text: str) -> list[str]:

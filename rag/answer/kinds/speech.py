@@ -179,6 +179,7 @@ def _whole_enumerations(
     for sentence in sentences:
         if sentence.start in placed:
             continue
+        placed.add(sentence.start)
         result.append(sentence)
         for start, end in spans:
             if start <= sentence.start < end:

@@ -32,7 +32,10 @@ def summary_lines(context: Context, article_id: str, heading: bool = True, quest
     about beyond the article's subject ("…的建设和用户情况": 用户) is said first."""
     record = context.record(article_id)
     title = normalise_text(record.title)
-    aspects = [w for w in context.words(_SUMMARY_WORDS.sub(" ", question)) if len(w) > 1 and w not in title]
+    aspects = [
+        w for w in context.words(_SUMMARY_WORDS.sub(" ", question))
+        if len(w) > 1 and w not in title and w not in _NO_ASPECT
+    ]  # fmt: skip
     sentences = [s for s in context.sentences(article_id) if not is_filler(s.text) and s.text != record.title]
     if not sentences:
         return []
@@ -70,8 +73,10 @@ def summary_lines(context: Context, article_id: str, heading: bool = True, quest
 
 _SUMMARY_WORDS = re.compile(
     r"帮我|请|给我|总结|概括|概述|归纳|一下|主要内容|大意|要点|讲了什么|讲的是什么|说了什么|写了什么|讲了些什么|"
-    r"介绍一下|简单|说说|讲讲|聊聊|情况怎么样|怎么样了|怎么样|什么情况|的情况|是怎么回事|那篇|这篇|报道|新闻|文章|[？?。，,]"
+    r"介绍一下|简单|说说|讲讲|聊聊|情况怎么样|怎么样了|怎么样|如何|好不好|什么情况|的情况|是怎么回事|那篇|这篇|报道|新闻|文章|"
+    r"[？?。，,]"
 )
+_NO_ASPECT = frozenset({"情况", "内容", "方面", "问题", "事情"})  # asked of every article
 # News about a year is published up to half a year later ("2022年的经营情况" in January 2023).
 SUMMARY_PERIOD_SLACK_DAYS = 183
 

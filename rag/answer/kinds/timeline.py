@@ -28,7 +28,9 @@ _EVENT_DATE = re.compile(
     r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|(\d{4})\s*年\s*(\d{1,2})\s*月"
 )
 _HAS_FIGURE = re.compile(r"\d")
-_MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?元")  # "3.6亿元" is an amount (金额) though not so called
+_MONEY = re.compile(
+    r"\d[\d.,]*\s*(?:[千百]?万|亿|万亿)?[美港欧日]?元"
+)  # "3.6亿元" is an amount (金额) though not so called
 SEARCH_DEPTH = 30
 MIN_SHARE = 0.45  # an article counts when its best passage scores at least this share of the best
 
@@ -89,7 +91,7 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
     subject = [
         word for word, flag in dict.fromkeys(context.index.tokenizer.tagged(topic))
         if flag.startswith(("n", "vn")) and flag not in PERSON_FLAGS
-        and len(word) > 1 and not _GENERIC.search(word)
+        and len(word) > 1 and not _GENERIC.fullmatch(word)
     ]  # fmt: skip
     events: list[tuple[date, Line]] = []
     for article_id in dict.fromkeys(h.article_id for h in hits if h.score >= MIN_SHARE * best_score):
