@@ -120,6 +120,10 @@ def test_leftover_temp_folder_is_ignored_and_cleaned(corpus_copy, tmp_path, usem
     assert open_index(settings.index, usem).size > 0
     build_index(settings, embedder=usem, rebuild=True, **QUIET)
     assert not leftover.exists()
+    # A build killed after its swap leaves staging behind an index that is up to date.
+    leftover.mkdir()
+    assert build_index(settings, embedder=usem, **QUIET).up_to_date
+    assert not leftover.exists()
 
 
 def test_index_built_with_one_model_refuses_another(seed_index_dir):
