@@ -68,8 +68,8 @@ def test_the_post_holder_is_found_with_or_without_de_before_the_post():
 
 
 def test_amounts_in_yuan_of_every_currency_and_size():
-    from rag.answer.kinds.timeline import _MONEY
+    from rag.answer.qtype import MONEY
 
-    for amount in ("3.6亿元", "5000万元", "1.2万亿元", "100亿美元", "30亿港元", "98元"):
-        assert _MONEY.search(amount), amount
-    assert not _MONEY.search("118个项目")
+    for amount in ("3.6亿元", "5000万元", "1.2万亿元", "100亿美元", "30亿港元", "98元", "两千元"):
+        assert MONEY.search(amount), amount
+    assert not MONEY.search("118个项目")

@@ -38,13 +38,15 @@ _PERSON_CUE = re.compile(
 # money for an amount ("总金额是多少", "营收多少"), which a figure in 元 answers.
 _COUNTED = re.compile(r"(?:多少|几)[个家条场点次位种项名所辆台座套件批]?([\u4e00-\u9fff]{2})")
 _MONEY_ASKED = re.compile(r"金额|多少钱|营收|收入|投资额|利润|产值|票价|补贴")
-_MONEY = re.compile(r"[\d一二三四五六七八九十百千万亿]\s*(?:多|余)?\s*(?:亿|万|千)?\s*(?:元|美元|欧元|块)")
+MONEY = re.compile(
+    r"[\d一二三四五六七八九十百千万亿]\s*(?:多|余)?\s*(?:万亿|亿|万|千)?\s*(?:[美港欧日]?元|块)"
+)
 
 
 def answers_measure(question: str, text: str) -> bool:
     """Whether `text` speaks of what a how-many question counts: its counted noun, or money."""
     if _MONEY_ASKED.search(question):
-        return bool(_MONEY.search(text))
+        return bool(MONEY.search(text))
     counted = _COUNTED.search(question)
     return counted is None or counted.group(1) in text
 

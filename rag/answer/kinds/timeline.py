@@ -13,6 +13,7 @@ from datetime import date
 from rag.answer.compose import Evidence, Line
 from rag.answer.intent import Period
 from rag.answer.kinds.context import Context
+from rag.answer.qtype import MONEY
 from rag.answer.sentence_choice import coverage
 from rag.answer.sentences import Sentence, is_filler
 from rag.index.tokens import PERSON_FLAGS, normalise_text
@@ -28,9 +29,6 @@ _EVENT_DATE = re.compile(
     r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|(\d{4})\s*年\s*(\d{1,2})\s*月"
 )
 _HAS_FIGURE = re.compile(r"\d")
-_MONEY = re.compile(
-    r"\d[\d.,]*\s*(?:[千百]?万|亿|万亿)?[美港欧日]?元"
-)  # "3.6亿元" is an amount (金额) though not so called
 SEARCH_DEPTH = 30
 MIN_SHARE = 0.45  # an article counts when its best passage scores at least this share of the best
 
@@ -169,7 +167,8 @@ def _best_sentence(
         if is_filler(sentence.text):
             continue
         text = normalise_text(sentence.text)
-        named = coverage(_MONEY.sub("金额", text), attribute) if attribute else 0.0
+        # "3.6亿元" is an amount (金额) though the sentence does not say so
+        named = coverage(MONEY.sub("金额", text), attribute) if attribute else 0.0
         if attribute and named == 0:
             continue
         figure = (0.3 if change else 0.15) if _HAS_FIGURE.search(sentence.text) else 0.0
