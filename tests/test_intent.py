@@ -60,6 +60,10 @@ def test_spoken_forms_read_as_written():
     assert written_form("星驰头一回出口整车是卖到哪个国家的") == "星驰首次出口整车是卖到哪个国家的"
     assert written_form("那篇讲的啥，人多不多") == "那篇讲的是什么，人有多少"
     assert written_form("第6届数博会和第12次会议") == "第六届数博会和第十二次会议"
+    assert written_form("21年重庆智博会的主题叫什么") == "2021年重庆智博会的主题叫什么"
+    assert written_form("截至21年底，在19年") == "截至2021年底，在2019年"
+    assert written_form("过去21年，21年来") == "过去21年，21年来"  # years counted
+    assert written_form("疫情那阵子") == "疫情期间"
 
 
 def test_an_edition_is_known_either_way_it_is_written():

@@ -117,10 +117,18 @@ _COLLOQUIAL = (("啥", "什么"), ("咋样", "怎么样"), ("咋", "怎么"), ("
                ("那段时间", "期间"))  # fmt: skip
 
 
+# A year said with two digits where a year starts the question or a clause ("21年重庆智博会…",
+# "在19年"): 2021, 2019. "过去21年", "21年来" count years.
+_SHORT_YEAR = re.compile(
+    r"(?:^|(?<=[，,在于是])|(?<=截至)|(?<=截止))([012]\d)(?=年(?!来|间|多|以来|前|后|之))"
+)
+
+
 def written_form(question: str) -> str:
-    """The question with spoken forms in written ones ("讲的啥" -> "讲的是什么")."""
+    """The question with spoken forms in written ones ("讲的啥" -> "讲的是什么", "21年" -> "2021年")."""
     for spoken, written in _COLLOQUIAL:
         question = question.replace(spoken, written)
+    question = _SHORT_YEAR.sub(lambda m: "20" + m.group(1), question)
     return written_editions(question)
 
 
