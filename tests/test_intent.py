@@ -195,3 +195,10 @@ def test_what_someone_proposed_is_speech_whatever_the_verb():
 )
 def test_not_every_question_about_reports_asks_for_a_topic(question):
     assert not classify(question, AS_OF).topic
+
+
+def test_ordering_the_collection_by_date_is_a_timeline_not_a_count():
+    assert classify("按时间先后把这几篇报道里的活动排一下", AS_OF).kind == TIMELINE
+    assert classify("这几篇文章按时间排个序", AS_OF).kind == TIMELINE
+    assert classify("有几篇文章提到了数字鸿沟？", AS_OF).corpus_ask == COUNT_MENTIONS  # still a count
+    assert classify("哪些文章提到了数博会，按时间排", AS_OF).phrase == "数博会"  # a second request

@@ -298,3 +298,9 @@ def test_a_timeline_of_a_thing_uses_the_reports_about_it_not_those_that_mention_
     built = Router(news_index).ask("按时间顺序说说云岭储能电池基地是怎么建起来的").answer
     assert "开工建设" in built and "一期项目" in built
     assert "算力券" not in built and "零碳" not in built  # other reports naming 云岭储能 in passing
+
+
+def test_a_timeline_of_the_whole_collection_gives_every_article_by_date(router):
+    lines = router.ask("按时间先后把这几篇报道里的活动排一下").answer.splitlines()
+    dated = [line[:10] for line in lines if re.match(r"\d{4}-\d{2}-\d{2} — 《", line)]
+    assert len(dated) == 5 and dated == sorted(dated)

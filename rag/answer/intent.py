@@ -76,7 +76,7 @@ _ABOUT = re.compile(
 )
 
 _TIMELINE = re.compile(
-    r"按时间顺序|按时间先后|按先后|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?哪些|哪些阶段|先后|进展情况|进展如何|"
+    r"按时间顺序|按时间先后|按先后|按时间|排个?序|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?哪些|哪些阶段|先后|进展情况|进展如何|"
     r"怎么变化|如何变化|变化情况|怎样变化|有什么变化|有哪些变化|逐年|这几年|历年|历届|"
     r"怎么增长|如何增长|一步步|演变|发展起来|怎么发展|推进的"
 )
@@ -165,10 +165,11 @@ def classify(question: str, newest: date | None = None, people: Iterable[str] = 
     people = tuple(people)
     text = written_form(question.strip())
     period = question_period(text, newest)
+    # "按时间先后把这几篇报道里的活动排一下" orders the collection: a timeline, not a count.
+    if _TIMELINE.search(text) and not re.search(r"提到|提及|(?<![哪这那])几篇|多少篇", text):
+        return Intent(TIMELINE, text, period=period)
     if intent := _corpus_intent(text, period):
         return intent
-    if _TIMELINE.search(text):
-        return Intent(TIMELINE, text, period=period)
     if sides := compare_sides(text):
         return Intent(COMPARE, text, period=period, sides=sides)
     counted = announced_count(text)
@@ -245,7 +246,7 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
 
 def _mention_ask(text: str) -> str:
     """How many articles hold a phrase ("几篇", not "哪几篇"), or which."""
-    return COUNT_MENTIONS if re.search(r"(?<!哪)几篇|多少篇", text) else MENTIONS
+    return COUNT_MENTIONS if re.search(r"(?<![哪这那])几篇|多少篇", text) else MENTIONS
 
 
 # "提到X的" asks for a phrase; "最新的报道" for the newest; "新华社的", "记者刘畅的" for a source.
@@ -259,7 +260,9 @@ _PERIOD_ONLY = re.compile(
 
 
 def _trim_phrase(phrase: str) -> str:
-    """The looked-for phrase without quotes and trailing particles: "“一带一路”的" -> "一带一路"."""
+    """The looked-for phrase without quotes and trailing particles: "“一带一路”的" -> "一带一路";
+    what follows a comma is another request ("…提到了数博会，按时间排")."""
+    phrase = re.split(r"[，,]", phrase.strip())[0]
     phrase = re.sub(r"(?:的)?(?:内容|事情|情况|话题|相关内容)?[？?。！!，,吗呢]*$", "", phrase.strip())
     phrase = re.sub(r"^(?:了|过|关于|有关)+", "", phrase)
     return phrase.strip(" \"'“”‘’「」《》")

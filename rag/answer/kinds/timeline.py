@@ -21,7 +21,7 @@ from rag.search.catalog import ArticleRecord
 from rag.search.query import NO_FILTERS, SearchFilters, SearchTuning
 
 _TIMELINE_WORDS = re.compile(
-    r"按(?:时间|年份|日期|年度)?(?:顺序|先后)|按(?:时间|年份|日期|年度)|从(?:开始|一开始)\S{0,3}?到现在|至今|到现在|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?|哪些阶段|先后|进展情况|进展如何|"
+    r"按(?:时间|年份|日期|年度)?(?:先后顺序|顺序|先后)|按(?:时间|年份|日期|年度)|排个?序|从(?:开始|一开始)\S{0,3}?到现在|至今|到现在|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?|哪些阶段|先后|进展情况|进展如何|"
     r"是?怎么|如何|怎样|变化情况|有什么变化|有哪些变化|变化|逐年|这几年|历年|历届|增长|一步步|演变|发展起来|推进|"
     r"排一下|列一下|说说|讲讲|[？?。，,]"
 )
@@ -54,7 +54,9 @@ def event_date(sentence: str, published: date | None) -> date | None:
     return published
 
 
-_GENERIC = re.compile(r"资料|语料|报道|新闻|文章|活动|事件|事情|哪些|什么|都|了|里|中|的|有")
+_GENERIC = re.compile(
+    r"资料|语料|报道|新闻|文章|活动|事件|事情|哪些|什么|这几篇|那几篇|这些|所有|全部|各篇|把|都|了|里|中|的|有"
+)
 _CHANGE = re.compile(r"变化|历届|逐年|历年|这几年|每年|增长|演变")
 
 
