@@ -49,3 +49,10 @@ def test_a_side_after_x_de_y_keeps_what_follows_the_other_side():
         "重庆的陈敏尔在会上的讲话",
         "蔡奇在会上的讲话",
     )
+
+
+def test_two_occasions_of_one_speaker_keep_the_speaker_on_both_sides():
+    assert compare_sides("肖亚庆在G20数字部长会和重庆智博会上的发言有什么不一样") == (
+        "肖亚庆在G20数字部长会的发言",
+        "肖亚庆在重庆智博会上的发言",
+    )

@@ -76,6 +76,9 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
             cut = left_text.rfind(lead.group(0))
             if cut > 0:
                 shared, left = left_text[:cut], left_text[cut:]
+        elif _OCCASION_END.search(right) and (cut := left_text.rfind("在")) > 0:
+            # "肖亚庆在G20数字部长会和重庆智博会上": both occasions are his
+            shared, left, right = left_text[:cut], left_text[cut:], "在" + right
         elif (period := re.match(r"\d{4}\s*年(?:底|末|初)?", left_text)) and period.end() < len(left_text):
             shared, left = period.group(0), left_text[period.end() :]
         if len(right) > len(left) and left.endswith(("届", "期", "号", "代")) and right[:1] == left[:1]:
@@ -96,6 +99,7 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
 
 
 _CONNECTOR = re.compile(r"和|与|跟|同|及")
+_OCCASION_END = re.compile(r"(?:会|会议|论坛|峰会|大会|博会|典礼|仪式)上?$")
 _BOTH = re.compile(r"(?:两|二)(?:市|地|省|县|区|国|家|届|年|者|人|位)$|双方$")
 _QUANTITATIVE = re.compile(
     r"差多少|相差|多了|少了|多多少|少多少|增加了|哪个(?:更)?[高低多少大小快慢]|哪届.*[多少高]|谁(?:更)?[高低多少大]|相比"
