@@ -73,3 +73,18 @@ def test_amounts_in_yuan_of_every_currency_and_size():
     for amount in ("3.6亿元", "5000万元", "1.2万亿元", "100亿美元", "30亿港元", "98元", "两千元"):
         assert MONEY.search(amount), amount
     assert not MONEY.search("118个项目")
+
+
+def test_a_counterpart_of_a_word_the_corpus_lacks_answers_something_else():
+    from rag.answer.support import contrast_pattern
+
+    seat = contrast_pattern("临云城际一等座票价多少钱", ["一等"])
+    assert seat.search("二等座全程票价98元") and not seat.search("一等座")
+    assert contrast_pattern("合作年的闭幕式是什么时候办的", ["闭幕式"]).search("开幕式通过网络视频形式举行")
+    assert contrast_pattern("她首度担当女主角", ["首度"]) is None  # 首度 and 首次 are one thing
+
+
+def test_a_first_class_fare_is_not_answered_with_the_second_class_one(news_index):
+    from rag.answer.router import Router
+
+    assert not Router(news_index).ask("临云城际一等座票价多少钱").answerable

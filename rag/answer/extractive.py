@@ -26,7 +26,7 @@ from rag.answer.sentence_choice import (
     focused,
 )
 from rag.answer.sentences import after_dateline, is_filler
-from rag.answer.support import support_terms
+from rag.answer.support import contrast_pattern, support_terms
 from rag.calibration import AnswerCalibration, load_calibration
 from rag.config import Settings
 from rag.index.aliases import respelling
@@ -216,6 +216,11 @@ class Answerer:
                 for (s, e), ok in zip(pieces, allowed, strict=True)
                 if ok and (asks_title or not is_filler(hit.text[s:e]))
             ]
+        contrast = contrast_pattern(
+            question, [w for w in weights if w not in self.index.backend.known(list(weights))]
+        )
+        if contrast:  # "一等座票价多少钱" is not answered by "二等座全程票价98元"
+            spans = [(i, s, e) for i, s, e in spans if not contrast.search(normalise_text(hits[i].text[s:e]))]
         if not spans:
             return []
         texts = [hits[i].text[s:e] for i, s, e in spans]

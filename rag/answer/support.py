@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.qtype import asked_roles, edition_forms, ordinal_events
-from rag.index.tokens import ChineseTokenizer
+from rag.index.tokens import ChineseTokenizer, normalise_text
 
 # The sort of thing asked for ("哪个城市", "什么机构") is not a name the passage must hold.
 _ASKED_SORT = re.compile(
@@ -72,3 +72,29 @@ def support_terms(question: str, tokenizer: ChineseTokenizer) -> SupportTerms:
     in_article = [t for t in names if t not in people and not any(ch.isdigit() for ch in t)]
     loose = [t for t in names + ordinal_events(question) if t not in in_article and t not in editions]
     return SupportTerms(question, loose, in_article, editions + asked_roles(question))
+
+
+# Characters whose swap names another thing, not the same in other words: 一等座 is not 二等座,
+# 闭幕式 is not 开幕式, 进口 is not 出口 (首度 and 首次 are one thing: 度/次 are no such pair).
+_CONTRASTS = ("一二三四五六七八九十两", "开闭", "上下", "前后", "东西南北", "进出", "增减", "男女", "正副",
+              "买卖", "早晚", "高低", "大小", "长短", "新旧", "内外")  # fmt: skip
+
+
+def contrast_pattern(question: str, unseen: list[str]) -> re.Pattern[str] | None:
+    """Where a text names the counterpart of a question word the corpus never holds ("一等座" ->
+    二等座): a sentence about it answers a question about something else. Two-character words
+    are taken with the character after them in the question ("一等" + "座")."""
+    question = normalise_text(question)
+    alternatives = []
+    for word in unseen:
+        at = question.find(word)
+        if at < 0 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
+            continue
+        context = question[at : at + len(word) + (len(word) == 2)]
+        if len(context) < 3:
+            continue
+        for i, ch in enumerate(word):
+            partners = next((group.replace(ch, "") for group in _CONTRASTS if ch in group), "")
+            if partners:
+                alternatives.append(f"{re.escape(context[:i])}[{partners}]{re.escape(context[i + 1 :])}")
+    return re.compile("|".join(alternatives)) if alternatives else None
