@@ -281,3 +281,9 @@ def test_spoken_periods_and_framing_words_do_not_refuse_a_plain_fact(news_index)
     router = Router(news_index)
     assert "5%" in router.ask("疫情那阵子江川给工商业用户的电价降了多少？").answer  # 那阵子 = 期间
     assert "通信管理局" in router.ask("江川5G商用满月时基站建设的数据是从哪个部门获悉的").answer  # 时, 是从
+
+
+def test_a_preposition_and_a_counted_noun_weigh_nothing_in_choosing_the_sentence(seed_index, news_index):
+    assert "刘鹤" in Router(seed_index).ask("习近平给上合数字经济论坛的贺信是谁念的").answer  # 给 frames it
+    plan = Router(news_index).ask("2020年初陈国栋给星驰定了啥目标，打算抓哪几件事？").answer
+    assert "12万辆" in plan and "东南亚市场" in plan and "500座" in plan  # 哪几件事 lists them

@@ -51,9 +51,9 @@ def _without(text: str, words: frozenset[str]) -> str:
     return text
 
 
-# Words that frame the question, not its topic: "…满月时…", "是从哪个部门获悉的".
-_FRAME_WORDS = frozenset({"时", "是从", "当时"})
-_ASKED_COUNT = re.compile(r"^(?:几|多少)[\u4e00-\u9fff]?$")
+# Words that frame the question, not its topic: "…满月时…", "是从哪个部门获悉的", "给星驰定了…".
+_FRAME_WORDS = frozenset({"时", "是从", "当时", "给"})
+_ASKED_COUNT = re.compile(r"^(?:几|多少)(?:[个件项条点家位名次种场批]?[\u4e00-\u9fff])?$")  # 几家, 几件事
 
 
 def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
