@@ -205,22 +205,8 @@ class Answerer:
         Sentences addressed to an assistant, or holding credential-like strings, are never
         candidates: an article cannot choose the answer by instructing the system.
         """
-        asks_title = bool(_ASKS_TITLE.search(question))
-        spans = []
-        for i, hit in enumerate(hits):
-            pieces = [(s + after_dateline(hit.text[s:e]), e) for s, e in split_sentences(hit.text)]
-            pieces = [(s, e) for s, e in pieces if hit.text[s:e].strip()]
-            allowed = quotable_run([hit.text[s:e] for s, e in pieces])
-            spans += [
-                (i, s, e)
-                for (s, e), ok in zip(pieces, allowed, strict=True)
-                if ok and (asks_title or not is_filler(hit.text[s:e]))
-            ]
-        contrast = contrast_pattern(
-            question, [w for w in weights if w not in self.index.backend.known(list(weights))]
-        )
-        if contrast:  # "一等座票价多少钱" is not answered by "二等座全程票价98元"
-            spans = [(i, s, e) for i, s, e in spans if not contrast.search(normalise_text(hits[i].text[s:e]))]
+        unseen = [w for w in weights if w not in self.index.backend.known(list(weights))]
+        spans = _quotable_spans(hits, bool(_ASKS_TITLE.search(question)), contrast_pattern(question, unseen))
         if not spans:
             return []
         texts = [hits[i].text[s:e] for i, s, e in spans]
@@ -274,6 +260,27 @@ class Answerer:
             features, self.calibration, kind, type_pending, self.completion(question, hits, kind, features)
         )
         return compose_answer(Asked(question, weights, kind), hits, features, self.calibration)
+
+
+def _quotable_spans(
+    hits: list[Hit], asks_title: bool, contrast: re.Pattern[str] | None
+) -> list[tuple[int, int, int]]:
+    """(hit, start, end) of every sentence an answer may quote: not filler unless the question
+    asks for a title, not addressed to an assistant, and not naming the counterpart of what is
+    asked ("一等座票价多少钱" is not answered by "二等座全程票价98元")."""
+    spans = []
+    for i, hit in enumerate(hits):
+        pieces = [(s + after_dateline(hit.text[s:e]), e) for s, e in split_sentences(hit.text)]
+        pieces = [(s, e) for s, e in pieces if hit.text[s:e].strip()]
+        allowed = quotable_run([hit.text[s:e] for s, e in pieces])
+        spans += [
+            (i, s, e)
+            for (s, e), ok in zip(pieces, allowed, strict=True)
+            if ok
+            and (asks_title or not is_filler(hit.text[s:e]))
+            and not (contrast and contrast.search(normalise_text(hit.text[s:e])))
+        ]
+    return spans
 
 
 @dataclass(frozen=True)
