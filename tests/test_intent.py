@@ -202,3 +202,11 @@ def test_ordering_the_collection_by_date_is_a_timeline_not_a_count():
     assert classify("这几篇文章按时间排个序", AS_OF).kind == TIMELINE
     assert classify("有几篇文章提到了数字鸿沟？", AS_OF).corpus_ask == COUNT_MENTIONS  # still a count
     assert classify("哪些文章提到了数博会，按时间排", AS_OF).phrase == "数博会"  # a second request
+
+
+def test_what_news_a_topic_had_in_a_period_lists_its_reports_of_that_period():
+    news = classify("今年上半年临云城际铁路有什么大新闻？", date(2023, 11, 21))
+    assert (news.corpus_ask, news.phrase, news.topic) == (MENTIONS, "临云城际铁路", True)
+    assert news.period is not None and news.period.published
+    month = classify("2021年8月份都有哪些报道", AS_OF)  # the month itself, no topic
+    assert (month.kind, month.corpus_ask, month.phrase) == (TIME, TITLES, "")

@@ -63,6 +63,7 @@ _TOPIC_ARTICLES = re.compile(
     rf"^(?:专门)?(?:讲|写|报道|关于|有关|介绍)?(?P<phrase>[^，,。？?]{{2,24}}?)(?:相关)?的(?:相关)?{_DOC}"
     rf"(?:一共|总共|共)?(?:有|收了|收录了?)?(?:哪几篇|哪些|几篇|多少篇){_ASK_ENDS}"
     rf"|^(?P<kept>[^，,。？?]{{2,24}}?)(?:一共|总共|共)?(?:收了|收录了?)(?:哪几篇|几篇|多少篇){_ASK_ENDS}"
+    rf"|^(?P<news>[^，,。？?]{{2,30}}?)(?:有|出了|发生了)(?:什么|哪些)(?:大|重要|重大|新)?(?:新闻|消息|报道|动态){_ASK_ENDS}"
 )
 _COUNT = re.compile(rf"(?:一共|总共|共|总计)?(?:有|收录了?|发了|发布了|发表了)?(?:几|多少)篇{_DOC}?")
 _TITLES = re.compile(
@@ -201,7 +202,12 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
     if (dated := _TOPIC_DATES.search(text)) and (phrase := _trim_phrase(dated.group("phrase"))):
         return Intent(CORPUS, text, corpus_ask=MENTIONS, phrase=phrase, period=period)  # listed with dates
     topic = _TOPIC_ARTICLES.search(text)
-    phrase = _trim_phrase(topic.group("phrase") or topic.group("kept")) if topic else ""
+    phrase = (
+        _trim_phrase(topic.group("phrase") or topic.group("kept") or topic.group("news")) if topic else ""
+    )
+    if period is not None and period.label:  # "今年上半年临云城际铁路有什么新闻": the period filters
+        phrase = re.sub(r"^[份都的里中还也\s]+|[都的里中还也\s]+$", "", phrase.replace(period.label, ""))
+        phrase = phrase if len(phrase) >= 2 else ""  # "2021年8月份都有哪些报道" lists the month
     phrase = re.sub(r"^(?:一共|总共|共)", "", phrase)
     # "2021年的报道有哪些" lists a period, "库里一共收录了几篇" the collection, "提到X的" a phrase.
     if phrase and not (
