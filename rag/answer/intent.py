@@ -167,7 +167,7 @@ def classify(question: str, newest: date | None = None, people: Iterable[str] = 
     text = written_form(question.strip())
     period = question_period(text, newest)
     # "按时间先后把这几篇报道里的活动排一下" orders the collection: a timeline, not a count.
-    if _TIMELINE.search(text) and not re.search(r"提到|提及|(?<![哪这那])几篇|多少篇", text):
+    if _TIMELINE.search(text) and not re.search(rf"提到|提及|{_COUNTED_ARTICLES.pattern}", text):
         return Intent(TIMELINE, text, period=period)
     if intent := _corpus_intent(text, period):
         return intent
@@ -252,9 +252,10 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
 
 def _mention_ask(text: str) -> str:
     """How many articles hold a phrase ("几篇", not "哪几篇"), or which."""
-    return COUNT_MENTIONS if re.search(r"(?<![哪这那])几篇|多少篇", text) else MENTIONS
+    return COUNT_MENTIONS if _COUNTED_ARTICLES.search(text) else MENTIONS
 
 
+_COUNTED_ARTICLES = re.compile(r"(?<![哪这那])几篇|多少篇")  # not "哪几篇", "这几篇"
 # "提到X的" asks for a phrase; "最新的报道" for the newest; "新华社的", "记者刘畅的" for a source.
 _NOT_A_TOPIC = re.compile(
     r"^(?:提到|提及|涉及|谈到|讲到|说到|写到|出现)|最新|最近|最早|记者|新华社|作者|来源"

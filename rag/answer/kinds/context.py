@@ -42,7 +42,6 @@ class Context:
         """Whether the article's title, else its title and lead (its first sentence of news: no
         headline, caption or byline line), hold the phrase or `needed` of its words: what the
         article is about, not what it mentions in passing."""
-
         forms = [normalise_text(form) for form in spellings(phrase)]  # "G20" and "二十国集团"
         words = [normalise_text(w) for w in words]
 

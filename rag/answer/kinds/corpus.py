@@ -78,22 +78,22 @@ def _mentioning(context: Context, phrase: str, allowed: set[str], topic: bool = 
     found = [m for m in context.catalog.mentions(phrase) if m.article.article_id in allowed]
     words = [w for w in dict.fromkeys(context.words(phrase)) if len(w) >= 2]
     if (found and not topic) or len(words) < 2:
-        return [m for m in found if context.leads_with(m.article, phrase, [phrase], 1)] if topic else found
-    needed = len(words) if len(words) == 2 else max(2, -(-2 * len(words) // 3))
-    holders: dict[str, int] = {}
-    first: dict[str, Mention] = {m.article.article_id: m for m in found}
-    for word in words:
-        for mention in context.catalog.mentions(word):
-            article_id = mention.article.article_id
-            if article_id in allowed:
-                holders[article_id] = holders.get(article_id, 0) + 1
-                first.setdefault(article_id, mention)
-    chosen = {a for a, count in holders.items() if count >= needed} | {m.article.article_id for m in found}
-    return [
-        first[a.article_id]
-        for a in context.catalog.articles()
-        if a.article_id in chosen and (not topic or context.leads_with(a, phrase, words, needed))
-    ]
+        candidates, words, needed = found, [], 1
+    else:
+        needed = len(words) if len(words) == 2 else max(2, -(-2 * len(words) // 3))
+        holders: dict[str, int] = {}
+        first: dict[str, Mention] = {m.article.article_id: m for m in found}
+        for word in words:
+            for mention in context.catalog.mentions(word):
+                article_id = mention.article.article_id
+                if article_id in allowed:
+                    holders[article_id] = holders.get(article_id, 0) + 1
+                    first.setdefault(article_id, mention)
+        chosen = {a for a, count in holders.items() if count >= needed} | {
+            m.article.article_id for m in found
+        }
+        candidates = [first[a.article_id] for a in context.catalog.articles() if a.article_id in chosen]
+    return [m for m in candidates if not topic or context.leads_with(m.article, phrase, words, needed)]
 
 
 def _mentions(context: Context, intent: Intent, allowed: set[str], where: str) -> Answer:

@@ -19,10 +19,12 @@ from rag.answer.sentences import Sentence, is_filler
 from rag.index.tokens import normalise_text
 
 _ORDINALS = "一二三四五六七八九十"
+_CN, _NTH, _PAREN = rf"[{_ORDINALS}]是", rf"第[{_ORDINALS}][，,、：:是]", rf"[（(][{_ORDINALS}][)）]"
 _MARKER = re.compile(
-    rf"(?P<cn>[{_ORDINALS}]是)|(?P<nth>第[{_ORDINALS}][，,、：:是])|(?P<paren>[（(][{_ORDINALS}][)）])|"
+    rf"(?P<cn>{_CN})|(?P<nth>{_NTH})|(?P<paren>{_PAREN})|"
     r"(?P<num>(?<![\d.])\d{1,2}[.、．](?!\d))|(?P<seq>首先|其次|再次|最后)"
 )
+ORDINAL_ITEM = re.compile(f"{_CN}|{_NTH}|{_PAREN}")  # "一是…", "第二，…", "（三）…": an item's marker
 _INTRO = re.compile(rf"([{_ORDINALS}两]|\d{{1,2}})(?:点|个方面|项|条|大|方面|件事|个)|以下|如下|主要有|包括")
 SEARCH_DEPTH = 8
 ARTICLES_TRIED = 3

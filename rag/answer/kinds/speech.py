@@ -14,7 +14,7 @@ from collections.abc import Set as AbstractSet
 from rag.answer.compose import Evidence, Line
 from rag.answer.intent import Period
 from rag.answer.kinds.context import Context
-from rag.answer.kinds.listing import enumerations
+from rag.answer.kinds.listing import ORDINAL_ITEM, enumerations
 from rag.answer.sentences import Sentence, is_filler
 from rag.search.catalog import ArticleRecord
 from rag.search.query import SearchFilters
@@ -34,9 +34,6 @@ SPOKEN_POINTS = re.compile(
     r"提(?:出|了)?了?(?:哪几[点条项个]?|哪些|几点|几条)(?:要求|建议|倡议|意见|希望|主张)"
 )
 MAX_CHARS = 320  # per article, enumerations whole; "他还说了什么" asks for the rest
-_ITEM = re.compile(
-    r"[一二三四五六七八九十]是|第[一二三四五六七八九十][，,、：:是]|[（(][一二三四五六七八九十][)）]"
-)
 QUESTION_WORDS = re.compile(
     rf"(?:{SAYING}|讲|谈|怎么看|如何看待|看法|观点|讲话|发言|致辞|内容|什么|哪些|了|些|啥|怎么|如何|是|的|在|上|对|还|呢|[？?。，,])"
 )
@@ -249,7 +246,7 @@ def _article_block(
     for sentence in sentences:
         if sentence.text in exclude:
             continue
-        if total + len(sentence.text) > MAX_CHARS and lines and not _ITEM.match(sentence.text):
+        if total + len(sentence.text) > MAX_CHARS and lines and not ORDINAL_ITEM.match(sentence.text):
             break
         evidence = Evidence(article, sentence.start, sentence.end)
         if sentence.paragraph == paragraph and lines:
