@@ -80,6 +80,8 @@ def test_many_small_additions_are_merged(corpus_copy, tmp_path, usem):
     assert (
         len(index.version.segments) == 1 and index.search("港口吞吐量增长3成", k=1)[0].article_id == "13_note"
     )
+    merged = index.version.segments[0]  # the merge kept every chunk's sentence vectors
+    assert all(len(merged.sentences(row).bounds) for row in range(merged.size))
     # The merge reused stored term counts: BM25 scores equal those of a fresh build.
     fresh = Settings(corpus=corpus_copy, index=tmp_path / "fresh", segment_chunks=1000)
     build_index(fresh, embedder=usem, **QUIET)

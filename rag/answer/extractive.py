@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.answer.answers import Answer, AnswererView, search_and_answer
+from rag.answer.cosines import SentenceCosines
 from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import (
     PERSON,
@@ -150,19 +151,8 @@ class Answerer:
         """The features at given positions with their costly parts: the cosine to the question
         (when similarity weighs anything, or `embed`: calibration tries every weight) and, for
         who/where questions, the tagger's names."""
-        # The question's vector: the search's when it searched for the question as asked, else
-        # embedded with the first sentences.
-        asked = [v for v in [self.index.recent_query_vector(normalise_text(question))] if v is not None]
+        cosines = SentenceCosines(self.index, question, hits)
         given = self._given(question, kind)
-
-        def cosines(texts: list[str]) -> list[float]:
-            if not (embed or self.calibration.similarity_weight):
-                return [UNKNOWN_SIMILARITY] * len(texts)
-            vectors = self.index.embedder.encode([normalise_text(question)] * (not asked) + texts)
-            if not asked:
-                asked.append(vectors[0])
-                vectors = vectors[1:]
-            return [float(x) for x in vectors @ asked[0]]
 
         def typed(feature: SentenceFeatures, text: str) -> bool:
             if feature.typed or kind not in TAGGED_KINDS:
@@ -175,7 +165,8 @@ class Answerer:
         def complete(positions: list[int]) -> list[SentenceFeatures]:
             chosen = [features[p] for p in positions]
             texts = [hits[f.hit_index].text[f.start : f.end] for f in chosen]
-            similarities = cosines([normalise_text(t) for t in texts])
+            weighed = embed or self.calibration.similarity_weight
+            similarities = cosines(chosen) if weighed else [UNKNOWN_SIMILARITY] * len(chosen)
             return [
                 dataclasses.replace(f, similarity=similarity, typed=typed(f, text))
                 for f, text, similarity in zip(chosen, texts, similarities, strict=True)

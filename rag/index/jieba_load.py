@@ -1,11 +1,13 @@
 """jieba's dictionary and part-of-speech tagger, loaded once per process and as fast as jieba allows.
 
-Three costs made most of a cold `rag ask` (docs/BENCHMARKS.md, "CLI cold start"):
+Four costs made most of a cold `rag ask` (docs/BENCHMARKS.md, "CLI cold start"):
 - `marshal.load` on jieba's cache file reads object by object (1.2 s); `marshal.loads` on
   the same bytes takes 0.35 s, so the cache is read in one go.
 - importing `jieba.posseg` already builds a tagger for the default dictionary (its word-tag
   table, 0.6 s); building a second one for our own `jieba.Tokenizer` read the dictionary
   again. Without a user dictionary the module's own pair (`jieba.dt`, `posseg.dt`) is used.
+- the tagger's HMM for words not in the dictionary decodes in pure Python (most of the slowest
+  answers' time): rag.index.pos_viterbi decodes the same model with numpy, the same tags.
 - the cache lives in the user's cache folder, not in the shared /tmp where any user of the
   machine could plant one.
 
@@ -45,7 +47,10 @@ def _load(user_dict: Path | None) -> tuple:
     import jieba
     from jieba import posseg
 
+    from rag.index import pos_viterbi
+
     jieba.setLogLevel(60)
+    pos_viterbi.install()
     if user_dict is None:
         _initialise(jieba.dt)
         return jieba.dt, posseg.dt

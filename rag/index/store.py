@@ -7,7 +7,9 @@ Layout::
                                of, each with the article numbers deleted from it since
     index/segments/<name>/     segment.json (counts, file sizes and SHA-256), meta.sqlite,
                                vectors.npy, dense.faiss, chunk_article.npy, chunk_day.npy,
-                               chunk_text_hash.npy (older segments: computed at open), bm25/
+                               chunk_text_hash.npy (older segments: computed at open),
+                               chunk_sentences.npy, sentence_bounds.npy, sentence_vectors.npy
+                               (older segments: none, answers embed sentences), bm25/
     index/.build.lock          held by the one build allowed at a time (rag.index.lock)
 
 Segments are never modified once written. A build writes new segments for what changed,

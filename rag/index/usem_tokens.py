@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import sentencepiece
 
 
@@ -36,12 +37,24 @@ class UsemTokenizer:
         return [self._encode_one(text, add_bos, add_eos) for text in texts]
 
     def _encode_one(self, text: str, add_bos: bool, add_eos: bool) -> list[int]:
+        ids = self.pieces(text)[0] or [self._unk]
+        return [self._bos] * add_bos + ids + [self._eos] * add_eos
+
+    def pieces(self, text: str) -> tuple[list[int], list[int]]:
+        """Piece ids of `text` without start and end tokens, and the character each starts at
+        (`rag.index.sentence_vectors` sums a sentence's pieces of its chunk)."""
+        encoded = np.frombuffer(text.encode(), dtype=np.uint8)
+        # sentencepiece gives UTF-8 byte offsets: the character of a byte counts the lead bytes before it.
+        char_of_byte = np.cumsum(np.append((encoded & 0xC0) != 0x80, True)) - 1
         ids: list[int] = []
+        starts: list[int] = []
         for piece in self._processor.encode(text, return_type="proto").pieces:
             # One unknown id per character of an unknown run, as the port gives.
-            ids += [self._unk] * max(1, len(piece.surface)) if piece.id == self._unk else [piece.id]
-        ids = ids or [self._unk]
-        return [self._bos] * add_bos + ids + [self._eos] * add_eos
+            count = max(1, len(piece.surface)) if piece.id == self._unk else 1
+            ids += [piece.id] * count
+            first = int(char_of_byte[piece.begin])
+            starts += range(first, first + count)
+        return ids, starts
 
 
 def install(model) -> None:

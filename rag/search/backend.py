@@ -18,6 +18,7 @@ import numpy as np
 from rag.index.embed import Embedder
 from rag.index.manifest import Manifest
 from rag.index.records import ArticleRecord, ChunkRecord, IndexedArticle
+from rag.index.sentence_vectors import SentenceVectors
 from rag.index.tokens import ChineseTokenizer
 from rag.search.query import SearchFilters
 
@@ -101,6 +102,11 @@ class SearchBackend(Protocol):
         """Per row, a key equal for reprints (`tokens.text_hash` of its text) and a key equal
         for passages of one article: what a ranking needs to show a text once and to spread
         its slots over articles, without fetching the records."""
+        ...
+
+    def sentence_vectors(self, chunks: list[tuple[str, str]]) -> list[SentenceVectors | None]:
+        """For each (chunk id, text), the vectors the build stored for its sentences; None
+        where none are stored (answers then embed the sentences they weigh)."""
         ...
 
     def idf(self, tokens: list[str]) -> dict[str, float]:

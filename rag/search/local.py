@@ -12,6 +12,8 @@ from rag.index.lexical import LexicalIndex
 from rag.index.lexical_top import lexical_top
 from rag.index.records import ChunkRecord, RecordStore
 from rag.index.segment import MultiDense
+from rag.index.sentence_vectors import SentenceVectors
+from rag.index.tokens import text_hash
 from rag.index.version import IndexVersion
 from rag.search.backend import BackendStats, Candidates
 from rag.search.query import SearchFilters
@@ -67,6 +69,23 @@ class LocalBackend:
     def diversity_keys(self, rows: np.ndarray) -> tuple[Sequence[Hashable], Sequence[Hashable]]:
         version = self.version  # both stored by the build, one entry per row
         return version.chunk_text_hash[rows].tolist(), version.chunk_article[rows].tolist()
+
+    def sentence_vectors(self, chunks: list[tuple[str, str]]) -> list[SentenceVectors | None]:
+        version = self.version
+        found: list[SentenceVectors | None] = [None] * len(chunks)
+        wanted: dict[str, list[int]] = {}
+        for position, (chunk_id, _) in enumerate(chunks):
+            wanted.setdefault(chunk_id, []).append(position)
+        sql = f"SELECT row, chunk_id FROM chunks WHERE chunk_id IN ({','.join('?' * len(wanted))})"
+        for segment, offset in zip(version.segments, version.row_offsets, strict=False):
+            rows = segment.query(sql, list(wanted))
+            for row, chunk_id in rows:
+                alive = version.alive is None or version.alive[offset + row]
+                for position in wanted[chunk_id]:
+                    # The row of this very text: a chunk id can name a replaced article's text.
+                    if alive and version.chunk_text_hash[offset + row] == text_hash(chunks[position][1]):
+                        found[position] = segment.sentences(row)
+        return found
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         return self.lexical.idf(tokens)

@@ -30,6 +30,7 @@ from rag.index.qdrant_connect import reaching, shared_client, where
 from rag.index.qdrant_generations import read_head
 from rag.index.qdrant_layout import DENSE, SPARSE, read_state, term_ids, visible
 from rag.index.records import ChunkRecord
+from rag.index.sentence_vectors import SentenceVectors
 from rag.index.tokens import ChineseTokenizer, text_hash
 from rag.index.version import check_embedder, tokenizer_of
 from rag.search.backend import BackendStats, Candidates
@@ -197,6 +198,9 @@ class QdrantBackend:
 
     def chunk_counts(self) -> dict[str, int]:
         return dict(self.version.state.chunk_counts)
+
+    def sentence_vectors(self, chunks: list[tuple[str, str]]) -> list[SentenceVectors | None]:
+        return [None] * len(chunks)  # not migrated to Qdrant: answers embed their sentences
 
     def stats(self) -> BackendStats:
         state, manifest = self.version.state, self.version.manifest

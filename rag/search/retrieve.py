@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from rag.index.manifest import Manifest
 from rag.index.qdrant_connect import shared_client, where
 from rag.index.qdrant_layout import refuse_pending_migration
 from rag.index.records import ChunkRecord, IndexedArticle, RecordStore
+from rag.index.sentence_vectors import SentenceVectors
 from rag.index.tokens import chunk_terms, normalise_text
 from rag.index.version import IndexVersion
 from rag.ingest.dates import question_date_range
@@ -181,6 +183,10 @@ class SearchIndex:
     def recent_query_vector(self, text: str) -> np.ndarray | None:
         """The embedding of a normalised query searched for lately, if it is still kept."""
         return self._recent_vectors.get(text)
+
+    def sentence_vectors(self, passages: Sequence[Hit | ChunkRecord]) -> list[SentenceVectors | None]:
+        """The build's vectors of each passage's sentences (None where none are stored)."""
+        return self.backend.sentence_vectors([(p.chunk_id, p.text) for p in passages])
 
     def chunk_records(self, rows: np.ndarray | list[int]) -> list[ChunkRecord]:
         """Records of rows, in the given order."""

