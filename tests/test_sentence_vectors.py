@@ -8,8 +8,9 @@ import shutil
 import numpy as np
 import pytest
 
-from rag.answer.cosines import SentenceCosines
+from rag.answer.cosines import SentenceCosines, article_sentence_vectors
 from rag.answer.extractive import Answerer
+from rag.answer.sentences import article_sentences
 from rag.config import Settings
 from rag.index import store
 from rag.index.build import build_index
@@ -119,3 +120,14 @@ def test_an_edited_article_gives_its_new_sentences_only(corpus_copy, tmp_path, u
         assert found is not None and len(found.bounds)
         assert set(found.by_span()) <= set(split_sentences(chunk.text))
     assert any("这是新增的一句" in c.text[s:e] for c in chunks for s, e in split_sentences(c.text))
+
+
+def test_summaries_take_an_articles_sentence_vectors_from_its_chunks(seed_index):
+    article_id = seed_index.records.article_ids()[0]
+    sentences = article_sentences(seed_index.article_text(article_id))
+    vectors = article_sentence_vectors(seed_index, article_id, sentences)
+    exact = seed_index.embedder.encode([normalise_text(s.text) for s in sentences])
+    cosines = (vectors * exact).sum(axis=1)
+    stored = cosines < 0.99999  # the rest were not stored under the same span: embedded now
+    assert len(sentences) > 10 and stored.mean() > 0.8 and cosines.min() > 0.7
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)

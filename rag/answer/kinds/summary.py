@@ -10,6 +10,7 @@ from itertools import pairwise
 import numpy as np
 
 from rag.answer.compose import Evidence, Line
+from rag.answer.cosines import article_sentence_vectors
 from rag.answer.intent import EARLIEST, LATEST, ONLY, Intent
 from rag.answer.kinds.context import Context
 from rag.answer.sentences import is_filler
@@ -39,7 +40,7 @@ def summary_lines(context: Context, article_id: str, heading: bool = True, quest
     sentences = [s for s in context.sentences(article_id) if not is_filler(s.text) and s.text != record.title]
     if not sentences:
         return []
-    vectors = context.index.embedder.encode([normalise_text(s.text) for s in sentences])
+    vectors = article_sentence_vectors(context.index, article_id, sentences)
     centroid = vectors.mean(axis=0)
     centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
     # News puts the facts first and in figures: earlier sentences and those with numbers,
