@@ -18,7 +18,8 @@ from rag.index.chunk import split_sentences
 from rag.index.embed import embedding_identity
 from rag.index.embed_cache import EmbeddingCache
 from rag.index.prepare import Job, Models, PrepareConfig, prepare_batch
-from rag.index.sentence_vectors import SentenceVectors, encode_with_sentences
+from rag.index.sentence_store import SentenceVectors
+from rag.index.sentence_vectors import encode_with_sentences
 from rag.index.tokens import ChineseTokenizer, normalise_text
 from rag.ingest.files import scan_corpus
 from rag.search.retrieve import open_index

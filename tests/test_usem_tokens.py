@@ -41,3 +41,14 @@ def test_ids_equal_the_pure_python_tokenizer(both):
 
 def test_the_embedder_uses_it(usem):
     assert isinstance(usem._model._sp, UsemTokenizer)
+
+
+def test_pieces_start_where_their_word_does(both):
+    fast, _ = both
+    text = "本报讯\n新华社北京 5G网络。 下一句"
+    ids, starts = fast.pieces(text)
+    assert len(ids) == len(starts) and starts == sorted(starts)
+    # A piece holding the blank before its word ("\n新", " 5") starts at the word, so the
+    # word is summed into its own sentence (rag.index.sentence_vectors).
+    assert {text[s] for s in starts} <= set(text) - set(" \n")
+    assert 4 in starts and text.index("5") in starts and text.index("下") in starts

@@ -42,8 +42,8 @@ class SentenceCosines:
             for i, vector in zip(missing, embedded, strict=True):
                 vectors[i] = vector
         asked = self._asked
-        assert asked is not None  # embedded above when the search had not
-        return [float(v @ asked) for v in vectors if v is not None]
+        assert asked is not None and all(v is not None for v in vectors)  # embedded above
+        return [float(v @ asked) for v in vectors]
 
 
 def article_sentence_vectors(index: SearchIndex, article_id: str, sentences: list[Sentence]) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 from rag.errors import ConfigError
 
 if TYPE_CHECKING:
-    from rag.index.sentence_vectors import SentenceVectors
+    from rag.index.sentence_store import SentenceVectors
 
 USEM3 = "usem3"
 BUNDLED_MINILM = "all-MiniLM-L6-v2"
@@ -65,6 +65,7 @@ class UsemEmbedder:
         from rag.index import model_cache, usem_tokens
 
         self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
+        self._forward_pass_checked = False
         usem_tokens.install(self._model)
         model_cache.install_usem_weights(self._model)
 
@@ -77,7 +78,12 @@ class UsemEmbedder:
     def encode_with_sentences(
         self, texts: list[str], batch_size: int = 256
     ) -> tuple[np.ndarray, list[SentenceVectors]]:
-        from rag.index.sentence_vectors import encode_with_sentences
+        """The texts' vectors (as `encode` gives them) and their sentences' (build time)."""
+        from rag.index.sentence_vectors import check_forward_pass, encode_with_sentences
+
+        if not self._forward_pass_checked:
+            check_forward_pass(self._model)
+            self._forward_pass_checked = True
 
         vectors, sentences = [np.zeros((0, self.dim), dtype=np.float32)], []
         for i in range(0, len(texts), batch_size):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from rag.index.sentence_vectors import SentenceVectors
+    from rag.index.sentence_store import SentenceVectors
 
 CACHE_FILE = ".embed-cache.sqlite"
 
@@ -54,7 +54,7 @@ class EmbeddingCache:
 
     def get_sentences(self, keys: list[str], dim: int) -> dict[str, SentenceVectors]:
         """The stored sentence vectors of those keys that have them."""
-        from rag.index.sentence_vectors import SentenceVectors
+        from rag.index.sentence_store import SentenceVectors
 
         found = ((key, SentenceVectors.from_bytes(blob, dim)) for key, blob in self._rows("sentences", keys))
         return {key: sentences for key, sentences in found if sentences is not None}

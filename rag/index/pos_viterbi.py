@@ -31,7 +31,7 @@ class PosHmm:
         for source, targets in trans_p.items():
             for target, p in targets.items():
                 self.trans[self._number[source], self._number[target]] = p
-        self.leaves = np.array([len(trans_p[s]) > 0 for s in self.states])
+        self.has_next = np.array([len(trans_p[s]) > 0 for s in self.states])
         self._emit_p, self._char_states = emit_p, char_states
         self._all = np.arange(size)
 
@@ -52,13 +52,13 @@ class PosHmm:
         back: list[np.ndarray] = []
         steps: list[np.ndarray] = [present]
         for char in text[1:]:
-            previous = present[self.leaves[present]]
+            previous = present[self.has_next[present]]
             following = np.isfinite(self.trans[previous]).any(axis=0)
             wanted = self.allowed(char)
             present = wanted[following[wanted]]
             if not len(present):
                 present = np.flatnonzero(following) if following.any() else self._all
-            kept = scores[self.leaves[steps[-1]]]
+            kept = scores[self.has_next[steps[-1]]]
             table = (kept[:, None] + self.trans[np.ix_(previous, present)]) + self.emission(char)[present]
             # Python's max over (score, state) pairs: of equal scores the greatest state wins.
             best = len(previous) - 1 - np.argmax(table[::-1], axis=0)

@@ -25,7 +25,7 @@ from rag.index.embed import Embedder, SentenceEmbedder, load_embedder
 from rag.index.embed_cache import EmbeddingCache
 from rag.index.lexical import TermCounts
 from rag.index.segment import PreparedArticle
-from rag.index.sentence_vectors import SentenceVectors
+from rag.index.sentence_store import SentenceVectors
 from rag.index.tokens import ChineseTokenizer, chunk_terms
 from rag.ingest.articles import Article, article_from_bytes, read_corpus_file
 from rag.ingest.files import CorpusFile

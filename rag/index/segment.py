@@ -23,8 +23,7 @@ from rag.index import segment_files, store
 from rag.index.days import day_number
 from rag.index.dense import DenseIndex
 from rag.index.lexical import LexicalSegment, TermCounts
-from rag.index.sentence_store import StoredSentences, save_sentences
-from rag.index.sentence_vectors import SentenceVectors
+from rag.index.sentence_store import SentenceVectors, StoredSentences, save_sentences
 from rag.index.tokens import chunk_terms, text_hash
 
 
@@ -58,7 +57,8 @@ class SegmentWriter:
 
     def add(self, item: PreparedArticle) -> None:
         n = len(item.chunks)
-        if item.vectors is None or len(item.vectors) != n or len(item.terms) != n:
+        sentences = item.sentences if item.sentences is not None else [None] * n
+        if item.vectors is None or len(item.vectors) != n or len(item.terms) != n or len(sentences) != n:
             raise IndexLoadError(f"internal error: {item.article['article_id']} lacks vectors or terms")
         num = self.articles
         self._db.execute(
@@ -80,7 +80,7 @@ class SegmentWriter:
         self._chunk_day.append(np.full(n, day_number(item.article.get("display_date")), dtype=np.int32))
         self._chunk_text_hash.append(np.array([text_hash(c["text"]) for c in item.chunks], dtype=np.int64))
         empty = SentenceVectors.empty(self._dim)
-        self._sentences += [found or empty for found in (item.sentences or [None] * n)]
+        self._sentences += [found or empty for found in sentences]
         self.articles += 1
         self.chunks += n
 

@@ -22,7 +22,7 @@ class UsemTokenizer:
 
     def __init__(self, model_file: str | Path) -> None:
         self._processor = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
-        self._unk, self._bos, self._eos = (
+        self.unknown_id, self.start_id, self.end_id = (
             self._processor.unk_id(), self._processor.bos_id(), self._processor.eos_id()
         )  # fmt: skip
 
@@ -37,8 +37,8 @@ class UsemTokenizer:
         return [self._encode_one(text, add_bos, add_eos) for text in texts]
 
     def _encode_one(self, text: str, add_bos: bool, add_eos: bool) -> list[int]:
-        ids = self.pieces(text)[0] or [self._unk]
-        return [self._bos] * add_bos + ids + [self._eos] * add_eos
+        ids = self.pieces(text)[0] or [self.unknown_id]
+        return [self.start_id] * add_bos + ids + [self.end_id] * add_eos
 
     def pieces(self, text: str) -> tuple[list[int], list[int]]:
         """Piece ids of `text` without start and end tokens, and the character each starts at
@@ -50,9 +50,11 @@ class UsemTokenizer:
         starts: list[int] = []
         for piece in self._processor.encode(text, return_type="proto").pieces:
             # One unknown id per character of an unknown run, as the port gives.
-            count = max(1, len(piece.surface)) if piece.id == self._unk else 1
+            count = max(1, len(piece.surface)) if piece.id == self.unknown_id else 1
             ids += [piece.id] * count
-            first = int(char_of_byte[piece.begin])
+            # A piece takes the blank before its word ("\n新"): it starts where the word does.
+            blank = len(piece.surface) - len(piece.surface.lstrip()) if count == 1 else 0
+            first = int(char_of_byte[piece.begin]) + blank
             starts += range(first, first + count)
         return ids, starts
 

@@ -18,7 +18,7 @@ import numpy as np
 from rag.index.embed import Embedder
 from rag.index.manifest import Manifest
 from rag.index.records import ArticleRecord, ChunkRecord, IndexedArticle
-from rag.index.sentence_vectors import SentenceVectors
+from rag.index.sentence_store import SentenceVectors
 from rag.index.tokens import ChineseTokenizer
 from rag.search.query import SearchFilters
 

@@ -12,7 +12,7 @@ from rag.index.lexical import LexicalIndex
 from rag.index.lexical_top import lexical_top
 from rag.index.records import ChunkRecord, RecordStore
 from rag.index.segment import MultiDense
-from rag.index.sentence_vectors import SentenceVectors
+from rag.index.sentence_store import SentenceVectors
 from rag.index.tokens import text_hash
 from rag.index.version import IndexVersion
 from rag.search.backend import BackendStats, Candidates
@@ -73,11 +73,13 @@ class LocalBackend:
     def sentence_vectors(self, chunks: list[tuple[str, str]]) -> list[SentenceVectors | None]:
         version = self.version
         found: list[SentenceVectors | None] = [None] * len(chunks)
+        if not chunks:
+            return found
         wanted: dict[str, list[int]] = {}
         for position, (chunk_id, _) in enumerate(chunks):
             wanted.setdefault(chunk_id, []).append(position)
         sql = f"SELECT row, chunk_id FROM chunks WHERE chunk_id IN ({','.join('?' * len(wanted))})"
-        for segment, offset in zip(version.segments, version.row_offsets, strict=False):
+        for segment, offset in zip(version.segments, version.row_offsets[:-1], strict=True):
             rows = segment.query(sql, list(wanted))
             for row, chunk_id in rows:
                 alive = version.alive is None or version.alive[offset + row]

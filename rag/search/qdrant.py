@@ -30,7 +30,7 @@ from rag.index.qdrant_connect import reaching, shared_client, where
 from rag.index.qdrant_generations import read_head
 from rag.index.qdrant_layout import DENSE, SPARSE, read_state, term_ids, visible
 from rag.index.records import ChunkRecord
-from rag.index.sentence_vectors import SentenceVectors
+from rag.index.sentence_store import SentenceVectors
 from rag.index.tokens import ChineseTokenizer, text_hash
 from rag.index.version import check_embedder, tokenizer_of
 from rag.search.backend import BackendStats, Candidates

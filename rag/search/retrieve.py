@@ -23,7 +23,7 @@ from rag.index.manifest import Manifest
 from rag.index.qdrant_connect import shared_client, where
 from rag.index.qdrant_layout import refuse_pending_migration
 from rag.index.records import ChunkRecord, IndexedArticle, RecordStore
-from rag.index.sentence_vectors import SentenceVectors
+from rag.index.sentence_store import SentenceVectors
 from rag.index.tokens import chunk_terms, normalise_text
 from rag.index.version import IndexVersion
 from rag.ingest.dates import question_date_range
