@@ -32,18 +32,27 @@ class SentenceCosines:
             found = self._index.sentence_vectors(self._hits)
             self._stored = [{} if vectors is None else vectors.by_span() for vectors in found]
         vectors = [self._stored[f.hit_index].get((f.start, f.end)) for f in chosen]
-        missing = [i for i, v in enumerate(vectors) if v is None]
+        texts = [self._hits[f.hit_index].text[f.start : f.end] for f in chosen]
         ask = [self._question] if self._asked is None else []
-        if ask or missing:
-            spans = [(self._hits[chosen[i].hit_index].text, chosen[i].start, chosen[i].end) for i in missing]
-            embedded = self._index.embedder.encode(ask + [normalise_text(t[s:e]) for t, s, e in spans])
-            if ask:
-                self._asked, embedded = embedded[0], embedded[1:]
-            for i, vector in zip(missing, embedded, strict=True):
-                vectors[i] = vector
+        embedded, filled = _filled(self._index, vectors, texts, ask)
+        if ask:
+            self._asked = embedded[0]
         asked = self._asked
-        assert asked is not None and all(v is not None for v in vectors)  # embedded above
-        return [float(v @ asked) for v in vectors]
+        assert asked is not None  # the search's, or embedded just now
+        return [float(v @ asked) for v in filled]
+
+
+def _filled(
+    index: SearchIndex, vectors: list[np.ndarray | None], texts: list[str], first: list[str]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`vectors` with each one missing embedded from its text (folded as questions are), in one
+    call with the texts `first` (whose vectors come first in the pair)."""
+    missing = [i for i, v in enumerate(vectors) if v is None]
+    embedded = index.embedder.encode(first + [normalise_text(texts[i]) for i in missing])
+    filled = list(vectors)
+    for i, vector in zip(missing, embedded[len(first) :], strict=True):
+        filled[i] = vector
+    return embedded[: len(first)], [v for v in filled if v is not None]
 
 
 def article_sentence_vectors(index: SearchIndex, article_id: str, sentences: list[Sentence]) -> np.ndarray:
@@ -57,8 +66,5 @@ def article_sentence_vectors(index: SearchIndex, article_id: str, sentences: lis
             first = chunk.start + start + len(piece) - len(piece.lstrip())
             stored[(first, first + len(piece.strip()))] = vector
     vectors = [stored.get((s.start, s.end)) for s in sentences]
-    missing = [i for i, v in enumerate(vectors) if v is None]
-    embedded = index.embedder.encode([normalise_text(sentences[i].text) for i in missing])
-    for i, vector in zip(missing, embedded, strict=True):
-        vectors[i] = vector
-    return np.array(vectors, dtype=np.float32).reshape(len(sentences), -1)
+    _, filled = _filled(index, vectors, [s.text for s in sentences], [])
+    return np.array(filled, dtype=np.float32).reshape(len(sentences), -1)
