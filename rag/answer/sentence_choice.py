@@ -204,7 +204,10 @@ def compose_answer(
     neighbour = _explaining_neighbour(question, kind, ranked[0], features, cal)
     if neighbour is not None and neighbour not in chosen:
         chosen = [ranked[0], neighbour, *chosen[1:]][: cal.max_sentences]
-        chosen.sort(key=lambda f: (f.hit_index, f.start))
+    # The best sentence's passage first, a passage's sentences as the article has them: two
+    # sentences that answer together read as written ("…遣一万人来支援百济，但为时已晚。百济首都…").
+    passage_order = {i: n for n, i in reversed(list(enumerate(f.hit_index for f in chosen)))}
+    chosen.sort(key=lambda f: (passage_order[f.hit_index], f.start))
     citations: list[Citation] = []
     numbers: dict[int, int] = {}
     parts = []
