@@ -22,6 +22,12 @@ def test_words_drop_stopwords_and_punctuation():
     assert "数字" in words and "，" not in words and "的" not in words
 
 
+def test_pointing_words_of_a_question_are_no_content():
+    words = TOKENIZER.words("云岭那个零碳数据中心园区，白皮书里那届签约金额到底有多少")
+    assert {"零碳", "园区", "白皮书"} <= set(words)
+    assert not {"那个", "里", "那届", "到底"} & set(words)
+
+
 def test_key_terms_are_names_and_numbers_of_two_digits_or_more():
     terms = TOKENIZER.key_terms("2025年上海的5个项目")
     assert "上海" in terms and any("2025" in t for t in terms) and "5" not in terms

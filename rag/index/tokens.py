@@ -16,7 +16,7 @@ _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff\u3400-\u4dbf]", re.UNICODE)
 BIGRAM_PREFIX = "#"
 # Bump when the token rules, STOPWORDS or `fold_text` change (builds store `text_hash` per chunk):
 # indexes built with another version re-tokenise.
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 # Function words and question words: they carry no topic, and question words in a
 # query would otherwise reward passages that happen to contain them.
 STOPWORDS = frozenset(
@@ -27,7 +27,10 @@ STOPWORDS = frozenset(
         "哪种 哪类 哪项 哪位 哪名 哪所 哪家 哪次 哪篇 哪国 什么样 第几 是不是 有哪些 还 呢 "
         # Words about the corpus itself ("哪篇报道", "这篇文章") and question phrasing.
         "关于 这篇 那篇 文章 报道 新闻 消息 提到 叫 名字 一年 哪一年 哪一天 到 会 说 写 靠 所 人 "
-        "时候 什么时候 哪方面 方面 具体 主要"
+        "时候 什么时候 哪方面 方面 具体 主要 "
+        # Pointing and insisting words of a reader's question ("云岭那个零碳园区", "白皮书里",
+        # "那届签约金额到底有多少"): no text is about them.
+        "这个 那个 这些 那些 这家 那家 这次 那次 这届 那届 这场 那场 到底 究竟 里"
     ).split()
 )
 
