@@ -9,6 +9,7 @@ from rag.answer.intent import (
     CORPUS,
     COUNT,
     COUNT_MENTIONS,
+    EARLIEST,
     FACT,
     LATEST,
     LIST,
@@ -210,3 +211,11 @@ def test_what_news_a_topic_had_in_a_period_lists_its_reports_of_that_period():
     assert news.period is not None and news.period.published
     month = classify("2021年8月份都有哪些报道", AS_OF)  # the month itself, no topic
     assert (month.kind, month.corpus_ask, month.phrase) == (TIME, TITLES, "")
+
+
+def test_where_the_reader_looks_and_appositives_are_not_the_phrase():
+    framed = classify("这几篇报道里，有几篇提到了工信部部长肖亚庆？", AS_OF)
+    assert (framed.kind, framed.corpus_ask, framed.phrase) == (CORPUS, COUNT_MENTIONS, "工信部部长肖亚庆")
+    assert classify("在这些文章中，哪些提到了数字鸿沟？", AS_OF).phrase == "数字鸿沟"
+    earliest = classify("最早提到云岭储能这家公司的是哪篇报道？", AS_OF)
+    assert (earliest.corpus_ask, earliest.phrase) == (EARLIEST, "云岭储能")

@@ -29,6 +29,10 @@ COUNT, TITLES, DATES, MENTIONS, COUNT_MENTIONS, LATEST, EARLIEST, ONLY = (
 )  # fmt: skip
 
 _DOC = r"(?:文章|报道|新闻|稿子|稿件|消息|资讯)"
+# "这几篇报道里，…", "在这一组文章中", "语料里": where the reader looks, no topic.
+_COLLECTION_FRAME = re.compile(
+    rf"^(?:在)?(?:(?:这|那)(?:几|一组|些|一批|批)篇?|语料库?|资料库?|库){_DOC}?(?:里面?|中|当中)[，,]?"
+)
 _COLLECTION = re.compile(r"语料库?|资料库|资料里|库里|这些文章|这几篇|所有文章|全部文章|收录")
 _MENTION_VERB = r"(?:提到|提及|涉及|谈到|讲到|说到|报道了|专门报道|报道|写到|出现|是讲|是关于|讲的是|讲|关于)"
 _MENTIONS = re.compile(
@@ -196,12 +200,13 @@ _SUMMARY_ONLY = re.compile(
 
 def _corpus_intent(text: str, period: Period | None) -> Intent | None:
     """Questions about the collection: counts, lists, dates, mentions, newest and oldest."""
-    if (first := _FIRST_MENTION.search(text)) and (phrase := _trim_phrase(first.group("phrase"))):
+    looked = _COLLECTION_FRAME.sub("", text) or text  # "这几篇报道里，有几篇提到了X": X
+    if (first := _FIRST_MENTION.search(looked)) and (phrase := _trim_phrase(first.group("phrase"))):
         ask = EARLIEST if first.group("which") in ("最早", "最先", "第一次", "首次") else LATEST
         return Intent(CORPUS, text, corpus_ask=ask, phrase=phrase, period=period)
-    if (dated := _TOPIC_DATES.search(text)) and (phrase := _trim_phrase(dated.group("phrase"))):
+    if (dated := _TOPIC_DATES.search(looked)) and (phrase := _trim_phrase(dated.group("phrase"))):
         return Intent(CORPUS, text, corpus_ask=MENTIONS, phrase=phrase, period=period)  # listed with dates
-    topic = _TOPIC_ARTICLES.search(text)
+    topic = _TOPIC_ARTICLES.search(looked)
     phrase = (
         _trim_phrase(topic.group("phrase") or topic.group("kept") or topic.group("news")) if topic else ""
     )
@@ -215,10 +220,10 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
     ):
         return Intent(CORPUS, text, corpus_ask=_mention_ask(text), phrase=phrase, period=period, topic=True)
     match = (
-        _MENTIONS_BEFORE.search(text)
-        or _MENTIONS.search(text)
-        or _MENTIONS_AFTER.search(text)
-        or _MENTIONS_EXIST.search(text)
+        _MENTIONS_BEFORE.search(looked)
+        or _MENTIONS.search(looked)
+        or _MENTIONS_AFTER.search(looked)
+        or _MENTIONS_EXIST.search(looked)
     )
     if match and (phrase := _trim_phrase(match.group("phrase"))):
         return Intent(CORPUS, text, corpus_ask=_mention_ask(text), phrase=phrase, period=period)
@@ -266,10 +271,14 @@ _PERIOD_ONLY = re.compile(
 )
 
 
+_APPOSITIVE = re.compile(r"(?<=..)(?:这|那|该)[家个位项座所条场次届][\u4e00-\u9fff]{0,4}$")
+
+
 def _trim_phrase(phrase: str) -> str:
     """The looked-for phrase without quotes and trailing particles: "“一带一路”的" -> "一带一路";
     what follows a comma is another request ("…提到了数博会，按时间排")."""
     phrase = re.split(r"[，,]", phrase.strip())[0]
     phrase = re.sub(r"(?:的)?(?:内容|事情|情况|话题|相关内容)?[？?。！!，,吗呢]*$", "", phrase.strip())
     phrase = re.sub(r"^(?:了|过|关于|有关)+", "", phrase)
+    phrase = _APPOSITIVE.sub("", phrase)  # "云岭储能这家公司" is 云岭储能
     return phrase.strip(" \"'“”‘’「」《》")
