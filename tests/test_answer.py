@@ -287,3 +287,24 @@ def test_a_preposition_and_a_counted_noun_weigh_nothing_in_choosing_the_sentence
     assert "刘鹤" in Router(seed_index).ask("习近平给上合数字经济论坛的贺信是谁念的").answer  # 给 frames it
     plan = Router(news_index).ask("2020年初陈国栋给星驰定了啥目标，打算抓哪几件事？").answer
     assert "12万辆" in plan and "东南亚市场" in plan and "500座" in plan  # 哪几件事 lists them
+
+
+def test_the_best_sentence_reads_on_past_the_clause_holding_the_asked_words():
+    from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer
+    from rag.calibration import AnswerCalibration
+    from rag.search.query import Hit
+
+    best = "2004年转投大埔，在本地球坛名气不算大，犹幸在大埔却有不少粉丝，皆因他都是土生土长的大埔人。"
+    other = "2006年当球队升上甲组联赛后，他仍然是大埔的一名兼职球员，在首季赛事甚少上阵，次季才成为正选中场。"
+    text = best + other
+    hits = [Hit(1, 1.0, "c", "a", "吕志兴", "", text, 0, len(text), 0, 1.0, 1.0)]
+    features = [
+        SentenceFeatures(0, 0, len(best), 0.9, 0.0, 1.0, False, 1.0),
+        SentenceFeatures(0, len(best), len(text), 0.7, 0.0, 1.0, False, 1.0),
+    ]
+    cal = AnswerCalibration(refuse_below=0.5, min_coverage=0.3, max_sentence_chars=40, second_ratio=0.5)
+    asked = Asked("名气不大的吕志兴为何在大埔有很多粉丝？", {"名气": 1.0, "大埔": 1.0, "粉丝": 1.0}, OTHER)
+    parts = compose_answer(asked, hits, features, cal).answer.split("[1]")
+    # The answer's own sentence goes on to the reason; a supporting one stays at its clauses.
+    assert parts[0] == "在本地球坛名气不算大，犹幸在大埔却有不少粉丝，皆因他都是土生土长的大埔人。"
+    assert parts[1] == "他仍然是大埔的一名兼职球员，"  # its clause holding the asked words

@@ -91,6 +91,15 @@ def _clause_window(
     return best
 
 
+def _completed(sentence: str, window: tuple[int, int], limit: int) -> tuple[int, int]:
+    """The window carried on to the furthest clause end that keeps it within `limit`: the clause
+    holding the asked words often stops at a comma before what they lead to ("犹幸在大埔却有不少
+    粉丝，皆因他都是土生土长的大埔人")."""
+    start, end = window
+    ends = [i + 1 for i, ch in enumerate(sentence) if ch in _CLAUSE_MARKS] + [len(sentence)]
+    return start, max([end] + [cut for cut in ends if end < cut <= start + limit])
+
+
 def focused(
     features: list[SentenceFeatures], hits: list[Hit], focus: tuple[str, ...], avoid: tuple[str, ...]
 ) -> list[SentenceFeatures]:
@@ -214,8 +223,12 @@ def compose_answer(
     said: set[str] = set()
     for feature in chosen:
         hit = hits[feature.hit_index]
-        a, b = _clause_window(hit.text[feature.start : feature.end], weights, kind, cal.max_sentence_chars,
-                              reach=kind == OTHER and bool(_MANNER.search(question)))  # fmt: skip
+        sentence = hit.text[feature.start : feature.end]
+        window = _clause_window(sentence, weights, kind, cal.max_sentence_chars,
+                                reach=kind == OTHER and bool(_MANNER.search(question)))  # fmt: skip
+        if kind == OTHER and feature is ranked[0]:  # the answer itself reads to its end
+            window = _completed(sentence, window, cal.max_sentence_chars)
+        a, b = window
         start, end = _strip_span(hit.text, feature.start + a, feature.start + b)
         key = dedup_key(hit.text[start:end])
         if start >= end or key in said:
