@@ -214,11 +214,13 @@ def tune_answer(
         if answered_ok + refusal_weight * refused > best_objective:
             best_objective, chosen = answered_ok + refusal_weight * refused, cal
     candidates = []
-    lengths = itertools.product([60, 80, 100, 120, 150], [0.6, 0.7, 0.8, 0.9, 1.01], [2, 3], [0.6, 0.8, 2.0])
-    for limit, ratio, sentences, restatement in lengths:
+    lengths = itertools.product(
+        [60, 80, 100, 120, 150], [0.6, 0.7, 0.8, 0.9, 1.01], [0.0, 0.05], [2, 3], [0.6, 0.8, 2.0]
+    )
+    for limit, ratio, context_step, sentences, restatement in lengths:
         cal = replace(
-            chosen, max_sentence_chars=limit, second_ratio=ratio, max_sentences=sentences,
-            restatement_coverage=restatement,
+            chosen, max_sentence_chars=limit, second_ratio=ratio, context_ratio=ratio + context_step,
+            max_sentences=sentences, restatement_coverage=restatement,
         )  # fmt: skip
         scores = answer_scores(positives, [], cal)
         if scores["answer_chars_mean"] <= max_chars:

@@ -42,7 +42,8 @@ class AnswerCalibration:
     require_key_terms: bool = False  # refuse when the passage lacks a name or number of the question
     refuse_below: float = 0.6
     min_coverage: float = 0.3
-    second_ratio: float = 0.9
+    second_ratio: float = 0.9  # a further sentence joins the answer at this share of the best score
+    context_ratio: float = 0.9  # the same for one lacking the asked-for type (who/when/where/how many)
     restatement_coverage: float = 2.0  # above this, a sentence restates the question: add its neighbour
     max_sentences: int = 2
     max_sentence_chars: int = 80

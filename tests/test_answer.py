@@ -308,3 +308,25 @@ def test_the_best_sentence_reads_on_past_the_clause_holding_the_asked_words():
     # The answer's own sentence goes on to the reason; a supporting one stays at its clauses.
     assert parts[0] == "在本地球坛名气不算大，犹幸在大埔却有不少粉丝，皆因他都是土生土长的大埔人。"
     assert parts[1] == "他仍然是大埔的一名兼职球员，"  # its clause holding the asked words
+
+
+def test_a_further_sentence_without_the_asked_type_needs_to_come_closer_to_the_best():
+    from rag.answer.sentence_choice import Asked, SentenceFeatures, compose_answer
+    from rag.calibration import AnswerCalibration
+    from rag.search.query import Hit
+
+    text = "目前社长是藤岛茱莉景子。公司成立于2001年。旗下组合众多。"
+    hits = [Hit(1, 1.0, "c", "a", "J Storm", "", text, 0, len(text), 0, 1.0, 1.0)]
+
+    def sentence(start: int, end: int, coverage: float, typed: bool) -> SentenceFeatures:
+        return SentenceFeatures(0, start, end, coverage, 0.0, 0.0, typed, 1.0)
+
+    best = sentence(0, 12, 1.0, True)
+    typed, untyped = sentence(12, 23, 0.72, True), sentence(23, 30, 0.72, False)
+    cal = AnswerCalibration(refuse_below=0.5, min_coverage=0.3, type_bonus=0.0, max_sentences=3,
+                            second_ratio=0.7, context_ratio=0.75)  # fmt: skip
+    who = compose_answer(Asked("社长是谁？", {"社长": 1.0}, PERSON), hits, [best, typed, untyped], cal)
+    # A name was asked: at 0.72 of the best, the sentence holding none (typed False) is left out.
+    assert who.answer == "目前社长是藤岛茱莉景子。[1]公司成立于2001年。[1]"
+    what = compose_answer(Asked("公司怎么样？", {"社长": 1.0}, OTHER), hits, [best, typed, untyped], cal)
+    assert what.answer.endswith("旗下组合众多。[1]")

@@ -56,6 +56,7 @@ def cases(draw) -> tuple:
         refuse_below=draw(st.one_of(st.sampled_from([0.5, 1.0, 1.16]), st.floats(0, 2))),
         min_coverage=draw(st.sampled_from([0.0, 0.3, 0.6])),
         second_ratio=draw(st.sampled_from([0.6, 0.8, 1.01])),
+        context_ratio=draw(st.sampled_from([0.5, 0.75, 0.9])),
         max_sentences=draw(st.integers(1, 4)),
         restatement_coverage=draw(st.sampled_from([0.4, 2.0])),  # 0.4: the neighbour rule applies
     )

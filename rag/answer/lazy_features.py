@@ -56,7 +56,7 @@ def completed(
     if supported and missing > 0:
         # The best of the rest complete the answer when they reach `second_ratio` of the best:
         # completed in order of their ceiling until none left could outscore the last needed.
-        floor = cal.second_ratio * max(done[p].score(cal) for p in supported)
+        floor = min(cal.second_ratio, cal.context_ratio) * max(done[p].score(cal) for p in supported)
         rest = sorted((p for p in candidates if p not in supported), key=lambda p: -ceiling[p])
         while True:
             scores = sorted((done[p].score(cal) for p in rest if p in done), reverse=True)

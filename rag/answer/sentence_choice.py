@@ -190,6 +190,12 @@ def ranked_supported(
     return sorted(supported, key=lambda f: -f.score(cal))
 
 
+def joining_ratio(feature: SentenceFeatures, kind: str, cal: AnswerCalibration) -> float:
+    """The share of the best score a further sentence needs to join the answer: for a who / when
+    / where / how-many question, one without the asked-for kind of thing is context only."""
+    return cal.second_ratio if kind == OTHER or feature.typed else cal.context_ratio
+
+
 def compose_answer(
     asked: Asked, hits: list[Hit], features: list[SentenceFeatures], cal: AnswerCalibration
 ) -> Answer:
@@ -208,7 +214,8 @@ def compose_answer(
     chosen = [ranked[0]] + [
         f
         for f in ranked[1 : cal.max_sentences]
-        if f.score(cal) >= cal.second_ratio * best_score and (f.key_terms_found or not cal.require_key_terms)
+        if f.score(cal) >= joining_ratio(f, kind, cal) * best_score
+        and (f.key_terms_found or not cal.require_key_terms)
     ]
     neighbour = _explaining_neighbour(question, kind, ranked[0], features, cal)
     if neighbour is not None and neighbour not in chosen:
