@@ -330,3 +330,22 @@ def test_a_further_sentence_without_the_asked_type_needs_to_come_closer_to_the_b
     assert who.answer == "目前社长是藤岛茱莉景子。[1]公司成立于2001年。[1]"
     what = compose_answer(Asked("公司怎么样？", {"社长": 1.0}, OTHER), hits, [best, typed, untyped], cal)
     assert what.answer.endswith("旗下组合众多。[1]")
+
+
+def test_an_article_on_the_asked_subject_answers_in_sentences_that_do_not_name_it(tmp_path, usem):
+    from rag.config import Settings
+    from rag.index.build import build_index
+    from rag.ingest.articles import Article
+    from rag.search.retrieve import open_index
+
+    fish = Article("fish", "青斑岩鳚", [
+        "青斑岩鳚为辐鳍鱼纲鲈形目鳚科的其中一种。本鱼分布于东海、台湾及琉球群岛等海域，水深5至30公尺。"
+        "本鱼头部钝圆，眼上方有一对皮瓣，背鳍连续。体为青灰色，散布暗色斑点。体长可达12公分。"
+        "栖息在礁石缝隙中，主要以小型甲壳类及藻类为食，生殖季在5至7月。"
+    ])  # fmt: skip
+    other = Article("other", "岩鳚科", ["岩鳚科的鱼多栖息在浅海礁区，青斑岩鳚是台湾常见的种类之一。"])
+    build_index(Settings(index=tmp_path), articles=[fish, other], embedder=usem, log=lambda _: None)
+    answerer = Answerer(open_index(tmp_path, usem))
+    # Only the lead names the fish; the sentence on what it eats and when it spawns answers.
+    assert "甲壳类" in answerer.ask("青斑岩鳚主要以什么为食？").answer
+    assert "5至7月" in answerer.ask("青斑岩鳚的生殖季是什么时候？").answer

@@ -70,6 +70,20 @@ def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, 
     }
 
 
+def _with_subject(
+    question: str, hits: list[Hit], spans: list[tuple[int, int, int]], folded: list[str]
+) -> list[str]:
+    """Each sentence's folded text, led by its article's title when the question names that
+    title whole: an article on the question's subject ("斯氏腔吻鳕的外形是怎样的？" in the
+    article 斯氏腔吻鳕) is about it in every sentence, those that say "本鱼" or "它" too."""
+    asked = normalise_text(question)
+    titles = [normalise_text(hit.title).strip() for hit in hits]
+    return [
+        f"{titles[i]}\n{fold}" if titles[i] and titles[i] in asked else fold
+        for (i, _, _), fold in zip(spans, folded, strict=True)
+    ]
+
+
 class Answerer:
     """Extractive answers: the few best sentences of the retrieved passages, each cited."""
 
@@ -205,7 +219,7 @@ class Answerer:
         as_asked = respelling(
             [*weights, *terms.in_passage, *terms.in_article]
         )  # "营收" found in "…营业收入…"
-        folded = [as_asked(normalise_text(t)) for t in texts]
+        folded = _with_subject(question, hits, spans, [as_asked(normalise_text(t)) for t in texts])
         local = local_weights(weights if sentence_weights is None else sentence_weights, folded)
         best_passage = max(h.score for h in hits) or 1.0
         passages = [as_asked(normalise_text(h.title + h.text)) for h in hits]
