@@ -304,3 +304,12 @@ def test_a_timeline_of_the_whole_collection_gives_every_article_by_date(router):
     lines = router.ask("按时间先后把这几篇报道里的活动排一下").answer.splitlines()
     dated = [line[:10] for line in lines if re.match(r"\d{4}-\d{2}-\d{2} — 《", line)]
     assert len(dated) == 5 and dated == sorted(dated)
+
+
+def test_the_speaker_is_the_person_asked_about_not_a_document_or_a_word_before_him(news_index):
+    router = Router(news_index)
+    asked = ("韩立新在白皮书发布会上对下一步工作是怎么说的", "白皮书发布会上，韩立新对下一步工作是怎么说的？")
+    for question in asked:
+        said = router.ask(question)
+        assert said.kind == "speech" and "补齐核心技术短板" in said.answer, question  # not "白皮书显示"
+    assert router.people("据报道，会议对数字经济怎么看") == []  # 会议 is no one

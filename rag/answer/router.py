@@ -44,15 +44,18 @@ from rag.answer.sides import measure_sides
 from rag.answer.support import term_in_text
 from rag.answer.titled import spelled_out
 from rag.config import Settings
-from rag.index.tokens import normalise_text
+from rag.index.tokens import SURNAMES, normalise_text
 from rag.search.catalog import Catalog
 from rag.search.query import NO_FILTERS, SearchFilters, clean_query
 from rag.search.retrieve import SearchIndex
 
 _PERSON_FLAGS = {"nr", "nrfg", "nrt"}
-# A name at the start of a question, before what it asks of the person ("周启明在…", "何静怡为什么说…").
+# Documents jieba may tag as a person ("白皮书显示…" reads like someone speaking): never a speaker.
+_DOCUMENT = re.compile(r"(?:皮书|报告|宣言|规划|方案|纲要|公报|条例)$")
+# A name at the start of a question or of its clause, before what it asks of the person
+# ("周启明在…", "何静怡为什么说…", "白皮书发布会上，韩立新对…").
 _LEADING_NAME = re.compile(
-    r"^([\u4e00-\u9fff]{2,3})(?=在|对|说|认为|表示|提|为什么|是怎么|怎么|如何|还|分别|和|与|的讲话|的发言)"
+    r"(?:^|(?<=[，,；;：:]))([\u4e00-\u9fff]{2,3})(?=在|对|说|认为|表示|提|为什么|是怎么|怎么|如何|还|分别|和|与|的讲话|的发言)"
 )
 # "2022年的产量" is reported in the first months of 2023: passages published up to half a year
 # after a period the text describes count as from it.
@@ -92,11 +95,17 @@ class Router:
 
     def _found_names(self, question: str) -> tuple[str, ...]:
         tagged = self.index.tokenizer.tagged(question)
-        names = [w for w, flag in tagged if flag in _PERSON_FLAGS and len(w) >= 2]
-        match = _LEADING_NAME.match(question)
-        if match and match.group(1) not in names and self.context.catalog.mentions(match.group(1)):
-            names.append(match.group(1))
-        return tuple(names)
+        names = [w for w, flag in tagged if flag in _PERSON_FLAGS and len(w) >= 2 and not _DOCUMENT.search(w)]
+        for match in _LEADING_NAME.finditer(question):
+            name = match.group(1)
+            clause_start = match.start() > 0  # "…，会议对…" is no one: a name there has a surname
+            if (
+                name not in names
+                and (name[0] in SURNAMES or not clause_start)
+                and self.context.catalog.mentions(name)
+            ):
+                names.append(name)
+        return tuple(sorted(names, key=question.find))  # the subject first, as the question has it
 
     def understand(self, question: str, as_of: date | None = None) -> Intent:
         question = self._spelled(question)
