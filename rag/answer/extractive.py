@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from rag.answer.sentence_choice import (
     coverage,
     focused,
 )
+from rag.answer.sentence_words import local_weights, with_subject
 from rag.answer.sentences import after_dateline, is_filler
 from rag.answer.support import contrast_pattern, support_terms
 from rag.calibration import AnswerCalibration, load_calibration
@@ -58,33 +58,6 @@ def _without(text: str, words: frozenset[str]) -> str:
 # Words that frame the question, not its topic: "…满月时…", "是从哪个部门获悉的", "给星驰定了…".
 _FRAME_WORDS = frozenset({"时", "是从", "当时", "给"})
 _ASKED_COUNT = re.compile(r"^(?:几|多少)(?:[个件项条点家位名次种场批]?[\u4e00-\u9fff])?$")  # 几家, 几件事
-
-
-def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
-    """Reweight query words by how few of the candidate sentences hold them.
-
-    The subject of a question ("纽西兰鸡毛松") is in every sentence of its article and
-    says nothing about which sentence answers; the asked-about word ("多高") does.
-    """
-    count = len(sentences)
-    return {
-        word: weight * math.log(1 + count / (1 + sum(word in s for s in sentences)))
-        for word, weight in weights.items()
-    }
-
-
-def _with_subject(
-    question: str, hits: list[Hit], spans: list[tuple[int, int, int]], folded: list[str]
-) -> list[str]:
-    """Each sentence's folded text, led by its article's title when the question names that
-    title whole: an article on the question's subject ("斯氏腔吻鳕的外形是怎样的？" in the
-    article 斯氏腔吻鳕) is about it in every sentence, those that say "本鱼" or "它" too."""
-    asked = normalise_text(question)
-    titles = [normalise_text(hit.title).strip() for hit in hits]
-    return [
-        f"{titles[i]}\n{fold}" if titles[i] and titles[i] in asked else fold
-        for (i, _, _), fold in zip(spans, folded, strict=True)
-    ]
 
 
 class Answerer:
@@ -222,7 +195,7 @@ class Answerer:
         as_asked = respelling(
             [*weights, *terms.in_passage, *terms.in_article]
         )  # "营收" found in "…营业收入…"
-        folded = _with_subject(question, hits, spans, [as_asked(normalise_text(t)) for t in texts])
+        folded = with_subject(question, hits, spans, [as_asked(normalise_text(t)) for t in texts])
         local = local_weights(weights if sentence_weights is None else sentence_weights, folded)
         best_passage = max(h.score for h in hits) or 1.0
         passages = [as_asked(normalise_text(h.title + h.text)) for h in hits]
