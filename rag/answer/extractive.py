@@ -41,10 +41,7 @@ TAGGED_KINDS = (PERSON, PLACE)  # answer types the part-of-speech tagger can rec
 _ASKS_TITLE = re.compile(r"标题|题目|原题|记者|作者|来源|署名|图片|照片")
 
 
-# Question words no text holds; 多 of "多高/多长" asks the degree (高, 长: what is measured, stays).
-_ASKING = re.compile(
-    r"哪一?[天年月]|什么时候|什么|哪里|哪儿|哪些|哪个|哪位|为什么|怎么|如何|谁|多(?=[高大长远重快久深宽厚])"
-)
+_ASKING = re.compile(r"哪一?[天年月]|什么时候|什么|哪里|哪儿|哪些|哪个|哪位|为什么|怎么|如何|谁")
 
 
 def _without(text: str, words: frozenset[str]) -> str:
