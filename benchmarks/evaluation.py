@@ -59,12 +59,12 @@ SETS = {
     "seeds/questions.jsonl": ("seeds", "seeds/questions.jsonl"),
     "seeds/reader_questions.jsonl": ("seeds", "seeds/reader_questions.jsonl"),
     "seeds/fresh_questions.jsonl": ("seeds", "seeds/fresh_questions.jsonl"),
-    "seeds/fresh2_questions.jsonl (not tuned on yet)": ("seeds", "seeds/fresh2_questions.jsonl"),
+    "seeds/fresh2_questions.jsonl (tuned on since written)": ("seeds", "seeds/fresh2_questions.jsonl"),
     "seeds/holdout.jsonl (not tuned on)": ("seeds", "seeds/holdout.jsonl"),
     "news/questions.jsonl": ("tests/fixtures/news", "tests/fixtures/news/questions.jsonl"),
     "news/reader_questions.jsonl": ("tests/fixtures/news", "tests/fixtures/news/reader_questions.jsonl"),
     "news/fresh_questions.jsonl": ("tests/fixtures/news", "tests/fixtures/news/fresh_questions.jsonl"),
-    "news/fresh2_questions.jsonl (not tuned on yet)": (
+    "news/fresh2_questions.jsonl (tuned on since written)": (
         "tests/fixtures/news",
         "tests/fixtures/news/fresh2_questions.jsonl",
     ),
