@@ -349,3 +349,19 @@ def test_an_article_on_the_asked_subject_answers_in_sentences_that_do_not_name_i
     # Only the lead names the fish; the sentence on what it eats and when it spawns answers.
     assert "甲壳类" in answerer.ask("青斑岩鳚主要以什么为食？").answer
     assert "5至7月" in answerer.ask("青斑岩鳚的生殖季是什么时候？").answer
+
+
+def test_what_is_x_is_answered_by_the_sentence_that_defines_x(tmp_path, usem):
+    from rag.config import Settings
+    from rag.index.build import build_index
+    from rag.ingest.articles import Article
+    from rag.search.retrieve import open_index
+
+    golf = Article("golf", "高尔夫球术语", [
+        "标准杆，是一个高尔夫球运动术语，指完成一个球洞预计需要的挥杆次数。"
+        "总杆数等于标准杆数，称为平标准杆。总杆数比标准杆多一杆称为柏忌。总杆数比标准杆少一杆称为小鸟球。"
+        "单一球场的标准杆一般为所有球洞标准杆之和。"
+    ])  # fmt: skip
+    build_index(Settings(index=tmp_path), articles=[golf], embedder=usem, log=lambda _: None)
+    answer = Answerer(open_index(tmp_path, usem)).ask("什么是标准杆？").answer
+    assert answer.startswith("标准杆，是一个高尔夫球运动术语")

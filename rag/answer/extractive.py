@@ -25,7 +25,7 @@ from rag.answer.sentence_choice import (
     coverage,
     focused,
 )
-from rag.answer.sentence_words import local_weights, with_subject
+from rag.answer.sentence_words import defined, local_weights, with_subject
 from rag.answer.sentences import after_dateline, is_filler
 from rag.answer.support import contrast_pattern, support_terms
 from rag.calibration import AnswerCalibration, load_calibration
@@ -218,7 +218,7 @@ class Answerer:
             )
             for (i, s, e), text, fold in zip(spans, texts, folded, strict=True)
         ]
-        return carried_over(features, hits, question, kind)
+        return carried_over(defined(question, features, texts), hits, question, kind)
 
     def answer_from_hits(
         self, question: str, hits: list[Hit], focus: tuple[str, ...] = (), avoid: tuple[str, ...] = ()
