@@ -332,36 +332,36 @@ def test_a_further_sentence_without_the_asked_type_needs_to_come_closer_to_the_b
     assert what.answer.endswith("旗下组合众多。[1]")
 
 
-def test_an_article_on_the_asked_subject_answers_in_sentences_that_do_not_name_it(tmp_path, usem):
+def _answerer_over(index_dir, usem, *articles: tuple[str, str, str]) -> Answerer:
+    """An answerer over a real index of just these (id, title, text) articles."""
     from rag.config import Settings
     from rag.index.build import build_index
     from rag.ingest.articles import Article
     from rag.search.retrieve import open_index
 
-    fish = Article("fish", "青斑岩鳚", [
+    records = [Article(article_id, title, [text]) for article_id, title, text in articles]
+    build_index(Settings(index=index_dir), articles=records, embedder=usem, log=lambda _: None)
+    return Answerer(open_index(index_dir, usem))
+
+
+def test_an_article_on_the_asked_subject_answers_in_sentences_that_do_not_name_it(tmp_path, usem):
+    fish = (
         "青斑岩鳚为辐鳍鱼纲鲈形目鳚科的其中一种。本鱼分布于东海、台湾及琉球群岛等海域，水深5至30公尺。"
         "本鱼头部钝圆，眼上方有一对皮瓣，背鳍连续。体为青灰色，散布暗色斑点。体长可达12公分。"
         "栖息在礁石缝隙中，主要以小型甲壳类及藻类为食，生殖季在5至7月。"
-    ])  # fmt: skip
-    other = Article("other", "岩鳚科", ["岩鳚科的鱼多栖息在浅海礁区，青斑岩鳚是台湾常见的种类之一。"])
-    build_index(Settings(index=tmp_path), articles=[fish, other], embedder=usem, log=lambda _: None)
-    answerer = Answerer(open_index(tmp_path, usem))
+    )
+    family = "岩鳚科的鱼多栖息在浅海礁区，青斑岩鳚是台湾常见的种类之一。"
+    answerer = _answerer_over(tmp_path, usem, ("fish", "青斑岩鳚", fish), ("family", "岩鳚科", family))
     # Only the lead names the fish; the sentence on what it eats and when it spawns answers.
     assert "甲壳类" in answerer.ask("青斑岩鳚主要以什么为食？").answer
     assert "5至7月" in answerer.ask("青斑岩鳚的生殖季是什么时候？").answer
 
 
 def test_what_is_x_is_answered_by_the_sentence_that_defines_x(tmp_path, usem):
-    from rag.config import Settings
-    from rag.index.build import build_index
-    from rag.ingest.articles import Article
-    from rag.search.retrieve import open_index
-
-    golf = Article("golf", "高尔夫球术语", [
+    golf = (
         "标准杆，是一个高尔夫球运动术语，指完成一个球洞预计需要的挥杆次数。"
         "总杆数等于标准杆数，称为平标准杆。总杆数比标准杆多一杆称为柏忌。总杆数比标准杆少一杆称为小鸟球。"
         "单一球场的标准杆一般为所有球洞标准杆之和。"
-    ])  # fmt: skip
-    build_index(Settings(index=tmp_path), articles=[golf], embedder=usem, log=lambda _: None)
-    answer = Answerer(open_index(tmp_path, usem)).ask("什么是标准杆？").answer
+    )
+    answer = _answerer_over(tmp_path, usem, ("golf", "高尔夫球术语", golf)).ask("什么是标准杆？").answer
     assert answer.startswith("标准杆，是一个高尔夫球运动术语")
