@@ -74,7 +74,7 @@ def _clause_window(
     the shortest such run, or with `reach` the longest (the answer follows the asked words)."""
     if len(sentence) <= limit:
         return 0, len(sentence)
-    cuts = sorted({0, len(sentence)} | {i + 1 for i, ch in enumerate(sentence) if ch in _CLAUSE_MARKS})
+    cuts = _clause_cuts(sentence)
     best, best_score = (0, limit), -1.0
     for i in range(len(cuts) - 1):
         for j in range(i + 1, len(cuts)):
@@ -96,8 +96,12 @@ def _completed(sentence: str, window: tuple[int, int], limit: int) -> tuple[int,
     holding the asked words often stops at a comma before what they lead to ("犹幸在大埔却有不少
     粉丝，皆因他都是土生土长的大埔人")."""
     start, end = window
-    ends = [i + 1 for i, ch in enumerate(sentence) if ch in _CLAUSE_MARKS] + [len(sentence)]
-    return start, max([end] + [cut for cut in ends if end < cut <= start + limit])
+    return start, max([end] + [cut for cut in _clause_cuts(sentence) if end < cut <= start + limit])
+
+
+def _clause_cuts(sentence: str) -> list[int]:
+    """Where the sentence may be cut, in order: its ends and after each clause mark."""
+    return sorted({0, len(sentence)} | {i + 1 for i, ch in enumerate(sentence) if ch in _CLAUSE_MARKS})
 
 
 def focused(
