@@ -21,6 +21,15 @@ def test_an_organisation_is_enough_in_the_article_a_person_must_be_in_the_passag
     assert not person.held_by("临云城际铁路开通。", "何静怡出席。临云城际铁路开通。", "2023-06-28")
 
 
+def test_a_local_organ_is_named_without_its_place_in_the_places_own_paper():
+    terms = support_terms("北京市委那次讲座请谁来做的辅导报告？", TOKENIZER)
+    assert "北京市委" in terms.in_article
+    beijing = "北京数字贸易讲座。市委理论学习中心组举办讲座，邀请余晓晖作辅导报告。"
+    assert terms.held_by("邀请余晓晖作辅导报告。", beijing, "2021-05-28")
+    assert not terms.held_by("邀请余晓晖作辅导报告。", "重庆讲座。市委举办讲座。", "2021-05-28")
+    assert not terms.held_by("邀请余晓晖作辅导报告。", "北京讲座。市政府举办讲座。", "2021-05-28")
+
+
 def test_the_sort_of_thing_asked_for_is_not_a_name_to_find():
     terms = support_terms("2021年G20数字部长会议在意大利哪个城市举行？", TOKENIZER)
     assert "城市" not in terms.in_passage + terms.in_article and "意大利" in terms.in_article

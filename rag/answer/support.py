@@ -19,6 +19,9 @@ _ASKED_SORT = re.compile(
     r"(?:哪一?[个座家所]?|什么)(?:城市|国家|省份|地方|地区|机构|单位|部门|企业|公司|组织)"
 )
 
+# A local government's organs, which its own papers name without the place.
+_LOCAL_ORGAN = re.compile(r"[市省区县]?(?:委|政府|人大|政协)$")
+
 
 def term_in_text(term: str, text: str) -> bool:
     """Whether a name or number of the question occurs in the text.
@@ -28,7 +31,18 @@ def term_in_text(term: str, text: str) -> bool:
     """
     if term in text:
         return True
+    if _local_organ_in(term, text):
+        return True
     return len(term) >= 3 and not term.isdigit() and (term[1:] in text or term[:-1] in text)
+
+
+def _local_organ_in(term: str, text: str) -> bool:
+    """Whether "北京市委" is in a Beijing paper, which says "市委": the organ and its place, each
+    somewhere in the text."""
+    organ = _LOCAL_ORGAN.search(term)
+    if organ is None or organ.start() < 2:
+        return False
+    return organ.group(0) in text and term[: organ.start()].rstrip("市省") in text
 
 
 def published_in(term: str, published: str, question: str) -> bool:
@@ -59,7 +73,10 @@ class SupportTerms:
             all(
                 term_in_text(t, passage) or published_in(t, published, self.question) for t in self.in_passage
             )
-            and all(t in article or (len(t) >= 3 and t[:-1] in article) for t in self.in_article)
+            and all(
+                t in article or (len(t) >= 3 and t[:-1] in article) or _local_organ_in(t, article)
+                for t in self.in_article
+            )
             and all(any(form in passage for form in edition_forms(t)) for t in self.whole)
         )
 
