@@ -151,6 +151,9 @@ def test_compare_questions_split_into_two_sub_questions(question, sides):
 
 def test_no_sides_without_a_comparison():
     assert compare_sides("中国和东盟的数字经济合作是怎么推进的？") is None
+    # a next question's 分别 goes over the items asked for, not over 中国 and 东盟
+    assert compare_sides("苗圩对中国和东盟下一步合作提了几条倡议？分别是什么？") is None
+    assert compare_sides("肖亚庆和许科敏都提到了数字鸿沟吗？两人说法有什么区别") is not None
 
 
 def test_announced_counts():

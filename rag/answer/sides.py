@@ -50,8 +50,12 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
     years_joined = bool(_YEARS_JOINED.search(question))
     for connector in _CONNECTOR.finditer(question):
         left_text, after = question[: connector.start()], question[connector.end() :]
-        years = years_joined and _YEAR_PAIR_CUE.search(after)
-        if not left_text or not (_COMPARE_CUE.search(after) or years):
+        # "苗圩对中国和东盟…提了几条倡议？分别是什么": a next question's 分别 goes over the items
+        # asked for; "…吗？两人说法有什么区别" still compares the two.
+        clause, *later = re.split(r"[？?。！!]", after, maxsplit=1)
+        clause = clause if later and _EACH_OF_THOSE.match(later[0].lstrip()) else after
+        years = years_joined and _YEAR_PAIR_CUE.search(clause)
+        if not left_text or not (_COMPARE_CUE.search(clause) or years):
             continue
         boundary = _RIGHT_END.search(after, 1)
         # "重庆的陈敏尔和北京的蔡奇": a side written "X的Y" on the left is so on the right too.
@@ -99,6 +103,7 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
 
 
 _CONNECTOR = re.compile(r"和|与|跟|同|及")
+_EACH_OF_THOSE = re.compile(r"分别|各自|各是|都是")
 _OCCASION_END = re.compile(r"(?:会|会议|论坛|峰会|大会|博会|典礼|仪式)上?$")
 _BOTH = re.compile(r"(?:两|二)(?:市|地|省|县|区|国|家|届|年|者|人|位)$|双方$")
 _QUANTITATIVE = re.compile(
