@@ -164,7 +164,13 @@ def test_announced_counts():
 
 
 @pytest.mark.parametrize(
-    "question", ["周启明提的五点建议,列一下", "开幕式上致辞的外方嘉宾都有谁", "苗圩分享了哪三方面经验"]
+    "question",
+    [
+        "周启明提的五点建议,列一下",
+        "开幕式上致辞的外方嘉宾都有谁",
+        "苗圩分享了哪三方面经验",
+        "行动计划里的五大工程都是啥？",
+    ],
 )
 def test_lists_asked_without_the_usual_words(question):
     assert classify(question, AS_OF).kind == LIST
