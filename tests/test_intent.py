@@ -89,6 +89,8 @@ def test_corpus_questions_say_what_they_ask():
     assert classify("有几篇文章提到了数字鸿沟？", AS_OF).corpus_ask == COUNT_MENTIONS
     assert classify("有没有讲5G牌照发放的文章？", AS_OF).phrase == "5G牌照发放"
     assert classify("最新的一篇是什么？", AS_OF).corpus_ask == LATEST
+    assert classify("这些文章里时间最早的是哪一篇？", AS_OF).corpus_ask == EARLIEST
+    assert classify("哪篇文章发得最晚？", AS_OF).corpus_ask == LATEST
     # The phrase first, or the verb without a document word, as readers also ask.
     counted = classify("算力券在几篇报道里出现过？", AS_OF)
     assert (counted.corpus_ask, counted.phrase) == (COUNT_MENTIONS, "算力券")
@@ -113,6 +115,9 @@ def test_a_period_is_about_publication_or_about_content():
         ("上个月有什么新闻？", (date(2022, 6, 1), date(2022, 6, 30))),
         ("2020年上半年发布了几篇文章？", (date(2020, 1, 1), date(2020, 6, 30))),
         ("0000年有什么新闻？", None),
+        ("最近一个月有哪些报道？", (date(2022, 6, 24), AS_OF)),
+        ("过去半年发了哪些文章？", (date(2022, 1, 23), AS_OF)),
+        ("近两周有什么新闻？", (date(2022, 7, 10), AS_OF)),
     ],
 )
 def test_relative_periods_count_from_the_as_of_date(question, expected):

@@ -74,8 +74,13 @@ _TITLES = re.compile(
     rf"(?:有|包括|收录了?|都有|发布了|发了|发过|发表了|登了|登过)(?:哪些|什么|哪几篇)(?:相关的?)?{_DOC}|{_DOC}(?:有哪些|列表|清单)"
 )
 _DATES = re.compile(r"(?:分别|各自|都)?是?(?:什么时候|何时|哪天|哪一天)(?:发布|发表|刊发|发)的?")
-_LATEST = re.compile(rf"最新的?(?:一|那)?篇|最近的?(?:一|那)?篇|最后(?:一|那)篇|最新{_DOC}")
-_EARLIEST = re.compile(rf"最早的?(?:一|那)?篇|第一篇|最早{_DOC}")
+# "最新的一篇", "时间最早的是哪一篇", "哪篇发得最晚"
+_WHICH_ARTICLE = r"的?(?:是)?(?:哪|那|这)?(?:一)?篇"
+_PUBLISHED_MOST = r"哪一?篇(?:文章|报道)?(?:是)?(?:发布|发表|发)?(?:得|的)?"
+_LATEST = re.compile(
+    rf"(?:最新|最近|最晚)(?:发布|发表|发)?{_WHICH_ARTICLE}|最后(?:一|那)篇|最新{_DOC}|{_PUBLISHED_MOST}(?:最新|最晚|最近)"
+)
+_EARLIEST = re.compile(rf"最早(?:发布|发表|发)?{_WHICH_ARTICLE}|第一篇|最早{_DOC}|{_PUBLISHED_MOST}最早")
 _ABOUT = re.compile(
     r"讲了什么|说了什么|讲的是什么|写了什么|内容是什么|主要内容|是关于什么|讲些什么|讲了些什么"
 )
@@ -154,7 +159,8 @@ def question_period(question: str, newest: date | None) -> Period | None:
         return None
     label = re.search(
         r"(?:截至|截止|到)?(?:\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*[日号])?|去年|今年|前年)"
-        r"(?:上半年|下半年|底|末|以前|之前|以来|至今|之后|以后)?|近[一二两三四五六七八九十\d几]+年|最近|近期|上个?月|本月",
+        r"(?:上半年|下半年|底|末|以前|之前|以来|至今|之后|以后)?|(?:近|最近|过去)[一二两三四五六七八九十\d几半]+个?(?:年|月|周|星期|天)|"
+        r"最近|近期|上个?月|本月",
         question,
     )
     published = bool(_PUBLISHED.search(question))

@@ -127,6 +127,12 @@ _SINCE = re.compile(r"(\d{4})\s*年\s*(以来|至今|之后|以后)")
 _UNTIL = re.compile(r"(?:截至|截止|截止到|到)\s*(\d{4})\s*年\s*(?:底|末|年底)?")
 _RECENT_YEARS = re.compile(r"(?:近|最近|过去)\s*([一二两三四五六七八九十\d]+|几)\s*年")
 _RECENT_DAYS = 90  # "最近" / "近期" without a number: the last three months before the as-of date
+# "最近一个月", "近两周", "过去半年": that many days before the as-of date (a month is 30 days;
+# "近三年" counts calendar years, above).
+_RECENT_SPAN = re.compile(
+    r"(?:近|最近|过去)\s*([一二两三四五六七八九十\d]+|几|半)\s*个?\s*(年|月|周|星期|天)"
+)
+_SPAN_DAYS = {"年": 365, "月": 30, "周": 7, "星期": 7, "天": 1}
 
 
 def _named_period(question: str, newest: date | None) -> tuple[date, date] | None:
@@ -140,6 +146,9 @@ def _named_period(question: str, newest: date | None) -> tuple[date, date] | Non
     if newest is not None and (match := _RECENT_YEARS.search(question)):
         count = small_number(match.group(1)) or 3  # "近几年": three
         return date(newest.year - count + 1, 1, 1), newest
+    if newest is not None and (match := _RECENT_SPAN.search(question)):
+        spans = 0.5 if match.group(1) == "半" else small_number(match.group(1)) or 3  # "近几个月": three
+        return newest - timedelta(days=round(spans * _SPAN_DAYS[match.group(2)])), newest
     if newest is not None and re.search(r"上个?月", question):
         first = newest.replace(day=1) - timedelta(days=1)
         return first.replace(day=1), first
