@@ -86,6 +86,9 @@ def test_the_article_of_a_period_is_summarised_only_when_it_is_the_one(router):
     several = router.ask("2021年那篇报道讲的啥")
     assert several.answer.startswith("2021年共有3篇文章")  # which one is meant: the reader picks
     assert "没有2024年发布的文章" in router.ask("2024年那篇报道讲的是什么").answer
+    named = router.ask("2021年重庆智博会开幕那篇新闻主要讲了什么？")  # the period's article on it
+    assert named.answer.startswith("《中国—上海合作组织数字经济产业论坛、2021中国国际智能产业博览会开幕》")
+    assert "致贺信 习近平指出" in named.answer  # a subheading kept off the next sentence
 
 
 def test_a_speaker_quoting_someone_is_not_saying_it_with_that_verb(router):

@@ -11,18 +11,19 @@ import numpy as np
 
 from rag.answer.compose import Evidence, Line
 from rag.answer.cosines import article_sentence_vectors
-from rag.answer.intent import EARLIEST, LATEST, ONLY, Intent
+from rag.answer.intent import EARLIEST, LATEST, ONLY, Intent, Period
 from rag.answer.kinds.context import Context
 from rag.answer.sentences import is_filler
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
-from rag.search.query import SearchTuning
+from rag.search.query import NO_FILTERS, SearchFilters, SearchTuning
 
 SUMMARY_CHARS = 300
 RESTATED_SHARE = 0.5
 LEAD_SENTENCES = 1
 ASPECT_BONUS = 0.3
 _FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个家项条场次届年月日]")
+_ENDED = re.compile(r"[。！？!?；;…”’」』）)]\s*$")
 _ITEM_START = re.compile(
     r"^(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]|[（(][一二三四五六七八九十][)）])"
 )
@@ -65,7 +66,8 @@ def summary_lines(context: Context, article_id: str, heading: bool = True, quest
         chosen.add(i)
         total += len(sentences[i].text)
     picked = [sentences[i] for i in sorted(chosen)]
-    text = "".join(s.text for s in picked)
+    # A subheading ("习近平向…致贺信") has no full stop: a space keeps it off the next sentence.
+    text = "".join(s.text + ("" if _ENDED.search(s.text) else " ") for s in picked).rstrip()
     lines = [Line(text, [Evidence(record, s.start, s.end) for s in picked])]
     if heading:
         lines.insert(0, Line(f"《{record.title}》（{record.date or '日期不详'}）："))
@@ -82,16 +84,24 @@ _NO_ASPECT = frozenset({"情况", "内容", "方面", "问题", "事情"})  # as
 SUMMARY_PERIOD_SLACK_DAYS = 183
 
 
+def _names_a_topic(question: str, period: Period) -> bool:
+    """Whether a question names something besides its period and the summary it asks for
+    ("2021年重庆智博会开幕那篇新闻主要讲了什么", not "2020年那篇报道讲的是什么")."""
+    rest = _SUMMARY_WORDS.sub("", question.replace(period.label, ""))
+    return len(re.sub(r"[的是主要了那这该一篇份年月里中]", "", rest)) >= 2
+
+
 def _restates(first: str, second: str) -> bool:
     """Whether two sentences say the same (over half of their character bigrams shared)."""
     a, b = (set(pairwise(t)) for t in (dedup_key(first), dedup_key(second)))
     return bool(a and b) and len(a & b) / min(len(a), len(b)) > RESTATED_SHARE
 
 
-def article_for(context: Context, question: str) -> str | None:
+def article_for(context: Context, question: str, filters: SearchFilters = NO_FILTERS) -> str | None:
     """The article a summary question is about: the best match for what it names."""
     topic = _SUMMARY_WORDS.sub(" ", question).strip() or question
-    hits = context.index.search(topic, 5, tuning=SearchTuning(period_slack_days=SUMMARY_PERIOD_SLACK_DAYS))
+    tuning = SearchTuning(period_slack_days=SUMMARY_PERIOD_SLACK_DAYS)
+    hits = context.index.search(topic, 5, filters, tuning=tuning)
     return hits[0].article_id if hits else None
 
 
@@ -104,6 +114,15 @@ def asked_summary(context: Context, intent: Intent) -> list[Line]:
             context.catalog.published(period.start, period.end) if period else context.catalog.articles()
         )
         dated = [a for a in articles if a.date]
+        if (
+            intent.corpus_ask == ONLY
+            and len(dated) > 1
+            and period
+            and _names_a_topic(intent.question, period)
+        ):
+            # "2021年重庆智博会开幕那篇新闻": the period's article about what it names
+            article_id = article_for(context, intent.question, SearchFilters(period.start, period.end))
+            return summary_lines(context, article_id, question=intent.question) if article_id else []
         if not dated or (intent.corpus_ask == ONLY and len(dated) > 1):
             return []  # ONLY: the period's list, or that it has none, answers instead
         return summary_lines(context, (dated[0] if intent.corpus_ask == EARLIEST else dated[-1]).article_id)
