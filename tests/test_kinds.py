@@ -196,6 +196,27 @@ def test_a_swapped_period_or_edition_replays_the_previous_question(seed_index):
     assert chat.standalone("那2022年呢？") == "2022年二十国集团数字部长会议是以什么方式举行的？"
 
 
+def test_that_meeting_and_that_year_are_what_the_previous_question_named(seed_index):
+    from rag.answer.followup import resolve_pointers
+
+    tagged = seed_index.tokenizer.tagged
+    assert resolve_pointers("那个论坛在哪开的？", "许科敏在世界青年发展论坛上讲了什么？", tagged) == (
+        "世界青年发展论坛在哪开的？"
+    )
+    assert resolve_pointers("这个中心谁发起的？", "人形机器人创新中心是哪年成立的？", tagged) == (
+        "人形机器人创新中心谁发起的？"  # a verb joins a name before a noun
+    )
+    assert (
+        resolve_pointers("那一年它营收多少？", "星驰汽车2021年造了多少辆车？", tagged) == "2021年它营收多少？"
+    )
+    assert resolve_pointers("那次会议开了几天？", "苗圩说了什么？", tagged) == "那次会议开了几天？"
+    chat = Conversation(seed_index)
+    chat.ask("肖亚庆参加了2021年的G20数字部长会议吗？")
+    theme = chat.ask("那次会议的主题是啥？")
+    assert theme.standalone_question == "2021年G20数字部长会议的主题是什么？"  # no "会议会议"
+    assert "数字化促进韧性" in theme.answer
+
+
 def test_a_period_after_the_newest_article_must_be_named_by_the_text(router):
     assert not router.ask("2024年二十国集团数字部长会议提出了哪几点倡议？").answerable
 

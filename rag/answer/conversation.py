@@ -20,6 +20,7 @@ from rag.answer.followup import (
     post_holders,
     question_parts,
     reporters_of,
+    resolve_pointers,
     rewrite_followup,
     swap_attribute,
 )
@@ -187,6 +188,10 @@ class Conversation:
                 return self.router.understand(rewritten, self.as_of), frozenset()
         if own_subject(question, own, self.router.people(question)):
             return own, frozenset()  # "苗圩说了什么？", "语料里有哪些文章？" after anything
+        # "那次会议的主题是啥": the meeting the previous question named.
+        question = resolve_pointers(question, previous.standalone, self.router.index.tokenizer.tagged)
+        if not needs_context(question):
+            return self.router.understand(question, self.as_of), frozenset()
         # "他/她" is the person asked about, or the one the answer named ("董事长是谁？" -> 何静怡).
         people = self._referent(previous)
         if people and (pronoun := _PERSON_PRONOUN.search(question)):
@@ -213,6 +218,7 @@ class Conversation:
         return [
             word for word, flag in tagged
             if flag[:1] in _SUBJECT_FLAGS and word not in _WEAK_NOUNS and word.strip()
+            and not (flag == "m" and not _NUMERAL.search(word))  # "多少辆车": 辆车 was asked, not said
         ]  # fmt: skip
 
     def _unresolved(self, question: str) -> Answer | None:
@@ -253,6 +259,7 @@ class Conversation:
 
 
 _SUBJECT_FLAGS = frozenset("nmegj")  # jieba: nouns and names, numbers, Latin words, abbreviations
+_NUMERAL = re.compile(r"[\d一二三四五六七八九十百千万亿两几]")  # "几点倡议" stays: the list asked
 _WEAK_NOUNS = frozenset({"情况", "内容", "问题", "方面", "事情", "时候", "什么", "多少", "哪些"})
 _METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}
 

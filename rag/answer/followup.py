@@ -83,6 +83,59 @@ def rewrite_followup(question: str, history: Sequence[_Asked], words: Callable[[
     return f"{time_phrase}{subject}{stripped}".strip()
 
 
+# "那次会议", "这个中心", "该论坛": a thing the previous question named in full.
+_POINTING = re.compile(r"(?:那|这|该|此)(?:一)?(?:次|个|场|届|家|位|项|座|所|条|份|款|轮|批|期)?")
+_POINTED_TIME = re.compile(r"那一?年|当年|那一?天|当天")
+_NAME_PART_FLAGS = frozenset({"m", "eng", "j", "b", "t", "vn", "nz", "ns", "nt", "n", "nrt"})
+Tagged = Callable[[str], list[tuple[str, str]]]
+
+
+def resolve_pointers(question: str, previous: str, tagged: Tagged) -> str:
+    """`question` with "那次会议" / "那一年" replaced by what the previous question named
+    ("肖亚庆参加了2021年的G20数字部长会议吗？" then "那次会议的主题是啥？" ->
+    "2021年G20数字部长会议的主题是啥？"); the question unchanged when nothing is pointed at.
+    The previous question's time goes along unless the question names its own."""
+    resolved = question
+    if (time := _TIME.search(previous)) and (pointed := _POINTED_TIME.search(resolved)):
+        resolved = resolved[: pointed.start()] + time.group(0) + resolved[pointed.end() :]
+    for pointer in _POINTING.finditer(resolved):
+        after = resolved[pointer.end() :]
+        head = next((after[:n] for n in (4, 3, 2) if len(after) >= n and after[:n] in previous), "")
+        name = _name_ending_with(previous, head, tagged) if _CJK_WORD.fullmatch(head) else ""
+        if len(name) > len(head):
+            resolved = resolved[: pointer.start()] + name + after[len(head) :]
+            if time and not _TIME.search(question) and time.group(0) not in name:
+                resolved = time.group(0) + resolved
+            break
+    return resolved
+
+
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _name_ending_with(text: str, head: str, tagged: Tagged) -> str:
+    """The name in `text` whose last word ends with `head`: the nouns, numbers and Latin words
+    before it, up to a verb, a particle or a person ("参加了2021年的G20数字部长会议" -> G20数字部长会议;
+    a verb joins only before a noun: "创新中心")."""
+    end = text.rfind(head) + len(head)
+    words, offset, last = [], 0, -1
+    for word, flag in tagged(text):
+        words.append((word, flag, offset))
+        offset += len(word)
+        if offset == end:
+            last = len(words) - 1
+    if last < 0:
+        return head
+    start = words[last][2]
+    for i in range(last - 1, -1, -1):
+        word, flag, at = words[i]
+        before_noun = flag == "v" and words[i + 1][1].startswith("n")
+        if not (flag in _NAME_PART_FLAGS or before_noun):
+            break
+        start = at
+    return text[start:end]
+
+
 def post_holders(people: list[str], answer: str, question: str, posts: list[str]) -> list[str]:
     """`people`, those the answer names in the post the question asked about first, and first
     of those whoever holds it where the question says ("云岭储能董事长是谁？" is answered by
