@@ -26,3 +26,22 @@ def test_diversify_skips_duplicates_and_caps_one_article():
 
 def test_diversify_fills_from_one_article_when_it_is_the_only_match():
     assert diversify(range(4), ["a", "b", "c", "d"], ["x"] * 4, k=3, per_group=1) == [0, 1, 2]
+
+
+def test_diversify_lets_an_article_far_ahead_of_the_rest_keep_its_slots():
+    """Past its cap an article keeps filling while no other article scores near it: the
+    answering fifth passage of the one article about the question is not pushed out by far
+    weaker articles, but a close rival still gets its slot."""
+    groups = ["x", "x", "x", "y"]
+    far_behind = [0.9, 0.8, 0.7, 0.3]
+    assert diversify(range(4), ["a", "b", "c", "d"], groups, 3, 1, far_behind, lead_ratio=0.75) == [0, 1, 2]
+    close = [0.9, 0.8, 0.7, 0.65]
+    assert diversify(range(4), ["a", "b", "c", "d"], groups, 3, 1, close, lead_ratio=0.75) == [0, 1, 3]
+    assert diversify(range(4), ["a", "b", "c", "d"], groups, 3, 1, far_behind, lead_ratio=0) == [0, 1, 3]
+
+
+def test_the_answering_passage_deep_in_the_one_article_is_retrieved(news_index):
+    """The title of 019 holds 绿电占比 too, so its passages score alike; the one that says 85%
+    is its fourth, and the strict cap of three used to drop it."""
+    hits = news_index.search("云岭零碳数据中心园区的绿电占比有多高？", k=5)
+    assert any("绿电占比达到85%" in hit.text for hit in hits)

@@ -124,6 +124,8 @@ class SearchTuning:
 
     candidates: rows taken from each of the BM25 and dense top lists before fusion.
     per_article: slots one article may take while others have matches (default ~k/2).
+    lead_ratio: past those slots an article keeps filling while no other article's passage
+        scores this fraction of its own (0: a strict cap, as a timeline's spread needs).
     period_slack_days: passages published in a period the query names are lifted; this many
         days after it count too, when the period is what the text describes ("2022年的产量" is
         reported early in 2023).
@@ -132,6 +134,7 @@ class SearchTuning:
 
     candidates: int = 100
     per_article: int | None = None
+    lead_ratio: float = 0.75
     period_slack_days: int = 0
     max_query_chars: int = DEFAULT_MAX_QUERY_CHARS
 

@@ -159,7 +159,9 @@ class SearchIndex:
         # The head of the ranking, without reprints and spread over articles; records only for those shown.
         order = np.argsort(-fused, kind="stable")[: 4 * k + 8]
         texts, articles = self.backend.diversity_keys(found.rows[order])
-        picked = diversify(range(len(order)), texts, articles, k, tuning.per_article or max(1, (k + 1) // 2))
+        cap = tuning.per_article or max(1, (k + 1) // 2)
+        scores = fused[order].tolist()
+        picked = diversify(range(len(order)), texts, articles, k, cap, scores, tuning.lead_ratio)
         shown = order[picked]
         records = self.backend.records(found.rows[shown])
         return [

@@ -73,7 +73,7 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
         )
         return [line for a in articles if (line := _lead_line(context, a.article_id))]
     filters = SearchFilters(period.start, period.end) if period and period.published else NO_FILTERS
-    hits = context.index.search(topic, SEARCH_DEPTH, filters, SearchTuning(per_article=3))
+    hits = context.index.search(topic, SEARCH_DEPTH, filters, SearchTuning(per_article=3, lead_ratio=0))
     if not hits:
         return []
     best_score = hits[0].score or 1.0
