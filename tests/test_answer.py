@@ -9,6 +9,7 @@ from rag.answer.extractive import Answerer
 from rag.answer.followup import needs_context, rewrite_followup
 from rag.answer.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, answers_measure, carries_type, question_type
 from rag.answer.router import Router
+from rag.answer.sentence_words import ATTRIBUTE_FACTOR, attribute_weighted
 from rag.cli import main
 from rag.ui.render import escape_markdown, highlight, plain_html
 
@@ -365,3 +366,13 @@ def test_what_is_x_is_answered_by_the_sentence_that_defines_x(tmp_path, usem):
     )
     answer = _answerer_over(tmp_path, usem, ("golf", "高尔夫球术语", golf)).ask("什么是标准杆？").answer
     assert answer.startswith("标准杆，是一个高尔夫球运动术语")
+
+
+def test_the_asked_attribute_outweighs_the_subject_every_sentence_holds(answerer):
+    """ "X定的主题是什么": every sentence of the meeting's article names the meeting; the answer
+    is the one that says 主题."""
+    weights = {"会议": 1.0, "主题": 1.0}
+    assert attribute_weighted("这次会议定的主题是什么？", weights) == {"会议": 1.0, "主题": ATTRIBUTE_FACTOR}
+    assert attribute_weighted("会议主题是什么？", weights) == weights  # no 的: nothing marks the attribute
+    answer = answerer.ask("2021年G20数字部长会议定的主题是什么？")
+    assert "数字化促进韧性、强劲、可持续和包容性复苏" in answer.answer

@@ -25,7 +25,7 @@ from rag.answer.sentence_choice import (
     coverage,
     focused,
 )
-from rag.answer.sentence_words import defined, local_weights, with_subject
+from rag.answer.sentence_words import attribute_weighted, defined, local_weights, with_subject
 from rag.answer.sentences import after_dateline, is_filler
 from rag.answer.support import contrast_pattern, support_terms
 from rag.calibration import AnswerCalibration, load_calibration
@@ -193,7 +193,8 @@ class Answerer:
             [*weights, *terms.in_passage, *terms.in_article]
         )  # "营收" found in "…营业收入…"
         folded = with_subject(question, hits, spans, [as_asked(normalise_text(t)) for t in texts])
-        local = local_weights(weights if sentence_weights is None else sentence_weights, folded)
+        asked_weights = weights if sentence_weights is None else sentence_weights
+        local = local_weights(attribute_weighted(question, asked_weights), folded)
         best_passage = max(h.score for h in hits) or 1.0
         passages = [as_asked(normalise_text(h.title + h.text)) for h in hits]
         # The question's words may be anywhere in the article ("疫情期间" in its lead, the answer

@@ -18,6 +18,11 @@ from rag.search.query import Hit
 DEFINITION_BONUS = 0.3  # coverage added to a sentence defining what "什么是X" asks (+3 CMRC, none lost)
 _DEFINITION_ASKED = re.compile(r"^(?:什么是|何谓)(.+?)[？?]?$|^(.+?)(?:是什么|指的是什么|是指什么)[？?]?$")
 _QUOTES = '“”"「」《》'
+ATTRIBUTE_FACTOR = 1.5  # weight of the attribute a "X的Y是什么" asks for (2.0 lost 2 CMRC answers)
+# "…会议定的主题是什么", "…园区的绿电占比有多高": Y, the few characters after the last 的.
+_ATTRIBUTE_ASKED = re.compile(
+    r"的([^的，,。？?\s]{1,6}?)(?:是什么|是啥|是多少|有多少|有多高|有多大|有多长|多高|多大|多长|是哪|是谁|为多少)"
+)
 
 
 def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
@@ -31,6 +36,16 @@ def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, 
         word: weight * math.log(1 + count / (1 + sum(word in s for s in sentences)))
         for word, weight in weights.items()
     }
+
+
+def attribute_weighted(question: str, weights: dict[str, float]) -> dict[str, float]:
+    """`weights` with the asked attribute's words counting double: in "X的主题是什么" every
+    sentence of X's article holds X, the answer is the one that says 主题."""
+    asked = _ATTRIBUTE_ASKED.findall(normalise_text(question))
+    if not asked:
+        return weights
+    attribute = asked[-1]
+    return {word: w * (ATTRIBUTE_FACTOR if word in attribute else 1.0) for word, w in weights.items()}
 
 
 def with_subject(
