@@ -266,7 +266,7 @@ def test_the_conversation_survives_a_rebuild(app_env):
     at = _ask(_app(), "2021智博会有多少家企业参展？")
     at = _rebuild(at)
     at = _ask(at, "那篇文章是哪天发的？")
-    assert "2021-08-24" in _assistant_texts(at)[-1]
+    assert "2021年8月24日" in _assistant_texts(at)[-1]
 
 
 def test_full_text_marks_the_cited_span(app_env):

@@ -26,6 +26,12 @@ def test_answer_match_ignores_citation_markers_width_and_spaces():
     assert not answer_matches("任何答案", [])
 
 
+def test_a_date_matches_in_either_notation():
+    assert answer_matches("发布于2020年6月12日。[1]", ["2020-06-12"])
+    assert answer_matches("《合作年开幕》（2020-06-12）[1]", ["6月12日"])
+    assert not answer_matches("发布于2020年6月21日。", ["2020-06-12"])
+
+
 def test_ranking_metrics_on_hand_made_rankings():
     # Reference values worked out by hand for three queries:
     # gold at rank 1 -> RR 1; gold at rank 3 -> RR 1/3; gold absent -> 0.

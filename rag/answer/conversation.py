@@ -242,7 +242,7 @@ class Conversation:
         reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
         writer = f"记者{reporters}" if reporters else row.author
         facts = {
-            "date": f"发布于{record.date}" if record.date else "没有标明发布日期",
+            "date": f"发布于{_written_date(record.date)}" if record.date else "没有标明发布日期",
             "title": f"标题是《{record.title}》",
             "author": f"署名为{writer}" if writer else "没有署名",
             "source": f"来源为{row.author}" if row.author else "没有标明来源",
@@ -262,6 +262,12 @@ _SUBJECT_FLAGS = frozenset("nmegj")  # jieba: nouns and names, numbers, Latin wo
 _NUMERAL = re.compile(r"[\d一二三四五六七八九十百千万亿两几]")  # "几点倡议" stays: the list asked
 _WEAK_NOUNS = frozenset({"情况", "内容", "问题", "方面", "事情", "时候", "什么", "多少", "哪些"})
 _METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}
+
+
+def _written_date(iso: str) -> str:
+    """ "2020-06-12" as a reader writes it: 2020年6月12日."""
+    year, month, day = iso.split("-")
+    return f"{year}年{int(month)}月{int(day)}日"
 
 
 def _said(answer: Answer) -> set[str]:

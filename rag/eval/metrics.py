@@ -10,11 +10,13 @@ from rag.errors import ConfigError
 from rag.index.tokens import fold_text
 
 _MARKER = re.compile(r"\[\d+\]")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
 def normalise_answer(text: str) -> str:
-    """Fold full-width to half-width (NFKC), lower-case, drop spaces and punctuation."""
-    return fold_text(text)
+    """Fold full-width to half-width (NFKC), lower-case, drop spaces and punctuation; a date
+    reads the same written 2020-06-12 or 2020年6月12日."""
+    return fold_text(_ISO_DATE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text))
 
 
 def strip_markers(answer: str) -> str:
