@@ -198,7 +198,8 @@ def test_why_question_adds_the_sentence_before_a_restatement():
 
 
 def test_a_side_of_a_comparison_is_known_by_its_articles_title():
-    from rag.answer.sentence_choice import SentenceFeatures, focused
+    from rag.answer.sentence_choice import SentenceFeatures
+    from rag.answer.side_focus import focused
     from rag.search.query import Hit
 
     def hit(title: str, text: str) -> Hit:

@@ -1,7 +1,7 @@
 import numpy as np
 
 from rag.calibration import FusionWeights
-from rag.search.fusion import dedup_key, diversify, fuse
+from rag.search.fusion import Spread, dedup_key, diversify, fuse
 
 
 def test_fuse_normalises_bm25_by_the_best_score():
@@ -21,11 +21,11 @@ def test_dedup_key_folds_width_case_space_and_punctuation():
 def test_diversify_skips_duplicates_and_caps_one_article():
     keys = ["a", "a", "b", "c", "d", "e"]
     groups = ["x", "y", "x", "x", "x", "z"]
-    assert diversify(range(6), keys, groups, k=3, per_group=2) == [0, 2, 5]
+    assert diversify(keys, groups, 3, Spread(2)) == [0, 2, 5]
 
 
 def test_diversify_fills_from_one_article_when_it_is_the_only_match():
-    assert diversify(range(4), ["a", "b", "c", "d"], ["x"] * 4, k=3, per_group=1) == [0, 1, 2]
+    assert diversify(["a", "b", "c", "d"], ["x"] * 4, 3, Spread(1)) == [0, 1, 2]
 
 
 def test_diversify_lets_an_article_far_ahead_of_the_rest_keep_its_slots():
@@ -34,10 +34,10 @@ def test_diversify_lets_an_article_far_ahead_of_the_rest_keep_its_slots():
     weaker articles, but a close rival still gets its slot."""
     groups = ["x", "x", "x", "y"]
     far_behind = [0.9, 0.8, 0.7, 0.3]
-    assert diversify(range(4), ["a", "b", "c", "d"], groups, 3, 1, far_behind, lead_ratio=0.75) == [0, 1, 2]
+    assert diversify(["a", "b", "c", "d"], groups, 3, Spread(1, 0.75), far_behind) == [0, 1, 2]
     close = [0.9, 0.8, 0.7, 0.65]
-    assert diversify(range(4), ["a", "b", "c", "d"], groups, 3, 1, close, lead_ratio=0.75) == [0, 1, 3]
-    assert diversify(range(4), ["a", "b", "c", "d"], groups, 3, 1, far_behind, lead_ratio=0) == [0, 1, 3]
+    assert diversify(["a", "b", "c", "d"], groups, 3, Spread(1, 0.75), close) == [0, 1, 3]
+    assert diversify(["a", "b", "c", "d"], groups, 3, Spread(1), far_behind) == [0, 1, 3]
 
 
 def test_the_answering_passage_deep_in_the_one_article_is_retrieved(news_index):

@@ -1,7 +1,7 @@
 """The sides of a comparison and the measures asked of each."""
 
 from rag.answer.router import Router
-from rag.answer.sides import compare_sides, measure_sides
+from rag.answer.sides import SidePair, compare_sides, measure_sides
 
 
 def test_both_sides_keep_their_own_form_and_lose_the_collective_word():
@@ -15,11 +15,16 @@ def test_both_sides_keep_their_own_form_and_lose_the_collective_word():
 
 def test_each_measure_the_sides_share_is_asked_of_each_side():
     assert measure_sides("第三届和第七届数博会相比，参展企业和签约金额差了多少") == [
-        ("第三届数博会参展企业是多少", "第七届数博会参展企业是多少"),
-        ("第三届数博会签约金额是多少", "第七届数博会签约金额是多少"),
+        SidePair("第三届数博会参展企业是多少", "第七届数博会参展企业是多少", "参展企业"),
+        SidePair("第三届数博会签约金额是多少", "第七届数博会签约金额是多少", "签约金额"),
     ]
     assert measure_sides("第五届和第六届数博会签约情况对比") == [
-        ("第五届数博会签约情况", "第六届数博会签约情况")
+        SidePair("第五届数博会签约情况", "第六届数博会签约情况")
+    ]
+    # "A和B比，…有什么变化" sets two editions side by side
+    assert measure_sides("第三届和第七届数博会比，参展企业和签约情况有什么变化？") == [
+        SidePair("第三届数博会参展企业", "第七届数博会参展企业", "参展企业"),
+        SidePair("第三届数博会签约情况", "第七届数博会签约情况", "签约情况"),
     ]
     assert measure_sides("中国和东盟的数字经济合作是怎么推进的？") == []
 
@@ -56,3 +61,31 @@ def test_two_occasions_of_one_speaker_keep_the_speaker_on_both_sides():
         "肖亚庆在G20数字部长会的发言",
         "肖亚庆在重庆智博会上的发言",
     )
+
+
+def test_the_scope_before_the_left_side_and_a_shared_year_clause_go_to_both_sides():
+    assert compare_sides("白皮书里临海和云岭的数字经济有什么不同") == (
+        "白皮书里临海的数字经济",
+        "白皮书里云岭的数字经济",
+    )
+    assert compare_sides("按白皮书的数据，临海和云岭的数字经济有什么不一样？") == (
+        "按白皮书的数据，临海的数字经济",
+        "按白皮书的数据，云岭的数字经济",
+    )
+    assert compare_sides("星驰2020年和2021年完成产量目标的情况有什么不同？") == (
+        "星驰2020年完成产量目标的情况",
+        "星驰2021年完成产量目标的情况",
+    )
+    assert compare_sides("临海和云岭搞数字经济，路子有什么不一样？") == (
+        "临海搞数字经济，路子",
+        "云岭搞数字经济，路子",
+    )
+
+
+def test_each_side_of_one_article_gets_its_own_paragraph(news_index):
+    """Both sides are in the white paper: 临海's figures for 临海, and for 云岭 the sentence that
+    starts with 云岭 though it names 临海 too ("总量不到临海的六成")."""
+    lines = Router(news_index).ask("白皮书里临海和云岭的数字经济有什么不同").answer.splitlines()
+    assert "1260亿元" in lines[0] and "680亿元" in lines[1]
+    answer = Router(news_index).ask("第五届和第六届数博会签约情况对比").answer
+    assert "846亿元" in answer and "1020亿元" in answer

@@ -23,10 +23,10 @@ from rag.answer.sentence_choice import (
     carried_over,
     compose_answer,
     coverage,
-    focused,
 )
 from rag.answer.sentence_words import attribute_weighted, defined, local_weights, with_subject
 from rag.answer.sentences import after_dateline, is_filler
+from rag.answer.side_focus import NO_SIDE, Side, focused
 from rag.answer.support import contrast_pattern, support_terms
 from rag.calibration import AnswerCalibration, load_calibration
 from rag.config import Settings
@@ -52,8 +52,9 @@ def _without(text: str, words: frozenset[str]) -> str:
     return text
 
 
-# Words that frame the question, not its topic: "…满月时…", "是从哪个部门获悉的", "给星驰定了…".
-_FRAME_WORDS = frozenset({"时", "是从", "当时", "给"})
+# Words that frame the question, not its topic: "…满月时…", "是从哪个部门获悉的", "给星驰定了…",
+# "签约情况" (what the text says is 签约, never 情况).
+_FRAME_WORDS = frozenset({"时", "是从", "当时", "给", "情况"})
 _ASKED_COUNT = re.compile(r"^(?:几|多少)(?:[个件项条点家位名次种场批]?[\u4e00-\u9fff])?$")  # 几家, 几件事
 
 
@@ -86,10 +87,10 @@ class Answerer:
         """
         return search_and_answer(self, question, k, filters, period_slack_days)
 
-    def focused_on(self, focus: tuple[str, ...], avoid: tuple[str, ...]) -> FocusedAnswerer:
-        """This answerer for one side of a comparison: sentences should hold `focus` words
-        ("临海") and not the other side's `avoid` words ("云岭")."""
-        return FocusedAnswerer(self, focus, avoid)
+    def focused_on(self, side: Side) -> FocusedAnswerer:
+        """This answerer for one side of a comparison: sentences should hold the side's words
+        and not the other side's, and say the measure both sides ask for."""
+        return FocusedAnswerer(self, side)
 
     def query_weights(self, question: str) -> dict[str, float]:
         """Content words of the question weighted by corpus IDF: rare words must be supported.
@@ -221,19 +222,13 @@ class Answerer:
         ]
         return carried_over(defined(question, features, texts), hits, question, kind)
 
-    def answer_from_hits(
-        self, question: str, hits: list[Hit], focus: tuple[str, ...] = (), avoid: tuple[str, ...] = ()
-    ) -> Answer:
+    def answer_from_hits(self, question: str, hits: list[Hit], side: Side = NO_SIDE) -> Answer:
         """Compose the answer text and citations from already retrieved passages."""
         weights, kind = self.query_weights(question), question_type(question)
-        # One side of a comparison whose name is the subject of an article found (in its title:
-        # "第三届…数字经济博览会在临海开幕"): there the sentence must say what is measured
-        # ("第三届数博会签约金额": 签约, 金额), not repeat the subject.
-        titles = normalise_text(" ".join(h.title for h in hits))
-        measured = {w: v for w, v in weights.items() if not (w in focus and w in titles)} or weights
+        measured = side.sentence_weights(weights, normalise_text(" ".join(h.title for h in hits)))
         features = self.candidate_features(question, hits, weights, kind, measured)
-        if focus:
-            features = focused(features, hits, focus, avoid)
+        if side.focus:
+            features = focused(features, hits, side.focus, side.avoid)
         type_pending = [kind in TAGGED_KINDS and not f.typed for f in features]
         features = completed(
             features, self.calibration, kind, type_pending, self.completion(question, hits, kind, features)
@@ -267,8 +262,7 @@ class FocusedAnswerer(AnswererView):
     """An `Answerer` that answers for one side of a comparison (see `Answerer.focused_on`)."""
 
     answerer: Answerer
-    focus: tuple[str, ...] = ()
-    avoid: tuple[str, ...] = ()
+    side: Side = NO_SIDE
 
     def answer_from_hits(self, question: str, hits: list[Hit]) -> Answer:
-        return self.answerer.answer_from_hits(question, hits, self.focus, self.avoid)
+        return self.answerer.answer_from_hits(question, hits, self.side)

@@ -90,6 +90,7 @@ _TIMELINE = re.compile(
     r"怎么变化|如何变化|变化情况|怎样变化|有什么变化|有哪些变化|逐年|这几年|历年|历届|"
     r"怎么增长|如何增长|一步步|演变|发展起来|怎么发展|推进的"
 )
+_CHANGE_ONLY = re.compile(r"怎么变化|如何变化|变化情况|怎样变化|有什么变化|有哪些变化")
 _SPEECH = re.compile(
     r"(?:说|讲|谈|表示|指出|强调|提出|提|呼吁|认为|介绍|透露|建议|要求|倡议|表态|回应)(?:了|过)?(?:些)?(?:什么|哪些|啥)|"
     r"(?:怎么看|如何看待|怎么评价|什么看法|什么观点|有何看法|的观点|的看法|的讲话|的发言|的致辞|讲话内容|发言内容|致辞内容|"
@@ -178,11 +179,15 @@ def classify(question: str, newest: date | None = None, people: Iterable[str] = 
     text = written_form(question.strip())
     period = question_period(text, newest)
     # "按时间先后把这几篇报道里的活动排一下" orders the collection: a timeline, not a count.
-    if _TIMELINE.search(text) and not re.search(rf"提到|提及|{_COUNTED_ARTICLES.pattern}", text):
+    sides = compare_sides(text)
+    # "第三届和第七届数博会比，…有什么变化" sets two editions side by side: no timeline.
+    cue = _TIMELINE.search(text)
+    paired = sides is not None and cue is not None and _CHANGE_ONLY.fullmatch(cue.group(0)) is not None
+    if cue and not paired and not re.search(rf"提到|提及|{_COUNTED_ARTICLES.pattern}", text):
         return Intent(TIMELINE, text, period=period)
     if intent := _corpus_intent(text, period):
         return intent
-    if sides := compare_sides(text):
+    if sides:
         return Intent(COMPARE, text, period=period, sides=sides)
     counted = announced_count(text)
     counted = counted if counted and counted >= 3 else None  # "哪一种", "哪两个" ask for a fact

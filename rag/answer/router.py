@@ -40,7 +40,8 @@ from rag.answer.kinds.speech import SPOKEN_POINTS, speech_lines
 from rag.answer.kinds.summary import asked_summary
 from rag.answer.kinds.timeline import timeline_lines
 from rag.answer.qtype import ordinal_events
-from rag.answer.sides import measure_sides
+from rag.answer.side_focus import Side
+from rag.answer.sides import SidePair, measure_sides
 from rag.answer.support import term_in_text
 from rag.answer.titled import spelled_out
 from rag.config import Settings
@@ -242,19 +243,20 @@ class Router:
         """Each side answered as a question of its own, one line per side."""
         lines: list[Line] = []
         # Each side with the other it is compared with, a side's measures in turn.
-        pairs = [p for p in measure_sides(intent.question) or [intent.sides] if all(p)]
-        sides = [(pair[i], pair[1 - i]) for i in (0, 1) for pair in pairs]
+        pairs = measure_sides(intent.question) or ([SidePair(*intent.sides)] if all(intent.sides) else [])
+        sides = [(p.left, p.right, p.measure) for p in pairs] + [(p.right, p.left, p.measure) for p in pairs]
         answered = 0
-        for side, other in sides:
+        # A side's sentence may be anywhere in the one article both sides share (a white paper's
+        # 临海 and 云岭 paragraphs): twice the passages.
+        side_k = 2 * (k or self.answerer.settings.top_k)
+        for side, other, measure in sides:
             sub = self.understand(side)
             if sub.kind == COMPARE:
                 sub = Intent(FACT, side, period=sub.period)
-            words, others = set(self.context.words(side)), set(self.context.words(other))
-            own = tuple(normalise_text(w) for w in words - others)
-            avoid = tuple(normalise_text(w) for w in others - words)
+            focus = Side.of(self.context.words(side), self.context.words(other), self.context.words(measure))
             if sub.kind in (FACT, TIME):
                 slack = _slack(sub)
-                answer = search_and_answer(self.answerer.focused_on(own, avoid), side, k, filters, slack)
+                answer = search_and_answer(self.answerer.focused_on(focus), side, side_k, filters, slack)
             else:
                 answer = self._answer(sub, k, frozenset(), filters)
             label = re.sub(r"(?:是多少|有多少|是什么)$", "", side)

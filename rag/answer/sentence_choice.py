@@ -19,7 +19,6 @@ from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
 from rag.search.query import Hit
 
-FOCUS_SHIFT = 0.25  # coverage added for naming the side asked about, taken for naming only the other
 # Clause cuts for trimming long sentences; never after a colon, which introduces the answer.
 _CLAUSE_MARKS = "，,；;"
 _BLANK = " \t\n\u3000"
@@ -102,28 +101,6 @@ def _completed(sentence: str, window: tuple[int, int], limit: int) -> tuple[int,
 def _clause_cuts(sentence: str) -> list[int]:
     """Where the sentence may be cut, in order: its ends and after each clause mark."""
     return sorted({0, len(sentence)} | {i + 1 for i, ch in enumerate(sentence) if ch in _CLAUSE_MARKS})
-
-
-def focused(
-    features: list[SentenceFeatures], hits: list[Hit], focus: tuple[str, ...], avoid: tuple[str, ...]
-) -> list[SentenceFeatures]:
-    """Candidates re-weighed for one side of a comparison: a sentence naming only the side counts
-    more, one naming only the other side less, one naming both ("…不到临海的六成") as it was.
-    An article whose title names only one side is about that side in every sentence: the 签约
-    sentence of "第五届数博会开幕" answers for 第五届 though only its lead says so."""
-
-    def names(text: str) -> tuple[bool, bool]:
-        return any(w in text for w in focus), any(w in text for w in avoid)
-
-    def shifted(feature: SentenceFeatures) -> SentenceFeatures:
-        hit = hits[feature.hit_index]
-        own, other = names(normalise_text(hit.title))
-        if own == other:
-            own, other = names(normalise_text(hit.text[feature.start : feature.end]))
-        shift = 0.0 if own == other else FOCUS_SHIFT if own else -FOCUS_SHIFT
-        return dataclasses.replace(feature, coverage=feature.coverage + shift)
-
-    return [shifted(f) for f in features]
 
 
 _SENTENCE_GAP = 4  # characters between consecutive sentences of an article (spaces, a line break)

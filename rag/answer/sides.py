@@ -4,15 +4,16 @@ each a sub-question of its own, and the measures asked of each ("参展企业和
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # Phrasings that both mark a comparison and are dropped from its sides.
 _COMPARING = (
     r"有什么不同|有何不同|有什么区别|有何区别|区别是什么|不同之处|有什么不一样|不一样|相比|对比|比较一下|比较|"
-    r"比一比|比比|更好|更多|多了多少|少了多少|多多少|少多少|增加了多少"
+    r"比一比|比比|更好|更多|多了多少|少了多少|多多少|少多少|增加了多少|有什么变化|有哪些变化"
 )
 _COMPARE_CUE = re.compile(
     r"分别|各自|各[建有是占达花用]|异同|哪个(?:更)?[高低多少大小快慢强长短早晚好]|哪届|哪一个|哪家|"
-    rf"谁(?:更)?[高低多少大小快慢强好]|差多少|相差|{_COMPARING}"
+    rf"谁(?:更)?[^，,。？?、]{{0,4}}?[高低多少大小快慢强好](?:[、，,]|$)|差多少|相差|比[，,]|{_COMPARING}"
 )
 # Two years side by side ("2020年和2021年有没有完成…") ask the question of each year.
 _YEARS_JOINED = re.compile(r"\d{4}\s*年\s*(?:和|与|跟|及)\s*\d{4}\s*年")
@@ -29,7 +30,17 @@ def compare_sides(question: str) -> tuple[str, str] | None:
     return (f"{parts[0]}{parts[1]}{parts[3]}", f"{parts[0]}{parts[2]}{parts[3]}") if parts else None
 
 
-def measure_sides(question: str) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class SidePair:
+    """The sub-questions of a comparison's two sides, and what both ask for (the measure:
+    "签约情况", "的数字经济"; empty when the sides are all there is)."""
+
+    left: str
+    right: str
+    measure: str = ""
+
+
+def measure_sides(question: str) -> list[SidePair]:
     """The sub-questions of both sides once per measure they share ("第三届和第七届数博会相比，
     参展企业和签约金额差了多少": 参展企业, then 签约金额); one pair when one thing is asked."""
     parts = _parts(question)
@@ -42,7 +53,10 @@ def measure_sides(question: str) -> list[tuple[str, str]]:
     items = [item for item in _MEASURE_SEPARATOR.split(tail[len(owner) : len(tail) - len(ask)]) if item]
     if not _measure_list(items):
         items, owner, ask = [tail], "", ""
-    return [(f"{shared}{left}{owner}{item}{ask}", f"{shared}{right}{owner}{item}{ask}") for item in items]
+    return [
+        SidePair(f"{shared}{left}{owner}{item}{ask}", f"{shared}{right}{owner}{item}{ask}", item)
+        for item in items
+    ]
 
 
 def _parts(question: str) -> tuple[str, str, str, str] | None:
@@ -62,7 +76,7 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
         owned = "的" in re.split(r"[，,。？?]", left_text)[-1]
         if owned and boundary and boundary.group(0) == "的" and boundary.start() <= 4:
             boundary = _RIGHT_END.search(after, boundary.end()) or boundary
-        if years and (year_end := re.match(r"\s*\d{4}\s*年", after)):
+        if years_joined and (year_end := re.match(r"\s*\d{4}\s*年", after)):
             right, tail = after[: year_end.end()], after[year_end.end() :]
         elif boundary:
             right, tail = after[: boundary.start()], after[boundary.start() :]
@@ -85,12 +99,15 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
             shared, left, right = left_text[:cut], left_text[cut:], "在" + right
         elif (period := re.match(r"\d{4}\s*年(?:底|末|初)?", left_text)) and period.end() < len(left_text):
             shared, left = period.group(0), left_text[period.end() :]
+        elif scope := _SCOPE.match(left_text):  # "白皮书里临海和云岭…", "按白皮书的数据，临海和…"
+            shared, left = scope.group(1), scope.group(2)
         if len(right) > len(left) and left.endswith(("届", "期", "号", "代")) and right[:1] == left[:1]:
             left += right[len(left) :]  # "第三届" beside "第七届数博会" is "第三届数博会"
         tail = _COMPARE_WORDS.sub("", tail)
-        tail = re.sub(r"^[，,、\s比]+|[？?。！!，,\s]+$", "", tail)
+        tail = re.sub(r"^(?:[，,、\s]|比(?:起来)?)+|[？?。！!，,\s]+$", "", tail)
         if _COMPARE_CUE.search(after):  # "哪届签约项目多" asks about 签约项目
-            tail = re.sub(r"(?<!多)[多少高低大小好快慢]$", "", tail)
+            tail = re.sub(r"(?<!多)[多少高低大小好快慢](?=[、，,]|$)", "", tail)
+            tail = re.sub(r"[，,\s]+$", "", tail)
         tail = re.sub(r"^各", "", tail)
         if not right.strip() or not left.strip():
             return None
@@ -103,13 +120,16 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
 
 
 _CONNECTOR = re.compile(r"和|与|跟|同|及")
+# What the left side is said within, before a short name: "白皮书里" 临海, "按白皮书的数据，" 临海.
+_SCOPE = re.compile(r"(.*(?:[，,]|[^\d]里|[^\d]中))([^，,里中]{2,6})$")
 _EACH_OF_THOSE = re.compile(r"分别|各自|各是|都是")
 _OCCASION_END = re.compile(r"(?:会|会议|论坛|峰会|大会|博会|典礼|仪式)上?$")
 _BOTH = re.compile(r"(?:两|二)(?:市|地|省|县|区|国|家|届|年|者|人|位)$|双方$")
 _QUANTITATIVE = re.compile(
-    r"差多少|相差|多了|少了|多多少|少多少|增加了|哪个(?:更)?[高低多少大小快慢]|哪届.*[多少高]|谁(?:更)?[高低多少大]|相比"
+    r"差多少|相差|多了|少了|多多少|少多少|增加了|哪个(?:更)?[高低多少大小快慢]|哪届.*[多少高]|"
+    r"谁(?:更)?[^，,。？?、]{0,4}?[高低多少大快慢]|相比"
 )
-_RIGHT_END = re.compile(r"的|，|,|在|对|谈|各|分别|都|比|哪个|哪届|谁|" + _COMPARE_CUE.pattern)
+_RIGHT_END = re.compile(r"的|，|,|在|对|谈|搞|各|分别|都|比|哪个|哪届|谁|" + _COMPARE_CUE.pattern)
 _COMPARE_WORDS = re.compile(
     r"分别|各自|各(?=是|有|为|占)|有什么异同|有何异同|的?异同|哪个(?:更)?|哪届|哪一个|哪家|谁(?:更)?|"
     rf"相差了?多少|差了?多少|相差|{_COMPARING}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,59 +23,56 @@ def dedup_key(text: str) -> str:
     return fold_text(text)
 
 
-def diversify(
-    order: Sequence[int],
-    keys: Sequence[Hashable],
-    groups: Sequence[Hashable],
-    k: int,
-    per_group: int,
-    scores: Sequence[float] | None = None,
-    lead_ratio: float = 0.0,
-) -> list[int]:
-    """Pick k positions from a ranked list without duplicate texts.
+@dataclass(frozen=True)
+class Spread:
+    """How a ranking's slots spread over groups (articles): `per_group` slots each while other
+    groups have hits to offer; past them a group keeps filling while no later passage of another
+    group scores `lead_ratio` of its own (0: a strict cap)."""
 
-    A group (article) gets at most `per_group` slots while other groups have hits to
-    offer; when they run out, the remaining slots are filled in rank order. With `scores`
-    and a `lead_ratio`, a group also keeps a slot while no later passage of another group
-    scores `lead_ratio` of it: far weaker articles do not push out the rest of the one
-    article that answers ("第五届数博会签约总金额" is in that article's fifth passage).
+    per_group: int
+    lead_ratio: float = 0.0
+
+
+def diversify(
+    keys: Sequence[Hashable], groups: Sequence[Hashable], k: int, spread: Spread, scores: Sequence[float] = ()
+) -> list[int]:
+    """Pick k positions of a ranked list (position 0 best) without duplicate texts, spread over
+    groups; when the other groups run out, the remaining slots are filled in rank order. The
+    lead keeps far weaker articles from pushing out the rest of the one article that answers
+    ("第五届数博会签约总金额" is in that article's fifth passage).
 
     Args:
-        order: candidate positions, best first.
         keys: dedup key per position (a text hash); a key seen before is skipped.
         groups: group (article id) per position.
         k: how many to return.
-        per_group: slots one group may take before others are preferred.
-        scores: score per position (descending along `order`).
-        lead_ratio: 0 for a strict cap.
+        spread: slots per group and the lead that lifts the cap.
+        scores: score per position (descending); without them the cap is strict.
     """
-    order = list(order)
+    order = range(len(keys))
     chosen: list[int] = []
     deferred: list[int] = []
     seen: set[Hashable] = set()
     per_count: dict[Hashable, int] = {}
-    for rank, position in enumerate(order):
+    for position in order:
         if keys[position] in seen:
             continue
         seen.add(keys[position])
         group = groups[position]
-        if per_count.get(group, 0) >= per_group and not _leads(order[rank:], groups, scores, lead_ratio):
+        capped = per_count.get(group, 0) >= spread.per_group
+        if capped and not _leads(order[position:], groups, scores, spread):
             deferred.append(position)
             continue
         per_count[group] = per_count.get(group, 0) + 1
         chosen.append(position)
         if len(chosen) == k:
             return chosen
-    rank_of = {p: i for i, p in enumerate(order)}
-    return sorted(chosen + deferred[: k - len(chosen)], key=rank_of.__getitem__)
+    return sorted(chosen + deferred[: k - len(chosen)])
 
 
-def _leads(
-    rest: Sequence[int], groups: Sequence[Hashable], scores: Sequence[float] | None, lead_ratio: float
-) -> bool:
-    """Whether rest[0] outscores every later passage of another group by the lead ratio."""
-    if scores is None or lead_ratio <= 0:
+def _leads(rest: Sequence[int], groups: Sequence[Hashable], scores: Sequence[float], spread: Spread) -> bool:
+    """Whether rest[0] outscores every later passage of another group by the spread's lead."""
+    if not scores or spread.lead_ratio <= 0:
         return False
     head = rest[0]
     rival = next((p for p in rest[1:] if groups[p] != groups[head]), None)
-    return rival is None or scores[rival] < lead_ratio * scores[head]
+    return rival is None or scores[rival] < spread.lead_ratio * scores[head]

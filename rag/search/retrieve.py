@@ -28,7 +28,7 @@ from rag.index.tokens import chunk_terms, normalise_text
 from rag.index.version import IndexVersion
 from rag.ingest.dates import question_date_range
 from rag.search.backend import ArticleStore, Candidates, OpenedVersion, SearchBackend
-from rag.search.fusion import diversify, fuse
+from rag.search.fusion import Spread, diversify, fuse
 from rag.search.local import LocalBackend
 from rag.search.qdrant import QdrantBackend, QdrantVersion
 from rag.search.qdrant_records import QdrantRecords
@@ -159,9 +159,8 @@ class SearchIndex:
         # The head of the ranking, without reprints and spread over articles; records only for those shown.
         order = np.argsort(-fused, kind="stable")[: 4 * k + 8]
         texts, articles = self.backend.diversity_keys(found.rows[order])
-        cap = tuning.per_article or max(1, (k + 1) // 2)
-        scores = fused[order].tolist()
-        picked = diversify(range(len(order)), texts, articles, k, cap, scores, tuning.lead_ratio)
+        spread = Spread(tuning.per_article or max(1, (k + 1) // 2), tuning.lead_ratio)
+        picked = diversify(texts, articles, k, spread, fused[order].tolist())
         shown = order[picked]
         records = self.backend.records(found.rows[shown])
         return [
