@@ -337,3 +337,10 @@ def test_the_speaker_is_the_person_asked_about_not_a_document_or_a_word_before_h
         said = router.ask(question)
         assert said.kind == "speech" and "补齐核心技术短板" in said.answer, question  # not "白皮书显示"
     assert router.people("据报道，会议对数字经济怎么看") == []  # 会议 is no one
+
+
+def test_a_relative_year_is_the_readers_not_the_articles(news_index):
+    """去年 (2022 as of the newest article) is asked as 2022年: the 2020 report's own
+    "截至去年底" is no answer, and 卖 is asked as the text writes it (销售)."""
+    answer = Router(news_index).ask("星驰去年一共卖了多少辆车?")
+    assert answer.answerable and {c.article_id[:3] for c in answer.citations} == {"020"}

@@ -125,6 +125,17 @@ class Period:
     label: str  # as the question says it ("2021年", "去年")
     published: bool  # "2021年有哪些报道" (publication) vs "2022年的产量" (what the text describes)
 
+    def explicit(self, question: str) -> str:
+        """The question with a relative year said as the year it is ("星驰去年卖了多少辆" ->
+        "星驰2022年…"): an article's "截至去年底" is its own 去年, not the reader's."""
+        whole_year = (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31)
+        if self.label in _RELATIVE_YEARS and whole_year and self.start.year == self.end.year:
+            return question.replace(self.label, f"{self.start.year}年", 1)
+        return question
+
+
+_RELATIVE_YEARS = frozenset({"去年", "今年", "前年"})
+
 
 @dataclass(frozen=True)
 class Intent:

@@ -114,7 +114,7 @@ def ordinal_events(question: str) -> list[str]:
 _COLLOQUIAL = (("啥", "什么"), ("咋样", "怎么样"), ("咋", "怎么"), ("讲的什么", "讲的是什么"),
                ("说的什么", "说的是什么"), ("写的什么", "写的是什么"), ("头一回", "首次"), ("头一次", "首次"),
                ("多不多", "有多少"), ("那阵子", "期间"), ("那会儿", "期间"),
-               ("那段时间", "期间"))  # fmt: skip
+               ("那段时间", "期间"), ("卖了", "销售"), ("卖出", "销售"))  # fmt: skip
 
 
 # A year said with two digits where a year starts the question or a clause ("21年重庆智博会…",

@@ -202,7 +202,8 @@ class Router:
     def _fact(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """The fact answer to an understood question; a period the text describes widens the search
         by the slack its reports come after it (CONTENT_PERIOD_SLACK_DAYS)."""
-        return self.answerer.ask(intent.question, k, filters, _slack(intent))
+        question = intent.period.explicit(intent.question) if intent.period else intent.question
+        return self.answerer.ask(question, k, filters, _slack(intent))
 
     def _fact_or_enumeration(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """ "哪些…": the fact answer, widened to the whole enumeration its sentence belongs to."""
