@@ -344,3 +344,13 @@ def test_a_relative_year_is_the_readers_not_the_articles(news_index):
     "截至去年底" is no answer, and 卖 is asked as the text writes it (销售)."""
     answer = Router(news_index).ask("星驰去年一共卖了多少辆车?")
     assert answer.answerable and {c.article_id[:3] for c in answer.citations} == {"020"}
+
+
+def test_a_long_speech_is_heard_out_to_its_last_point(seed_index):
+    """Each paragraph's lead before any paragraph's second sentence: 肖亚庆's three paragraphs
+    all appear within the length budget; a topic said in other words is found by its words."""
+    router = Router(seed_index)
+    answer = router.ask("肖亚庆在二十国集团数字部长会议上都讲了些什么？").answer
+    assert all(point in answer for point in ("数字基础设施", "数字鸿沟", "不应将技术问题政治化"))
+    attitude = router.ask("肖亚庆在G20数字部长会上对技术政治化这件事是啥态度？").answer
+    assert attitude.startswith("肖亚庆强调") and "数字鸿沟" not in attitude

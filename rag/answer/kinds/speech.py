@@ -114,14 +114,15 @@ def speech_lines(
     for article in articles[:3]:
         said = spoken[article.article_id]
         sentences = _on_topic(said, topic)
+        whole: set[int] = set()
         if verb:
-            sentences = _verb_first(sentences, speaker, verb.group(0))
+            sentences, whole = _verb_first(sentences, speaker, verb.group(0))
         if _POINTS_ASKED.search(question):
             sentences = _points(sentences, said)
         elif _DEMANDS_ASKED.search(question):
             sentences = _points(sentences, said) or sentences
         sentences = _whole_enumerations(context, article.article_id, sentences, said)
-        lines += _article_block(article, sentences, exclude, heading=len(articles) > 1)
+        lines += _article_block(article, sentences, exclude, heading=len(articles) > 1, whole=whole)
     return lines
 
 
@@ -186,14 +187,13 @@ def _whole_enumerations(
     return result
 
 
-def _verb_first(sentences: list[Sentence], speaker: str, verb: str) -> list[Sentence]:
+def _verb_first(sentences: list[Sentence], speaker: str, verb: str) -> tuple[list[Sentence], set[int]]:
     """The paragraphs where the speaker says it with this verb ("肖亚庆强调", not "习近平主席强调"
-    quoted by him) first, each whole, then the rest."""
+    quoted by him) first, then the rest; and those paragraphs, to be kept whole."""
     says = re.compile(rf"(?:{re.escape(speaker)}|^他|^她)[^，。；]{{0,8}}{verb}")
     marked = {s.paragraph for s in sentences if says.search(s.text[:40])}
-    return [s for s in sentences if s.paragraph in marked] + [
-        s for s in sentences if s.paragraph not in marked
-    ]
+    rest = [s for s in sentences if s.paragraph not in marked]
+    return [s for s in sentences if s.paragraph in marked] + rest, marked
 
 
 _OCCASION = re.compile(r"在(?P<occasion>[^，,。？?]{2,24}?)(?:上|时|中|期间|里)")
@@ -214,23 +214,30 @@ _TOPIC = re.compile(
 )
 
 
-def _topic_words(context: Context, question: str, speaker: str) -> list[str]:
-    """What the question asks the speaker about, beyond the occasion: the phrase itself when
-    it names one ("对数字鸿沟的看法" -> 数字鸿沟), else its words."""
+def _topic_words(context: Context, question: str, speaker: str) -> list[tuple[str, ...]]:
+    """What the question asks the speaker about, beyond the occasion, as alternatives a sentence
+    must hold every word of: the phrase it names ("对数字鸿沟的看法" -> 数字鸿沟), or that
+    phrase's words ("对技术政治化这件事" is said "不应将技术问题政治化"); else each of its words."""
     if named := _TOPIC.search(question):
-        return [named.group("topic")]
+        phrase = _TOPIC_FRAME.sub("", named.group("topic"))
+        return [(phrase,), tuple(w for w in context.words(phrase) if len(w) >= 2)]
     words = [w for w in context.words(QUESTION_WORDS.sub(" ", question.replace(speaker, " "))) if len(w) >= 2]
     occasion = _OCCASION.search(question)
     if occasion:
         words = [w for w in words if w not in occasion.group("occasion")]
-    return words
+    return [(w,) for w in words]
 
 
-def _on_topic(sentences: list[Sentence], topic: list[str]) -> list[Sentence]:
+_TOPIC_FRAME = re.compile(r"(?:这件事|这个问题|这一问题|这事|问题上|上)?(?:是什么|是啥|是)?$")
+
+
+def _on_topic(sentences: list[Sentence], topic: list[tuple[str, ...]]) -> list[Sentence]:
     """The speaker's sentences about the topic (and the one after each), when any mention it."""
-    if not topic:
-        return sentences
-    keep = [i for i, s in enumerate(sentences) if any(word in s.text for word in topic)]
+
+    def mentions(text: str) -> bool:
+        return any(words and all(w in text for w in words) for words in topic)
+
+    keep = [i for i, s in enumerate(sentences) if mentions(s.text)]
     if not keep:
         return sentences
     chosen = sorted({j for i in keep for j in (i, i + 1) if j < len(sentences)})
@@ -238,23 +245,40 @@ def _on_topic(sentences: list[Sentence], topic: list[str]) -> list[Sentence]:
 
 
 def _article_block(
-    article: ArticleRecord, sentences: list[Sentence], exclude: AbstractSet[str], heading: bool
+    article: ArticleRecord,
+    sentences: list[Sentence],
+    exclude: AbstractSet[str],
+    heading: bool,
+    whole: AbstractSet[int] = frozenset(),
 ) -> list[Line]:
-    """The speaker's sentences as lines, one line per paragraph, within MAX_CHARS."""
-    lines: list[Line] = []
-    total, paragraph = 0, -1
+    """The speaker's sentences as lines, one line per paragraph, within MAX_CHARS: each
+    paragraph's first sentence before any paragraph's second, so a long speech is heard out to
+    its last point ("肖亚庆…都讲了些什么" reaches 技术问题政治化); enumerations and the `whole`
+    paragraphs (where he says it with the asked verb, "强调了哪些") first and whole."""
+    sentences = [s for s in sentences if s.text not in exclude]
+    rank = {id(s): i for i, s in enumerate(sentences)}
+    depth: dict[int, int] = {}
+    order = []
     for sentence in sentences:
-        if sentence.text in exclude:
+        level = 0 if sentence.paragraph in whole else depth.get(sentence.paragraph, 0)
+        order.append((level, rank[id(sentence)], sentence))
+        depth[sentence.paragraph] = depth.get(sentence.paragraph, 0) + 1
+    kept: list[Sentence] = []
+    total = 0
+    for _, _, sentence in sorted(order, key=lambda item: item[:2]):
+        if total + len(sentence.text) > MAX_CHARS and kept and not ORDINAL_ITEM.match(sentence.text):
             continue
-        if total + len(sentence.text) > MAX_CHARS and lines and not ORDINAL_ITEM.match(sentence.text):
-            break
+        kept.append(sentence)
+        total += len(sentence.text)
+    lines: list[Line] = []
+    paragraph = -1
+    for sentence in sorted(kept, key=lambda s: rank[id(s)]):
         evidence = Evidence(article, sentence.start, sentence.end)
         if sentence.paragraph == paragraph and lines:
             lines[-1] = Line(lines[-1].text + sentence.text, [*lines[-1].evidence, evidence])
         else:
             lines.append(Line(sentence.text, [evidence]))
         paragraph = sentence.paragraph
-        total += len(sentence.text)
     if heading and lines:
         lines.insert(0, Line(f"《{article.title}》（{article.date or '日期不详'}）："))
     return lines
