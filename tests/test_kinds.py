@@ -354,3 +354,13 @@ def test_a_long_speech_is_heard_out_to_its_last_point(seed_index):
     assert all(point in answer for point in ("数字基础设施", "数字鸿沟", "不应将技术问题政治化"))
     attitude = router.ask("肖亚庆在G20数字部长会上对技术政治化这件事是啥态度？").answer
     assert attitude.startswith("肖亚庆强调") and "数字鸿沟" not in attitude
+
+
+def test_what_a_report_says_is_a_summary_and_a_refusal_is_no_referent(news_index):
+    """"白皮书都说了些啥" (nobody speaks) asks for a summary; a refused question's closest
+    passages give a follow-up nothing to refer to."""
+    answer = Router(news_index).ask("江川那份2021年的数字经济白皮书都说了些啥？")
+    assert answer.kind == "summary" and "1.15万亿元" in answer.answer
+    chat = Conversation(news_index)
+    assert not chat.ask("第二届江川数博会办得怎么样？").answerable
+    assert chat.turns[-1].article_ids == []

@@ -147,11 +147,13 @@ class Conversation:
         previous = self.turns[-1] if self.turns else None
         answer.question = question
         said = _said(answer)
+        # A refusal's closest passages are no answer: "那篇 / 介绍一下" cannot refer to them.
+        cited = [c.article_id for c in answer.citations] if answer.answerable else []
         if previous is not None and answer.kind == previous.kind == SPEECH:
             said |= previous.said
         self.turns.append(
             Turn(question, answer.standalone_question or question, answer.answer,
-                 [c.article_id for c in answer.citations], answer.kind, frozenset(said))
+                 cited, answer.kind, frozenset(said))
         )  # fmt: skip
 
     def _understand(self, question: str, previous: Turn | None) -> tuple[Intent, frozenset[str]]:

@@ -5,6 +5,7 @@ within SUMMARY_CHARS."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from itertools import pairwise
 
 import numpy as np
@@ -126,5 +127,15 @@ def asked_summary(context: Context, intent: Intent) -> list[Line]:
         if not dated or (intent.corpus_ask == ONLY and len(dated) > 1):
             return []  # ONLY: the period's list, or that it has none, answers instead
         return summary_lines(context, (dated[0] if intent.corpus_ask == EARLIEST else dated[-1]).article_id)
-    article_id = intent.article_id or article_for(context, intent.question)
+    article_id = intent.article_id or article_for(context, intent.question, _within(intent.period))
     return summary_lines(context, article_id, question=intent.question) if article_id else []
+
+
+def _within(period: Period | None) -> SearchFilters:
+    """Articles of the period a summary question names ("2022年G20数字部长会议"; news of a year
+    up to half a year after it): a 2021 meeting is no summary of a 2022 one."""
+    if period is None:
+        return NO_FILTERS
+    slack = timedelta(days=0 if period.published else SUMMARY_PERIOD_SLACK_DAYS)
+    until = period.end + slack if period.end < date.max - slack else None
+    return SearchFilters(since=period.start, until=until)
