@@ -325,9 +325,11 @@ def test_a_timeline_of_a_thing_uses_the_reports_about_it_not_those_that_mention_
 
 
 def test_a_timeline_of_the_whole_collection_gives_every_article_by_date(router):
-    lines = router.ask("按时间先后把这几篇报道里的活动排一下").answer.splitlines()
-    dated = [line[:10] for line in lines if re.match(r"\d{4}-\d{2}-\d{2} — 《", line)]
-    assert len(dated) == 5 and dated == sorted(dated)
+    asked = ("按时间先后把这几篇报道里的活动排一下", "这几篇报道里的会议和活动，按发生时间从早到晚排个序")
+    for question in asked:
+        lines = router.ask(question).answer.splitlines()
+        dated = [line[:10] for line in lines if re.match(r"\d{4}-\d{2}-\d{2} — 《", line)]
+        assert len(dated) == 5 and dated == sorted(dated), question
 
 
 def test_the_speaker_is_the_person_asked_about_not_a_document_or_a_word_before_him(news_index):
@@ -357,7 +359,7 @@ def test_a_long_speech_is_heard_out_to_its_last_point(seed_index):
 
 
 def test_what_a_report_says_is_a_summary_and_a_refusal_is_no_referent(news_index):
-    """"白皮书都说了些啥" (nobody speaks) asks for a summary; a refused question's closest
+    """ "白皮书都说了些啥" (nobody speaks) asks for a summary; a refused question's closest
     passages give a follow-up nothing to refer to."""
     answer = Router(news_index).ask("江川那份2021年的数字经济白皮书都说了些啥？")
     assert answer.kind == "summary" and "1.15万亿元" in answer.answer
