@@ -24,3 +24,8 @@ def test_relative_year_counts_from_newest_article():
 def test_no_time_expression():
     assert question_date_range("2021智博会有多少家企业参展？", date(2022, 1, 1)) is None
     assert question_date_range("2021年13月", None) is None
+
+
+def test_a_range_of_years_is_both_years_and_those_between():
+    assert question_date_range("星驰汽车2019到2022年的产量", None) == (date(2019, 1, 1), date(2022, 12, 31))
+    assert question_date_range("2020年至2022年的营收", None) == (date(2020, 1, 1), date(2022, 12, 31))

@@ -366,3 +366,15 @@ def test_what_a_report_says_is_a_summary_and_a_refusal_is_no_referent(news_index
     chat = Conversation(news_index)
     assert not chat.ask("第二届江川数博会办得怎么样？").answerable
     assert chat.turns[-1].article_ids == []
+
+
+def test_a_figure_over_several_years_is_one_line_a_year(news_index):
+    """ "近三年…分别" / "2019到2022年…按年份": a timeline of the yearly reports on those years and on
+    that subject (a 2020 report on 2019, or 云岭储能's report that names 星驰, is not one)."""
+    router = Router(news_index)
+    amounts = router.ask("近三年的数博会分别签约了多少金额")
+    assert amounts.kind == "timeline"
+    assert [a in amounts.answer for a in ("846亿元", "1020亿元", "1180亿元")] == [True] * 3
+    revenue = router.ask("2020年到2022年星驰的营收分别是多少").answer.splitlines()
+    assert ["178亿元" in revenue[0], "265亿元" in revenue[1], "372亿元" in revenue[2]] == [True] * 3
+    assert len(revenue) == 3 and "132亿元" not in " ".join(revenue)

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from rag.answer.periods import DOC, SERIES, Period, question_period
 from rag.answer.qtype import written_form
 from rag.answer.sides import compare_sides
-from rag.ingest.dates import question_date_range, small_number
+from rag.ingest.dates import FIRST_YEAR, small_number
 
 FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE = (
     "fact", "speech", "list", "summary", "corpus", "time", "compare", "timeline",
@@ -28,59 +29,58 @@ COUNT, TITLES, DATES, MENTIONS, COUNT_MENTIONS, LATEST, EARLIEST, ONLY = (
     "count", "titles", "dates", "mentions", "count_mentions", "latest", "earliest", "only",
 )  # fmt: skip
 
-_DOC = r"(?:文章|报道|新闻|稿子|稿件|消息|资讯)"
 # "这几篇报道里，…", "在这一组文章中", "语料里": where the reader looks, no topic.
 _COLLECTION_FRAME = re.compile(
-    rf"^(?:在)?(?:(?:这|那)(?:几|一组|些|一批|批)篇?|语料库?|资料库?|库){_DOC}?(?:里面?|中|当中)[，,]?"
+    rf"^(?:在)?(?:(?:这|那)(?:几|一组|些|一批|批)篇?|语料库?|资料库?|库){DOC}?(?:里面?|中|当中)[，,]?"
 )
 _COLLECTION = re.compile(r"语料库?|资料库|资料里|库里|这些文章|这几篇|所有文章|全部文章|收录")
 _MENTION_VERB = r"(?:提到|提及|涉及|谈到|讲到|说到|报道了|专门报道|报道|写到|出现|是讲|是关于|讲的是|讲|关于)"
 _MENTIONS = re.compile(
-    rf"(?:哪些|哪几篇|哪篇|几篇|多少篇|什么){_DOC}?(?:里|中)?{_MENTION_VERB}(?:了|过)?"
-    rf"(?P<phrase>.+?)(?:的{_DOC})?(?:的)?[？?。！!]*$"
+    rf"(?:哪些|哪几篇|哪篇|几篇|多少篇|什么){DOC}?(?:里|中)?{_MENTION_VERB}(?:了|过)?"
+    rf"(?P<phrase>.+?)(?:的{DOC})?(?:的)?[？?。！!]*$"
 )
 _MENTIONS_AFTER = re.compile(
-    rf"{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的(?:{_DOC})?(?:有|是)?(?:哪些|哪几篇|几篇|多少篇)"
+    rf"{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的(?:{DOC})?(?:有|是)?(?:哪些|哪几篇|几篇|多少篇)"
 )
 # "算力券在几篇报道里出现过", "何静怡一共在多少篇文章里出现": the phrase first.
 _MENTIONS_BEFORE = re.compile(
-    rf"^(?P<phrase>[^，,。？?]{{2,30}}?)(?:一共|总共|共)?在(?:哪些|哪几篇|几篇|多少篇){_DOC}?(?:里|中)?"
+    rf"^(?P<phrase>[^，,。？?]{{2,30}}?)(?:一共|总共|共)?在(?:哪些|哪几篇|几篇|多少篇){DOC}?(?:里|中)?"
     rf"{_MENTION_VERB}(?:了|过)?"
 )
 # "有没有讲X的文章", "有关于X的报道吗", "资料里有讲X的文章吗": whether the corpus covers X.
 _MENTIONS_EXIST = re.compile(
-    rf"(?:有没有|有无|是否有|有)(?:关于|讲|提到|提及|涉及|报道|写)?(?:过)?(?P<phrase>.+?)的{_DOC}"
+    rf"(?:有没有|有无|是否有|有)(?:关于|讲|提到|提及|涉及|报道|写)?(?:过)?(?P<phrase>.+?)的{DOC}"
 )
 # "最早提到算力券的是哪一篇", "最近一次报道数博会的是哪篇"
 _FIRST_MENTION = re.compile(
-    rf"(?P<which>最早|最先|第一次|首次|最近|最新|最后)(?:一次|一篇)?{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的(?:{_DOC})?(?:是)?(?:哪|那)"
+    rf"(?P<which>最早|最先|第一次|首次|最近|最新|最后)(?:一次|一篇)?{_MENTION_VERB}(?:了|过)?(?P<phrase>.+?)的(?:{DOC})?(?:是)?(?:哪|那)"
 )
 # "关于数博会的报道分别是什么时候发布的": the articles on a topic, with their dates.
 _TOPIC_DATES = re.compile(
-    rf"^(?:关于|有关)?(?P<phrase>[^，,。？?]{{2,20}}?)的(?:相关)?{_DOC}(?:都|分别|各自)?是?(?:什么时候|何时|哪天|哪一天)"
+    rf"^(?:关于|有关)?(?P<phrase>[^，,。？?]{{2,20}}?)的(?:相关)?{DOC}(?:都|分别|各自)?是?(?:什么时候|何时|哪天|哪一天)"
 )
 # "讲数博会开幕的报道一共有几篇", "专门写云岭储能的新闻有哪几篇", "星驰的年度产销快报收了几篇":
 # the articles about a topic, which need not write it as one phrase; the question ends there, or
 # asks their dates next ("…收了几篇，分别是哪年的"), not "…的报道有哪些内容".
 _ASK_ENDS = r"(?=[？?。！!\s]*$|[，,]\s*(?:分别|都|各)?是?(?:哪一?年|什么时候|哪天|何时|日期|发布))"
 _TOPIC_ARTICLES = re.compile(
-    rf"^(?:专门)?(?:讲|写|报道|关于|有关|介绍)?(?P<phrase>[^，,。？?]{{2,24}}?)(?:相关)?的(?:相关)?{_DOC}"
+    rf"^(?:专门)?(?:讲|写|报道|关于|有关|介绍)?(?P<phrase>[^，,。？?]{{2,24}}?)(?:相关)?的(?:相关)?{DOC}"
     rf"(?:一共|总共|共)?(?:有|收了|收录了?)?(?:哪几篇|哪些|几篇|多少篇){_ASK_ENDS}"
     rf"|^(?P<kept>[^，,。？?]{{2,24}}?)(?:一共|总共|共)?(?:收了|收录了?)(?:哪几篇|几篇|多少篇){_ASK_ENDS}"
     rf"|^(?P<news>[^，,。？?]{{2,30}}?)(?:有|出了|发生了)(?:什么|哪些)(?:大|重要|重大|新)?(?:新闻|消息|报道|动态){_ASK_ENDS}"
 )
-_COUNT = re.compile(rf"(?:一共|总共|共|总计)?(?:有|收录了?|发了|发布了|发表了)?(?:几|多少)篇{_DOC}?")
+_COUNT = re.compile(rf"(?:一共|总共|共|总计)?(?:有|收录了?|发了|发布了|发表了)?(?:几|多少)篇{DOC}?")
 _TITLES = re.compile(
-    rf"(?:有|包括|收录了?|都有|发布了|发了|发过|发表了|登了|登过)(?:哪些|什么|哪几篇)(?:相关的?)?{_DOC}|{_DOC}(?:有哪些|列表|清单)"
+    rf"(?:有|包括|收录了?|都有|发布了|发了|发过|发表了|登了|登过)(?:哪些|什么|哪几篇)(?:相关的?)?{DOC}|{DOC}(?:有哪些|列表|清单)"
 )
 _DATES = re.compile(r"(?:分别|各自|都)?是?(?:什么时候|何时|哪天|哪一天)(?:发布|发表|刊发|发)的?")
 # "最新的一篇", "时间最早的是哪一篇", "哪篇发得最晚"
 _WHICH_ARTICLE = r"的?(?:是)?(?:哪|那|这)?(?:一)?篇"
 _PUBLISHED_MOST = r"哪一?篇(?:文章|报道)?(?:是)?(?:发布|发表|发)?(?:得|的)?"
 _LATEST = re.compile(
-    rf"(?:最新|最近|最晚)(?:发布|发表|发)?{_WHICH_ARTICLE}|最后(?:一|那)篇|最新{_DOC}|{_PUBLISHED_MOST}(?:最新|最晚|最近)"
+    rf"(?:最新|最近|最晚)(?:发布|发表|发)?{_WHICH_ARTICLE}|最后(?:一|那)篇|最新{DOC}|{_PUBLISHED_MOST}(?:最新|最晚|最近)"
 )
-_EARLIEST = re.compile(rf"最早(?:发布|发表|发)?{_WHICH_ARTICLE}|第一篇|最早{_DOC}|{_PUBLISHED_MOST}最早")
+_EARLIEST = re.compile(rf"最早(?:发布|发表|发)?{_WHICH_ARTICLE}|第一篇|最早{DOC}|{_PUBLISHED_MOST}最早")
 _ABOUT = re.compile(
     r"讲了什么|说了什么|讲的是什么|写了什么|内容是什么|主要内容|是关于什么|讲些什么|讲了些什么"
 )
@@ -109,33 +109,8 @@ _LIST = re.compile(
     r"都是什么(?!时候)|都有什么|都包括"
 )
 _ANNOUNCED = re.compile(r"(?:哪|这|那)?([一二三四五六七八九十两]|\d{1,2})(?:[点个项条大类种]|个?方面)")
-_PUBLISHED = re.compile(
-    rf"(?:发布|发表|刊发|刊登|发了|发过|登过|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{_DOC}|{_DOC}|"
-    r"(?:那|这|该)一?篇"
-)
 # The present as a question says it ("周启明现在是什么职务"): the newest article answers.
 NOW = re.compile(r"现在|目前|如今|当前|眼下|现任|最新")
-
-
-@dataclass(frozen=True)
-class Period:
-    """A date range a question names, and whether it is about publication or content."""
-
-    start: date
-    end: date
-    label: str  # as the question says it ("2021年", "去年")
-    published: bool  # "2021年有哪些报道" (publication) vs "2022年的产量" (what the text describes)
-
-    def explicit(self, question: str) -> str:
-        """The question with a relative year said as the year it is ("星驰去年卖了多少辆" ->
-        "星驰2022年…"): an article's "截至去年底" is its own 去年, not the reader's."""
-        whole_year = (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31)
-        if self.label in _RELATIVE_YEARS and whole_year and self.start.year == self.end.year:
-            return question.replace(self.label, f"{self.start.year}年", 1)
-        return question
-
-
-_RELATIVE_YEARS = frozenset({"去年", "今年", "前年"})
 
 
 @dataclass(frozen=True)
@@ -165,21 +140,6 @@ def announced_count(text: str) -> int | None:
     return small_number(value)
 
 
-def question_period(question: str, newest: date | None) -> Period | None:
-    """The period a question names, with its sense (publication or content)."""
-    named = question_date_range(question, newest)
-    if named is None:
-        return None
-    label = re.search(
-        r"(?:截至|截止|到)?(?:\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*[日号])?|去年|今年|前年)"
-        r"(?:上半年|下半年|底|末|以前|之前|以来|至今|之后|以后)?|(?:近|最近|过去)[一二两三四五六七八九十\d几半]+个?(?:年|月|周|星期|天)|"
-        r"最近|近期|上个?月|本月",
-        question,
-    )
-    published = bool(_PUBLISHED.search(question))
-    return Period(named[0], named[1], label.group(0) if label else "", published)
-
-
 def classify(question: str, newest: date | None = None, people: Iterable[str] = ()) -> Intent:
     """The kind of a (standalone) question and its parts.
 
@@ -199,6 +159,9 @@ def classify(question: str, newest: date | None = None, people: Iterable[str] = 
         return Intent(TIMELINE, text, period=period)
     if intent := _corpus_intent(text, period):
         return intent
+    if period and SERIES.search(text) and FIRST_YEAR < period.start.year < period.end.year:
+        # "近三年的数博会分别签约了多少金额", "2019到2022年的产量按年份列一下": one line a year
+        return Intent(TIMELINE, text, period=period)
     if sides:
         return Intent(COMPARE, text, period=period, sides=sides)
     counted = announced_count(text)
@@ -218,7 +181,7 @@ def classify(question: str, newest: date | None = None, people: Iterable[str] = 
 
 # "这篇文章说了什么" is a summary even though it has a speech verb: nobody speaks but the text.
 _SUMMARY_ONLY = re.compile(
-    rf"(?:这|那|该|此|最新|最近|最早|这几|那几)(?:一)?篇|{_DOC}(?:主要)?(?:讲|说|写)|总结|概括"
+    rf"(?:这|那|该|此|最新|最近|最早|这几|那几)(?:一)?篇|{DOC}(?:主要)?(?:讲|说|写)|总结|概括"
 )
 
 
@@ -263,7 +226,7 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
     asks_collection = (
         bool(_COLLECTION.search(text))
         or in_period
-        or re.search(rf"这几篇|各篇|每篇{_DOC}?|(?:几|多少)篇|^(?:都|一共|总共)?有(?:哪些|什么){_DOC}", text)
+        or re.search(rf"这几篇|各篇|每篇{DOC}?|(?:几|多少)篇|^(?:都|一共|总共)?有(?:哪些|什么){DOC}", text)
     )
     if not asks_collection:
         return None
@@ -272,9 +235,9 @@ def _corpus_intent(text: str, period: Period | None) -> Intent | None:
         return Intent(kind, text, corpus_ask=DATES, period=period)
     if _COUNT.search(text):
         return Intent(kind, text, corpus_ask=COUNT, period=period)
-    if _TITLES.search(text) or re.search(rf"有哪些|有什么{_DOC}", text):
+    if _TITLES.search(text) or re.search(rf"有哪些|有什么{DOC}", text):
         return Intent(kind, text, corpus_ask=TITLES, period=period)
-    if in_period and re.search(rf"(?:哪些|什么|哪几篇){_DOC}|{_DOC}.{{0,8}}(?:哪些|什么)", text):
+    if in_period and re.search(rf"(?:哪些|什么|哪几篇){DOC}|{DOC}.{{0,8}}(?:哪些|什么)", text):
         return Intent(kind, text, corpus_ask=TITLES, period=period)  # "哪些文章是2025年发布的"
     return None
 

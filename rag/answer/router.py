@@ -28,9 +28,7 @@ from rag.answer.intent import (
     TIMELINE,
     TITLES,
     Intent,
-    Period,
     classify,
-    question_period,
 )
 from rag.answer.kinds.context import Context
 from rag.answer.kinds.corpus import corpus_answer
@@ -39,6 +37,7 @@ from rag.answer.kinds.role import ASKS_ROLE, role_lines
 from rag.answer.kinds.speech import SPOKEN_POINTS, speech_lines
 from rag.answer.kinds.summary import asked_summary
 from rag.answer.kinds.timeline import timeline_lines
+from rag.answer.periods import Period, question_period
 from rag.answer.qtype import ordinal_events
 from rag.answer.side_focus import Side
 from rag.answer.sides import SidePair, measure_sides
@@ -247,8 +246,7 @@ class Router:
         pairs = measure_sides(intent.question) or ([SidePair(*intent.sides)] if all(intent.sides) else [])
         sides = [(p.left, p.right, p.measure) for p in pairs] + [(p.right, p.left, p.measure) for p in pairs]
         answered = 0
-        # A side's sentence may be anywhere in the one article both sides share (a white paper's
-        # 临海 and 云岭 paragraphs): twice the passages.
+        # Twice the passages: a side may be anywhere in the one article both share (白皮书's 临海, 云岭).
         side_k = 2 * (k or self.answerer.settings.top_k)
         for side, other, measure in sides:
             sub = self.understand(side)

@@ -122,6 +122,7 @@ def question_date_range(question: str, newest: date | None) -> tuple[date, date]
 
 
 _OPEN_START, _OPEN_END = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+YEAR_RANGE = re.compile(r"(\d{4})\s*年?\s*(?:到|至|—|–|-|~|～)\s*(\d{4})\s*年")  # "2019到2022年"
 _BEFORE = re.compile(r"(\d{4})\s*年\s*(以前|之前|前)")
 _SINCE = re.compile(r"(\d{4})\s*年\s*(以来|至今|之后|以后)")
 _UNTIL = re.compile(r"(?:截至|截止|截止到|到)\s*(\d{4})\s*年\s*(?:底|末|年底)?")
@@ -136,6 +137,8 @@ _SPAN_DAYS = {"年": 365, "月": 30, "周": 7, "星期": 7, "天": 1}
 
 
 def _named_period(question: str, newest: date | None) -> tuple[date, date] | None:
+    if (match := YEAR_RANGE.search(question)) and int(match.group(1)) <= int(match.group(2)):
+        return date(int(match.group(1)), 1, 1), date(int(match.group(2)), 12, 31)
     if match := _BEFORE.search(question):
         return _OPEN_START, date(int(match.group(1)), 1, 1) - timedelta(days=1)
     if match := _SINCE.search(question):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from rag.answer.answers import Answer
 from rag.answer.compose import Evidence, Line, compose
-from rag.answer.intent import COUNT, COUNT_MENTIONS, DATES, EARLIEST, LATEST, MENTIONS, Intent, Period
+from rag.answer.intent import COUNT, COUNT_MENTIONS, DATES, EARLIEST, LATEST, MENTIONS, Intent
 from rag.answer.kinds.context import Context
+from rag.answer.periods import Period
 from rag.search.catalog import ArticleRecord, Mention
 
 LIST_LIMIT = 20

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from rag.answer.compose import Evidence, Line
-from rag.answer.intent import NOW, Period
+from rag.answer.intent import NOW
 from rag.answer.kinds.context import Context
+from rag.answer.periods import Period
 from rag.answer.sentences import is_filler
 from rag.search.catalog import ArticleRecord
 from rag.search.query import SearchFilters

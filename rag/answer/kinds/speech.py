@@ -12,9 +12,9 @@ import re
 from collections.abc import Set as AbstractSet
 
 from rag.answer.compose import Evidence, Line
-from rag.answer.intent import Period
 from rag.answer.kinds.context import Context
 from rag.answer.kinds.listing import ORDINAL_ITEM, enumerations
+from rag.answer.periods import Period
 from rag.answer.sentences import Sentence, is_filler
 from rag.search.catalog import ArticleRecord
 from rag.search.query import SearchFilters

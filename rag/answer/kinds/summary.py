@@ -12,8 +12,9 @@ import numpy as np
 
 from rag.answer.compose import Evidence, Line
 from rag.answer.cosines import article_sentence_vectors
-from rag.answer.intent import EARLIEST, LATEST, ONLY, Intent, Period
+from rag.answer.intent import EARLIEST, LATEST, ONLY, Intent
 from rag.answer.kinds.context import Context
+from rag.answer.periods import Period
 from rag.answer.sentences import is_filler
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key

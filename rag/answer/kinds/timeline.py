@@ -8,14 +8,15 @@ the year from the article's date), else the article's publication date.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from rag.answer.compose import Evidence, Line
-from rag.answer.intent import Period
 from rag.answer.kinds.context import Context
+from rag.answer.periods import SERIES, Period
 from rag.answer.qtype import MONEY
 from rag.answer.sentence_choice import coverage
 from rag.answer.sentences import Sentence, is_filler
+from rag.index.aliases import respelling
 from rag.index.tokens import PERSON_FLAGS, normalise_text
 from rag.search.catalog import ArticleRecord
 from rag.search.query import NO_FILTERS, SearchFilters, SearchTuning
@@ -23,7 +24,7 @@ from rag.search.query import NO_FILTERS, SearchFilters, SearchTuning
 _TIMELINE_WORDS = re.compile(
     r"按(?:时间|年份|日期|年度)?(?:先后顺序|顺序|先后)|按(?:时间|年份|日期|年度)|排个?序|从(?:开始|一开始)\S{0,3}?到现在|至今|到现在|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?|哪些阶段|先后|进展情况|进展如何|"
     r"是?怎么|如何|怎样|变化情况|有什么变化|有哪些变化|变化|逐年|这几年|历年|历届|增长|一步步|演变|发展起来|推进|"
-    r"排一下|列一下|说说|讲讲|按(?:发生|报道|发布)?时间|[从由](?:早|旧)到(?:晚|新)|谁先谁后|[？?。，,]"
+    r"排一下|列一下|说说|讲讲|按(?:发生|报道|发布)?时间|[从由](?:早|旧)到(?:晚|新)|谁先谁后|分别是?(?:多少|什么)?|[？?。，,]"
 )
 _EVENT_DATE = re.compile(
     r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]|(\d{4})\s*年\s*(\d{1,2})\s*月"
@@ -57,7 +58,7 @@ def event_date(sentence: str, published: date | None) -> date | None:
 _GENERIC = re.compile(
     r"资料|语料|报道|新闻|文章|活动|会议|事件|事情|哪些|什么|这几篇|那几篇|这些|所有|全部|各篇|把|都|了|里|中|的|有|和|与|及"
 )
-_CHANGE = re.compile(r"变化|历届|逐年|历年|这几年|每年|增长|演变")
+_CHANGE = re.compile(r"变化|历届|逐年|历年|这几年|每年|增长|演变|分别|按年份|按年度|各年")
 
 
 def timeline_lines(context: Context, question: str, period: Period | None = None) -> list[Line]:
@@ -66,19 +67,21 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
     A question with no topic of its own ("按时间顺序，资料里都报道了哪些活动？") lists every
     article (in the period) by date, each with its lead sentence.
     """
-    topic = topic_of(question)
+    topic, series = _topic_and_series(question, period)
     if not _GENERIC.sub("", topic).strip():
         articles = (
             context.catalog.published(period.start, period.end) if period else context.catalog.articles()
         )
         return [line for a in articles if (line := _lead_line(context, a.article_id))]
-    filters = SearchFilters(period.start, period.end) if period and period.published else NO_FILTERS
+    filters = _within(period)
     hits = context.index.search(topic, SEARCH_DEPTH, filters, SearchTuning(per_article=3, lead_ratio=0))
     if not hits:
         return []
     best_score = hits[0].score or 1.0
     weights = context.answerer.query_weights(topic)
-    key_terms = context.index.tokenizer.key_terms(topic)
+    # A year of the period is a date, not a word every report must hold ("2019到2022年的产量").
+    label = period.label if period else ""
+    key_terms = [t for t in context.index.tokenizer.key_terms(topic) if not (t.isdigit() and t in label)]
     change = bool(_CHANGE.search(question))
     # How a quantity changed ("产量", "营收"): each report's sentence about it; stages and
     # processes ("经历了哪些阶段") have no one attribute.
@@ -101,22 +104,67 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
             continue
         if not change and subject and not context.leads_with(record, topic, subject, min(2, len(subject))):
             continue  # "云岭储能电池基地是怎么建起来的": its reports, not those that mention it
-        sentences = context.sentences(article_id)
-        if attribute and _HAS_FIGURE.search(record.title) and any(w in record.title for w in attribute):
-            # A yearly report's headline says it ("星驰汽车2019年产量8.6万辆"): cite its lead.
-            lead = next((s for s in sentences if not is_filler(s.text)), None)
-            if lead is not None:
-                when, line = _dated(record, lead, sentences)
-                events.append((when, Line(f"{line.text.split(' — ')[0]} — {record.title}", line.evidence)))
-                continue
-        sentence = _best_sentence(sentences, weights, attribute, change)
-        if sentence is None:
-            continue
-        events.append(_dated(record, sentence, sentences))
+        names = key_terms or [w for w in subject if w not in attribute]
+        if series and not _reports_on(context, record, names, period):
+            continue  # "2020年到2022年星驰的营收": 星驰's reports on those years
+        if event := _event(context, record, weights, attribute, change):
+            events.append(event)
     if len(events) < 2 and _CHANGE.search(question):
         return []  # one report shows no change: the fact answer (or a refusal) says what there is
     events.sort(key=lambda pair: pair[0])
     return [line for _, line in events]
+
+
+def _topic_and_series(question: str, period: Period | None) -> tuple[str, bool]:
+    """The topic of a timeline question, and whether it asks one report a year over a period
+    ("近三年的数博会分别签约了多少金额": the period filters the reports, its years are no topic)."""
+    topic = topic_of(question)
+    series = bool(period and period.start.year < period.end.year and SERIES.search(question))
+    if series and period and topic.replace(period.label, "").strip():
+        topic = topic.replace(period.label, " ").strip()
+    return topic, series
+
+
+def _event(
+    context: Context,
+    record: ArticleRecord,
+    weights: dict[str, float],
+    attribute: dict[str, float],
+    change: bool,
+) -> tuple[date, Line] | None:
+    """An article's dated line: a yearly report's headline when it states the attribute
+    ("星驰汽车2019年产量8.6万辆", cited by its lead), else its sentence that best states it."""
+    sentences = context.sentences(record.article_id)
+    if attribute and _HAS_FIGURE.search(record.title) and any(w in record.title for w in attribute):
+        lead = next((s for s in sentences if not is_filler(s.text)), None)
+        if lead is not None:
+            when, line = _dated(record, lead, sentences)
+            return when, Line(f"{line.text.split(' — ')[0]} — {record.title}", line.evidence)
+    sentence = _best_sentence(sentences, weights, attribute, change)
+    return None if sentence is None else _dated(record, sentence, sentences)
+
+
+def _within(period: Period | None) -> SearchFilters:
+    """The reports of the period: published in it, or for what the text describes ("2019到2022年
+    的产量") up to half a year after it, when the yearly figures come out."""
+    if period is None:
+        return NO_FILTERS
+    slack = timedelta(days=0 if period.published else CONTENT_SLACK_DAYS)
+    return SearchFilters(period.start, period.end + slack if period.end < date.max - slack else None)
+
+
+CONTENT_SLACK_DAYS = 183
+_TITLE_YEAR = re.compile(r"(\d{4})\s*年")
+
+
+def _reports_on(context: Context, record: ArticleRecord, names: list[str], period: Period | None) -> bool:
+    """Whether a report of a yearly series is about its subject and a year of the period: the
+    names in its title or lead ("云岭储能…" mentions 星驰 only as a customer), and no year in its
+    title but the period's ("星驰汽车2019年产量…" reports on 2019, though published in 2020)."""
+    if names and not context.leads_with(record, " ".join(names), names, len(names)):
+        return False
+    years = {int(y) for y in _TITLE_YEAR.findall(record.title)}
+    return period is None or not years or any(period.start.year <= y <= period.end.year for y in years)
 
 
 _WEAK_HEADS = {"数量", "情况", "规模", "变化", "数字", "数据", "水平", "问题", "数额", "总量", "数目"}
@@ -165,10 +213,11 @@ def _best_sentence(
     """The sentence of an article that best states the topic's attribute (with a figure when the
     question asks how something changed); None when no sentence names the attribute."""
     scored = []
+    as_asked = respelling([*attribute, *weights])  # "营收" is said "营业收入"
     for i, sentence in enumerate(sentences):
         if is_filler(sentence.text):
             continue
-        text = normalise_text(sentence.text)
+        text = as_asked(normalise_text(sentence.text))
         # "3.6亿元" is an amount (金额) though the sentence does not say so
         named = coverage(MONEY.sub("金额", text), attribute) if attribute else 0.0
         if attribute and named == 0:
