@@ -378,3 +378,11 @@ def test_a_figure_over_several_years_is_one_line_a_year(news_index):
     revenue = router.ask("2020年到2022年星驰的营收分别是多少").answer.splitlines()
     assert ["178亿元" in revenue[0], "265亿元" in revenue[1], "372亿元" in revenue[2]] == [True] * 3
     assert len(revenue) == 3 and "132亿元" not in " ".join(revenue)
+
+
+def test_each_article_of_a_list_is_dated_when_the_next_question_asks(news_index):
+    chat = Conversation(news_index)
+    listed = chat.ask("哪些文章报道了数博会开幕？")
+    dated = chat.ask("分别是什么时候发布的？")
+    assert dated.kind == "corpus" and len(dated.answer.splitlines()) == len(listed.citations) > 1
+    assert all("发布于" in line for line in dated.answer.splitlines())

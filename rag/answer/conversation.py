@@ -56,6 +56,8 @@ _METADATA = {
     "author": re.compile(r"谁写|作者|记者是谁|哪位记者|署名"),
     "source": re.compile(r"来源|哪家媒体|出处|哪个网站|发在哪"),
 }
+# "分别是什么时候发布的", "它们各自的标题": each article the previous answer listed.
+_EACH_OF_THEM = re.compile(r"^(?:它们|这些|那些|这几篇|那几篇)?(?:文章|报道|新闻)?(?:的)?(?:分别|各自|各)")
 _AMONG = re.compile(
     r"(?:其中|这些|那些|这几篇|那几篇)[^，。？?]{0,4}?(最早|第一|最后|最新|最近)(?:的)?(?:一|那)?篇"
 )
@@ -231,16 +233,29 @@ class Conversation:
         return Answer(question, UNRESOLVED, False, [], standalone_question=question, kind=kind)
 
     def _metadata(self, question: str, previous: Turn) -> Answer | None:
-        """ "那篇文章是哪天发的 / 标题是什么 / 谁写的 / 来源": from the previously cited article's record."""
-        if not previous.article_ids or not _REFERENCE.search(question):
+        """ "那篇文章是哪天发的 / 标题是什么 / 谁写的 / 来源": from the previously cited article's
+        record; "分别是什么时候发布的" after a list of articles: from each one's."""
+        each = len(previous.article_ids) > 1 and bool(_EACH_OF_THEM.match(question.strip()))
+        if not previous.article_ids or not (each or _REFERENCE.search(question)):
             return None
         asked = [name for name, pattern in _METADATA.items() if pattern.search(question)]
         if not asked:
             return None
+        article_ids = previous.article_ids if each else previous.article_ids[:1]
+        lead = "" if each else "该文"
+        lines = [self._metadata_line(article_id, asked, lead) for article_id in article_ids]
+        answer = compose(question, lines, self.router.context.texts(article_ids))
+        answer.kind = "corpus"
+        titles = "、".join(f"《{self.router.context.record(a).title}》" for a in article_ids)
+        answer.standalone_question = f"{titles}{'、'.join(_METADATA_WORDS[n] for n in asked)}"
+        return answer
+
+    def _metadata_line(self, article_id: str, asked: list[str], lead: str) -> Line:
+        """One article's asked record fields as a line, citing its headline."""
         context = self.router.context
-        record = context.record(previous.article_ids[0])
-        row = self.router.index.article(record.article_id)
-        text = context.text(record.article_id)
+        record = context.record(article_id)
+        row = self.router.index.article(article_id)
+        text = context.text(article_id)
         reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
         writer = f"记者{reporters}" if reporters else row.author
         facts = {
@@ -249,15 +264,8 @@ class Conversation:
             "author": f"署名为{writer}" if writer else "没有署名",
             "source": f"来源为{row.author}" if row.author else "没有标明来源",
         }
-        first = text.find("\n")
-        evidence = [Evidence(record, 0, len(text) if first < 0 else first)]
-        body = "，".join(facts[name] for name in asked)
-        answer = compose(
-            question, [Line(f"该文《{record.title}》{body}。", evidence)], {record.article_id: text}
-        )
-        answer.kind = "corpus"
-        answer.standalone_question = f"《{record.title}》{'、'.join(_METADATA_WORDS[n] for n in asked)}"
-        return answer
+        headline = Evidence(record, 0, len(text) if (first := text.find("\n")) < 0 else first)
+        return Line(f"{lead}《{record.title}》{'，'.join(facts[name] for name in asked)}。", [headline])
 
 
 _SUBJECT_FLAGS = frozenset("nmegj")  # jieba: nouns and names, numbers, Latin words, abbreviations
