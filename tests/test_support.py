@@ -97,3 +97,14 @@ def test_a_first_class_fare_is_not_answered_with_the_second_class_one(news_index
     from rag.answer.router import Router
 
     assert not Router(news_index).ask("临云城际一等座票价多少钱").answerable
+
+
+def test_a_year_is_held_by_the_report_on_it_published_early_next_year():
+    """The 2021 white paper reports 2020's figures; a 2022 article does not count for 2020."""
+    from rag.answer.support import reported_after
+
+    article = "白皮书显示，2020年全省数字经济规模达到1.15万亿元。临海市数字经济核心产业增加值达到1260亿元。"
+    assert reported_after("2020", "2021-06-17", article)
+    assert not reported_after("2020", "2021-09-09", article)  # half a year after
+    assert not reported_after("2020", "2022-01-10", article)
+    assert not reported_after("2020", "2021-01-10", "临海市数字经济核心产业增加值达到1260亿元。")

@@ -54,6 +54,14 @@ def published_in(term: str, published: str, question: str) -> bool:
     return not re.search(rf"{term}\s*年(?:全年|年度|底|末|一整年)", question)
 
 
+def reported_after(term: str, published: str, article: str) -> bool:
+    """Whether a year of the question ("2020年临海的…增加值") is the one an article published in
+    the first half of the next year reports on, and says so somewhere ("白皮书显示，2020年…")."""
+    if not (len(term) == 4 and term.isdigit() and published[:4] == str(int(term) + 1)):
+        return False
+    return published[5:7] <= "06" and f"{term}年" in article
+
+
 @dataclass(frozen=True)
 class SupportTerms:
     """The question's names and numbers a passage must hold: `in_passage` (people, numbers,
@@ -71,7 +79,10 @@ class SupportTerms:
         """Whether a passage (with its title, normalised) of this article supports an answer."""
         return (
             all(
-                term_in_text(t, passage) or published_in(t, published, self.question) for t in self.in_passage
+                term_in_text(t, passage)
+                or published_in(t, published, self.question)
+                or reported_after(t, published, article)
+                for t in self.in_passage
             )
             and all(
                 t in article or (len(t) >= 3 and t[:-1] in article) or _local_organ_in(t, article)
