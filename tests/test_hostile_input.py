@@ -20,6 +20,7 @@ import pytest
 from rag.answer.conversation import Turn
 from rag.answer.extractive import Answerer
 from rag.answer.followup import rewrite_followup
+from rag.answer.router import Router
 from rag.answer.safety import quotable, quotable_run
 from rag.config import Settings
 from rag.errors import ConfigError, IndexLoadError, QueryError
@@ -216,6 +217,9 @@ def test_reads_are_capped_whatever_stat_says(tmp_path):
 def test_impossible_period_is_answered_not_raised(seed_index, question):
     assert isinstance(seed_index.search(question, k=3), list)
     assert Answerer(seed_index).ask(question).answer
+    said = Router(seed_index).ask(question)
+    assert not said.answerable and "不是一个存在的日期" in said.answer
+    assert said.answer.split("不是")[0] in question  # the date as the question wrote it
 
 
 # --- 6. tampered manifests and segments ---------------------------------------------------

@@ -45,6 +45,7 @@ from rag.answer.support import term_in_text
 from rag.answer.titled import spelled_out
 from rag.config import Settings
 from rag.index.tokens import SURNAMES, normalise_text
+from rag.ingest.dates import impossible_date
 from rag.search.catalog import Catalog
 from rag.search.query import NO_FILTERS, SearchFilters, clean_query
 from rag.search.retrieve import SearchIndex
@@ -158,6 +159,8 @@ class Router:
         self, intent: Intent, k: int | None, exclude: frozenset[str], filters: SearchFilters
     ) -> Answer:
         question = intent.question
+        if impossible := impossible_date(question):
+            return Answer(question, f"{impossible}不是一个存在的日期，资料里没有这段时间的报道。", False, [])
         if intent.kind in (CORPUS, TIME) and intent.corpus_ask:
             return corpus_answer(self.context, intent)
         if (
@@ -222,22 +225,9 @@ class Router:
     ) -> Answer:
         """Compose the strategy's lines when they cite what the question names; else the fact path."""
         cited = {e.article.article_id for line in lines for e in line.evidence}
-        if cited and self._names_found(intent.question, cited):
+        if cited and _names_found(self, intent.question, cited):
             return compose(intent.question, lines, self.context.texts(sorted(cited)))
         return self._fact(intent, k, filters)
-
-    def _names_found(self, question: str, article_ids: set[str]) -> bool:
-        """Every name and number of the question occurs in one of the cited articles (a year of
-        the period is a publication date, not a word the text must hold)."""
-        texts = [normalise_text(self.context.record(a).title + self.context.text(a)) for a in article_ids]
-        period = question_period(question, self.as_of())
-        newest = self.as_of()
-        # A year of the question's period is a date, not a word the text must hold ("2022智博会" is,
-        # and so is a year after the newest article: only a text that names it can answer).
-        label = period.label if period and (newest is None or period.start <= newest) else ""
-        terms = [t for t in self.index.tokenizer.key_terms(question) if not (t.isdigit() and t in label)]
-        terms += ordinal_events(question)  # "第八届数博会" is not "第七届"
-        return all(any(term_in_text(term, text) for text in texts) for term in terms)
 
     def _compare(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """Each side answered as a question of its own, one line per side."""
@@ -268,6 +258,20 @@ class Router:
             return self._fact(intent, k, filters)
         cited = sorted({e.article.article_id for line in lines for e in line.evidence})
         return compose(intent.question, lines, self.context.texts(cited), answerable=answered == len(sides))
+
+
+def _names_found(router: Router, question: str, article_ids: set[str]) -> bool:
+    """Every name and number of the question occurs in one of the cited articles (a year of
+    the period is a publication date, not a word the text must hold)."""
+    texts = [normalise_text(router.context.record(a).title + router.context.text(a)) for a in article_ids]
+    period = question_period(question, router.as_of())
+    newest = router.as_of()
+    # A year of the question's period is a date, not a word the text must hold ("2022智博会" is,
+    # and so is a year after the newest article: only a text that names it can answer).
+    label = period.label if period and (newest is None or period.start <= newest) else ""
+    terms = [t for t in router.index.tokenizer.key_terms(question) if not (t.isdigit() and t in label)]
+    terms += ordinal_events(question)  # "第八届数博会" is not "第七届"
+    return all(any(term_in_text(term, text) for text in texts) for term in terms)
 
 
 def _slack(intent: Intent) -> int:

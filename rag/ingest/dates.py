@@ -109,6 +109,21 @@ _YEAR = re.compile(r"(\d{4})\s*年(?!\s*\d{1,2}\s*月)")
 _RELATIVE_YEAR = {"今年": 0, "去年": -1, "前年": -2}
 
 
+_DATE_NAMED = re.compile(r"(\d{4})\s*年(?:\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?)?")
+
+
+def impossible_date(question: str) -> str | None:
+    """A date the question names that cannot exist ("2021年13月", "2022年2月30日", "0000年"), as
+    written, or None: the answer says so instead of searching for it."""
+    for match in _DATE_NAMED.finditer(question):
+        year, month, day = (int(g) if g else None for g in match.groups())
+        try:
+            date(year or 0, month or 1, day or 1)
+        except ValueError:
+            return match.group(0)
+    return None
+
+
 def question_date_range(question: str, newest: date | None) -> tuple[date, date] | None:
     """The period a question names, if any.
 
