@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from rag.answer.conversation import Conversation
+from rag.answer.conversation import UNFINISHED, Conversation
 from rag.answer.router import Router
 from rag.cli import main
 from rag.eval.metrics import strip_markers
@@ -165,8 +165,9 @@ def test_follow_up_leaves_out_what_was_said_and_resolves_the_article(seed_index)
 
 
 def test_follow_up_with_nothing_to_refer_to_is_a_standalone_question(seed_index):
-    lonely = Conversation(seed_index).ask("那篇文章是哪天发的？")
-    assert lonely.answer and lonely.standalone_question == "那篇文章是哪天发的？"
+    for alone in ("那篇文章是哪天发的？", "那云岭呢", "还有呢？"):
+        lonely = Conversation(seed_index).ask(alone)
+        assert lonely.answer == UNFINISHED and lonely.standalone_question == alone and not lonely.citations
     assert Conversation(seed_index).ask("他还说了什么？").standalone_question == "他还说了什么？"
 
 

@@ -33,6 +33,7 @@ from rag.search.query import NO_FILTERS, SearchFilters
 from rag.search.retrieve import SearchIndex
 
 UNRESOLVED = "请问“他/她”指的是谁？请把代词换成人名再问一次。"
+UNFINISHED = "这句像是接着上一个问题问的，请把要问的人或事说完整再问一次。"
 
 
 @dataclass
@@ -226,7 +227,17 @@ class Conversation:
         ]  # fmt: skip
 
     def _unresolved(self, question: str) -> Answer | None:
-        """A first question that says "他/她" without naming anyone: ask who is meant."""
+        """A first question that says "他/她" without naming anyone: ask who is meant; one that
+        only goes on from a question never asked ("那云岭呢", "还有呢", "那篇是哪天发的"): ask for
+        the whole of it."""
+        rest = _REFERENCE.sub("", question)
+        for pattern in _METADATA.values():
+            rest = pattern.sub("", rest)
+        # "那篇文章是哪天发的" names no article; "关于许科敏讲话的这篇报道是谁写的" does
+        about_that = rest != question and len(re.sub(r"[？?！!。，,\s是的了发写呢吗]", "", rest)) <= 2
+        going_on = _SWAP.match(question.strip()) or _MORE.fullmatch(re.sub(r"[？?！!。，,\s]", "", question))
+        if about_that or going_on:
+            return Answer(question, UNFINISHED, False, [], standalone_question=question)
         if not _PERSON_PRONOUN.search(question) or self.router.people(question):
             return None
         kind = SPEECH if _SAID.search(question) else FACT
