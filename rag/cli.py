@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from rag.cli_args import make_parser
 from rag.config import Settings, load_settings
-from rag.errors import RagError
+from rag.errors import QueryError, RagError
 
 if TYPE_CHECKING:
     from rag.search.query import SearchFilters
@@ -154,9 +154,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     index = open_index(settings.index, settings.embedder, settings=settings)
     conversation = Conversation(index, settings, as_of=args.as_of)
     filters = _filters(args)
-    for earlier in args.history:
+    for number, earlier in enumerate(args.history, start=1):
         if earlier.strip():  # an empty earlier turn is no turn
-            conversation.ask(earlier, settings.top_k, filters)
+            try:
+                conversation.ask(earlier, settings.top_k, filters)
+            except QueryError as error:
+                raise QueryError(f"--history {number}: {error}") from None
     if args.llm:
         answer = conversation.ask_model(args.question, settings, settings.top_k, filters)
     else:

@@ -182,6 +182,8 @@ def test_rag_ask_json_has_kind_standalone_and_replays_history(seed_index_dir, ca
     assert all("spans" in c for c in answer["citations"])
     assert main(["ask", "去年发布了哪些文章？", "--as-of", "2022-07-24", *common]) == 0
     assert json.loads(capsys.readouterr().out)["kind"] == "time"
+    assert main(["ask", "那篇是哪天发的？", "--history", "数" * 600, *common]) == 2
+    assert "--history 1: query has 600 characters" in capsys.readouterr().err
 
 
 def test_one_card_per_article_and_markers_do_not_run_into_the_next_sentence(router):
