@@ -89,3 +89,8 @@ def test_each_side_of_one_article_gets_its_own_paragraph(news_index):
     assert "1260亿元" in lines[0] and "680亿元" in lines[1]
     answer = Router(news_index).ask("第五届和第六届数博会签约情况对比").answer
     assert "846亿元" in answer and "1020亿元" in answer
+
+
+def test_a_year_set_beside_a_dated_thing_dates_the_same_thing():
+    sides = compare_sides("2020年数博会跟2022年比，主题有什么不一样")
+    assert sides == ("2020年数博会主题", "2022年数博会主题")

@@ -97,6 +97,8 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
         elif _OCCASION_END.search(right) and (cut := left_text.rfind("在")) > 0:
             # "肖亚庆在G20数字部长会和重庆智博会上": both occasions are his
             shared, left, right = left_text[:cut], left_text[cut:], "在" + right
+        elif re.fullmatch(r"\d{4}\s*年", right) and (year := re.match(r"\d{4}\s*年", left_text)):
+            right += left_text[year.end() :]  # "2020年数博会跟2022年比": the 2022 数博会
         elif (period := re.match(r"\d{4}\s*年(?:底|末|初)?", left_text)) and period.end() < len(left_text):
             shared, left = period.group(0), left_text[period.end() :]
         elif scope := _SCOPE.match(left_text):  # "白皮书里临海和云岭…", "按白皮书的数据，临海和…"
