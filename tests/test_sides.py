@@ -94,3 +94,7 @@ def test_each_side_of_one_article_gets_its_own_paragraph(news_index):
 def test_a_year_set_beside_a_dated_thing_dates_the_same_thing():
     sides = compare_sides("2020年数博会跟2022年比，主题有什么不一样")
     assert sides == ("2020年数博会主题", "2022年数博会主题")
+
+
+def test_a_comparative_with_geng_asks_each_sides_figure():
+    assert compare_sides("临海跟云岭数字经济谁增长更快") == ("临海增长是多少", "云岭数字经济增长是多少")

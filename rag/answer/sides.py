@@ -108,7 +108,7 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
         tail = _COMPARE_WORDS.sub("", tail)
         tail = re.sub(r"^(?:[，,、\s]|比(?:起来)?)+|[？?。！!，,\s]+$", "", tail)
         if _COMPARE_CUE.search(after):  # "哪届签约项目多" asks about 签约项目
-            tail = re.sub(r"(?<!多)[多少高低大小好快慢](?=[、，,]|$)", "", tail)
+            tail = re.sub(r"(?<!多)更?[多少高低大小好快慢](?=[、，,]|$)", "", tail)
             tail = re.sub(r"[，,\s]+$", "", tail)
         tail = re.sub(r"^各", "", tail)
         if not right.strip() or not left.strip():
