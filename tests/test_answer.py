@@ -377,3 +377,10 @@ def test_the_asked_attribute_outweighs_the_subject_every_sentence_holds(answerer
     assert attribute_weighted("会议主题是什么？", weights) == weights  # no 的: nothing marks the attribute
     answer = answerer.ask("2021年G20数字部长会议定的主题是什么？")
     assert "数字化促进韧性、强劲、可持续和包容性复苏" in answer.answer
+
+
+def test_saying_as_the_predicate_is_not_a_word_the_text_must_hold(answerer):
+    """ "在哪个论坛上发表了讲话": the article says 许科敏…论坛上表示 (the issue's false refusal)."""
+    answer = answerer.ask("许科敏在哪个论坛上发表了讲话？")
+    assert answer.answerable and "世界青年发展论坛" in answer.answer
+    assert "讲话" in answerer.query_weights("蔡奇讲话里提到了哪些领域？")  # the speech's content is asked

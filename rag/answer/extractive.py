@@ -67,6 +67,17 @@ _YEAR_GLUE = re.compile(r"(?<=\d{4}年)(?=[^\s，,。？?底末初中内间以�
 _ASKED_COUNT = re.compile(r"^(?:几|多少)(?:[个件项条点家位名次种场批]?[\u4e00-\u9fff])?$")  # 几家, 几件事
 
 
+# Saying as the question's predicate ("在哪个论坛上发表了讲话", "是在哪次会上致辞的"): the text
+# says 表示 / 指出; not "讲话里提到" (the speech's content is asked there).
+_SPOKE = re.compile(r"发表了?(?:讲话|演讲|发言)|(?:讲话|发言|致辞)(?=的?[？?。]?$)")
+
+
+def _asked_words(question: str) -> str:
+    """The question as its content words are cut from it: question words, a year's 年 and a
+    predicate of saying set apart."""
+    return _SPOKE.sub("，", _YEAR_GLUE.sub("，", _ASKING.sub("，", question)))
+
+
 class Answerer:
     """Extractive answers: the few best sentences of the retrieved passages, each cited."""
 
@@ -112,9 +123,7 @@ class Answerer:
         # first is not glued onto its neighbour ("哪天办的" is not "天办").
         words = [
             w
-            for w in self.index.tokenizer.words(
-                _YEAR_GLUE.sub("，", _ASKING.sub("，", question)), search_mode=False
-            )
+            for w in self.index.tokenizer.words(_asked_words(question), search_mode=False)
             if not _ASKED_COUNT.match(w) and w not in _FRAME_WORDS
         ]
         words = list(dict.fromkeys(words))
