@@ -209,6 +209,10 @@ def test_that_meeting_and_that_year_are_what_the_previous_question_named(seed_in
     assert resolve_pointers("这个中心谁发起的？", "人形机器人创新中心是哪年成立的？", tagged) == (
         "人形机器人创新中心谁发起的？"  # a verb joins a name before a noun
     )
+    previous = "2021年的二十国集团数字部长会议是以什么方式开的？"
+    assert resolve_pointers("会议最后通过了什么文件？", previous, tagged) == (
+        "2021年二十国集团数字部长会议最后通过了什么文件？"  # its head starts the question
+    )
     assert (
         resolve_pointers("那一年它营收多少？", "星驰汽车2021年造了多少辆车？", tagged) == "2021年它营收多少？"
     )

@@ -85,6 +85,9 @@ def rewrite_followup(question: str, history: Sequence[_Asked], words: Callable[[
 
 # "那次会议", "这个中心", "该论坛": a thing the previous question named in full.
 _POINTING = re.compile(r"(?:那|这|该|此)(?:一)?(?:次|个|场|届|家|位|项|座|所|条|份|款|轮|批|期)?")
+_GENERIC_HEAD = re.compile(
+    r"(?:会议|论坛|大会|峰会|博览会|展会|讲座|开幕式|仪式|发布会|中心|园区|报告|白皮书)"
+)
 _POINTED_TIME = re.compile(r"那一?年|当年|那一?天|当天")
 _NAME_PART_FLAGS = frozenset({"m", "eng", "j", "b", "t", "vn", "nz", "ns", "nt", "n", "nrt"})
 Tagged = Callable[[str], list[tuple[str, str]]]
@@ -98,12 +101,14 @@ def resolve_pointers(question: str, previous: str, tagged: Tagged) -> str:
     resolved = question
     if (time := _TIME.search(previous)) and (pointed := _POINTED_TIME.search(resolved)):
         resolved = resolved[: pointed.start()] + time.group(0) + resolved[pointed.end() :]
-    for pointer in _POINTING.finditer(resolved):
-        after = resolved[pointer.end() :]
+    # "会议最后通过了什么文件": a question that starts with the head of a thing just named points too.
+    bare = [(0, 0)] if _GENERIC_HEAD.match(resolved) else []
+    for start, end in [*((m.start(), m.end()) for m in _POINTING.finditer(resolved)), *bare]:
+        after = resolved[end:]
         head = next((after[:n] for n in (4, 3, 2) if len(after) >= n and after[:n] in previous), "")
         name = _name_ending_with(previous, head, tagged) if _CJK_WORD.fullmatch(head) else ""
         if len(name) > len(head):
-            resolved = resolved[: pointer.start()] + name + after[len(head) :]
+            resolved = resolved[:start] + name + after[len(head) :]
             if time and not _TIME.search(question) and time.group(0) not in name:
                 resolved = time.group(0) + resolved
             break
