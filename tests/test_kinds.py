@@ -260,6 +260,7 @@ def test_role_is_the_post_written_before_the_name(router):
     assert title_before("陈敏尔、肖亚庆出席。", "肖亚庆") is None
     answer = router.ask("肖亚庆参加二十国集团数字部长会议的时候是什么职务？")
     assert "工业和信息化部部长" in answer.answer and _cited(answer) == [G20]
+    assert "中国信息通信研究院" in router.ask("余晓晖是哪个单位的负责人？").answer  # the unit of the post
 
 
 def test_a_message_asking_two_things_answers_both_the_second_as_a_follow_up(seed_index):

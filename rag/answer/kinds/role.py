@@ -19,7 +19,8 @@ from rag.search.query import SearchFilters
 
 ASKS_ROLE = re.compile(
     r"(?:什么|啥|哪个|何)(?:职务|职位|身份|头衔|官职|官|职)|担任(?:什么|何|啥)|任(?:什么|何)职|"
-    r"(?:职务|职位|身份|头衔)(?:是|为|有什么变化|有何变化|的变化|怎么变|如何变)|是干什么的|是做什么的|是干啥的|什么来头"
+    r"(?:职务|职位|身份|头衔)(?:是|为|有什么变化|有何变化|的变化|怎么变|如何变)|是干什么的|是做什么的|是干啥的|什么来头|"
+    r"(?:哪个|哪家|什么)(?:单位|部门|机构)的?(?:负责人|领导|人|$|[？?])"  # "他是哪个单位的负责人"
 )
 # Posts end in one of these; what stands before, back to a clause boundary, is the unit.
 _POST = (
