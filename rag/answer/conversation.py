@@ -254,29 +254,30 @@ class Conversation:
             return None
         article_ids = previous.article_ids if each else previous.article_ids[:1]
         lead = "" if each else "该文"
-        lines = [self._metadata_line(article_id, asked, lead) for article_id in article_ids]
+        lines = [_metadata_line(self.router, article_id, asked, lead) for article_id in article_ids]
         answer = compose(question, lines, self.router.context.texts(article_ids))
         answer.kind = "corpus"
         titles = "、".join(f"《{self.router.context.record(a).title}》" for a in article_ids)
         answer.standalone_question = f"{titles}{'、'.join(_METADATA_WORDS[n] for n in asked)}"
         return answer
 
-    def _metadata_line(self, article_id: str, asked: list[str], lead: str) -> Line:
-        """One article's asked record fields as a line, citing its headline."""
-        context = self.router.context
-        record = context.record(article_id)
-        row = self.router.index.article(article_id)
-        text = context.text(article_id)
-        reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
-        writer = f"记者{reporters}" if reporters else row.author
-        facts = {
-            "date": f"发布于{_written_date(record.date)}" if record.date else "没有标明发布日期",
-            "title": f"标题是《{record.title}》",
-            "author": f"署名为{writer}" if writer else "没有署名",
-            "source": f"来源为{row.author}" if row.author else "没有标明来源",
-        }
-        headline = Evidence(record, 0, len(text) if (first := text.find("\n")) < 0 else first)
-        return Line(f"{lead}《{record.title}》{'，'.join(facts[name] for name in asked)}。", [headline])
+
+def _metadata_line(router: Router, article_id: str, asked: list[str], lead: str) -> Line:
+    """One article's asked record fields as a line, citing its headline."""
+    context = router.context
+    record = context.record(article_id)
+    row = router.index.article(article_id)
+    text = context.text(article_id)
+    reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
+    writer = f"记者{reporters}" if reporters else row.author
+    facts = {
+        "date": f"发布于{_written_date(record.date)}" if record.date else "没有标明发布日期",
+        "title": f"标题是《{record.title}》",
+        "author": f"署名为{writer}" if writer else "没有署名",
+        "source": f"来源为{row.author}" if row.author else "没有标明来源",
+    }
+    headline = Evidence(record, 0, len(text) if (first := text.find("\n")) < 0 else first)
+    return Line(f"{lead}《{record.title}》{'，'.join(facts[name] for name in asked)}。", [headline])
 
 
 _SUBJECT_FLAGS = frozenset("nmegj")  # jieba: nouns and names, numbers, Latin words, abbreviations

@@ -67,9 +67,9 @@ _YEAR_GLUE = re.compile(r"(?<=\d{4}年)(?=[^\s，,。？?底末初中内间以�
 _ASKED_COUNT = re.compile(r"^(?:几|多少)(?:[个件项条点家位名次种场批]?[\u4e00-\u9fff])?$")  # 几家, 几件事
 
 
-# Saying as the question's predicate ("在哪个论坛上发表了讲话", "是在哪次会上致辞的"): the text
-# says 表示 / 指出; not "讲话里提到" (the speech's content is asked there).
-_SPOKE = re.compile(r"发表了?(?:讲话|演讲|发言)|(?:讲话|发言|致辞)(?=的?[？?。]?$)")
+# Speaking as the question's predicate ("在哪个论坛上发表了讲话"): the text says 表示 / 指出; not
+# "讲话里提到" (the speech's content is asked there), nor 发言 / 致辞, which the text says too.
+_SPOKE = re.compile(r"发表了?(?:讲话|演讲)|讲话(?=的?[？?。]?$)")
 
 
 def _asked_words(question: str) -> str:
