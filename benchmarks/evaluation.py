@@ -60,7 +60,8 @@ SETS = {
     "seeds/reader_questions.jsonl": ("seeds", "seeds/reader_questions.jsonl"),
     "seeds/fresh_questions.jsonl": ("seeds", "seeds/fresh_questions.jsonl"),
     "seeds/fresh2_questions.jsonl (tuned on since written)": ("seeds", "seeds/fresh2_questions.jsonl"),
-    "seeds/fresh3_questions.jsonl (not tuned on yet)": ("seeds", "seeds/fresh3_questions.jsonl"),
+    "seeds/fresh3_questions.jsonl (tuned on since written)": ("seeds", "seeds/fresh3_questions.jsonl"),
+    "seeds/fresh4_questions.jsonl (not tuned on yet)": ("seeds", "seeds/fresh4_questions.jsonl"),
     "seeds/holdout.jsonl (not tuned on)": ("seeds", "seeds/holdout.jsonl"),
     "news/questions.jsonl": ("tests/fixtures/news", "tests/fixtures/news/questions.jsonl"),
     "news/reader_questions.jsonl": ("tests/fixtures/news", "tests/fixtures/news/reader_questions.jsonl"),
@@ -69,9 +70,13 @@ SETS = {
         "tests/fixtures/news",
         "tests/fixtures/news/fresh2_questions.jsonl",
     ),
-    "news/fresh3_questions.jsonl (not tuned on yet)": (
+    "news/fresh3_questions.jsonl (tuned on since written)": (
         "tests/fixtures/news",
         "tests/fixtures/news/fresh3_questions.jsonl",
+    ),
+    "news/fresh4_questions.jsonl (not tuned on yet)": (
+        "tests/fixtures/news",
+        "tests/fixtures/news/fresh4_questions.jsonl",
     ),
     "news/holdout.jsonl (not tuned on)": ("tests/fixtures/news", "tests/fixtures/news/holdout.jsonl"),
 }
