@@ -394,3 +394,11 @@ def test_each_article_of_a_list_is_dated_when_the_next_question_asks(news_index)
     dated = chat.ask("分别是什么时候发布的？")
     assert dated.kind == "corpus" and len(dated.answer.splitlines()) == len(listed.citations) > 1
     assert all("发布于" in line for line in dated.answer.splitlines())
+
+
+def test_what_else_he_said_stays_at_the_occasion_asked_about(news_index):
+    chat = Conversation(news_index)
+    chat.ask("周启明在铁路可研获批的推进会上提了哪几点要求")
+    more = chat.ask("他还说了什么")
+    assert more.standalone_question == "周启明在铁路可研获批的推进会上还说了什么？"
+    assert {c.article_id[:3] for c in more.citations} == {"000"}

@@ -165,7 +165,10 @@ class Conversation:
             return self.router.understand(question, self.as_of), frozenset()
         # "还说了什么" after another kind: the person asked about, without what was cited.
         if _MORE.search(question) and previous.kind != SPEECH and (people := self._referent(previous)):
-            return self.router.understand(f"{people[0]}还说了什么？", self.as_of), previous.said
+            # "周启明在推进会上提了哪几点要求" -> "周启明在推进会上还说了什么": the occasion stays
+            at = re.search(re.escape(people[0]) + r"(在[^，,。？?]{2,24}?(?:上|时))", previous.standalone)
+            asked = f"{people[0]}{at.group(1) if at else ''}还说了什么？"
+            return self.router.understand(asked, self.as_of), previous.said
         if _MORE.search(question) and previous.kind == SPEECH:
             intent = self.router.understand(previous.standalone, self.as_of)
             again = _SAID.sub(lambda m: "还" + m.group(0), intent.question, count=1)
