@@ -386,6 +386,7 @@ def test_a_figure_over_several_years_is_one_line_a_year(news_index):
     revenue = router.ask("2020年到2022年星驰的营收分别是多少").answer.splitlines()
     assert ["178亿元" in revenue[0], "265亿元" in revenue[1], "372亿元" in revenue[2]] == [True] * 3
     assert len(revenue) == 3 and "132亿元" not in " ".join(revenue)
+    assert revenue[0].startswith("2021-01-18 — 2020年：")  # published 2021, on 2020
 
 
 def test_each_article_of_a_list_is_dated_when_the_next_question_asks(news_index):

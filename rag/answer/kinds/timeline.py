@@ -108,7 +108,7 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
         if series and not _reports_on(context, record, names, period):
             continue  # "2020年到2022年星驰的营收": 星驰's reports on those years
         if event := _event(context, record, weights, attribute, change):
-            events.append(event)
+            events.append(_with_year_reported(event, record) if series else event)
     if len(events) < 2 and _CHANGE.search(question):
         return []  # one report shows no change: the fact answer (or a refusal) says what there is
     events.sort(key=lambda pair: pair[0])
@@ -142,6 +142,17 @@ def _event(
             return when, Line(f"{line.text.split(' — ')[0]} — {record.title}", line.evidence)
     sentence = _best_sentence(sentences, weights, attribute, change)
     return None if sentence is None else _dated(record, sentence, sentences)
+
+
+def _with_year_reported(event: tuple[date, Line], record: ArticleRecord) -> tuple[date, Line]:
+    """A yearly report's line with the year it reports on, when its headline names one year the
+    line does not ("2022-02-09 — 2021年：实现营业收入265亿元"): it is not the publication year's."""
+    when, line = event
+    years = set(_TITLE_YEAR.findall(record.title))
+    shown, _, text = line.text.partition(" — ")
+    if len(years) != 1 or (year := f"{years.pop()}年") in text:
+        return event
+    return when, Line(f"{shown} — {year}：{text}", line.evidence)
 
 
 def _within(period: Period | None) -> SearchFilters:
