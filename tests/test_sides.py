@@ -98,3 +98,8 @@ def test_a_year_set_beside_a_dated_thing_dates_the_same_thing():
 
 def test_a_comparative_with_geng_asks_each_sides_figure():
     assert compare_sides("临海跟云岭数字经济谁增长更快") == ("临海增长是多少", "云岭数字经济增长是多少")
+
+
+def test_two_people_each_with_a_year_and_a_speech_keep_their_own():
+    sides = compare_sides("苗圩2020年的发言和许科敏2022年的讲话相比，谈国际合作的角度有什么不一样")
+    assert sides == ("苗圩2020年的发言谈国际合作的角度", "许科敏2022年的讲话谈国际合作的角度")

@@ -74,7 +74,9 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
         boundary = _RIGHT_END.search(after, 1)
         # "重庆的陈敏尔和北京的蔡奇": a side written "X的Y" on the left is so on the right too.
         owned = "的" in re.split(r"[，,。？?]", left_text)[-1]
-        if owned and boundary and boundary.group(0) == "的" and boundary.start() <= 4:
+        # "苗圩2020年的发言和许科敏2022年的讲话": a left side ending "的" + a noun ends so on the right too
+        owner_last = bool(re.search(r"的[\u4e00-\u9fff]{1,4}$", left_text))
+        if owned and boundary and boundary.group(0) == "的" and (boundary.start() <= 4 or owner_last):
             boundary = _RIGHT_END.search(after, boundary.end()) or boundary
         if years_joined and (year_end := re.match(r"\s*\d{4}\s*年", after)):
             right, tail = after[: year_end.end()], after[year_end.end() :]
@@ -84,7 +86,7 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
             right, tail = after, ""
         right = _BOTH.sub("", right)  # "临海和云岭两市的…"
         year = re.search(r"\d{4}\s*年(?:底|末)?$", right)
-        if year and year.start() > 0:  # "云岭储能2022年…": the year is shared
+        if year and year.start() > 0 and not re.search(r"\d{4}\s*年", left_text):  # "云岭储能2022年…": shared
             right, tail = right[: year.start()], right[year.start() :] + tail
         shared, left = "", left_text
         own_year = re.search(r"\d{4}\s*年$", left_text)
@@ -105,20 +107,27 @@ def _parts(question: str) -> tuple[str, str, str, str] | None:
             shared, left = scope.group(1), scope.group(2)
         if len(right) > len(left) and left.endswith(("届", "期", "号", "代")) and right[:1] == left[:1]:
             left += right[len(left) :]  # "第三届" beside "第七届数博会" is "第三届数博会"
-        tail = _COMPARE_WORDS.sub("", tail)
-        tail = re.sub(r"^(?:[，,、\s]|比(?:起来)?)+|[？?。！!，,\s]+$", "", tail)
-        if _COMPARE_CUE.search(after):  # "哪届签约项目多" asks about 签约项目
-            tail = re.sub(r"(?<!多)更?[多少高低大小好快慢](?=[、，,]|$)", "", tail)
-            tail = re.sub(r"[，,\s]+$", "", tail)
-        tail = re.sub(r"^各", "", tail)
         if not right.strip() or not left.strip():
             return None
-        if _QUANTITATIVE.search(after):
-            tail = re.sub(r"(?:怎么样|如何|怎样)$", "", tail)
-        if _QUANTITATIVE.search(after) and not re.search(r"多少|几|哪|什么|谁|怎么|如何", tail):
-            tail += "是多少"  # "哪个高", "差多少": each side is asked for its figure
-        return shared, left, right, tail
+        return shared, left, right, _asked_of_each(tail, after)
     return None
+
+
+def _asked_of_each(tail: str, after: str) -> str:
+    """What both sides are asked, without the comparative phrasing (`after`: the question from
+    the right side on)."""
+    tail = _COMPARE_WORDS.sub("", tail)
+    tail = re.sub(r"^(?:[，,、\s]|比(?:起来)?)+|[？?。！!，,\s]+$", "", tail)
+    if _COMPARE_CUE.search(after):  # "哪届签约项目多" asks about 签约项目
+        tail = re.sub(r"(?<!多)更?[多少高低大小好快慢](?=[、，,]|$)", "", tail)
+        tail = re.sub(r"[，,\s]+$", "", tail)
+    tail = re.sub(r"^各", "", tail)
+    if _QUANTITATIVE.search(after):
+        tail = re.sub(r"(?:怎么样|如何|怎样)$", "", tail)
+    figure = _QUANTITATIVE.search(after) and not re.search(r"不一样|不同|区别|异同", after)
+    if figure and not re.search(r"多少|几|哪|什么|谁|怎么|如何", tail):
+        tail += "是多少"  # "哪个高", "差多少": each side is asked for its figure
+    return tail
 
 
 _CONNECTOR = re.compile(r"和|与|跟|同|及")
