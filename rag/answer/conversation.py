@@ -29,6 +29,7 @@ from rag.answer.llm import LLMAnswerer
 from rag.answer.qtype import asked_roles
 from rag.answer.router import Router
 from rag.config import Settings
+from rag.ingest.dates import written_date
 from rag.search.query import NO_FILTERS, SearchFilters
 from rag.search.retrieve import SearchIndex
 
@@ -274,7 +275,7 @@ def _metadata_line(router: Router, article_id: str, asked: list[str], lead: str)
     reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
     writer = f"记者{reporters}" if reporters else row.author
     facts = {
-        "date": f"发布于{_written_date(record.date)}" if record.date else "没有标明发布日期",
+        "date": f"发布于{written_date(record.date)}" if record.date else "没有标明发布日期",
         "title": f"标题是《{record.title}》",
         "author": f"署名为{writer}" if writer else "没有署名",
         "source": f"来源为{row.author}" if row.author else "没有标明来源",
@@ -287,12 +288,6 @@ _SUBJECT_FLAGS = frozenset("nmegj")  # jieba: nouns and names, numbers, Latin wo
 _NUMERAL = re.compile(r"[\d一二三四五六七八九十百千万亿两几]")  # "几点倡议" stays: the list asked
 _WEAK_NOUNS = frozenset({"情况", "内容", "问题", "方面", "事情", "时候", "什么", "多少", "哪些"})
 _METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}
-
-
-def _written_date(iso: str) -> str:
-    """ "2020-06-12" as a reader writes it: 2020年6月12日."""
-    year, month, day = iso.split("-")
-    return f"{year}年{int(month)}月{int(day)}日"
 
 
 def _said(answer: Answer) -> set[str]:

@@ -17,7 +17,7 @@ from datetime import date
 from rag.answer.periods import DOC, SERIES, Period, question_period
 from rag.answer.qtype import written_form
 from rag.answer.sides import compare_sides
-from rag.ingest.dates import FIRST_YEAR, small_number
+from rag.ingest.dates import small_number
 
 FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE = (
     "fact", "speech", "list", "summary", "corpus", "time", "compare", "timeline",
@@ -159,7 +159,7 @@ def classify(question: str, newest: date | None = None, people: Iterable[str] = 
         return Intent(TIMELINE, text, period=period)
     if intent := _corpus_intent(text, period):
         return intent
-    if period and SERIES.search(text) and FIRST_YEAR < period.start.year < period.end.year:
+    if period and period.over_years and SERIES.search(text):
         # "近三年的数博会分别签约了多少金额", "2019到2022年的产量按年份列一下": one line a year
         return Intent(TIMELINE, text, period=period)
     if sides:

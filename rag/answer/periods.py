@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from rag.ingest.dates import YEAR_RANGE, question_date_range
+from rag.ingest.dates import FIRST_YEAR, YEAR_RANGE, question_date_range
+from rag.search.query import SearchFilters
 
 DOC = r"(?:文章|报道|新闻|稿子|稿件|消息|资讯)"
 _PUBLISHED = re.compile(
     rf"(?:发布|发表|刊发|刊登|发了|发过|登过|报道了)|(?:有|的)(?:哪些|什么|几篇|多少篇)(?:相关的?)?{DOC}|{DOC}|"
     r"(?:那|这|该)一?篇"
 )
+# "2022年的产量" is reported in the first months of 2023: passages published up to half a year
+# after a period the text describes count as from it.
+CONTENT_SLACK_DAYS = 183
 # One line a year over a period: "近三年的数博会分别签约了多少金额", "按年份列一下".
 SERIES = re.compile(r"分别|各年|每年|每一年|按年份|按年度|逐年|历年|各是")
 
@@ -34,6 +38,22 @@ class Period:
         if self.label in _RELATIVE_YEARS and whole_year and self.start.year == self.end.year:
             return question.replace(self.label, f"{self.start.year}年", 1)
         return question
+
+    @property
+    def over_years(self) -> bool:
+        """Whether the period spans several whole years with a start ("近三年", "2019到2022年"):
+        a question can ask one figure a year of it (`SERIES`)."""
+        return FIRST_YEAR < self.start.year < self.end.year
+
+    @property
+    def slack_days(self) -> int:
+        """Days after the period that still count as from it: none for a publication period."""
+        return 0 if self.published else CONTENT_SLACK_DAYS
+
+    def search_filters(self) -> SearchFilters:
+        """The articles of the period, with its slack ("2019到2022年的产量": up to mid-2023)."""
+        slack = timedelta(days=self.slack_days)
+        return SearchFilters(self.start, self.end + slack if self.end < date.max - slack else None)
 
 
 _RELATIVE_YEARS = frozenset({"去年", "今年", "前年"})

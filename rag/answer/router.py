@@ -58,9 +58,6 @@ _DOCUMENT = re.compile(r"(?:皮书|报告|宣言|规划|方案|纲要|公报|条
 _LEADING_NAME = re.compile(
     r"(?:^|(?<=[，,；;：:]))([\u4e00-\u9fff]{2,3})(?=在|对|说|认为|表示|提|为什么|是怎么|怎么|如何|还|分别|和|与|的讲话|的发言)"
 )
-# "2022年的产量" is reported in the first months of 2023: passages published up to half a year
-# after a period the text describes count as from it.
-CONTENT_PERIOD_SLACK_DAYS = 183
 _RUN_ON = re.compile(r"\[\d+\][^\s\[\]]")  # "…[1]8月5日": a marker running into the next sentence
 
 # Questions whose names a router remembers (its index never changes): one question's names are
@@ -203,7 +200,7 @@ class Router:
 
     def _fact(self, intent: Intent, k: int | None, filters: SearchFilters) -> Answer:
         """The fact answer to an understood question; a period the text describes widens the search
-        by the slack its reports come after it (CONTENT_PERIOD_SLACK_DAYS)."""
+        by the slack its reports come after it (`Period.slack_days`)."""
         question = intent.period.explicit(intent.question) if intent.period else intent.question
         return self.answerer.ask(question, k, filters, _slack(intent))
 
@@ -275,8 +272,8 @@ def _names_found(router: Router, question: str, article_ids: set[str]) -> bool:
 
 
 def _slack(intent: Intent) -> int:
-    """Days after the question's period that still count as from it (see CONTENT_PERIOD_SLACK_DAYS)."""
-    return CONTENT_PERIOD_SLACK_DAYS if intent.period is not None and not intent.period.published else 0
+    """Days after the question's period that still count as from it (`Period.slack_days`)."""
+    return intent.period.slack_days if intent.period is not None else 0
 
 
 def within_filters(intent: Intent, filters: SearchFilters) -> Intent:

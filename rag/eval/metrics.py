@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from rag.errors import ConfigError
 from rag.index.tokens import fold_text
+from rag.ingest.dates import written_date
 
 _MARKER = re.compile(r"\[\d+\]")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -16,7 +17,7 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 def normalise_answer(text: str) -> str:
     """Fold full-width to half-width (NFKC), lower-case, drop spaces and punctuation; a date
     reads the same written 2020-06-12 or 2020年6月12日."""
-    return fold_text(_ISO_DATE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text))
+    return fold_text(_ISO_DATE.sub(lambda m: written_date(m[0]), text))
 
 
 def strip_markers(answer: str) -> str:

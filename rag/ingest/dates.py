@@ -109,6 +109,12 @@ _YEAR = re.compile(r"(\d{4})\s*年(?!\s*\d{1,2}\s*月)")
 _RELATIVE_YEAR = {"今年": 0, "去年": -1, "前年": -2}
 
 
+def written_date(iso: str) -> str:
+    """ "2020-06-12" as a reader writes it: 2020年6月12日."""
+    year, month, day = iso.split("-")
+    return f"{year}年{int(month)}月{int(day)}日"
+
+
 _DATE_NAMED = re.compile(r"(\d{4})\s*年(?:\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?)?")
 
 

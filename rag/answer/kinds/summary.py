@@ -5,7 +5,6 @@ within SUMMARY_CHARS."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 from itertools import pairwise
 
 import numpy as np
@@ -14,7 +13,7 @@ from rag.answer.compose import Evidence, Line
 from rag.answer.cosines import article_sentence_vectors
 from rag.answer.intent import EARLIEST, LATEST, ONLY, Intent
 from rag.answer.kinds.context import Context
-from rag.answer.periods import Period
+from rag.answer.periods import CONTENT_SLACK_DAYS, Period
 from rag.answer.sentences import is_filler
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
@@ -82,8 +81,6 @@ _SUMMARY_WORDS = re.compile(
     r"[？?。，,]"
 )
 _NO_ASPECT = frozenset({"情况", "内容", "方面", "问题", "事情"})  # asked of every article
-# News about a year is published up to half a year later ("2022年的经营情况" in January 2023).
-SUMMARY_PERIOD_SLACK_DAYS = 183
 
 
 def _names_a_topic(question: str, period: Period) -> bool:
@@ -102,7 +99,7 @@ def _restates(first: str, second: str) -> bool:
 def article_for(context: Context, question: str, filters: SearchFilters = NO_FILTERS) -> str | None:
     """The article a summary question is about: the best match for what it names."""
     topic = _SUMMARY_WORDS.sub(" ", question).strip() or question
-    tuning = SearchTuning(period_slack_days=SUMMARY_PERIOD_SLACK_DAYS)
+    tuning = SearchTuning(period_slack_days=CONTENT_SLACK_DAYS)  # "2022年的经营情况" in January 2023
     hits = context.index.search(topic, 5, filters, tuning=tuning)
     return hits[0].article_id if hits else None
 
@@ -128,15 +125,6 @@ def asked_summary(context: Context, intent: Intent) -> list[Line]:
         if not dated or (intent.corpus_ask == ONLY and len(dated) > 1):
             return []  # ONLY: the period's list, or that it has none, answers instead
         return summary_lines(context, (dated[0] if intent.corpus_ask == EARLIEST else dated[-1]).article_id)
-    article_id = intent.article_id or article_for(context, intent.question, _within(intent.period))
+    filters = intent.period.search_filters() if intent.period else NO_FILTERS  # a 2021 meeting is no 2022 one
+    article_id = intent.article_id or article_for(context, intent.question, filters)
     return summary_lines(context, article_id, question=intent.question) if article_id else []
-
-
-def _within(period: Period | None) -> SearchFilters:
-    """Articles of the period a summary question names ("2022年G20数字部长会议"; news of a year
-    up to half a year after it): a 2021 meeting is no summary of a 2022 one."""
-    if period is None:
-        return NO_FILTERS
-    slack = timedelta(days=0 if period.published else SUMMARY_PERIOD_SLACK_DAYS)
-    until = period.end + slack if period.end < date.max - slack else None
-    return SearchFilters(since=period.start, until=until)

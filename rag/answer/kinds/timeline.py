@@ -8,7 +8,7 @@ the year from the article's date), else the article's publication date.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from rag.answer.compose import Evidence, Line
 from rag.answer.kinds.context import Context
@@ -19,7 +19,7 @@ from rag.answer.sentences import Sentence, is_filler
 from rag.index.aliases import respelling
 from rag.index.tokens import PERSON_FLAGS, normalise_text
 from rag.search.catalog import ArticleRecord
-from rag.search.query import NO_FILTERS, SearchFilters, SearchTuning
+from rag.search.query import NO_FILTERS, SearchTuning
 
 _TIMELINE_WORDS = re.compile(
     r"按(?:时间|年份|日期|年度)?(?:先后顺序|顺序|先后)|按(?:时间|年份|日期|年度)|排个?序|从(?:开始|一开始)\S{0,3}?到现在|至今|到现在|时间线|时间轴|来龙去脉|始末|经过|历程|经历了?|哪些阶段|先后|进展情况|进展如何|"
@@ -73,7 +73,7 @@ def timeline_lines(context: Context, question: str, period: Period | None = None
             context.catalog.published(period.start, period.end) if period else context.catalog.articles()
         )
         return [line for a in articles if (line := _lead_line(context, a.article_id))]
-    filters = _within(period)
+    filters = period.search_filters() if period else NO_FILTERS
     hits = context.index.search(topic, SEARCH_DEPTH, filters, SearchTuning(per_article=3, lead_ratio=0))
     if not hits:
         return []
@@ -119,7 +119,7 @@ def _topic_and_series(question: str, period: Period | None) -> tuple[str, bool]:
     """The topic of a timeline question, and whether it asks one report a year over a period
     ("近三年的数博会分别签约了多少金额": the period filters the reports, its years are no topic)."""
     topic = topic_of(question)
-    series = bool(period and period.start.year < period.end.year and SERIES.search(question))
+    series = bool(period and period.over_years and SERIES.search(question))
     if series and period and topic.replace(period.label, "").strip():
         topic = topic.replace(period.label, " ").strip()
     return topic, series
@@ -155,16 +155,6 @@ def _with_year_reported(event: tuple[date, Line], record: ArticleRecord) -> tupl
     return when, Line(f"{shown} — {year}：{text}", line.evidence)
 
 
-def _within(period: Period | None) -> SearchFilters:
-    """The reports of the period: published in it, or for what the text describes ("2019到2022年
-    的产量") up to half a year after it, when the yearly figures come out."""
-    if period is None:
-        return NO_FILTERS
-    slack = timedelta(days=0 if period.published else CONTENT_SLACK_DAYS)
-    return SearchFilters(period.start, period.end + slack if period.end < date.max - slack else None)
-
-
-CONTENT_SLACK_DAYS = 183
 _TITLE_YEAR = re.compile(r"(\d{4})\s*年")
 
 
