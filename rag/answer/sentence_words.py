@@ -39,7 +39,7 @@ def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, 
 
 
 def attribute_weighted(question: str, weights: dict[str, float]) -> dict[str, float]:
-    """`weights` with the asked attribute's words counting double: in "X的主题是什么" every
+    """`weights` with the asked attribute's words weighed up (ATTRIBUTE_FACTOR): in "X的主题是什么" every
     sentence of X's article holds X, the answer is the one that says 主题."""
     asked = _ATTRIBUTE_ASKED.findall(normalise_text(question))
     if not asked:
