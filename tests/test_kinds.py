@@ -270,6 +270,8 @@ def test_a_message_asking_two_things_answers_both_the_second_as_a_follow_up(seed
     assert question_parts("他现在是什么职务，2019年那会儿呢") == ["他现在是什么职务？", "2019年那会儿呢"]
     one = "城际铁路通车以后，从临海坐到云岭最快要多久"
     assert question_parts(one) == [one]
+    for restated in ("第七届数博会办得怎么样？介绍一下。", "韩立新为啥说要发算力券？他是怎么解释的？"):
+        assert question_parts(restated) == [restated]  # the later part asks nothing of its own
     chat = Conversation(seed_index)
     answer = chat.ask("2020年中国-东盟数字经济合作年是以什么主题开幕的？报道又是哪天发的")
     first, second = answer.answer.split("\n")
@@ -372,8 +374,13 @@ def test_what_a_report_says_is_a_summary_and_a_refusal_is_no_referent(news_index
     answer = Router(news_index).ask("江川那份2021年的数字经济白皮书都说了些啥？")
     assert answer.kind == "summary" and "1.15万亿元" in answer.answer
     chat = Conversation(news_index)
-    assert not chat.ask("第二届江川数博会办得怎么样？").answerable
+    refused = chat.ask("第二届江川数博会办得怎么样？")
+    assert not refused.answerable and refused.answer != UNFINISHED  # a question of its own, unanswered
     assert chat.turns[-1].article_ids == []
+    # the corpus reports the 3rd to 7th editions: "第二" elsewhere in a text is not "第二届"
+    assert not Conversation(news_index).ask("第二届江川数博会办得怎么样？介绍一下。").answerable
+    speech = Conversation(news_index).ask("韩立新为啥说要发算力券？他是怎么解释的？")
+    assert speech.kind == "speech" and "用不起、不会用" in speech.answer
 
 
 def test_a_figure_over_several_years_is_one_line_a_year(news_index):

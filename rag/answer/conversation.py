@@ -72,6 +72,8 @@ _SWAP = re.compile(
     r"^(?:那|那么|那么说|再问一下)?(?P<new>[^，,。？?]{1,10}?)(?:呢|又如何|怎么样|如何)[？?。！!]*$"
 )
 
+_GOES_ON = re.compile(r"^(?:那|再问一下)|(?:呢|又如何)[？?。！!]*$")
+
 
 class Conversation:
     """A conversation with one index: `ask` keeps what was asked and cited.
@@ -239,7 +241,9 @@ class Conversation:
             rest = pattern.sub("", rest)
         # "那篇文章是哪天发的" names no article; "关于许科敏讲话的这篇报道是谁写的" does
         about_that = rest != question and len(re.sub(r"[？?！!。，,\s是的了发写呢吗]", "", rest)) <= 2
-        going_on = _SWAP.match(question.strip()) or _MORE.fullmatch(re.sub(r"[？?！!。，,\s]", "", question))
+        # "那云岭呢" goes on from something; "第二届数博会办得怎么样" is a question of its own
+        swapped = _SWAP.match(question.strip()) and _GOES_ON.search(question.strip())
+        going_on = swapped or _MORE.fullmatch(re.sub(r"[？?！!。，,\s]", "", question))
         if about_that or going_on:
             return Answer(question, UNFINISHED, False, [], standalone_question=question)
         if not _PERSON_PRONOUN.search(question) or self.router.people(question):

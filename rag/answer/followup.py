@@ -206,6 +206,12 @@ def swap_attribute(previous: str, new: str, tokenizer: ChineseTokenizer) -> str:
 
 # The later part of "…哪天开幕的？报道又是哪天发的" / "…现在是什么职务，2019年那会儿呢".
 _TAIL_FOLLOWUP = re.compile(r"[，,](?P<tail>[^，,。？?]{1,14}呢)[？?]?$")
+# A part that asks nothing of its own: "介绍一下", "具体说说", "请详细讲讲吧", and after a question
+# about what someone said or did, "他是怎么解释的" / "她怎么说的".
+_BARE_REQUEST = re.compile(
+    r"(?:(?:请|帮我|麻烦)?(?:简单|详细|具体|展开)?(?:地)?(?:介绍|说|讲|谈|概括|总结|展开)(?:一下|下|说|讲|谈)?"
+    r"(?:看|吧|呗)?|[他她](?:是|又是)?(?:怎么|如何|咋)(?:解释|说|讲|看|回应|表态)的?)[。！!？?\s]*"
+)
 _BARE_REPORT = re.compile(r"^(?:那|这)?(?:个)?(?P<doc>报道|文章|新闻|稿子|消息)")
 
 
@@ -221,6 +227,8 @@ def question_parts(question: str) -> list[str]:
     if len(pieces) == 1 and (tail := _TAIL_FOLLOWUP.search(text)):
         pieces = [text[: tail.start()] + "？", tail.group("tail")]
     pieces = [p for p in pieces if len(re.sub(r"[\W_]", "", p)) >= 3]
+    while len(pieces) > 1 and _BARE_REQUEST.fullmatch(pieces[-1]):  # "…怎么样？介绍一下。": one request
+        pieces[-2:] = [pieces[-2] + pieces[-1]]
     if len(pieces) < 2:
         return [question]
     return pieces[:1] + [_BARE_REPORT.sub(r"那篇\g<doc>", p, count=1) for p in pieces[1:]]

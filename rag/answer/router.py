@@ -38,7 +38,7 @@ from rag.answer.kinds.speech import SPOKEN_POINTS, speech_lines
 from rag.answer.kinds.summary import asked_summary
 from rag.answer.kinds.timeline import timeline_lines
 from rag.answer.periods import Period, question_period
-from rag.answer.qtype import ordinal_events
+from rag.answer.qtype import edition_forms, ordinal_events
 from rag.answer.side_focus import Side
 from rag.answer.sides import SidePair, measure_sides
 from rag.answer.support import term_in_text
@@ -56,7 +56,7 @@ _DOCUMENT = re.compile(r"(?:皮书|报告|宣言|规划|方案|纲要|公报|条
 # A name at the start of a question or of its clause, before what it asks of the person
 # ("周启明在…", "何静怡为什么说…", "白皮书发布会上，韩立新对…").
 _LEADING_NAME = re.compile(
-    r"(?:^|(?<=[，,；;：:]))([\u4e00-\u9fff]{2,3})(?=在|对|说|认为|表示|提|为什么|是怎么|怎么|如何|还|分别|和|与|的讲话|的发言)"
+    r"(?:^|(?<=[，,；;：:]))([\u4e00-\u9fff]{2,3})(?=在|对|说|认为|表示|提|为什么|为啥|是怎么|怎么|咋|如何|还|分别|和|与|的讲话|的发言)"
 )
 _RUN_ON = re.compile(r"\[\d+\][^\s\[\]]")  # "…[1]8月5日": a marker running into the next sentence
 
@@ -267,8 +267,10 @@ def _names_found(router: Router, question: str, article_ids: set[str]) -> bool:
     # and so is a year after the newest article: only a text that names it can answer).
     label = period.label if period and (newest is None or period.start <= newest) else ""
     terms = [t for t in router.index.tokenizer.key_terms(question) if not (t.isdigit() and t in label)]
-    terms += ordinal_events(question)  # "第八届数博会" is not "第七届"
-    return all(any(term_in_text(term, text) for text in texts) for term in terms)
+    editions = ordinal_events(question)  # "第八届数博会" is not "第七届", nor "第二支柱" "第二届"
+    named = all(any(term_in_text(term, text) for text in texts) for term in terms if term not in editions)
+    forms = [edition_forms(edition) for edition in editions]
+    return named and all(any(form in text for form in written for text in texts) for written in forms)
 
 
 def _slack(intent: Intent) -> int:
