@@ -7,7 +7,17 @@ from rag.answer.answers import NOT_FOUND
 from rag.answer.conversation import Turn
 from rag.answer.extractive import Answerer
 from rag.answer.followup import needs_context, rewrite_followup
-from rag.answer.qtype import DATE, NUMBER, OTHER, PERSON, PLACE, answers_measure, carries_type, question_type
+from rag.answer.qtype import (
+    DATE,
+    NUMBER,
+    OTHER,
+    PERSON,
+    PLACE,
+    answers_duration,
+    answers_measure,
+    carries_type,
+    question_type,
+)
 from rag.answer.router import Router
 from rag.answer.sentence_words import ATTRIBUTE_FACTOR, attribute_weighted
 from rag.cli import main
@@ -55,6 +65,22 @@ def test_answer_type_spans():
 )
 def test_a_figure_answers_what_the_question_counts(question, text, expected):
     assert answers_measure(question, text) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("第七届数博会一共办了几天？", "本届数博会为期3天", True),
+        ("第七届数博会一共办了几天？", "9月12日，第七届数博会开幕，680余家企业参展", False),
+        ("从临海到云岭要多久？", "最快48分钟可达", True),
+        ("扁掌龙亚科生存了多少年？", "生存了近2,400万年", True),
+        ("扁掌龙亚科生存了多少年？", "2021年发现", False),  # a year is no span of years
+        ("花期约是多久？", "花期1-3月。", True),
+        ("讲座是几月几号？", "据消息，讲座于5月27日举行", True),  # a date, not a duration
+    ],
+)
+def test_a_how_long_question_is_answered_by_a_span_of_time(question, text, expected):
+    assert answers_duration(question, text) is expected
 
 
 def test_the_figure_in_the_sentence_after_the_event_answers(news_index):

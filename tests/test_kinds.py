@@ -209,6 +209,9 @@ def test_that_meeting_and_that_year_are_what_the_previous_question_named(seed_in
     assert resolve_pointers("这个中心谁发起的？", "人形机器人创新中心是哪年成立的？", tagged) == (
         "人形机器人创新中心谁发起的？"  # a verb joins a name before a noun
     )
+    assert resolve_pointers("那这个展会一共办几天？", "2021智博会是在哪个城市办的？", tagged) == (
+        "2021智博会一共办几天？"  # 智博会 is a 博览会, a 展会
+    )
     previous = "2021年的二十国集团数字部长会议是以什么方式开的？"
     assert resolve_pointers("会议最后通过了什么文件？", previous, tagged) == (
         "2021年二十国集团数字部长会议最后通过了什么文件？"  # its head starts the question

@@ -13,6 +13,7 @@ from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import (
     PERSON,
     PLACE,
+    answers_duration,
     carries_type,
     question_type,
 )
@@ -235,7 +236,7 @@ class Answerer:
                 coverage=coverage(fold, local),
                 similarity=UNKNOWN_SIMILARITY,
                 passage=hits[i].score / best_passage,
-                typed=carries_type(_without(text, given), kind),
+                typed=carries_type(_without(text, given), kind) and answers_duration(question, text),
                 passage_coverage=passage_coverage[i],
                 key_terms_found=key_terms_found[i],
             )

@@ -88,6 +88,8 @@ _POINTING = re.compile(r"(?:那|这|该|此)(?:一)?(?:次|个|场|届|家|位|�
 _GENERIC_HEAD = re.compile(
     r"(?:会议|论坛|大会|峰会|博览会|展会|讲座|开幕式|仪式|发布会|中心|园区|报告|白皮书)"
 )
+# Generic heads that a name abbreviates: 智博会 and 数博会 are 博览会, that is 展会.
+_HEAD_ABBREVIATED = {"展会": ("博览会", "博会", "展览会"), "博览会": ("博会",)}
 _POINTED_TIME = re.compile(r"那一?年|当年|那一?天|当天")
 _NAME_PART_FLAGS = frozenset({"m", "eng", "j", "b", "t", "vn", "nz", "ns", "nt", "n", "nrt"})
 Tagged = Callable[[str], list[tuple[str, str]]]
@@ -106,9 +108,13 @@ def resolve_pointers(question: str, previous: str, tagged: Tagged) -> str:
     for start, end in [*((m.start(), m.end()) for m in _POINTING.finditer(resolved)), *bare]:
         after = resolved[end:]
         head = next((after[:n] for n in (4, 3, 2) if len(after) >= n and after[:n] in previous), "")
+        said = head or next((k for k in _HEAD_ABBREVIATED if after.startswith(k)), "")
+        if not head and said:  # "这个展会" after "2021智博会…": the name's own short head
+            head = next((f for f in _HEAD_ABBREVIATED[said] if f in previous), "")
         name = _name_ending_with(previous, head, tagged) if _CJK_WORD.fullmatch(head) else ""
-        if len(name) > len(head):
-            resolved = resolved[:start] + name + after[len(head) :]
+        if len(name) > len(head) or (name and said != head):
+            start -= resolved[:start].endswith("那")  # "那这个展会" -> the name, no "那" left over
+            resolved = resolved[:start] + name + after[len(said) :]
             if time and not _TIME.search(question) and time.group(0) not in name:
                 resolved = time.group(0) + resolved
             break

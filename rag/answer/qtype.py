@@ -51,6 +51,26 @@ def answers_measure(question: str, text: str) -> bool:
     return counted is None or counted.group(1) in text
 
 
+# A how-long question ("为期几天", "要多久") is answered by a span of time, not by any number.
+_DURATION_ASKED = re.compile(
+    r"(?:几|多少)个?(?:天|年(?!级)|小时|钟头|分钟|星期)|(?:几|多少)个月|几周|多久|多长时间|多少时间"
+)
+_DURATION = re.compile(
+    rf"(?<![\d{_CN_DIGITS}])([\d{_CN_DIGITS}][\d{_CN_DIGITS},.]*|半|数|几)\s*(?:多|余)?\s*"
+    r"(?:天|年|个多?半?月|小时|个多?小时|钟头|分钟|周|星期|秒|世纪|昼夜)"
+    r"|\d+\s*[-~－—至到]\s*\d+\s*月"  # "花期1-3月"
+)
+
+
+def answers_duration(question: str, text: str) -> bool:
+    """Whether `text` can answer a how-long question: it holds a span of time ("3天", "两个月",
+    "48分钟"; "2021年" is a year, "9月" a month). True when the question asks no duration."""
+    if not _DURATION_ASKED.search(question):
+        return True
+    spans = list(_DURATION.finditer(text))
+    return any(not (m.group(1) and len(m.group(1)) == 4 and m.group(0).endswith("年")) for m in spans)
+
+
 _ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")
 
 
