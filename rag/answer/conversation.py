@@ -13,23 +13,22 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from rag.answer.answers import Answer
-from rag.answer.compose import Evidence, Line, answer_lines, compose
+from rag.answer.compose import Line, answer_lines, compose
 from rag.answer.followup import (
     needs_context,
     own_subject,
     post_holders,
     question_parts,
-    reporters_of,
     resolve_pointers,
     rewrite_followup,
     swap_attribute,
 )
 from rag.answer.intent import DATES, FACT, SPEECH, SUMMARY, Intent, compare_sides
+from rag.answer.kinds.metadata import METADATA, REFERENCE, metadata_answer
 from rag.answer.llm import LLMAnswerer
 from rag.answer.qtype import asked_roles
 from rag.answer.router import Router
 from rag.config import Settings
-from rag.ingest.dates import written_date
 from rag.search.query import NO_FILTERS, SearchFilters
 from rag.search.retrieve import SearchIndex
 
@@ -49,17 +48,6 @@ class Turn:
     said: frozenset[str] = frozenset()  # the cited sentences, so "还说了什么" can leave them out
 
 
-_REFERENCE = re.compile(
-    r"(?:那|这|该|此|上)(?:一)?(?:篇|条|次|份)?(?:文章|报道|新闻|稿子|消息)|那篇|这篇|该文|原文"
-)
-_METADATA = {
-    "date": re.compile(r"哪天|哪一天|什么时候|何时|几号|日期|哪年|哪个月"),
-    "title": re.compile(r"标题|题目|叫什么"),
-    "author": re.compile(r"谁写|作者|记者是谁|哪位记者|署名"),
-    "source": re.compile(r"来源|哪家媒体|出处|哪个网站|发在哪"),
-}
-# "分别是什么时候发布的", "它们各自的标题": each article the previous answer listed.
-_EACH_OF_THEM = re.compile(r"^(?:它们|这些|那些|这几篇|那几篇)?(?:文章|报道|新闻)?(?:的)?(?:分别|各自|各)")
 _AMONG = re.compile(
     r"(?:其中|这些|那些|这几篇|那几篇)[^，。？?]{0,4}?(最早|第一|最后|最新|最近)(?:的)?(?:一|那)?篇"
 )
@@ -97,7 +85,11 @@ class Conversation:
         if len(parts) > 1 and compare_sides(question) is None:
             return self._ask_parts(question, parts, k, filters)
         previous = self.turns[-1] if self.turns else None
-        answer = self._metadata(question, previous) if previous else self._unresolved(question)
+        answer = (
+            metadata_answer(self.router.context, question, previous.article_ids)
+            if previous
+            else self._unresolved(question)
+        )
         if answer is None:
             intent, exclude = self._understand(question, previous)
             answer = self.router.answer(intent, k, filters, exclude)
@@ -187,7 +179,7 @@ class Conversation:
         if (
             own.kind == SUMMARY
             and previous.article_ids
-            and (needs_context(question) or _REFERENCE.search(question))
+            and (needs_context(question) or REFERENCE.search(question))
         ):
             title = self.router.context.record(previous.article_ids[0]).title
             return replace(
@@ -236,8 +228,8 @@ class Conversation:
         """A first question that says "他/她" without naming anyone: ask who is meant; one that
         only goes on from a question never asked ("那云岭呢", "还有呢", "那篇是哪天发的"): ask for
         the whole of it."""
-        rest = _REFERENCE.sub("", question)
-        for pattern in _METADATA.values():
+        rest = REFERENCE.sub("", question)
+        for pattern in METADATA.values():
             rest = pattern.sub("", rest)
         # "那篇文章是哪天发的" names no article; "关于许科敏讲话的这篇报道是谁写的" does
         about_that = rest != question and len(re.sub(r"[？?！!。，,\s是的了发写呢吗]", "", rest)) <= 2
@@ -251,47 +243,10 @@ class Conversation:
         kind = SPEECH if _SAID.search(question) else FACT
         return Answer(question, UNRESOLVED, False, [], standalone_question=question, kind=kind)
 
-    def _metadata(self, question: str, previous: Turn) -> Answer | None:
-        """ "那篇文章是哪天发的 / 标题是什么 / 谁写的 / 来源": from the previously cited article's
-        record; "分别是什么时候发布的" after a list of articles: from each one's."""
-        each = len(previous.article_ids) > 1 and bool(_EACH_OF_THEM.match(question.strip()))
-        if not previous.article_ids or not (each or _REFERENCE.search(question)):
-            return None
-        asked = [name for name, pattern in _METADATA.items() if pattern.search(question)]
-        if not asked:
-            return None
-        article_ids = previous.article_ids if each else previous.article_ids[:1]
-        lead = "" if each else "该文"
-        lines = [_metadata_line(self.router, article_id, asked, lead) for article_id in article_ids]
-        answer = compose(question, lines, self.router.context.texts(article_ids))
-        answer.kind = "corpus"
-        titles = "、".join(f"《{self.router.context.record(a).title}》" for a in article_ids)
-        answer.standalone_question = f"{titles}{'、'.join(_METADATA_WORDS[n] for n in asked)}"
-        return answer
-
-
-def _metadata_line(router: Router, article_id: str, asked: list[str], lead: str) -> Line:
-    """One article's asked record fields as a line, citing its headline."""
-    context = router.context
-    record = context.record(article_id)
-    row = router.index.article(article_id)
-    text = context.text(article_id)
-    reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
-    writer = f"记者{reporters}" if reporters else row.author
-    facts = {
-        "date": f"发布于{written_date(record.date)}" if record.date else "没有标明发布日期",
-        "title": f"标题是《{record.title}》",
-        "author": f"署名为{writer}" if writer else "没有署名",
-        "source": f"来源为{row.author}" if row.author else "没有标明来源",
-    }
-    headline = Evidence(record, 0, len(text) if (first := text.find("\n")) < 0 else first)
-    return Line(f"{lead}《{record.title}》{'，'.join(facts[name] for name in asked)}。", [headline])
-
 
 _SUBJECT_FLAGS = frozenset("nmegj")  # jieba: nouns and names, numbers, Latin words, abbreviations
 _NUMERAL = re.compile(r"[\d一二三四五六七八九十百千万亿两几]")  # "几点倡议" stays: the list asked
 _WEAK_NOUNS = frozenset({"情况", "内容", "问题", "方面", "事情", "时候", "什么", "多少", "哪些"})
-_METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}
 
 
 def _said(answer: Answer) -> set[str]:
