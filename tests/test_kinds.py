@@ -282,6 +282,15 @@ def test_a_message_asking_two_things_answers_both_the_second_as_a_follow_up(seed
     assert len(chat.turns) == 1 and chat.turns[0].article_ids == [ASEAN]
 
 
+def test_a_refused_question_that_names_no_subject_takes_the_previous_one(news_index):
+    """ "开通第一天坐车的人有多少" is long enough to look standalone; refused so, it is asked about
+    what the previous question named."""
+    chat = Conversation(news_index)
+    chat.ask("临云城际铁路是哪天开通的？")
+    answer = chat.ask("开通第一天坐车的人有多少？")
+    assert "3.1万人次" in answer.answer and answer.standalone_question.startswith("临云城际铁路")
+
+
 def test_a_year_swapped_into_a_question_about_now(seed_index):
     from rag.answer.followup import needs_context, swap_attribute
 

@@ -22,6 +22,7 @@ from rag.answer.followup import (
     resolve_pointers,
     rewrite_followup,
     swap_attribute,
+    with_previous_subject,
 )
 from rag.answer.intent import DATES, FACT, SPEECH, SUMMARY, Intent, compare_sides
 from rag.answer.kinds.metadata import METADATA, REFERENCE, metadata_answer
@@ -93,8 +94,22 @@ class Conversation:
         if answer is None:
             intent, exclude = self._understand(question, previous)
             answer = self.router.answer(intent, k, filters, exclude)
+            if not answer.answerable and previous and previous.article_ids and intent.question == question:
+                answer = self._with_previous_subject(question, previous, k, filters) or answer
         self.remember(question, answer)
         return answer
+
+    def _with_previous_subject(
+        self, question: str, previous: Turn, k: int | None, filters: SearchFilters
+    ) -> Answer | None:
+        """A question taken as standalone and refused, answered with the previous question's
+        subject when that finds an answer: "开通第一天坐车的人有多少" after "临云城际铁路是哪天开通的"
+        names no subject, though it is long enough to look as if it did."""
+        carried = with_previous_subject(question, previous.standalone, self._subject_words)
+        if carried == question:
+            return None
+        answer = self.router.answer(self.router.understand(carried, self.as_of), k, filters)
+        return answer if answer.answerable else None
 
     def _ask_parts(self, question: str, parts: list[str], k: int | None, filters: SearchFilters) -> Answer:
         """A message asking several things: each part answered as a turn of its own (the later

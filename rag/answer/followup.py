@@ -51,19 +51,20 @@ def own_subject(question: str, intent: Intent, people: list[str]) -> bool:
 
 
 def rewrite_followup(question: str, history: Sequence[_Asked], words: Callable[[str], list[str]]) -> str:
-    """A standalone query for `question` given earlier turns (most recent last).
-
-    The subject words of the previous standalone question that the follow-up lacks are
-    put in front, and a time expression of the previous turn is carried over unless the
-    follow-up names its own. Without history, or when the question stands alone, it
-    is returned unchanged.
+    """A standalone query for `question` given earlier turns (most recent last): the question
+    `with_previous_subject` of the last one when it leans on it (`needs_context`), else unchanged.
 
     Args:
         words: the tokenizer's content-word function (jieba lives in one place).
     """
     if not history or not needs_context(question):
         return question
-    previous = history[-1].standalone
+    return with_previous_subject(question, history[-1].standalone, words)
+
+
+def with_previous_subject(question: str, previous: str, words: Callable[[str], list[str]]) -> str:
+    """`question` with the subject words of the previous standalone question that it lacks put
+    in front, and the previous time expression carried over unless the question names its own."""
     present = set(words(question))
     carried = [w for w in dict.fromkeys(words(previous)) if w not in present and not _TIME.fullmatch(w)]
     # cut_for_search also yields the parts of long words; keep only the longest forms.
