@@ -335,9 +335,10 @@ def test_a_timeline_of_amounts_reads_figures_in_yuan_as_the_amount_asked(news_in
         topic_of("历届数博会开幕式上的签约金额，按时间列一下")
         == "历届数博会开幕式上的签约金额".replace("历届", "").strip()
     )
-    vouchers = Router(news_index).ask("算力券从开始发到现在，累计发放金额是怎么变化的").answer
-    marks = [vouchers.find(x) for x in ("5000万元", "1.2亿元", "3.6亿元")]  # "累计发放算力券3.6亿元"
-    assert -1 not in marks and marks == sorted(marks)
+    for asked in ("算力券从开始发到现在，累计发放金额是怎么变化的", "算力券的发放总额前后是怎么增长的"):
+        vouchers = Router(news_index).ask(asked).answer
+        marks = [vouchers.find(x) for x in ("5000万元", "1.2亿元", "3.6亿元")]  # "累计发放算力券3.6亿元"
+        assert -1 not in marks and marks == sorted(marks)
 
 
 def test_a_timeline_of_a_thing_uses_the_reports_about_it_not_those_that_mention_it(news_index):

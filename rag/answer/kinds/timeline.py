@@ -168,6 +168,7 @@ def _reports_on(context: Context, record: ArticleRecord, names: list[str], perio
     return period is None or not years or any(period.start.year <= y <= period.end.year for y in years)
 
 
+_AMOUNT_NOUNS = " 金额 总额 数额 额度 "  # what a sum of money in 元 states
 _WEAK_HEADS = {"数量", "情况", "规模", "变化", "数字", "数据", "水平", "问题", "数额", "总量", "数目"}
 WEAK_HEAD_SHARE = 0.2  # "参展企业数量": a sentence about 企业 answers; one about 项目数量 does not
 
@@ -219,8 +220,8 @@ def _best_sentence(
         if is_filler(sentence.text):
             continue
         text = as_asked(normalise_text(sentence.text))
-        # "3.6亿元" is an amount (金额) though the sentence does not say so
-        named = coverage(MONEY.sub("金额", text), attribute) if attribute else 0.0
+        # "3.6亿元" is an amount (金额, 总额) though the sentence does not say so
+        named = coverage(MONEY.sub(_AMOUNT_NOUNS, text), attribute) if attribute else 0.0
         if attribute and named == 0:
             continue
         figure = (0.3 if change else 0.15) if _HAS_FIGURE.search(sentence.text) else 0.0
