@@ -403,6 +403,12 @@ def test_the_asked_attribute_outweighs_the_subject_every_sentence_holds(answerer
     assert attribute_weighted("会议主题是什么？", weights) == weights  # no 的: nothing marks the attribute
     answer = answerer.ask("2021年G20数字部长会议定的主题是什么？")
     assert "数字化促进韧性、强劲、可持续和包容性复苏" in answer.answer
+    # "X在Y上说，Z…？": Z is what is asked; who spoke and where every sentence of the report holds
+    spoken = {"刘鹤": 1.0, "开幕式": 1.0, "环境": 1.0}
+    reported = attribute_weighted("刘鹤在智博会开幕式上说，数字经济发展需要什么样的环境？", spoken)
+    assert reported == {"刘鹤": 1.0, "开幕式": 1.0, "环境": ATTRIBUTE_FACTOR}
+    answer = answerer.ask("国务院副总理刘鹤在智博会开幕式上说，数字经济发展需要一个什么样的环境？")
+    assert "市场化、法治化、国际化" in answer.answer
 
 
 def test_saying_as_the_predicate_is_not_a_word_the_text_must_hold(answerer):

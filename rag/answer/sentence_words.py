@@ -24,6 +24,10 @@ _ATTRIBUTE_ASKED = re.compile(
     r"的([^的，,。？?\s]{1,6}?)(?:是什么|是啥|是多少|有多少|有多高|有多大|有多长|多高|多大|多长|是哪|是谁|为多少)"
 )
 
+# "刘鹤在智博会开幕式上说，数字经济发展需要什么样的环境": what is asked follows the speech verb;
+# before it stand who spoke and where, which every sentence of the report holds.
+_REPORTED_ASK = re.compile(r"(?:说|表示|指出|强调|认为|提到|介绍)[，,:：](.{4,})$")
+
 
 def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, float]:
     """Reweight query words by how few of the candidate sentences hold them.
@@ -41,11 +45,14 @@ def local_weights(weights: dict[str, float], sentences: list[str]) -> dict[str, 
 def attribute_weighted(question: str, weights: dict[str, float]) -> dict[str, float]:
     """`weights` with the asked attribute's words weighed up (ATTRIBUTE_FACTOR): in "X的主题是什么" every
     sentence of X's article holds X, the answer is the one that says 主题."""
-    asked = _ATTRIBUTE_ASKED.findall(normalise_text(question))
-    if not asked:
+    question = normalise_text(question)
+    asked = _ATTRIBUTE_ASKED.findall(question)
+    reported = _REPORTED_ASK.search(question)
+    parts = asked[-1:] + ([reported.group(1)] if reported else [])
+    if not parts:
         return weights
-    attribute = asked[-1]
-    return {word: w * (ATTRIBUTE_FACTOR if word in attribute else 1.0) for word, w in weights.items()}
+    factor = {word: ATTRIBUTE_FACTOR if any(word in part for part in parts) else 1.0 for word in weights}
+    return {word: w * factor[word] for word, w in weights.items()}
 
 
 def with_subject(
