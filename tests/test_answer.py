@@ -77,6 +77,13 @@ def test_a_figure_answers_what_the_question_counts(question, text, expected):
         ("扁掌龙亚科生存了多少年？", "2021年发现", False),  # a year is no span of years
         ("花期约是多久？", "花期1-3月。", True),
         ("讲座是几月几号？", "据消息，讲座于5月27日举行", True),  # a date, not a duration
+        ("一共办几天？", "开幕第3天，签约120个项目", False),  # a day of it, not how long
+        ("扁掌龙亚科生存了多少年？", "生存了1000年", True),
+        # no how-long question: any figure may answer
+        ("有多少年轻人报名？", "共有120人报名", True),
+        ("进口了多少天然气？", "进口120万吨", True),
+        ("这几年数字经济规模是多少？", "规模1.2万亿元", True),
+        ("开幕几天后签约了多少项目？", "签约120个项目", True),
     ],
 )
 def test_a_how_long_question_is_answered_by_a_span_of_time(question, text, expected):
@@ -407,6 +414,8 @@ def test_the_asked_attribute_outweighs_the_subject_every_sentence_holds(answerer
     spoken = {"刘鹤": 1.0, "开幕式": 1.0, "环境": 1.0}
     reported = attribute_weighted("刘鹤在智博会开幕式上说，数字经济发展需要什么样的环境？", spoken)
     assert reported == {"刘鹤": 1.0, "开幕式": 1.0, "环境": ATTRIBUTE_FACTOR}
+    named = {"许科敏": 1.0, "数博会": 1.0, "主题": 1.0}  # an attribute in the clause is what is asked
+    assert attribute_weighted("许科敏在开幕式上表示，今年数博会的主题是什么？", named)["数博会"] == 1.0
     answer = answerer.ask("国务院副总理刘鹤在智博会开幕式上说，数字经济发展需要一个什么样的环境？")
     assert "市场化、法治化、国际化" in answer.answer
 

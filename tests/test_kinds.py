@@ -212,6 +212,7 @@ def test_that_meeting_and_that_year_are_what_the_previous_question_named(seed_in
     assert resolve_pointers("那这个展会一共办几天？", "2021智博会是在哪个城市办的？", tagged) == (
         "2021智博会一共办几天？"  # 智博会 is a 博览会, a 展会
     )
+    assert resolve_pointers("这个展会一共办几天？", "会议在哪开的？", tagged) == "这个展会一共办几天？"
     previous = "2021年的二十国集团数字部长会议是以什么方式开的？"
     assert resolve_pointers("会议最后通过了什么文件？", previous, tagged) == (
         "2021年二十国集团数字部长会议最后通过了什么文件？"  # its head starts the question
@@ -273,8 +274,14 @@ def test_a_message_asking_two_things_answers_both_the_second_as_a_follow_up(seed
     assert question_parts("他现在是什么职务，2019年那会儿呢") == ["他现在是什么职务？", "2019年那会儿呢"]
     one = "城际铁路通车以后，从临海坐到云岭最快要多久"
     assert question_parts(one) == [one]
-    for restated in ("第七届数博会办得怎么样？介绍一下。", "韩立新为啥说要发算力券？他是怎么解释的？"):
-        assert question_parts(restated) == [restated]  # the later part asks nothing of its own
+    for restated in (
+        "第七届数博会办得怎么样？介绍一下。",
+        "第七届数博会办得怎么样？介绍一下？具体说说。",
+        "韩立新为啥说要发算力券？他是怎么解释的？",
+    ):
+        assert question_parts(restated) == [restated]  # the later parts ask nothing of their own
+    view = ["韩立新说了什么？", "他怎么看？"]  # his view is a second question
+    assert question_parts("".join(view)) == view
     chat = Conversation(seed_index)
     answer = chat.ask("2020年中国-东盟数字经济合作年是以什么主题开幕的？报道又是哪天发的")
     first, second = answer.answer.split("\n")
@@ -289,6 +296,9 @@ def test_a_refused_question_that_names_no_subject_takes_the_previous_one(news_in
     chat.ask("临云城际铁路是哪天开通的？")
     answer = chat.ask("开通第一天坐车的人有多少？")
     assert "3.1万人次" in answer.answer and answer.standalone_question.startswith("临云城际铁路")
+    chat.ask("临云城际铁路是哪天开通的？")
+    named = chat.ask("苗圩说了什么？")  # names its own subject: not asked about the railway
+    assert "临云" not in named.standalone_question
 
 
 def test_a_year_swapped_into_a_question_about_now(seed_index):
@@ -391,7 +401,9 @@ def test_what_a_report_says_is_a_summary_and_a_refusal_is_no_referent(news_index
     assert not refused.answerable and refused.answer != UNFINISHED  # a question of its own, unanswered
     assert chat.turns[-1].article_ids == []
     # the corpus reports the 3rd to 7th editions: "第二" elsewhere in a text is not "第二届"
-    assert not Conversation(news_index).ask("第二届江川数博会办得怎么样？介绍一下。").answerable
+    merged = Conversation(news_index).ask("第二届江川数博会办得怎么样？介绍一下。")
+    assert not merged.answerable and merged.kind == "summary"  # one request, not two parts
+    assert Router(news_index).ask("第七届数博会办得怎么样？介绍一下。").answerable
     speech = Conversation(news_index).ask("韩立新为啥说要发算力券？他是怎么解释的？")
     assert speech.kind == "speech" and "用不起、不会用" in speech.answer
 

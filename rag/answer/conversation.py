@@ -94,7 +94,13 @@ class Conversation:
         if answer is None:
             intent, exclude = self._understand(question, previous)
             answer = self.router.answer(intent, k, filters, exclude)
-            if not answer.answerable and previous and previous.article_ids and intent.question == question:
+            if (
+                not answer.answerable
+                and previous
+                and previous.article_ids
+                and intent.question == question
+                and not own_subject(question, intent, self.router.people(question))
+            ):
                 answer = self._with_previous_subject(question, previous, k, filters) or answer
         self.remember(question, answer)
         return answer
@@ -249,7 +255,8 @@ class Conversation:
         # "那篇文章是哪天发的" names no article; "关于许科敏讲话的这篇报道是谁写的" does
         about_that = rest != question and len(re.sub(r"[？?！!。，,\s是的了发写呢吗]", "", rest)) <= 2
         # "那云岭呢" goes on from something; "第二届数博会办得怎么样" is a question of its own
-        swapped = _SWAP.match(question.strip()) and _GOES_ON.search(question.strip())
+        asked = question.strip()
+        swapped = _SWAP.match(asked) and (_GOES_ON.search(asked) or needs_context(asked))
         going_on = swapped or _MORE.fullmatch(re.sub(r"[？?！!。，,\s]", "", question))
         if about_that or going_on:
             return Answer(question, UNFINISHED, False, [], standalone_question=question)

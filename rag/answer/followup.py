@@ -1,5 +1,5 @@
 """Pure: how a follow-up question becomes one that stands alone ("他还说了什么" after a
-question about 肖亚庆), and who an article's opening names as its reporters."""
+question about 肖亚庆), and how one message asking several things is split."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def resolve_pointers(question: str, previous: str, tagged: Tagged) -> str:
         if not head and said:  # "这个展会" after "2021智博会…": the name's own short head
             head = next((f for f in _HEAD_ABBREVIATED[said] if f in previous), "")
         name = _name_ending_with(previous, head, tagged) if _CJK_WORD.fullmatch(head) else ""
-        if len(name) > len(head) or (name and said != head):
+        if len(name) > len(head):
             start -= resolved[:start].endswith("那")  # "那这个展会" -> the name, no "那" left over
             resolved = resolved[:start] + name + after[len(said) :]
             if time and not _TIME.search(question) and time.group(0) not in name:
@@ -167,18 +167,6 @@ def post_holders(people: list[str], answer: str, question: str, posts: list[str]
 
 
 # Reporters named in a dateline or byline: "（记者 刘畅 杨柳）", "澎湃新闻记者 周頔" (not "记者 X 摄").
-_DATELINE_REPORTERS = re.compile(r"[（(]记者[\s\u3000]*([^）)]{2,30})[）)]")
-_BYLINE_REPORTER = re.compile(r"^\S{0,12}记者[\s\u3000]+([\u4e00-\u9fff]{2,4})\s*$", re.M)
-
-
-def reporters_of(text: str) -> list[str]:
-    """The reporters an article's opening names."""
-    names = [
-        n for group in _DATELINE_REPORTERS.findall(text) for n in re.split(r"[\s\u3000、，,]+", group) if n
-    ]
-    return names + _BYLINE_REPORTER.findall(text)
-
-
 _SWAPPABLE = (
     re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?|去年|今年|前年"),
     re.compile(r"第[一二三四五六七八九十\d]+[届期次]"),
@@ -217,7 +205,7 @@ _TAIL_FOLLOWUP = re.compile(r"[，,](?P<tail>[^，,。？?]{1,14}呢)[？?]?$")
 # about what someone said or did, "他是怎么解释的" / "她怎么说的".
 _BARE_REQUEST = re.compile(
     r"(?:(?:请|帮我|麻烦)?(?:简单|详细|具体|展开)?(?:地)?(?:介绍|说|讲|谈|概括|总结|展开)(?:一下|下|说|讲|谈)?"
-    r"(?:看|吧|呗)?|[他她](?:是|又是)?(?:怎么|如何|咋)(?:解释|说|讲|看|回应|表态)的?)[。！!？?\s]*"
+    r"(?:看|吧|呗)?|[他她](?:是|又是)?(?:怎么|如何|咋)(?:解释|说|讲|回应|表态)的?)[。！!？?\s]*"
 )
 _BARE_REPORT = re.compile(r"^(?:那|这)?(?:个)?(?P<doc>报道|文章|新闻|稿子|消息)")
 
@@ -234,8 +222,13 @@ def question_parts(question: str) -> list[str]:
     if len(pieces) == 1 and (tail := _TAIL_FOLLOWUP.search(text)):
         pieces = [text[: tail.start()] + "？", tail.group("tail")]
     pieces = [p for p in pieces if len(re.sub(r"[\W_]", "", p)) >= 3]
-    while len(pieces) > 1 and _BARE_REQUEST.fullmatch(pieces[-1]):  # "…怎么样？介绍一下。": one request
-        pieces[-2:] = [pieces[-2] + pieces[-1]]
+    requests: list[str] = []
+    for piece in pieces:  # "…怎么样？介绍一下。具体说说": one request
+        if requests and _BARE_REQUEST.fullmatch(piece):
+            requests[-1] += piece
+        else:
+            requests.append(piece)
+    pieces = requests
     if len(pieces) < 2:
         return [question]
     return pieces[:1] + [_BARE_REPORT.sub(r"那篇\g<doc>", p, count=1) for p in pieces[1:]]

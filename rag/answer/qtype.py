@@ -30,7 +30,8 @@ _NAMED_NUMERAL = re.compile(
 _PLACE_SPAN = re.compile(r"[\u4e00-\u9fff]{1,8}(省|市|区|县|国|州|岛|中心|会馆|馆|大厦|广场|酒店|公园|大学)")
 _PERSON_CUE = re.compile(
     r"(部长|主席|总理|书记|院长|秘书长|市长|主任|记者|总经济师|副总理|委员|教授|先生|女士|"
-    r"董事长|总经理|总裁|厅长|局长|省长|县长|区长|校长|行长|会长|社长|处长|司长|大使)"
+    r"董事长|总经理|总裁|厅长|局长|省长|县长|区长|校长|行长|会长|社长|处长|司长|大使|"
+    r"设计师|工程师|创始人|发言人)"
 )
 
 
@@ -53,7 +54,8 @@ def answers_measure(question: str, text: str) -> bool:
 
 # A how-long question ("为期几天", "要多久") is answered by a span of time, not by any number.
 _DURATION_ASKED = re.compile(
-    r"(?:几|多少)个?(?:天|年(?!级)|小时|钟头|分钟|星期)|(?:几|多少)个月|几周|多久|多长时间|多少时间"
+    r"(?<![这近前过去])(?:几|多少)个?(?:天(?!然|津|气)|年(?![级轻薪龄度代纪初底末内])|小时|钟头|分钟|星期|个月)"
+    r"(?![后前内里间]|以来)|(?<![这近前过去])几周|多久|多长时间|多少时间"
 )
 _DURATION = re.compile(
     rf"(?<![\d{_CN_DIGITS}])([\d{_CN_DIGITS}][\d{_CN_DIGITS},.]*|半|数|几)\s*(?:多|余)?\s*"
@@ -67,8 +69,14 @@ def answers_duration(question: str, text: str) -> bool:
     "48分钟"; "2021年" is a year, "9月" a month). True when the question asks no duration."""
     if not _DURATION_ASKED.search(question):
         return True
-    spans = list(_DURATION.finditer(text))
-    return any(not (m.group(1) and len(m.group(1)) == 4 and m.group(0).endswith("年")) for m in spans)
+    return any(
+        not (m.group(1) and _YEAR_NUMBER.fullmatch(m.group(1)) and m.group(0).endswith("年"))
+        and text[max(0, m.start() - 1) : m.start()] != "第"  # "开幕第3天" is a day, not a span
+        for m in _DURATION.finditer(text)
+    )
+
+
+_YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")  # "2021年" is a year; "生存了1000年" a span
 
 
 _ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")
@@ -116,7 +124,8 @@ def edition_forms(edition: str) -> tuple[str, ...]:
     number = int(count) if count.isdigit() else _number(count)
     if not number:
         return (edition,)
-    return tuple(dict.fromkeys((edition, f"第{number}{unit}", f"第{_chinese(number)}{unit}")))
+    first = (f"首{unit}",) if number == 1 else ()  # 首届, 首次
+    return tuple(dict.fromkeys((edition, f"第{number}{unit}", f"第{_chinese(number)}{unit}", *first)))
 
 
 def written_editions(question: str) -> str:

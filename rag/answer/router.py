@@ -267,7 +267,8 @@ def _names_found(router: Router, question: str, article_ids: set[str]) -> bool:
     # and so is a year after the newest article: only a text that names it can answer).
     label = period.label if period and (newest is None or period.start <= newest) else ""
     terms = [t for t in router.index.tokenizer.key_terms(question) if not (t.isdigit() and t in label)]
-    editions = ordinal_events(question)  # "第八届数博会" is not "第七届", nor "第二支柱" "第二届"
+    # "第八届数博会" is not "第七届", nor is "第二支柱" "第二届" (other ordinals match loosely: 第二期/二期)
+    editions = [e for e in ordinal_events(question) if e.endswith("届")]
     named = all(any(term_in_text(term, text) for text in texts) for term in terms if term not in editions)
     forms = [edition_forms(edition) for edition in editions]
     return named and all(any(form in text for form in written for text in texts) for written in forms)

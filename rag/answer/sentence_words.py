@@ -48,7 +48,7 @@ def attribute_weighted(question: str, weights: dict[str, float]) -> dict[str, fl
     question = normalise_text(question)
     asked = _ATTRIBUTE_ASKED.findall(question)
     reported = _REPORTED_ASK.search(question)
-    parts = asked[-1:] + ([reported.group(1)] if reported else [])
+    parts = asked[-1:] or ([reported.group(1)] if reported else [])  # the attribute, when it names one
     if not parts:
         return weights
     factor = {word: ATTRIBUTE_FACTOR if any(word in part for part in parts) else 1.0 for word in weights}

@@ -8,7 +8,6 @@ import re
 
 from rag.answer.answers import Answer
 from rag.answer.compose import Evidence, Line, compose
-from rag.answer.followup import reporters_of
 from rag.answer.kinds.context import Context
 from rag.ingest.dates import written_date
 
@@ -23,14 +22,26 @@ METADATA = {
     "source": re.compile(r"来源|哪家媒体|出处|哪个网站|发在哪"),
 }
 # "分别是什么时候发布的", "它们各自的标题": each article the previous answer listed.
-EACH_OF_THEM = re.compile(r"^(?:它们|这些|那些|这几篇|那几篇)?(?:文章|报道|新闻)?(?:的)?(?:分别|各自|各)")
+_EACH_OF_THEM = re.compile(r"^(?:它们|这些|那些|这几篇|那几篇)?(?:文章|报道|新闻)?(?:的)?(?:分别|各自|各)")
+_DATELINE_REPORTERS = re.compile(r"[（(]记者[\s\u3000]*([^）)]{2,30})[）)]")
+_BYLINE_REPORTER = re.compile(r"^\S{0,12}记者[\s\u3000]+([\u4e00-\u9fff]{2,4})\s*$", re.M)
+
+
+def _reporters_of(text: str) -> list[str]:
+    """The reporters an article's opening names."""
+    names = [
+        n for group in _DATELINE_REPORTERS.findall(text) for n in re.split(r"[\s\u3000、，,]+", group) if n
+    ]
+    return names + _BYLINE_REPORTER.findall(text)
+
+
 _METADATA_WORDS = {"date": "的发布日期", "title": "的标题", "author": "的作者", "source": "的来源"}
 
 
 def metadata_answer(context: Context, question: str, cited: list[str]) -> Answer | None:
     """The asked record fields of the article cited before (of each, after a list), or None
     when the question asks no record field of a cited article."""
-    each = len(cited) > 1 and bool(EACH_OF_THEM.match(question.strip()))
+    each = len(cited) > 1 and bool(_EACH_OF_THEM.match(question.strip()))
     if not cited or not (each or REFERENCE.search(question)):
         return None
     asked = [name for name, pattern in METADATA.items() if pattern.search(question)]
@@ -51,7 +62,7 @@ def _metadata_line(context: Context, article_id: str, asked: list[str], lead: st
     record = context.record(article_id)
     row = context.index.article(article_id)
     text = context.text(article_id)
-    reporters = "、".join(dict.fromkeys(reporters_of(text[:400])))
+    reporters = "、".join(dict.fromkeys(_reporters_of(text[:400])))
     writer = f"记者{reporters}" if reporters else row.author
     facts = {
         "date": f"发布于{written_date(record.date)}" if record.date else "没有标明发布日期",
