@@ -301,6 +301,15 @@ def test_a_refused_question_that_names_no_subject_takes_the_previous_one(news_in
     assert "临云" not in named.standalone_question
 
 
+def test_he_after_a_who_question_is_the_person_who_answered_it(seed_index):
+    """ "是谁宣读了李克强总理的贺信" then "他当时担任什么职务": 他 is 苗圩, who read it, not 李克强
+    (named in the question) nor 阮春福 (whose letter 高国兴 read in the same sentence)."""
+    chat = Conversation(seed_index)
+    chat.ask("2020年中国-东盟数字经济合作年开幕式上是谁宣读了李克强总理的贺信？")
+    answer = chat.ask("他当时担任什么职务？")
+    assert answer.standalone_question.startswith("苗圩") and "工业和信息化部部长" in answer.answer
+
+
 def test_a_year_swapped_into_a_question_about_now(seed_index):
     from rag.answer.followup import needs_context, swap_attribute
 

@@ -15,6 +15,7 @@ from datetime import date
 from rag.answer.answers import Answer
 from rag.answer.compose import Line, answer_lines, compose
 from rag.answer.followup import (
+    answering_people,
     needs_context,
     own_subject,
     post_holders,
@@ -27,7 +28,7 @@ from rag.answer.followup import (
 from rag.answer.intent import DATES, FACT, SPEECH, SUMMARY, Intent, compare_sides
 from rag.answer.kinds.metadata import METADATA, REFERENCE, metadata_answer
 from rag.answer.llm import LLMAnswerer
-from rag.answer.qtype import asked_roles
+from rag.answer.qtype import PERSON, asked_roles, question_type
 from rag.answer.router import Router
 from rag.config import Settings
 from rag.search.query import NO_FILTERS, SearchFilters
@@ -227,12 +228,15 @@ class Conversation:
 
     def _referent(self, previous: Turn) -> list[str]:
         """Who "他/她" may be after `previous`: the person it asked about, else those its answer
-        names, the holder of the post it asked about first ("董事长是谁？" -> 何静怡)."""
+        names, the holder of the post it asked about first ("董事长是谁？" -> 何静怡); after a
+        who-question, the person who answered it ("是谁宣读了李克强总理的贺信" -> 苗圩)."""
+        named_in_answer = self.router.people(previous.answer[:200])
+        posts = asked_roles(previous.standalone)
+        answering = answering_people(named_in_answer, previous.answer, previous.standalone)
+        if question_type(previous.standalone) == PERSON and not posts and answering:
+            return answering
         return self.router.people(previous.standalone) or post_holders(
-            self.router.people(previous.answer[:200]),
-            previous.answer,
-            previous.standalone,
-            asked_roles(previous.standalone),
+            named_in_answer, previous.answer, previous.standalone, posts
         )
 
     def _subject_words(self, text: str) -> list[str]:

@@ -148,6 +148,22 @@ def _name_ending_with(text: str, head: str, tagged: Tagged) -> str:
     return text[start:end]
 
 
+def answering_people(people: list[str], answer: str, question: str) -> list[str]:
+    """Those of `people` the question does not name, the one followed in the answer by most of
+    what the question says the person did first: "是谁宣读了李克强总理的贺信" is answered by
+    "…部长苗圩宣读李克强总理贺信…", so "他" next is 苗圩, not 李克强."""
+    at = question.find("谁")
+    after = question[at + 1 :].strip("？?。！! ") if at >= 0 else ""
+    asked = after if len(after) >= 2 else question  # "是谁宣读了…贺信": what the person did
+    pairs = {asked[i : i + 2] for i in range(len(asked) - 1)}
+
+    def overlap(person: str) -> int:  # news names the doer right before the deed: "苗圩宣读…贺信"
+        after = (answer[m.end() : m.end() + len(asked) + 4] for m in re.finditer(re.escape(person), answer))
+        return max((sum(p in text for p in pairs) for text in after), default=0)
+
+    return sorted((p for p in dict.fromkeys(people) if p not in question), key=lambda p: -overlap(p))
+
+
 def post_holders(people: list[str], answer: str, question: str, posts: list[str]) -> list[str]:
     """`people`, those the answer names in the post the question asked about first, and first
     of those whoever holds it where the question says ("云岭储能董事长是谁？" is answered by
@@ -166,7 +182,6 @@ def post_holders(people: list[str], answer: str, question: str, posts: list[str]
     return sorted(dict.fromkeys(people), key=lambda person: -fit(person))
 
 
-# Reporters named in a dateline or byline: "（记者 刘畅 杨柳）", "澎湃新闻记者 周頔" (not "记者 X 摄").
 _SWAPPABLE = (
     re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?|去年|今年|前年"),
     re.compile(r"第[一二三四五六七八九十\d]+[届期次]"),

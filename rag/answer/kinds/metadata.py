@@ -23,6 +23,7 @@ METADATA = {
 }
 # "分别是什么时候发布的", "它们各自的标题": each article the previous answer listed.
 _EACH_OF_THEM = re.compile(r"^(?:它们|这些|那些|这几篇|那几篇)?(?:文章|报道|新闻)?(?:的)?(?:分别|各自|各)")
+# Reporters named in a dateline or byline: "（记者 刘畅 杨柳）", "澎湃新闻记者 周頔" (not "记者 X 摄").
 _DATELINE_REPORTERS = re.compile(r"[（(]记者[\s\u3000]*([^）)]{2,30})[）)]")
 _BYLINE_REPORTER = re.compile(r"^\S{0,12}记者[\s\u3000]+([\u4e00-\u9fff]{2,4})\s*$", re.M)
 
