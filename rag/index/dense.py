@@ -24,8 +24,11 @@ HNSW_EF_CONSTRUCTION = 80
 # The graph's vectors are stored as 8-bit scalar-quantised codes, not float32: a third of the
 # bytes to read and hold, as fast, and the same recall. The float vectors stay in vectors.npy
 # for everything else.
-# Candidate list at query time: the smallest that keeps recall@10 above 0.95 at 100k chunks.
-HNSW_EF_SEARCH = 384
+# Candidate list at query time. The graph feeds 40 candidates to fusion beside BM25's, so
+# what counts is the fused ranking: at 100k chunks 128 gives the same hybrid top 10 as 1024
+# for 99.8% of passages (384: 99.9%) at a third of the graph's time (docs/BENCHMARKS.md, #19),
+# though the graph alone then finds 94-96% of its exact top 40.
+HNSW_EF_SEARCH = 128
 
 
 class DenseIndex:
