@@ -7,6 +7,7 @@ again about something else; other follow-ups are rewritten into a standalone que
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,7 @@ from rag.answer.llm import LLMAnswerer
 from rag.answer.qtype import PERSON, asked_roles, question_type
 from rag.answer.router import Router
 from rag.config import Settings
+from rag.index.tokens import ChineseTokenizer
 from rag.search.query import NO_FILTERS, SearchFilters
 from rag.search.retrieve import SearchIndex
 
@@ -80,6 +82,7 @@ class Conversation:
         self.router = source if isinstance(source, Router) else Router(source, settings)
         self.as_of = as_of
         self.turns: list[Turn] = []
+        self._subject_words = functools.partial(subject_words, self.router.index.tokenizer)
 
     def ask(self, question: str, k: int | None = None, filters: SearchFilters = NO_FILTERS) -> Answer:
         """Answer the next question of the conversation (and remember it)."""
@@ -239,16 +242,6 @@ class Conversation:
             named_in_answer, previous.answer, previous.standalone, posts
         )
 
-    def _subject_words(self, text: str) -> list[str]:
-        """What a follow-up carries over from an earlier question: its names, nouns and numbers,
-        not its predicate ("产销情况怎么样" is what was asked then, not what is asked now)."""
-        tagged = self.router.index.tokenizer.tagged(text)
-        return [
-            word for word, flag in tagged
-            if flag[:1] in _SUBJECT_FLAGS and word not in _WEAK_NOUNS and word.strip()
-            and not (flag == "m" and not _NUMERAL.search(word))  # "多少辆车": 辆车 was asked, not said
-        ]  # fmt: skip
-
     def _unresolved(self, question: str) -> Answer | None:
         """A first question that says "他/她" without naming anyone: ask who is meant; one that
         only goes on from a question never asked ("那云岭呢", "还有呢", "那篇是哪天发的"): ask for
@@ -273,6 +266,16 @@ class Conversation:
 _SUBJECT_FLAGS = frozenset("nmegj")  # jieba: nouns and names, numbers, Latin words, abbreviations
 _NUMERAL = re.compile(r"[\d一二三四五六七八九十百千万亿两几]")  # "几点倡议" stays: the list asked
 _WEAK_NOUNS = frozenset({"情况", "内容", "问题", "方面", "事情", "时候", "什么", "多少", "哪些"})
+
+
+def subject_words(tokenizer: ChineseTokenizer, text: str) -> list[str]:
+    """What a follow-up carries over from an earlier question: its names, nouns and numbers,
+    not its predicate ("产销情况怎么样" is what was asked then, not what is asked now)."""
+    return [
+        word for word, flag in tokenizer.tagged(text)
+        if flag[:1] in _SUBJECT_FLAGS and word not in _WEAK_NOUNS and word.strip()
+        and not (flag == "m" and not _NUMERAL.search(word))  # "多少辆车": 辆车 was asked, not said
+    ]  # fmt: skip
 
 
 def _said(answer: Answer) -> set[str]:
