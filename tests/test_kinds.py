@@ -328,6 +328,17 @@ def test_articles_about_a_topic_name_it_in_title_or_lead_not_in_passing(news_ind
     assert "5G商用满月" not in chat.ask("数博会相关的报道一共几篇").answer  # "今年9月数博会上提出的目标"
 
 
+def test_a_sentence_listing_the_asked_things_itself_is_not_widened_to_the_next_list(router):
+    """ "通过G20、金砖等多边机制…" answers "哪些多边机制"; the 一是…二是… after it is another matter."""
+    from rag.answer.kinds.listing import _names_asked_series
+
+    sentence = "通过G20、金砖等多边机制，深化与各国的数字经济合作，取得了积极的成效。"
+    assert _names_asked_series(sentence, "工信部通过哪些多边机制深化合作？")
+    assert not _names_asked_series(sentence, "工信部在哪些方面开展了合作？")
+    answer = router.ask("工信部通过哪些多边机制深化与各国的数字经济合作？").answer
+    assert "G20、金砖等多边机制" in answer and "一是" not in answer
+
+
 def test_an_enumeration_the_speaker_begins_is_given_whole_and_in_order(news_index):
     router = Router(news_index)
     advice = router.ask("第五届数博会上周启明就数实融合提了啥建议").answer  # 数实融合 is in its intro only

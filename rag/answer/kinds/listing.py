@@ -170,6 +170,9 @@ def enumeration_at(context: Context, article_id: str, position: int, question: s
     """
     text = context.text(article_id)
     sentences = context.sentences(article_id)
+    answering = next((s.text for s in sentences if s.start <= position < s.end), "")
+    if _names_asked_series(answering, question):
+        return []  # "通过G20、金砖等多边机制…" answers "哪些多边机制" itself, before any 一是…
     for enumeration in enumerations(text, sentences):
         if enumeration.series or len(enumeration.items) < 2:
             continue
@@ -177,6 +180,15 @@ def enumeration_at(context: Context, article_id: str, position: int, question: s
             enumeration.article_id = article_id
             return _lines(context, enumeration, question, None)
     return []
+
+
+# "A、B等多边机制": a series that names what it is a series of.
+_NAMED_SERIES = re.compile(r"、[^，,。；;、]{1,20}等([\u4e00-\u9fff]{2})")
+
+
+def _names_asked_series(sentence: str, question: str) -> bool:
+    """Whether the sentence lists the very things a "哪些X" question asks for ("…等X")."""
+    return any(f"哪些{m.group(1)}" in question for m in _NAMED_SERIES.finditer(sentence))
 
 
 def _lines(context: Context, best: Enumeration, question: str, announced: int | None) -> list[Line]:
