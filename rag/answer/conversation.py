@@ -61,10 +61,8 @@ _MORE = re.compile(
     r"还(?:说|讲|提|强调|表示|指出|谈)了?(?:些)?(?:什么|哪些|啥)|还有(?:呢|什么|吗|别的)|其他的?呢|别的呢|然后呢"
 )
 _SWAP = re.compile(
-    r"^(?:那|那么|那么说|再问一下)?(?P<new>[^，,。？?]{1,10}?)(?:呢|又如何|怎么样|如何)[？?。！!]*$"
+    r"^(?P<lead>那|那么|那么说|再问一下)?(?P<new>[^，,。？?]{1,10}?)(?P<tail>呢|又如何|怎么样|如何)[？?。！!]*$"
 )
-
-_GOES_ON = re.compile(r"^(?:那|再问一下)|(?:呢|又如何)[？?。！!]*$")
 
 
 class Conversation:
@@ -235,8 +233,11 @@ class Conversation:
         who-question, the person who answered it ("是谁宣读了李克强总理的贺信" -> 苗圩)."""
         named_in_answer = self.router.people(previous.answer[:200])
         posts = asked_roles(previous.standalone)
-        answering = answering_people(named_in_answer, previous.answer, previous.standalone)
-        if question_type(previous.standalone) == PERSON and not posts and answering:
+        if (
+            question_type(previous.standalone) == PERSON
+            and not posts
+            and (answering := answering_people(named_in_answer, previous.answer, previous.standalone))
+        ):
             return answering
         return self.router.people(previous.standalone) or post_holders(
             named_in_answer, previous.answer, previous.standalone, posts
@@ -253,7 +254,9 @@ class Conversation:
         about_that = rest != question and len(re.sub(r"[？?！!。，,\s是的了发写呢吗]", "", rest)) <= 2
         # "那云岭呢" goes on from something; "第二届数博会办得怎么样" is a question of its own
         asked = question.strip()
-        swapped = _SWAP.match(asked) and (_GOES_ON.search(asked) or needs_context(asked))
+        swap = _SWAP.match(asked)
+        marked = swap and (swap.group("lead") or swap.group("tail") in ("呢", "又如何"))
+        swapped = marked or (swap and needs_context(asked))
         going_on = swapped or _MORE.fullmatch(re.sub(r"[？?！!。，,\s]", "", question))
         if about_that or going_on:
             return Answer(question, UNFINISHED, False, [], standalone_question=question)

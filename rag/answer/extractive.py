@@ -13,8 +13,9 @@ from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import (
     PERSON,
     PLACE,
-    answers_duration,
+    asks_duration,
     carries_type,
+    holds_span,
     question_type,
 )
 from rag.answer.safety import quotable_run
@@ -228,6 +229,7 @@ class Answerer:
         key_terms_found = [
             terms.held_by(p, articles[h.article_id], h.date) for p, h in zip(passages, hits, strict=True)
         ]
+        how_long = asks_duration(question)  # answered by a span of time, not any number
         features = [
             SentenceFeatures(
                 hit_index=i,
@@ -236,7 +238,7 @@ class Answerer:
                 coverage=coverage(fold, local),
                 similarity=UNKNOWN_SIMILARITY,
                 passage=hits[i].score / best_passage,
-                typed=carries_type(_without(text, given), kind) and answers_duration(question, text),
+                typed=carries_type(_without(text, given), kind) and (not how_long or holds_span(text)),
                 passage_coverage=passage_coverage[i],
                 key_terms_found=key_terms_found[i],
             )

@@ -158,8 +158,9 @@ def answering_people(people: list[str], answer: str, question: str) -> list[str]
     pairs = {asked[i : i + 2] for i in range(len(asked) - 1)}
 
     def overlap(person: str) -> int:  # news names the doer right before the deed: "苗圩宣读…贺信"
-        after = (answer[m.end() : m.end() + len(asked) + 4] for m in re.finditer(re.escape(person), answer))
-        return max((sum(p in text for p in pairs) for text in after), default=0)
+        ends = (m.end() for m in re.finditer(re.escape(person), answer))
+        following = (answer[end : end + len(asked) + 4] for end in ends)
+        return max((sum(p in text for p in pairs) for text in following), default=0)
 
     return sorted((p for p in dict.fromkeys(people) if p not in question), key=lambda p: -overlap(p))
 

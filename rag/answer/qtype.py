@@ -65,10 +65,19 @@ _DURATION = re.compile(
 
 
 def answers_duration(question: str, text: str) -> bool:
-    """Whether `text` can answer a how-long question: it holds a span of time ("3天", "两个月",
-    "48分钟"; "2021年" is a year, "9月" a month). True when the question asks no duration."""
-    if not _DURATION_ASKED.search(question):
-        return True
+    """Whether `text` can answer the question as far as a duration goes: it asks none, or the
+    text holds a span of time."""
+    return not asks_duration(question) or holds_span(text)
+
+
+def asks_duration(question: str) -> bool:
+    """Whether the question asks how long ("为期几天", "要多久"; not "几天后", "这几年")."""
+    return bool(_DURATION_ASKED.search(question))
+
+
+def holds_span(text: str) -> bool:
+    """Whether `text` holds a span of time ("3天", "两个月", "48分钟"; "2021年" is a year, "9月" a
+    month, "第3天" a day)."""
     return any(
         not (m.group(1) and _YEAR_NUMBER.fullmatch(m.group(1)) and m.group(0).endswith("年"))
         and text[max(0, m.start() - 1) : m.start()] != "第"  # "开幕第3天" is a day, not a span
@@ -80,6 +89,17 @@ _YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")  # "2021年" is a year; "生存了10
 
 
 _ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")
+
+
+def named_editions(question: str) -> list[str]:
+    """The editions a question names ("第二届"): each must be found as written, in either numeral,
+    since "第二支柱" is no "第二届"; other ordinals match loosely (第二期 / 二期)."""
+    return [event for event in ordinal_events(question) if event.endswith("届")]
+
+
+def holds_whole(term: str, text: str) -> bool:
+    """Whether `text` holds `term` as written; an edition in either numeral, or as 首届 for the first."""
+    return any(form in text for form in edition_forms(term))
 
 
 _ASKED_POST = re.compile(

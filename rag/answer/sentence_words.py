@@ -48,11 +48,11 @@ def attribute_weighted(question: str, weights: dict[str, float]) -> dict[str, fl
     question = normalise_text(question)
     asked = _ATTRIBUTE_ASKED.findall(question)
     reported = _REPORTED_ASK.search(question)
-    parts = asked[-1:] or ([reported.group(1)] if reported else [])  # the attribute, when it names one
-    if not parts:
+    # the attribute when one is named, else what follows the speech verb
+    part = asked[-1] if asked else (reported.group(1) if reported else "")
+    if not part:
         return weights
-    factor = {word: ATTRIBUTE_FACTOR if any(word in part for part in parts) else 1.0 for word in weights}
-    return {word: w * factor[word] for word, w in weights.items()}
+    return {word: w * (ATTRIBUTE_FACTOR if word in part else 1.0) for word, w in weights.items()}
 
 
 def with_subject(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.qtype import asked_roles, edition_forms, ordinal_events
+from rag.answer.qtype import asked_roles, holds_whole, named_editions, ordinal_events
 from rag.index.tokens import ChineseTokenizer, normalise_text
 
 # The sort of thing asked for ("哪个城市", "什么机构") is not a name the passage must hold.
@@ -88,13 +88,13 @@ class SupportTerms:
                 t in article or (len(t) >= 3 and t[:-1] in article) or _local_organ_in(t, article)
                 for t in self.in_article
             )
-            and all(any(form in passage for form in edition_forms(t)) for t in self.whole)
+            and all(holds_whole(t, passage) for t in self.whole)
         )
 
 
 def support_terms(question: str, tokenizer: ChineseTokenizer) -> SupportTerms:
     """The `SupportTerms` of a question."""
-    editions = [e for e in ordinal_events(question) if e.endswith("届")]
+    editions = named_editions(question)
     names = tokenizer.key_terms(_ASKED_SORT.sub("，", question))
     people = tokenizer.people(question)
     in_article = [t for t in names if t not in people and not any(ch.isdigit() for ch in t)]
