@@ -38,7 +38,7 @@ from rag.answer.kinds.speech import SPOKEN_POINTS, speech_lines
 from rag.answer.kinds.summary import asked_summary
 from rag.answer.kinds.timeline import timeline_lines
 from rag.answer.periods import Period, question_period
-from rag.answer.qtype import holds_whole, named_editions
+from rag.answer.qtype import holds_whole, named_editions, ordinal_events
 from rag.answer.side_focus import Side
 from rag.answer.sides import SidePair, measure_sides
 from rag.answer.support import term_in_text
@@ -268,6 +268,7 @@ def _names_found(router: Router, question: str, article_ids: set[str]) -> bool:
     label = period.label if period and (newest is None or period.start <= newest) else ""
     terms = [t for t in router.index.tokenizer.key_terms(question) if not (t.isdigit() and t in label)]
     editions = named_editions(question)  # "第八届数博会" is not "第七届"
+    terms += [event for event in ordinal_events(question) if event not in editions]  # 第二期: loosely
     named = all(any(term_in_text(term, text) for text in texts) for term in terms if term not in editions)
     return named and all(any(holds_whole(edition, text) for text in texts) for edition in editions)
 
