@@ -13,7 +13,6 @@ The reference is efSearch 1024.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import publish
 
 import rag.index.dense as dense_module
+from rag.eval.question_sets import load_squad
 from rag.search.retrieve import SearchIndex, open_index
 
 QUESTIONS = 300
@@ -39,11 +39,6 @@ def slice_questions(index: SearchIndex, count: int) -> list[str]:
     rows = np.sort(rng.sample(range(index.size), min(count, index.size)))
     texts = [record.text for record in index.chunk_records(rows)]
     return [text[rng.randrange(max(1, len(text) - 30)) :][:25] for text in texts]
-
-
-def squad_questions(path: Path, count: int) -> list[str]:
-    data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    return [qa["question"] for article in data for p in article["paragraphs"] for qa in p["qas"]][:count]
 
 
 def set_ef(index: SearchIndex, ef: int) -> None:
@@ -106,7 +101,7 @@ def main() -> int:
     index = open_index(args.index)
     sets = {"chunk slices": slice_questions(index, QUESTIONS)}
     if args.squad:
-        sets["CMRC questions"] = squad_questions(args.squad, QUESTIONS)
+        sets["CMRC questions"] = [q.question for q in load_squad(args.squad)[1]][:QUESTIONS]
     lines = [
         f"## HNSW candidate list (efSearch) against the fused ranking ({index.size:,} chunks, #19)",
         "",
