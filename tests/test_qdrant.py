@@ -73,6 +73,7 @@ def test_answers_of_every_kind_are_the_same(seed_index, remote):
         "肖亚庆在二十国集团数字部长会议上说了什么？",
         "语料里有哪些文章？",
         "哪些文章提到了数字丝绸之路？",
+        "有几篇文章提到了鸿沟？",  # a bigram: exact in the local postings, checked over Qdrant's
         "2021智博会有多少家企业参展？",
         "总结一下2020年中国-东盟数字经济合作年开幕这篇报道",
     ]

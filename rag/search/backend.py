@@ -87,6 +87,10 @@ class ArticleStore(Protocol):
 class SearchBackend(Protocol):
     """Candidate search, records and corpus statistics over one index version."""
 
+    # Whether every row `rows_with_all` gives holds every token for certain (64-bit term ids),
+    # not possibly a token whose id collides with one (Qdrant's 32-bit sparse indices).
+    exact_terms: bool
+
     def candidates(
         self, tokens: list[str], vector: np.ndarray, pool: int, filters: SearchFilters
     ) -> Candidates:
@@ -119,6 +123,11 @@ class SearchBackend(Protocol):
 
     def rows_with_all(self, tokens: list[str]) -> np.ndarray:
         """Live rows whose text holds every token (exact phrase lookups start here)."""
+        ...
+
+    def article_rows(self, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """These rows grouped by article: each article id with its rows, ascending, without
+        fetching the records (phrase lookups verify one article at a time)."""
         ...
 
     def chunk_counts(self) -> dict[str, int]:

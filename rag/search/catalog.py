@@ -12,16 +12,23 @@ import datetime
 import functools
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.index.aliases import spellings
-from rag.index.records import ArticleRecord
+from rag.index.records import ArticleRecord, ChunkRecord
 from rag.index.tokens import BIGRAM_PREFIX, normalise_text
 from rag.search.retrieve import SearchIndex
 
+_READ_BATCH = 500  # rows a phrase lookup reads in one query per segment
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
+# Every character outside _CJK_RUN whose NFKC form holds one inside it: radicals (⼀), kanbun
+# (㆒), circled and squared ideographs (㈠, ㍻, 🈚) and CJK compatibility ideographs (豈).
+_FOLDS_TO_HAN = re.compile(
+    "[\u2e80-\u2fdf\u3038-\u303a\u3190-\u319f\u3200-\u33ff\uf900-\ufaff\U0001f200-\U0001f2ff\U0002f800-\U0002fa1f]"
+)
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 # "中国—东盟" and "中国-东盟" are one name: every dash compares as "-".
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-"))
@@ -34,17 +41,23 @@ def comparable(text: str) -> str:
 
 def holds(text: str, needle: str) -> bool:
     """Whether `text` holds the `comparable` `needle`: as written (a substring search, ~1 µs)
-    or else once folded (~30 µs a chunk: a common phrase has thousands of candidate chunks)."""
-    return needle in text or needle in comparable(text)
+    or else once folded (~15 µs a chunk: a common phrase has thousands of candidate chunks).
+    A needle of Chinese characters only is folded into a text only through a character that
+    folds into one (`_FOLDS_TO_HAN`), so a text without any is not folded."""
+    if needle in text:
+        return True
+    if _CJK_RUN.fullmatch(needle) and not _FOLDS_TO_HAN.search(text):
+        return False
+    return needle in comparable(text)
 
 
 @dataclass(frozen=True)
 class Mention:
-    """Where a phrase occurs: the article, and the chunks (rows) whose text holds it."""
+    """Where a phrase occurs: the article, and the chunks (rows) that may hold it, the first of
+    them one that does unless only the article's title holds it (`Catalog.holding_chunk`)."""
 
     article: ArticleRecord
     rows: tuple[int, ...]
-    in_title: bool
 
 
 def phrase_tokens(phrase: str) -> list[str]:
@@ -103,44 +116,91 @@ class Catalog:
         records = self.published(since, until) if since or until else self.articles()
         return [r for r in records if all(t in r.title.casefold() for t in terms)]
 
+    def oldest_first(self, mentions: Iterable[Mention]) -> list[Mention]:
+        """Mentions in the article table's order (oldest first, undated last)."""
+        return sorted(mentions, key=lambda m: self._rank[m.article.article_id])
+
+    @functools.cached_property
+    def _rank(self) -> dict[str, int]:
+        return {article_id: rank for rank, article_id in enumerate(self._by_id)}
+
     def mentions(self, phrase: str) -> list[Mention]:
         """Every article whose title or text holds `phrase` (case and width folded) or another
         spelling of it ("G20" / "二十国集团", rag.index.aliases), oldest first."""
-        forms = spellings(phrase)
-        if len(forms) == 1:
-            return self._mentions_as_written(phrase)
         found: dict[str, Mention] = {}
-        for spelling in forms:
+        for spelling in spellings(phrase):
             for mention in self._mentions_as_written(spelling):
                 seen = found.get(mention.article.article_id)
-                found[mention.article.article_id] = (
-                    mention
-                    if seen is None
-                    else Mention(
-                        seen.article,
-                        tuple(sorted({*seen.rows, *mention.rows})),
-                        seen.in_title or mention.in_title,
-                    )
-                )
-        return [found[a.article_id] for a in self.articles() if a.article_id in found]
+                rows = mention.rows if seen is None else tuple(sorted({*seen.rows, *mention.rows}))
+                found[mention.article.article_id] = Mention(mention.article, rows)
+        return self.oldest_first(found.values())
+
+    def holding_chunks(self, mentions: list[Mention], phrase: str) -> list[ChunkRecord | None]:
+        """For each mention, the first of its chunks whose text holds `phrase` or another
+        spelling of it; None when only the title does. The first rows are read together (it
+        is usually the first), the rest of a mention's rows a few at a time."""
+        needles = [comparable(spelling).strip() for spelling in spellings(phrase)]
+
+        def holding(record: ChunkRecord) -> bool:
+            return any(holds(record.text, needle) for needle in needles)
+
+        firsts = self.index.chunk_records([m.rows[0] for m in mentions if m.rows])
+        found: list[ChunkRecord | None] = []
+        for mention in mentions:
+            first = firsts.pop(0) if mention.rows else None
+            chunk = first if first is not None and holding(first) else None
+            width, start = 4, 1
+            while chunk is None and start < len(mention.rows):
+                more = self.index.chunk_records(list(mention.rows[start : start + width]))
+                chunk = next(filter(holding, more), None)
+                start, width = start + width, width * 4
+            found.append(chunk)
+        return found
 
     def _mentions_as_written(self, phrase: str) -> list[Mention]:
         tokens = phrase_tokens(phrase)
         needle = comparable(phrase).strip()
         if not tokens or not needle:
             return []
-        rows = self.index.backend.rows_with_all(tokens)
-        by_article: dict[str, list[int]] = {}
-        titles: dict[str, bool] = {}  # each article's title checked once, not once per chunk
-        for start in range(0, len(rows), 500):
-            batch = rows[start : start + 500]
-            for row, record in zip(batch, self.index.chunk_records(np.asarray(batch)), strict=True):
-                if record.article_id not in titles:
-                    titles[record.article_id] = holds(record.title, needle)
-                if holds(record.text, needle):
-                    by_article.setdefault(record.article_id, []).append(int(row))
-                elif titles[record.article_id]:
-                    by_article.setdefault(record.article_id, [])
-        found = [Mention(a, tuple(by_article[a.article_id]), titles[a.article_id])
-                 for a in self.articles() if a.article_id in by_article]  # fmt: skip
-        return found
+        backend = self.index.backend
+        groups = [
+            (self._by_id[article_id], rows)
+            for article_id, rows in backend.article_rows(backend.rows_with_all(tokens))
+            if article_id in self._by_id
+        ]
+        # A two-character phrase is its one bigram: every row holding that token holds the
+        # phrase in its text or in its article's title, so there is nothing to check.
+        if not (backend.exact_terms and tokens == [BIGRAM_PREFIX + needle]):
+            groups = self._holding(groups, needle)
+        return [Mention(article, tuple(rows.tolist())) for article, rows in groups]
+
+    def _holding(
+        self, groups: list[tuple[ArticleRecord, np.ndarray]], needle: str
+    ) -> list[tuple[ArticleRecord, np.ndarray]]:
+        """The articles whose title holds `needle`, or one of whose candidate rows does, their
+        rows from the first that holds it on. Rows are read one article at a time per round
+        and twice as many each round, so an article costs one read when its first row holds it."""
+        in_title = [holds(article.title, needle) for article, _ in groups]
+        kept = [group for group, titled in zip(groups, in_title, strict=True) if titled]
+        pending = [(*group, 0) for group, titled in zip(groups, in_title, strict=True) if not titled]
+        width = 1
+        while pending:
+            reads = [(article, rows, start, row) for article, rows, start in pending
+                     for row in rows[start : start + width]]  # fmt: skip
+            still: dict[str, tuple[ArticleRecord, np.ndarray, int]] = {}
+            found: set[str] = set()
+            for batch in range(0, len(reads), _READ_BATCH):
+                part = reads[batch : batch + _READ_BATCH]
+                records = self.index.chunk_records(np.asarray([r[3] for r in part]))
+                for (article, rows, start, row), record in zip(part, records, strict=True):
+                    article_id = article.article_id
+                    if article_id in found:
+                        continue
+                    if holds(record.text, needle):
+                        found.add(article_id)
+                        still.pop(article_id, None)
+                        kept.append((article, rows[int(np.searchsorted(rows, row)) :]))
+                    elif start + width < len(rows):
+                        still[article_id] = (article, rows, start + width)
+            pending, width = list(still.values()), width * 2
+        return kept

@@ -3,6 +3,7 @@ indexes in memory-mapped files, filters as boolean masks over rows."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Sequence
 
 import numpy as np
@@ -21,6 +22,8 @@ from rag.search.query import SearchFilters
 
 class LocalBackend:
     """`SearchBackend` over a loaded `IndexVersion` (thread-safe for concurrent searches)."""
+
+    exact_terms = True
 
     def __init__(
         self, version: IndexVersion, records: RecordStore, lexical: LexicalIndex | None = None
@@ -98,6 +101,22 @@ class LocalBackend:
     def rows_with_all(self, tokens: list[str]) -> np.ndarray:
         rows = self.lexical.rows_with_all(tokens)
         return rows if self.version.alive is None else rows[self.version.alive[rows]]
+
+    def article_rows(self, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return []
+        numbers = self.version.chunk_article[rows]
+        order = np.argsort(numbers, kind="stable")
+        numbers, rows = numbers[order], rows[order]
+        starts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]]).tolist()
+        ids = self._article_ids
+        ends = [*starts[1:], len(rows)]
+        return [(ids[numbers[s]], rows[s:e]) for s, e in zip(starts, ends, strict=True)]
+
+    @functools.cached_property
+    def _article_ids(self) -> list[str]:  # by article number, read once per loaded version
+        return self._records.article_ids()
 
     def chunk_counts(self) -> dict[str, int]:
         return self._records.chunk_counts()

@@ -71,6 +71,8 @@ class QdrantVersion:
 class QdrantBackend:
     """`SearchBackend` over a migrated collection (thread-safe: qdrant-client is)."""
 
+    exact_terms = False  # sparse indices are the low 32 bits of a term's hash
+
     def __init__(self, version: QdrantVersion) -> None:
         self.version, self.client = version, version.client
         self.collection = version.chunks_collection
@@ -195,6 +197,14 @@ class QdrantBackend:
         found = self.client.retrieve(self.collection, ids=rows, with_payload=False, with_vectors=[SPARSE])
         holding = [int(p.id) for p in found if wanted <= set(p.vector[SPARSE].indices)]
         return np.asarray(sorted(holding), dtype=np.int64)
+
+    def article_rows(self, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        wanted = sorted(int(r) for r in rows)
+        payloads = self._payloads(wanted, ["article_id"])
+        grouped: dict[str, list[int]] = {}
+        for row in wanted:
+            grouped.setdefault(payloads[row]["article_id"], []).append(row)
+        return [(article_id, np.asarray(found, dtype=np.int64)) for article_id, found in grouped.items()]
 
     def chunk_counts(self) -> dict[str, int]:
         return dict(self.version.state.chunk_counts)

@@ -39,23 +39,26 @@ def _in_period(period: Period | None) -> str:
 def corpus_answer(context: Context, intent: Intent) -> Answer:
     """The answer to a question about the collection (see the module docstring)."""
     period = intent.period
+    limited = period is not None and (period.published or intent.corpus_ask != MENTIONS)
     articles = (
         context.catalog.published(period.start, period.end)
-        if period is not None and (period.published or intent.corpus_ask != MENTIONS)
+        if period is not None and limited
         else context.catalog.articles()
     )
     if intent.articles:  # "these articles": the ones the conversation cited before
         articles = [a for a in articles if a.article_id in set(intent.articles)]
+    # The articles a phrase lookup keeps (None: all of them, without a set of every id).
+    allowed = {a.article_id for a in articles} if limited or intent.articles else None
     where = _in_period(period)
     if intent.phrase and intent.corpus_ask in (EARLIEST, LATEST):
-        found = _mentioning(context, intent.phrase, {a.article_id for a in articles})
+        found = _mentioning(context, intent.phrase, allowed)
         if not found:
             return Answer(intent.question, f"语料中{where}没有文章提到“{intent.phrase}”。", False, [])
         chosen = found[0].article if intent.corpus_ask == EARLIEST else found[-1].article
         which = "最早" if intent.corpus_ask == EARLIEST else "最近"
         return _listing(context, intent.question, [chosen], f"{which}提到“{intent.phrase}”的一篇是：")
     if intent.corpus_ask in (MENTIONS, COUNT_MENTIONS):
-        return _mentions(context, intent, {a.article_id for a in articles}, where)
+        return _mentions(context, intent, allowed, where)
     if not articles:
         scope = f"{where}发布的文章" if where else "文章"
         return Answer(intent.question, f"语料中没有{scope}。", False, [])
@@ -71,12 +74,15 @@ def corpus_answer(context: Context, intent: Intent) -> Answer:
     return _listing(context, intent.question, articles, f"{where}共有{len(articles)}篇文章：")
 
 
-def _mentioning(context: Context, phrase: str, allowed: set[str], topic: bool = False) -> list[Mention]:
+def _mentioning(
+    context: Context, phrase: str, allowed: set[str] | None, topic: bool = False
+) -> list[Mention]:
     """Articles holding the phrase; for a topic ("讲星驰汽车年度产销") those holding most of its
     words (all of them when it has two), oldest first. When the question asks what articles
     are about (`topic`: "专门写云岭储能的新闻"), both, kept when their title or lead names it:
     a passing mention in the ninth paragraph is not what an article is about."""
-    found = [m for m in context.catalog.mentions(phrase) if m.article.article_id in allowed]
+    found = context.catalog.mentions(phrase)
+    found = [m for m in found if allowed is None or m.article.article_id in allowed]
     words = [w for w in dict.fromkeys(context.words(phrase)) if len(w) >= 2]
     if (found and not topic) or len(words) < 2:
         candidates, words, needed = found, [], 1
@@ -87,29 +93,28 @@ def _mentioning(context: Context, phrase: str, allowed: set[str], topic: bool = 
         for word in words:
             for mention in context.catalog.mentions(word):
                 article_id = mention.article.article_id
-                if article_id in allowed:
+                if allowed is None or article_id in allowed:
                     holders[article_id] = holders.get(article_id, 0) + 1
                     first.setdefault(article_id, mention)
         chosen = {a for a, count in holders.items() if count >= needed} | {
             m.article.article_id for m in found
         }
-        candidates = [first[a.article_id] for a in context.catalog.articles() if a.article_id in chosen]
+        candidates = context.catalog.oldest_first(first[a] for a in chosen)
     return [m for m in candidates if not topic or context.leads_with(m.article, phrase, words, needed)]
 
 
-def _mentions(context: Context, intent: Intent, allowed: set[str], where: str) -> Answer:
+def _mentions(context: Context, intent: Intent, allowed: set[str] | None, where: str) -> Answer:
     found = _mentioning(context, intent.phrase, allowed, intent.topic)
     if not found:
         return Answer(intent.question, f"语料中{where}没有文章提到“{intent.phrase}”。", False, [])
     said = "是关于" if intent.topic else "提到"
     lines = [Line(f"{where}共有{len(found)}篇文章{said}“{intent.phrase}”{'的' if intent.topic else ''}：")]
     texts = {}
-    for mention in found[:LIST_LIMIT]:
+    shown = found[:LIST_LIMIT]
+    for mention, chunk in zip(shown, context.catalog.holding_chunks(shown, intent.phrase), strict=True):
         article_id = mention.article.article_id
         texts[article_id] = context.text(article_id)
-        records = context.index.chunk_records(list(mention.rows[:1])) if mention.rows else []
-        if records:
-            chunk = records[0]
+        if chunk is not None:
             start = texts[article_id].find(chunk.text)
             position = max(0, start) + max(0, chunk.text.find(intent.phrase))
             span = Evidence(mention.article, position, position + len(intent.phrase))
