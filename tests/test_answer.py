@@ -13,10 +13,10 @@ from rag.answer.qtype import (
     OTHER,
     PERSON,
     PLACE,
-    answers_duration,
     answers_measure,
     carries_type,
     question_type,
+    shape_check,
 )
 from rag.answer.router import Router
 from rag.answer.sentence_words import ATTRIBUTE_FACTOR, attribute_weighted
@@ -84,10 +84,17 @@ def test_a_figure_answers_what_the_question_counts(question, text, expected):
         ("进口了多少天然气？", "进口120万吨", True),
         ("这几年数字经济规模是多少？", "规模1.2万亿元", True),
         ("开幕几天后签约了多少项目？", "签约120个项目", True),
+        # a how-held question is answered by a manner, in whatever words
+        ("会议是以什么方式举行的？", "会议以线上线下相结合方式举行", True),
+        ("肖亚庆出席智博会的方式是什么", "肖亚庆、李晓红现场致辞", True),
+        ("开幕式是怎么举行的？", "开幕式通过网络视频形式举行", True),
+        ("会议是以什么方式举行的？", "会议通过了《宣言》", False),
+        ("数字经济的发展方式有哪些？", "会议通过了《宣言》", True),  # asks no manner of holding
     ],
 )
-def test_a_how_long_question_is_answered_by_a_span_of_time(question, text, expected):
-    assert answers_duration(question, text) is expected
+def test_a_how_long_or_how_held_question_needs_a_span_of_time_or_a_manner(question, text, expected):
+    check = shape_check(question)
+    assert (check is None or check(text)) is expected
 
 
 def test_the_figure_in_the_sentence_after_the_event_answers(news_index):

@@ -1,6 +1,7 @@
 """The sides of a comparison and the measures asked of each."""
 
 from rag.answer.router import Router
+from rag.answer.side_focus import Side
 from rag.answer.sides import SidePair, compare_sides, measure_sides
 
 
@@ -103,3 +104,13 @@ def test_a_comparative_with_geng_asks_each_sides_figure():
 def test_two_people_each_with_a_year_and_a_speech_keep_their_own():
     sides = compare_sides("苗圩2020年的发言和许科敏2022年的讲话相比，谈国际合作的角度有什么不一样")
     assert sides == ("苗圩2020年的发言谈国际合作的角度", "许科敏2022年的讲话谈国际合作的角度")
+
+
+def test_a_side_is_named_by_its_words_not_by_single_characters_it_shares_with_most_sentences(seed_index):
+    """ "合作年开幕式" gives the other side 年 too: a sentence about the G20 meeting "2021年…" still
+    answers for the G20 side, with the manner asked ("以线上线下相结合方式举行")."""
+    side = Side.of(["G20", "部长会议"], ["中国", "东盟", "合作", "年", "开幕式"], [])
+    assert "年" not in side.avoid and "东盟" in side.avoid
+    answer = Router(seed_index).ask("G20数字部长会议和中国-东盟数字经济合作年开幕式，分别是用什么形式开的？")
+    first, second = answer.answer.splitlines()[:2]
+    assert "线上线下相结合方式" in first and "网络视频形式" in second

@@ -13,10 +13,10 @@ from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import (
     PERSON,
     PLACE,
-    asks_duration,
+    asks_manner,
     carries_type,
-    holds_span,
     question_type,
+    shape_check,
 )
 from rag.answer.safety import quotable_run
 from rag.answer.sentence_choice import (
@@ -74,9 +74,16 @@ _ASKED_COUNT = re.compile(r"^(?:几|多少)(?:[个件项条点家位名次种场
 _SPOKE = re.compile(r"发表了?(?:讲话|演讲)|讲话(?=的?[？?。]?$)")
 
 
+# "以什么方式举行的": the manner is what is asked (`shape_check`: 视频, 现场, 线上…), not a word
+# the answer repeats.
+_MANNER_NOUN = re.compile(r"方式|形式")
+
+
 def _asked_words(question: str) -> str:
-    """The question as its content words are cut from it: question words, a year's 年 and a
-    predicate of saying set apart."""
+    """The question as its content words are cut from it: question words, a year's 年, a
+    predicate of saying and an asked manner set apart."""
+    if asks_manner(question):
+        question = _MANNER_NOUN.sub("，", question)
     return _SPOKE.sub("，", _YEAR_GLUE.sub("，", _ASKING.sub("，", question)))
 
 
@@ -229,7 +236,7 @@ class Answerer:
         key_terms_found = [
             terms.held_by(p, articles[h.article_id], h.date) for p, h in zip(passages, hits, strict=True)
         ]
-        how_long = asks_duration(question)  # answered by a span of time, not any number
+        shape = shape_check(question)  # "多久": a span of time, not any number; "什么方式": a manner
         features = [
             SentenceFeatures(
                 hit_index=i,
@@ -238,7 +245,7 @@ class Answerer:
                 coverage=coverage(fold, local),
                 similarity=UNKNOWN_SIMILARITY,
                 passage=hits[i].score / best_passage,
-                typed=carries_type(_without(text, given), kind) and (not how_long or holds_span(text)),
+                typed=carries_type(_without(text, given), kind) and (shape is None or shape(text)),
                 passage_coverage=passage_coverage[i],
                 key_terms_found=key_terms_found[i],
             )

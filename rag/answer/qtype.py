@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 
 NUMBER, DATE, PERSON, PLACE, OTHER = "number", "date", "person", "place", "other"
@@ -64,12 +65,6 @@ _DURATION = re.compile(
 )
 
 
-def answers_duration(question: str, text: str) -> bool:
-    """Whether `text` can answer the question as far as a duration goes: it asks none, or the
-    text holds a span of time."""
-    return not asks_duration(question) or holds_span(text)
-
-
 def asks_duration(question: str) -> bool:
     """Whether the question asks how long ("为期几天", "要多久"; not "几天后", "这几年")."""
     return bool(_DURATION_ASKED.search(question))
@@ -86,6 +81,28 @@ def holds_span(text: str) -> bool:
 
 
 _YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")  # "2021年" is a year; "生存了1000年" a span
+
+# "以什么方式出席", "用什么形式开的", "怎么参加的": answered by how it was held or attended.
+_MANNER_ASKED = re.compile(
+    r"(?:什么|哪种|何种|怎样的?)(?:方式|形式)|(?:怎么|如何)(?:出席|参加|参会|举行|召开|举办|开的|办的)"
+    r"|(?:出席|参加|参会|举行|召开|举办|开会)的(?:方式|形式)"  # "肖亚庆出席智博会的方式是什么"
+)
+_MANNER = re.compile(r"方式|形式|视频|线上|线下|现场|网络|书面|远程|连线|云端|直播|在线")
+
+
+def asks_manner(question: str) -> bool:
+    """Whether the question asks how something was held or attended ("以什么方式举行的")."""
+    return bool(_MANNER_ASKED.search(question))
+
+
+def shape_check(question: str) -> Callable[[str], bool] | None:
+    """What an answer sentence must hold besides the asked type, if anything: a span of time
+    for how-long questions (`holds_span`), a manner for how-held ones ("以视频方式", "现场")."""
+    if asks_duration(question):
+        return holds_span
+    if asks_manner(question):
+        return lambda text: bool(_MANNER.search(text))
+    return None
 
 
 _ORDINAL_EVENT = re.compile(r"第[一二三四五六七八九十\d]+[届次期]")

@@ -24,7 +24,9 @@ class Side:
     @classmethod
     def of(cls, words: list[str], other_words: list[str], measure_words: list[str]) -> Side:
         """The side whose sub-question has these words, compared with the other's."""
-        own, others = {normalise_text(w) for w in words}, {normalise_text(w) for w in other_words}
+        # A single character ("年" of "合作年", "市") names no side: most sentences hold it.
+        own = {normalise_text(w) for w in words if len(w) >= 2}
+        others = {normalise_text(w) for w in other_words if len(w) >= 2}
         return cls(tuple(own - others), tuple(others - own), tuple(normalise_text(w) for w in measure_words))
 
     def sentence_weights(self, weights: dict[str, float], titles: str) -> dict[str, float]:
