@@ -455,3 +455,12 @@ def test_what_else_he_said_stays_at_the_occasion_asked_about(news_index):
     more = chat.ask("他还说了什么")
     assert more.standalone_question == "周启明在铁路可研获批的推进会上还说了什么？"
     assert {c.article_id[:3] for c in more.citations} == {"000"}
+
+
+def test_what_a_person_said_is_refused_when_the_corpus_names_them_but_never_quotes_them(router):
+    """陈吉宁 only attends the lecture ("市长陈吉宁…参加学习"): no sentence of his is an answer,
+    nor one side of a comparison; 蔡奇, who speaks there, still is."""
+    answer = router.ask("陈吉宁在那次数字贸易讲座上讲了什么")
+    assert not answer.answerable and "陈吉宁" in answer.answer and not answer.citations
+    lines = router.ask("蔡奇和陈吉宁在讲座上的发言有什么不同？").answer.splitlines()
+    assert "蔡奇强调" in lines[1] and any(line.startswith("陈吉宁") and "没有找到" in line for line in lines)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from rag.answer.periods import DOC, SERIES, Period, question_period
 from rag.answer.qtype import written_form
 from rag.answer.sides import compare_sides
 from rag.ingest.dates import small_number
+from rag.search.query import SearchFilters
 
 FACT, SPEECH, LIST, SUMMARY, CORPUS, TIME, COMPARE, TIMELINE = (
     "fact", "speech", "list", "summary", "corpus", "time", "compare", "timeline",
@@ -270,3 +271,12 @@ def _trim_phrase(phrase: str) -> str:
     phrase = re.sub(r"^(?:了|过|关于|有关)+", "", phrase)
     phrase = _APPOSITIVE.sub("", phrase)  # "云岭储能这家公司" is 云岭储能
     return phrase.strip(" \"'“”‘’「」《》")
+
+
+def within_filters(intent: Intent, filters: SearchFilters) -> Intent:
+    """The intent with a since/until filter as its publication period, when it names none itself
+    (so "有哪些报道", "X说了什么" look only at articles of the chosen dates)."""
+    if intent.period is not None or not (filters.since or filters.until):
+        return intent
+    period = Period(filters.since or date.min, filters.until or date.max, "所选日期范围内", published=True)
+    return replace(intent, period=period)

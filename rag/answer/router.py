@@ -29,15 +29,16 @@ from rag.answer.intent import (
     TITLES,
     Intent,
     classify,
+    within_filters,
 )
 from rag.answer.kinds.context import Context
 from rag.answer.kinds.corpus import corpus_answer
 from rag.answer.kinds.listing import enumeration_at, list_lines
 from rag.answer.kinds.role import ASKS_ROLE, role_lines
-from rag.answer.kinds.speech import SPOKEN_POINTS, speech_lines
+from rag.answer.kinds.speech import SPOKEN_POINTS, quoted_nowhere, speech_lines
 from rag.answer.kinds.summary import asked_summary
 from rag.answer.kinds.timeline import timeline_lines
-from rag.answer.periods import Period, question_period
+from rag.answer.periods import question_period
 from rag.answer.qtype import holds_whole, named_editions, ordinal_events
 from rag.answer.side_focus import Side
 from rag.answer.sides import SidePair, measure_sides
@@ -173,7 +174,10 @@ class Router:
                 return corpus_answer(self.context, replace(intent, kind=TIME, corpus_ask=TITLES))
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == SPEECH:
-            return self._lines_or_fact(intent, self._speech(intent, exclude), k, filters)
+            lines, people = self._speech(intent, exclude), self.people(question)
+            if not lines and len(people) == 1 and quoted_nowhere(self.context, people[0]):
+                return Answer(question, f"资料提到了{people[0]}，但没有记录其讲话的内容。", False, [])
+            return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == LIST and intent.points:
             lines = list_lines(self.context, question, intent.announced)
             if len(lines) <= 1 and SPOKEN_POINTS.search(question):
@@ -276,15 +280,6 @@ def _names_found(router: Router, question: str, article_ids: set[str]) -> bool:
 def _slack(intent: Intent) -> int:
     """Days after the question's period that still count as from it (`Period.slack_days`)."""
     return intent.period.slack_days if intent.period is not None else 0
-
-
-def within_filters(intent: Intent, filters: SearchFilters) -> Intent:
-    """The intent with a since/until filter as its publication period, when it names none itself
-    (so "有哪些报道", "X说了什么" look only at articles of the chosen dates)."""
-    if intent.period is not None or not (filters.since or filters.until):
-        return intent
-    period = Period(filters.since or date.min, filters.until or date.max, "所选日期范围内", published=True)
-    return replace(intent, period=period)
 
 
 def _respects(answer: Answer, filters: SearchFilters, index: SearchIndex) -> bool:

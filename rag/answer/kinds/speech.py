@@ -39,6 +39,15 @@ QUESTION_WORDS = re.compile(
 )
 
 
+def quoted_nowhere(context: Context, person: str) -> bool:
+    """Whether the corpus names `person` but never gives their words ("陈吉宁…参加学习"): what
+    they said is then not in it, and a sentence about them answers nothing."""
+    mentions = context.catalog.mentions(person)
+    return bool(mentions) and not any(
+        attributed(context.sentences(m.article.article_id), person) for m in mentions
+    )
+
+
 def attributed(sentences: list[Sentence], speaker: str) -> list[Sentence]:
     """The speaker's sentences of one article, in order (see the module docstring)."""
     said = re.compile(rf"{re.escape(speaker)}[^，。；,！？]{{0,40}}?(?:{SAYING})")
