@@ -55,6 +55,30 @@ def event_date(sentence: str, published: date | None) -> date | None:
     return published
 
 
+# "22日下午", "23日晚": a day of the month news text leaves out; not "5日元", "第3日", "为期3日",
+# "3日内", "将于28日".
+_DAY_ONLY = re.compile(r"(?<![\d月第期时续近每])(\d{1,2})\s*[日号](?![元圆内间])")
+
+
+def day_before(sentence: str, reference: date | None) -> date | None:
+    """The day a sentence names without its month ("22日下午"), taken as the latest such day
+    on or before `reference` (the report's date: what it tells has happened); None without one,
+    or when the day is said of the future ("将于28日")."""
+    match = _DAY_ONLY.search(sentence)
+    if reference is None or match is None or "将" in sentence[max(0, match.start() - 3) : match.start()]:
+        return None
+    day = int(match.group(1))
+    year, month = (
+        (reference.year, reference.month)
+        if day <= reference.day
+        else ((reference.year, reference.month - 1) if reference.month > 1 else (reference.year - 1, 12))
+    )
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 _GENERIC = re.compile(
     r"资料|语料|报道|新闻|文章|活动|会议|事件|事情|哪些|什么|这几篇|那几篇|这些|所有|全部|各篇|把|都|了|里|中|的|有|和|与|及"
 )
@@ -187,11 +211,13 @@ def head_nouns(context: Context, topic: str, names: list[str]) -> list[str]:
 
 
 def _dated(record: ArticleRecord, sentence: Sentence, sentences: list[Sentence]) -> tuple[date, Line]:
-    """The event line, dated by the sentence, else by the article's lead, else by publication."""
+    """The event line, dated by the sentence, else by the article's lead, else by publication;
+    a day alone ("22日下午") is that day of the lead's or the publication's month."""
     when = event_date(sentence.text, None)
     if when is None:
         lead = next((s for s in sentences[:3] if _EVENT_DATE.search(s.text)), None)
-        when = event_date(lead.text, record.day) if lead else record.day
+        reference = event_date(lead.text, record.day) if lead else record.day
+        when = day_before(sentence.text, reference) or reference
     shown = when.isoformat() if when else "日期不详"
     return when or date.max, Line(
         f"{shown} — {sentence.text}", [Evidence(record, sentence.start, sentence.end)]
