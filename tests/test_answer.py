@@ -14,6 +14,7 @@ from rag.answer.qtype import (
     PERSON,
     PLACE,
     answers_measure,
+    asks_manner,
     carries_type,
     question_type,
     shape_check,
@@ -95,6 +96,24 @@ def test_a_figure_answers_what_the_question_counts(question, text, expected):
 def test_a_how_long_or_how_held_question_needs_a_span_of_time_or_a_manner(question, text, expected):
     check = shape_check(question)
     assert (check is None or check(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("会议是以什么方式举行的？", True),
+        ("分别是用什么形式开的？", True),
+        ("肖亚庆出席智博会的方式是什么", True),
+        ("开幕式是怎么举行的？", True),
+        ("该物种以什么方式繁殖？", False),  # a manner, but of no meeting or attendance
+        ("这座城市是以什么方式命名的？", False),
+        ("采取什么形式的措施？", False),
+        ("如何举办好这届智博会？", False),
+        ("市民如何参加志愿服务？", False),
+    ],
+)
+def test_a_manner_is_asked_of_holding_or_attending_something(question, expected):
+    assert asks_manner(question) is expected
 
 
 def test_the_figure_in_the_sentence_after_the_event_answers(news_index):

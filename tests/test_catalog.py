@@ -60,7 +60,7 @@ def test_characters_that_fold_into_the_phrase_count(catalog):
 def test_the_cited_chunk_holds_the_phrase_and_a_title_only_mention_has_none(catalog):
     for phrase in ("数字经济", "鸿沟"):
         mentions = catalog.mentions(phrase)
-        chunks = catalog.holding_chunks(mentions, phrase)
+        chunks = catalog.holding_chunks(mentions)
         for mention, chunk in zip(mentions, chunks, strict=True):
             in_text = phrase in ARTICLES_BY_TITLE[mention.article.title]
             assert (chunk is not None and phrase in chunk.text) if in_text else chunk is None

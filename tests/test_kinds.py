@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 import pytest
 
 from rag.answer.conversation import UNFINISHED, Conversation
+from rag.answer.kinds.timeline import day_before
 from rag.answer.router import Router
 from rag.cli import main
 from rag.eval.metrics import strip_markers
@@ -464,3 +466,18 @@ def test_what_a_person_said_is_refused_when_the_corpus_names_them_but_never_quot
     assert not answer.answerable and "陈吉宁" in answer.answer and not answer.citations
     lines = router.ask("蔡奇和陈吉宁在讲座上的发言有什么不同？").answer.splitlines()
     assert "蔡奇强调" in lines[1] and any(line.startswith("陈吉宁") and "没有找到" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("22日下午，陈敏尔、肖亚庆参观了展馆。", date(2021, 8, 22)),
+        ("30日，代表团抵达。", date(2021, 7, 30)),  # after the report's day: the month before
+        ("展会将于28日闭幕。", None),  # said of the future
+        ("展期为期3日。", None),
+        ("补贴5日元。", None),
+        ("开幕第3日签约。", None),
+    ],
+)
+def test_a_day_without_its_month_is_the_latest_such_day_up_to_the_report(sentence, expected):
+    assert day_before(sentence, date(2021, 8, 24)) == expected

@@ -13,7 +13,6 @@ from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import (
     PERSON,
     PLACE,
-    asks_manner,
     carries_type,
     question_type,
     shape_check,
@@ -74,16 +73,9 @@ _ASKED_COUNT = re.compile(r"^(?:几|多少)(?:[个件项条点家位名次种场
 _SPOKE = re.compile(r"发表了?(?:讲话|演讲)|讲话(?=的?[？?。]?$)")
 
 
-# "以什么方式举行的": the manner is what is asked (`shape_check`: 视频, 现场, 线上…), not a word
-# the answer repeats.
-_MANNER_NOUN = re.compile(r"方式|形式")
-
-
 def _asked_words(question: str) -> str:
-    """The question as its content words are cut from it: question words, a year's 年, a
-    predicate of saying and an asked manner set apart."""
-    if asks_manner(question):
-        question = _MANNER_NOUN.sub("，", question)
+    """The question as its content words are cut from it: question words, a year's 年 and a
+    predicate of saying set apart."""
     return _SPOKE.sub("，", _YEAR_GLUE.sub("，", _ASKING.sub("，", question)))
 
 
@@ -170,6 +162,7 @@ class Answerer:
         who/where questions, the tagger's names."""
         cosines = SentenceCosines(self.index, question, hits)
         given = self._given(question, kind)
+        shape = shape_check(question)
 
         def typed(feature: SentenceFeatures, text: str) -> bool:
             if feature.typed or kind not in TAGGED_KINDS:
@@ -177,7 +170,7 @@ class Answerer:
             flags = {
                 flag for word, flag in self.index.tokenizer.tagged(text) if normalise_text(word) not in given
             }
-            return carries_type(_without(text, given), kind, flags)
+            return carries_type(_without(text, given), kind, flags) and (shape is None or shape(text))
 
         def complete(positions: list[int]) -> list[SentenceFeatures]:
             chosen = [features[p] for p in positions]

@@ -132,6 +132,11 @@ class Intent:
     points: bool = False  # list: asks for the points of an enumeration ("哪几点"), not just "哪些"
     articles: tuple[str, ...] = ()  # corpus follow-ups: the articles cited before ("分别是什么时候发布的")
 
+    @property
+    def published(self) -> Period | None:
+        """The period when it bounds publication dates ("2021年的报道"), else None."""
+        return self.period if self.period is not None and self.period.published else None
+
 
 def announced_count(text: str) -> int | None:
     """The count a list question names: "哪三点" -> 3, "五大工程" -> 5."""

@@ -82,10 +82,12 @@ def holds_span(text: str) -> bool:
 
 _YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")  # "2021年" is a year; "生存了1000年" a span
 
-# "以什么方式出席", "用什么形式开的", "怎么参加的": answered by how it was held or attended.
+# "以什么方式举行的", "用什么形式开的", "怎么参加的", "出席智博会的方式": answered by how it was
+# held or attended; a manner of anything else ("以什么方式繁殖", "如何举办好") is not asked here.
+_HOLDING = r"(?:举行|召开|举办|出席|参加|参会|进行|开|办)"
 _MANNER_ASKED = re.compile(
-    r"(?:什么|哪种|何种|怎样的?)(?:方式|形式)|(?:怎么|如何)(?:出席|参加|参会|举行|召开|举办|开的|办的)"
-    r"|(?:出席|参加|参会|举行|召开|举办|开会)的(?:方式|形式)"  # "肖亚庆出席智博会的方式是什么"
+    rf"(?:什么|哪种|何种|怎样的?)(?:方式|形式)[^，。？?]{{0,4}}?{_HOLDING}"
+    rf"|(?:怎么|如何){_HOLDING}[的了]|{_HOLDING}[^，。？?]{{0,12}}?的(?:方式|形式)"
 )
 _MANNER = re.compile(r"方式|形式|视频|线上|线下|现场|网络|书面|远程|连线|云端|直播|在线")
 

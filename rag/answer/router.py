@@ -175,7 +175,7 @@ class Router:
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == SPEECH:
             lines, people = self._speech(intent, exclude), self.people(question)
-            if not lines and len(people) == 1 and quoted_nowhere(self.context, people[0]):
+            if not lines and len(people) == 1 and quoted_nowhere(self.context, people[0], intent.published):
                 return Answer(question, f"资料提到了{people[0]}，但没有记录其讲话的内容。", False, [])
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == LIST and intent.points:
@@ -196,9 +196,8 @@ class Router:
 
     def _speech(self, intent: Intent, exclude: frozenset[str]) -> list[Line]:
         """What the first speaker of the question who speaks in the corpus said."""
-        published = intent.period if intent.period and intent.period.published else None
         for speaker in self.people(intent.question):
-            if lines := speech_lines(self.context, intent.question, speaker, set(exclude), published):
+            if lines := speech_lines(self.context, intent.question, speaker, set(exclude), intent.published):
                 return lines
         return []
 

@@ -24,9 +24,10 @@ class Side:
     @classmethod
     def of(cls, words: list[str], other_words: list[str], measure_words: list[str]) -> Side:
         """The side whose sub-question has these words, compared with the other's."""
-        # A single character ("年" of "合作年", "市") names no side: most sentences hold it.
-        own = {normalise_text(w) for w in words if len(w) >= 2}
-        others = {normalise_text(w) for w in other_words if len(w) >= 2}
+        # A single Chinese character ("年" of "合作年", "市") names no side: most sentences hold
+        # it; a single digit or letter ("2号线", "第5届") may be all that tells the sides apart.
+        own = {normalise_text(w) for w in words if len(w) >= 2 or w.isascii()}
+        others = {normalise_text(w) for w in other_words if len(w) >= 2 or w.isascii()}
         return cls(tuple(own - others), tuple(others - own), tuple(normalise_text(w) for w in measure_words))
 
     def sentence_weights(self, weights: dict[str, float], titles: str) -> dict[str, float]:

@@ -53,11 +53,13 @@ def holds(text: str, needle: str) -> bool:
 
 @dataclass(frozen=True)
 class Mention:
-    """Where a phrase occurs: the article, and the chunks (rows) that may hold it, the first of
-    them one that does unless only the article's title holds it (`Catalog.holding_chunk`)."""
+    """Where a phrase occurs: the article, the chunks (rows) that may hold it, the first of
+    them one that does unless the article's title holds it (`Catalog.holding_chunks` finds the
+    chunk to cite), and the phrase as looked up (its other spellings count too)."""
 
     article: ArticleRecord
     rows: tuple[int, ...]
+    phrase: str
 
 
 def phrase_tokens(phrase: str) -> list[str]:
@@ -132,28 +134,23 @@ class Catalog:
             for mention in self._mentions_as_written(spelling):
                 seen = found.get(mention.article.article_id)
                 rows = mention.rows if seen is None else tuple(sorted({*seen.rows, *mention.rows}))
-                found[mention.article.article_id] = Mention(mention.article, rows)
+                found[mention.article.article_id] = Mention(mention.article, rows, phrase)
         return self.oldest_first(found.values())
 
-    def holding_chunks(self, mentions: list[Mention], phrase: str) -> list[ChunkRecord | None]:
-        """For each mention, the first of its chunks whose text holds `phrase` or another
+    def holding_chunks(self, mentions: list[Mention]) -> list[ChunkRecord | None]:
+        """For each mention, the first of its chunks whose text holds its phrase or another
         spelling of it; None when only the title does. The first rows are read together (it
-        is usually the first), the rest of a mention's rows a few at a time."""
-        needles = [comparable(spelling).strip() for spelling in spellings(phrase)]
-
-        def holding(record: ChunkRecord) -> bool:
-            return any(holds(record.text, needle) for needle in needles)
-
-        firsts = self.index.chunk_records([m.rows[0] for m in mentions if m.rows])
+        is usually the first), the rest of a mention's rows a few more at a time."""
+        firsts = self.index.chunk_records([m.rows[0] for m in mentions])
         found: list[ChunkRecord | None] = []
-        for mention in mentions:
-            first = firsts.pop(0) if mention.rows else None
-            chunk = first if first is not None and holding(first) else None
-            width, start = 4, 1
+        for mention, first in zip(mentions, firsts, strict=True):
+            needles = [comparable(spelling).strip() for spelling in spellings(mention.phrase)]
+            chunk = first if any(holds(first.text, n) for n in needles) else None
+            start, width = 1, 2
             while chunk is None and start < len(mention.rows):
                 more = self.index.chunk_records(list(mention.rows[start : start + width]))
-                chunk = next(filter(holding, more), None)
-                start, width = start + width, width * 4
+                chunk = next((r for r in more if any(holds(r.text, n) for n in needles)), None)
+                start, width = start + width, width * 2
             found.append(chunk)
         return found
 
@@ -172,35 +169,28 @@ class Catalog:
         # phrase in its text or in its article's title, so there is nothing to check.
         if not (backend.exact_terms and tokens == [BIGRAM_PREFIX + needle]):
             groups = self._holding(groups, needle)
-        return [Mention(article, tuple(rows.tolist())) for article, rows in groups]
+        return [Mention(article, tuple(rows.tolist()), phrase) for article, rows in groups]
 
     def _holding(
         self, groups: list[tuple[ArticleRecord, np.ndarray]], needle: str
     ) -> list[tuple[ArticleRecord, np.ndarray]]:
-        """The articles whose title holds `needle`, or one of whose candidate rows does, their
-        rows from the first that holds it on. Rows are read one article at a time per round
-        and twice as many each round, so an article costs one read when its first row holds it."""
-        in_title = [holds(article.title, needle) for article, _ in groups]
-        kept = [group for group, titled in zip(groups, in_title, strict=True) if titled]
-        pending = [(*group, 0) for group, titled in zip(groups, in_title, strict=True) if not titled]
+        """The groups whose article's title holds `needle`, or one of whose candidate rows does,
+        their rows from the first that holds it on. Each round reads the next rows of every
+        group still open, twice as many as the round before: a group costs one read when its
+        first row holds the phrase, and a few rounds when none does."""
+        kept = {i: rows for i, (article, rows) in enumerate(groups) if holds(article.title, needle)}
+        pending = {i: 0 for i in range(len(groups)) if i not in kept}  # group -> next row position
         width = 1
         while pending:
-            reads = [(article, rows, start, row) for article, rows, start in pending
-                     for row in rows[start : start + width]]  # fmt: skip
-            still: dict[str, tuple[ArticleRecord, np.ndarray, int]] = {}
-            found: set[str] = set()
+            reads = [(i, p) for i, start in pending.items()
+                     for p in range(start, min(start + width, len(groups[i][1])))]  # fmt: skip
             for batch in range(0, len(reads), _READ_BATCH):
                 part = reads[batch : batch + _READ_BATCH]
-                records = self.index.chunk_records(np.asarray([r[3] for r in part]))
-                for (article, rows, start, row), record in zip(part, records, strict=True):
-                    article_id = article.article_id
-                    if article_id in found:
-                        continue
-                    if holds(record.text, needle):
-                        found.add(article_id)
-                        still.pop(article_id, None)
-                        kept.append((article, rows[int(np.searchsorted(rows, row)) :]))
-                    elif start + width < len(rows):
-                        still[article_id] = (article, rows, start + width)
-            pending, width = list(still.values()), width * 2
-        return kept
+                records = self.index.chunk_records(np.asarray([groups[i][1][p] for i, p in part]))
+                for (i, p), record in zip(part, records, strict=True):
+                    if i not in kept and holds(record.text, needle):
+                        kept[i] = groups[i][1][p:]
+            pending = {i: start + width for i, start in pending.items()
+                       if i not in kept and start + width < len(groups[i][1])}  # fmt: skip
+            width *= 2
+        return [(groups[i][0], kept[i]) for i in sorted(kept)]

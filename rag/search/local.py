@@ -103,7 +103,7 @@ class LocalBackend:
         return rows if self.version.alive is None else rows[self.version.alive[rows]]
 
     def article_rows(self, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
-        rows = np.asarray(rows, dtype=np.int64)
+        rows = np.sort(np.asarray(rows, dtype=np.int64))
         if not len(rows):
             return []
         numbers = self.version.chunk_article[rows]

@@ -200,7 +200,7 @@ class QdrantBackend:
 
     def article_rows(self, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
         wanted = sorted(int(r) for r in rows)
-        payloads = self._payloads(wanted, ["article_id"])
+        payloads = self._payloads(wanted, ["article_id"]) if wanted else {}
         grouped: dict[str, list[int]] = {}
         for row in wanted:
             grouped.setdefault(payloads[row]["article_id"], []).append(row)

@@ -111,7 +111,7 @@ def _mentions(context: Context, intent: Intent, allowed: set[str] | None, where:
     lines = [Line(f"{where}共有{len(found)}篇文章{said}“{intent.phrase}”{'的' if intent.topic else ''}：")]
     texts = {}
     shown = found[:LIST_LIMIT]
-    for mention, chunk in zip(shown, context.catalog.holding_chunks(shown, intent.phrase), strict=True):
+    for mention, chunk in zip(shown, context.catalog.holding_chunks(shown), strict=True):
         article_id = mention.article.article_id
         texts[article_id] = context.text(article_id)
         if chunk is not None:

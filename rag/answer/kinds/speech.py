@@ -16,7 +16,7 @@ from rag.answer.kinds.context import Context
 from rag.answer.kinds.listing import ORDINAL_ITEM, enumerations
 from rag.answer.periods import Period
 from rag.answer.sentences import Sentence, is_filler
-from rag.search.catalog import ArticleRecord
+from rag.search.catalog import ArticleRecord, Mention
 from rag.search.query import SearchFilters
 
 SAYING = (
@@ -39,13 +39,20 @@ QUESTION_WORDS = re.compile(
 )
 
 
-def quoted_nowhere(context: Context, person: str) -> bool:
-    """Whether the corpus names `person` but never gives their words ("陈吉宁…参加学习"): what
-    they said is then not in it, and a sentence about them answers nothing."""
-    mentions = context.catalog.mentions(person)
+def quoted_nowhere(context: Context, person: str, period: Period | None = None) -> bool:
+    """Whether the corpus (the articles published in `period`) names `person` but never gives
+    their words ("陈吉宁…参加学习"): what they said is then not in it, and a sentence about them
+    answers nothing."""
+    mentions = _published_in(context.catalog.mentions(person), period)
     return bool(mentions) and not any(
         attributed(context.sentences(m.article.article_id), person) for m in mentions
     )
+
+
+def _published_in(mentions: list[Mention], period: Period | None) -> list[Mention]:
+    if period is None:
+        return mentions
+    return [m for m in mentions if m.article.day and period.start <= m.article.day <= period.end]
 
 
 def attributed(sentences: list[Sentence], speaker: str) -> list[Sentence]:
@@ -96,9 +103,7 @@ def speech_lines(
     When the question names an occasion ("在第五届数博会开幕式上"), only the article that best
     matches it is used; otherwise every article where the speaker speaks, by date.
     """
-    mentions = context.catalog.mentions(speaker)
-    if period is not None:
-        mentions = [m for m in mentions if m.article.day and period.start <= m.article.day <= period.end]
+    mentions = _published_in(context.catalog.mentions(speaker), period)
     if not mentions:
         return []
     spoken = {
