@@ -466,6 +466,7 @@ def test_what_a_person_said_is_refused_when_the_corpus_names_them_but_never_quot
     assert not answer.answerable and "陈吉宁" in answer.answer and not answer.citations
     lines = router.ask("蔡奇和陈吉宁在讲座上的发言有什么不同？").answer.splitlines()
     assert "蔡奇强调" in lines[1] and any(line.startswith("陈吉宁") and "没有找到" in line for line in lines)
+    assert "没有记录其讲话" not in router.ask("陈吉宁会讲哪些语言？").answer  # no words are asked
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,10 @@ class Period:
         """Days after the period that still count as from it: none for a publication period."""
         return 0 if self.published else CONTENT_SLACK_DAYS
 
+    def holds(self, day: date | None) -> bool:
+        """Whether a (publication) day falls within the period; an undated one does not."""
+        return day is not None and self.start <= day <= self.end
+
     def search_filters(self) -> SearchFilters:
         """The articles of the period, with its slack ("2019到2022年的产量": up to mid-2023)."""
         slack = timedelta(days=self.slack_days)

@@ -16,7 +16,7 @@ from rag.answer.kinds.context import Context
 from rag.answer.kinds.listing import ORDINAL_ITEM, enumerations
 from rag.answer.periods import Period
 from rag.answer.sentences import Sentence, is_filler
-from rag.search.catalog import ArticleRecord, Mention
+from rag.search.catalog import ArticleRecord
 from rag.search.query import SearchFilters
 
 SAYING = (
@@ -39,20 +39,20 @@ QUESTION_WORDS = re.compile(
 )
 
 
-def quoted_nowhere(context: Context, person: str, period: Period | None = None) -> bool:
-    """Whether the corpus (the articles published in `period`) names `person` but never gives
-    their words ("陈吉宁…参加学习"): what they said is then not in it, and a sentence about them
-    answers nothing."""
-    mentions = _published_in(context.catalog.mentions(person), period)
-    return bool(mentions) and not any(
+# What was said is asked ("讲了什么", "的发言", "提了哪些建议"), not what someone can do ("会讲哪些语言").
+_WORDS_ASKED = re.compile(
+    r"[说讲谈]了|说(?:什么|啥)|怎么说|发言|讲话|致辞|表态|表示|提了?(?:哪些|什么|几)"
+    r"|建议|要求|观点|看法|怎么看"
+)
+
+
+def quoted_nowhere(context: Context, question: str, person: str, period: Period | None = None) -> bool:
+    """Whether the question asks what `person` said while the articles (published in `period`)
+    name them but never give their words ("陈吉宁…参加学习"): a sentence about them is no answer."""
+    mentions = [m for m in context.catalog.mentions(person) if period is None or period.holds(m.article.day)]
+    return bool(_WORDS_ASKED.search(question.replace(person, " ")) and mentions) and not any(
         attributed(context.sentences(m.article.article_id), person) for m in mentions
     )
-
-
-def _published_in(mentions: list[Mention], period: Period | None) -> list[Mention]:
-    if period is None:
-        return mentions
-    return [m for m in mentions if m.article.day and period.start <= m.article.day <= period.end]
 
 
 def attributed(sentences: list[Sentence], speaker: str) -> list[Sentence]:
@@ -103,7 +103,7 @@ def speech_lines(
     When the question names an occasion ("在第五届数博会开幕式上"), only the article that best
     matches it is used; otherwise every article where the speaker speaks, by date.
     """
-    mentions = _published_in(context.catalog.mentions(speaker), period)
+    mentions = [m for m in context.catalog.mentions(speaker) if period is None or period.holds(m.article.day)]
     if not mentions:
         return []
     spoken = {
