@@ -7,11 +7,17 @@ from __future__ import annotations
 import sys
 import unicodedata
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rag.config import Settings
 from rag.index.build import build_index
+from rag.index.records import ArticleRecord
+from rag.search.backend import ArticleRows
 from rag.search.catalog import _CJK_RUN, _FOLDS_TO_HAN, Catalog
+from rag.search.mentions import Mentions
 from rag.search.retrieve import open_index
 
 ARTICLES = {
@@ -76,3 +82,38 @@ def test_every_character_that_folds_into_a_chinese_one_is_known():
         and not _FOLDS_TO_HAN.match(char)
     ]
     assert missing == []
+
+
+def _as_lists(mentions: Mentions) -> list[tuple[int, list[int], str]]:
+    return [(int(m.article.article_id), list(m.rows), m.phrase) for m in mentions]
+
+
+# (row, article rank) pairs, a row in one article only.
+ROW_ARTICLES = st.lists(
+    st.tuples(st.integers(0, 9), st.integers(-1, 7)), max_size=10, unique_by=lambda pair: pair[0]
+)
+
+
+@given(parts=st.lists(ROW_ARTICLES, min_size=1, max_size=3), skip=st.integers(0, 2))
+def test_mentions_group_order_merge_and_trim_rows_as_lists_would(parts, skip):
+    """Rows of articles ranked -1..7 (-1: not in the table) grouped, oldest first, merged with
+    the first part's rows winning, then trimmed: the same as done with dicts and lists."""
+    table = [ArticleRecord(str(rank), f"t{rank}", "", "") for rank in range(8)]  # id: its rank
+    found = []
+    for number, pairs in enumerate(parts):
+        rows = np.asarray([row for row, _ in pairs], dtype=np.int64)
+        ranks_of_rows = np.asarray([rank for _, rank in pairs], dtype=np.int64)
+        grouped = ArticleRows.grouping(ranks_of_rows, rows)  # article numbers are ranks here
+        found.append(Mentions.grouped(table, grouped, grouped.numbers, f"p{number}"))
+    expected: dict[int, tuple[list[int], str]] = {}
+    for number, pairs in enumerate(parts):
+        by_rank: dict[int, list[int]] = {}
+        for row, rank in pairs:
+            by_rank.setdefault(rank, []).append(row)
+        for rank, rows in by_rank.items():
+            if rank >= 0:
+                expected.setdefault(rank, (sorted(rows), f"p{number}"))
+    merged = Mentions.union(found)
+    assert _as_lists(merged) == [(rank, *expected[rank]) for rank in sorted(expected)]
+    trimmed = merged.take(np.arange(len(merged)), np.minimum(skip, np.diff(merged.bounds)))
+    assert [rows for _, rows, _ in _as_lists(trimmed)] == [expected[r][0][skip:] for r in sorted(expected)]

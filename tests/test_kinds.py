@@ -36,7 +36,7 @@ def test_catalog_lists_every_article_by_date_and_finds_every_mention(seed_index)
     assert [a.date for a in catalog.articles()] == sorted(a.date for a in catalog.articles())
     assert {m.article.article_id for m in catalog.mentions("一带一路")} == {G20, EXPO, FORUM}
     assert {m.article.article_id for m in catalog.mentions("数字鸿沟")} == {G20, FORUM}
-    assert catalog.mentions("量子引力") == []
+    assert len(catalog.mentions("量子引力")) == 0
     # One title writes 中国-东盟, another text 中国—东盟: a dash is a dash.
     assert (
         len(catalog.mentions("中国—东盟数字经济合作年"))

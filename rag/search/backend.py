@@ -37,6 +37,27 @@ class Candidates:
     days: np.ndarray  # int32 day numbers (rag.index.days)
 
 
+@dataclass(frozen=True, eq=False)
+class ArticleRows:
+    """Rows grouped by article, as arrays (a common phrase's rows span ~50k articles at 1M
+    chunks, too many for an object each): group g is article `numbers[g]` of the backend's
+    `article_table`, with rows `rows[bounds[g]:bounds[g + 1]]`, ascending."""
+
+    numbers: np.ndarray  # int64, one per group, ascending
+    rows: np.ndarray  # int64
+    bounds: np.ndarray  # int64, one more than there are groups
+
+    @classmethod
+    def grouping(cls, numbers: np.ndarray, rows: np.ndarray) -> ArticleRows:
+        """Group `rows` by the article number each has (`numbers`, one per row)."""
+        order = np.lexsort((rows, numbers))
+        numbers, rows = np.asarray(numbers, np.int64)[order], np.asarray(rows, np.int64)[order]
+        if not len(rows):
+            return cls(numbers, rows, np.zeros(1, dtype=np.int64))
+        starts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]])
+        return cls(numbers[starts], rows, np.append(starts, len(rows)))
+
+
 @dataclass(frozen=True)
 class BackendStats:
     """What a backend holds, for `rag verify`, /healthz and the app's sidebar."""
@@ -125,9 +146,13 @@ class SearchBackend(Protocol):
         """Live rows whose text holds every token (exact phrase lookups start here)."""
         ...
 
-    def article_rows(self, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
-        """These rows grouped by article: each article id with its rows, ascending, without
-        fetching the records (phrase lookups verify one article at a time)."""
+    def article_table(self) -> Sequence[str]:
+        """Article ids by the numbers `article_rows` groups by: the same for the backend's life."""
+        ...
+
+    def article_rows(self, rows: np.ndarray) -> ArticleRows:
+        """These rows grouped by article, without fetching the records (phrase lookups count
+        and verify articles, not rows)."""
         ...
 
     def chunk_counts(self) -> dict[str, int]:

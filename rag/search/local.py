@@ -16,7 +16,7 @@ from rag.index.segment import MultiDense
 from rag.index.sentence_store import SentenceVectors
 from rag.index.tokens import text_hash
 from rag.index.version import IndexVersion
-from rag.search.backend import BackendStats, Candidates
+from rag.search.backend import ArticleRows, BackendStats, Candidates
 from rag.search.query import SearchFilters
 
 
@@ -102,17 +102,12 @@ class LocalBackend:
         rows = self.lexical.rows_with_all(tokens)
         return rows if self.version.alive is None else rows[self.version.alive[rows]]
 
-    def article_rows(self, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
-        rows = np.sort(np.asarray(rows, dtype=np.int64))
-        if not len(rows):
-            return []
-        numbers = self.version.chunk_article[rows]
-        order = np.argsort(numbers, kind="stable")
-        numbers, rows = numbers[order], rows[order]
-        starts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]]).tolist()
-        ids = self._article_ids
-        ends = [*starts[1:], len(rows)]
-        return [(ids[numbers[s]], rows[s:e]) for s, e in zip(starts, ends, strict=True)]
+    def article_table(self) -> Sequence[str]:
+        return self._article_ids
+
+    def article_rows(self, rows: np.ndarray) -> ArticleRows:
+        rows = np.asarray(rows, dtype=np.int64)
+        return ArticleRows.grouping(self.version.chunk_article[rows], rows)
 
     @functools.cached_property
     def _article_ids(self) -> list[str]:  # by article number, read once per loaded version

@@ -12,6 +12,7 @@ Fusion, date boosts, dedup and diversity stay in rag.search.retrieve.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ from rag.index.records import ChunkRecord
 from rag.index.sentence_store import SentenceVectors
 from rag.index.tokens import ChineseTokenizer, text_hash
 from rag.index.version import check_embedder, tokenizer_of
-from rag.search.backend import BackendStats, Candidates
+from rag.search.backend import ArticleRows, BackendStats, Candidates
 from rag.search.query import NO_FILTERS, SearchFilters
 
 
@@ -198,13 +199,26 @@ class QdrantBackend:
         holding = [int(p.id) for p in found if wanted <= set(p.vector[SPARSE].indices)]
         return np.asarray(sorted(holding), dtype=np.int64)
 
-    def article_rows(self, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    def article_table(self) -> Sequence[str]:
+        return self._article_ids
+
+    @functools.cached_property
+    def _article_ids(self) -> list[str]:  # the live articles, numbered once per opened version
+        return list(self.version.state.chunk_counts)
+
+    @functools.cached_property
+    def _article_numbers(self) -> dict[str, int]:
+        return {article_id: number for number, article_id in enumerate(self._article_ids)}
+
+    def article_rows(self, rows: np.ndarray) -> ArticleRows:
         wanted = sorted(int(r) for r in rows)
         payloads = self._payloads(wanted, ["article_id"]) if wanted else {}
-        grouped: dict[str, list[int]] = {}
-        for row in wanted:
-            grouped.setdefault(payloads[row]["article_id"], []).append(row)
-        return [(article_id, np.asarray(found, dtype=np.int64)) for article_id, found in grouped.items()]
+        numbers = self._article_numbers
+        known = [row for row in wanted if payloads[row]["article_id"] in numbers]
+        return ArticleRows.grouping(
+            np.asarray([numbers[payloads[row]["article_id"]] for row in known], dtype=np.int64),
+            np.asarray(known, dtype=np.int64),
+        )
 
     def chunk_counts(self) -> dict[str, int]:
         return dict(self.version.state.chunk_counts)

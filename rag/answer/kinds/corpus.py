@@ -5,12 +5,15 @@ LIST_LIMIT with "等N篇"."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from rag.answer.answers import Answer
 from rag.answer.compose import Evidence, Line, compose
 from rag.answer.intent import COUNT, COUNT_MENTIONS, DATES, EARLIEST, LATEST, MENTIONS, Intent
 from rag.answer.kinds.context import Context
 from rag.answer.periods import Period
-from rag.search.catalog import ArticleRecord, Mention
+from rag.search.catalog import ArticleRecord
+from rag.search.mentions import Mentions, held_by
 
 LIST_LIMIT = 20
 
@@ -47,12 +50,15 @@ def corpus_answer(context: Context, intent: Intent) -> Answer:
     )
     if intent.articles:  # "these articles": the ones the conversation cited before
         articles = [a for a in articles if a.article_id in set(intent.articles)]
-    # The articles a phrase lookup keeps (None: all of them, without a set of every id).
-    allowed = {a.article_id for a in articles} if limited or intent.articles else None
+    # The articles a phrase lookup keeps (None: all of them, without a mask to make).
+    looked_up = intent.corpus_ask in (MENTIONS, COUNT_MENTIONS) or (
+        bool(intent.phrase) and intent.corpus_ask in (EARLIEST, LATEST)
+    )
+    allowed = context.catalog.mask(articles) if looked_up and (limited or intent.articles) else None
     where = _in_period(period)
-    if intent.phrase and intent.corpus_ask in (EARLIEST, LATEST):
+    if looked_up and intent.corpus_ask in (EARLIEST, LATEST):
         found = _mentioning(context, intent.phrase, allowed)
-        if not found:
+        if not len(found):
             return Answer(intent.question, f"语料中{where}没有文章提到“{intent.phrase}”。", False, [])
         chosen = found[0].article if intent.corpus_ask == EARLIEST else found[-1].article
         which = "最早" if intent.corpus_ask == EARLIEST else "最近"
@@ -74,43 +80,35 @@ def corpus_answer(context: Context, intent: Intent) -> Answer:
     return _listing(context, intent.question, articles, f"{where}共有{len(articles)}篇文章：")
 
 
-def _mentioning(
-    context: Context, phrase: str, allowed: set[str] | None, topic: bool = False
-) -> list[Mention]:
+def _mentioning(context: Context, phrase: str, allowed: np.ndarray | None, topic: bool = False) -> Mentions:
     """Articles holding the phrase; for a topic ("讲星驰汽车年度产销") those holding most of its
     words (all of them when it has two), oldest first. When the question asks what articles
     are about (`topic`: "专门写云岭储能的新闻"), both, kept when their title or lead names it:
     a passing mention in the ninth paragraph is not what an article is about."""
-    found = context.catalog.mentions(phrase)
-    found = [m for m in found if allowed is None or m.article.article_id in allowed]
+    found = context.catalog.mentions(phrase).within(allowed)
     words = [w for w in dict.fromkeys(context.words(phrase)) if len(w) >= 2]
-    if (found and not topic) or len(words) < 2:
+    if (len(found) and not topic) or len(words) < 2:
         candidates, words, needed = found, [], 1
     else:
         needed = len(words) if len(words) == 2 else max(2, -(-2 * len(words) // 3))
-        holders: dict[str, int] = {}
-        first: dict[str, Mention] = {m.article.article_id: m for m in found}
-        for word in words:
-            for mention in context.catalog.mentions(word):
-                article_id = mention.article.article_id
-                if allowed is None or article_id in allowed:
-                    holders[article_id] = holders.get(article_id, 0) + 1
-                    first.setdefault(article_id, mention)
-        chosen = {a for a, count in holders.items() if count >= needed} | {
-            m.article.article_id for m in found
-        }
-        candidates = context.catalog.oldest_first(first[a] for a in chosen)
-    return [m for m in candidates if not topic or context.leads_with(m.article, phrase, words, needed)]
+        holders = [context.catalog.mentions(word).within(allowed) for word in words]
+        union = Mentions.union([found, *holders])
+        chosen = np.isin(union.ranks, held_by(holders, needed)) | np.isin(union.ranks, found.ranks)
+        candidates = union.take(np.flatnonzero(chosen))
+    if not topic:
+        return candidates
+    leading = [g for g, m in enumerate(candidates) if context.leads_with(m.article, phrase, words, needed)]
+    return candidates.take(np.asarray(leading, dtype=np.int64))
 
 
-def _mentions(context: Context, intent: Intent, allowed: set[str] | None, where: str) -> Answer:
+def _mentions(context: Context, intent: Intent, allowed: np.ndarray | None, where: str) -> Answer:
     found = _mentioning(context, intent.phrase, allowed, intent.topic)
-    if not found:
+    if not len(found):
         return Answer(intent.question, f"语料中{where}没有文章提到“{intent.phrase}”。", False, [])
     said = "是关于" if intent.topic else "提到"
     lines = [Line(f"{where}共有{len(found)}篇文章{said}“{intent.phrase}”{'的' if intent.topic else ''}：")]
     texts = {}
-    shown = found[:LIST_LIMIT]
+    shown = found.first(LIST_LIMIT)
     for mention, chunk in zip(shown, context.catalog.holding_chunks(shown), strict=True):
         article_id = mention.article.article_id
         texts[article_id] = context.text(article_id)
