@@ -40,12 +40,13 @@ def test_filters_hold_inside_the_candidates(seed_index):
     assert backend.candidates(tokens, vector, 50, nothing).rows.size == 0
 
 
-def test_records_come_back_in_the_order_asked_and_stats_count_live_rows(seed_index):
+def test_records_and_texts_come_back_in_the_order_asked_and_stats_count_live_rows(seed_index):
     backend = seed_index.backend
     rows = np.asarray([7, 0, 3])
     assert [r.chunk_id for r in backend.records(rows)] == [
         seed_index.records.chunk_column("chunk_id")[r] for r in rows
     ]
+    assert backend.texts(rows) == [r.text for r in backend.records(rows)]
     stats = backend.stats()
     assert (stats.articles, stats.chunks) == (5, 50) and stats.first_date < stats.last_date
     assert sum(backend.chunk_counts().values()) == 50

@@ -123,6 +123,10 @@ class SearchBackend(Protocol):
         """Records of these rows, in the given order."""
         ...
 
+    def texts(self, rows: np.ndarray) -> list[str]:
+        """The texts of these rows, in the given order (a phrase check needs nothing else)."""
+        ...
+
     def diversity_keys(self, rows: np.ndarray) -> tuple[Sequence[Hashable], Sequence[Hashable]]:
         """Per row, a key equal for reprints (`tokens.text_hash` of its text) and a key equal
         for passages of one article: what a ranking needs to show a text once and to spread

@@ -183,9 +183,9 @@ class Catalog:
                      for p in range(start, min(start + width, lengths[g]))]  # fmt: skip
             for batch in range(0, len(reads), _READ_BATCH):
                 part = reads[batch : batch + _READ_BATCH]
-                records = self.index.chunk_records(mentions.rows[[firsts[g] + p for g, p in part]])
-                for (g, p), record in zip(part, records, strict=True):
-                    if skip[g] < 0 and holds(record.text, needle):
+                texts = self.index.chunk_texts(mentions.rows[[firsts[g] + p for g, p in part]])
+                for (g, p), text in zip(part, texts, strict=True):
+                    if skip[g] < 0 and holds(text, needle):
                         skip[g] = p
             pending = {g: start + width for g, start in pending.items()
                        if skip[g] < 0 and start + width < lengths[g]}  # fmt: skip

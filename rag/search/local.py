@@ -69,6 +69,9 @@ class LocalBackend:
     def records(self, rows: np.ndarray) -> list[ChunkRecord]:
         return self._records.chunks(rows)
 
+    def texts(self, rows: np.ndarray) -> list[str]:
+        return self._records.chunk_texts(rows)
+
     def diversity_keys(self, rows: np.ndarray) -> tuple[Sequence[Hashable], Sequence[Hashable]]:
         version = self.version  # both stored by the build, one entry per row
         return version.chunk_text_hash[rows].tolist(), version.chunk_article[rows].tolist()

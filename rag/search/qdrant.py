@@ -161,6 +161,11 @@ class QdrantBackend:
         payloads = self._payloads(wanted)
         return [chunk_record(payloads[r]) for r in wanted]
 
+    def texts(self, rows: np.ndarray) -> list[str]:
+        wanted = [int(r) for r in rows]
+        payloads = self._payloads(wanted, ["text"]) if wanted else {}
+        return [payloads[r]["text"] for r in wanted]
+
     def diversity_keys(self, rows: np.ndarray) -> tuple[Sequence[Hashable], Sequence[Hashable]]:
         wanted = [int(r) for r in rows]
         payloads = self._payloads(wanted, ["text_hash", "article_id"])
