@@ -11,9 +11,12 @@ from rag.answer.answers import Answer, AnswererView, search_and_answer
 from rag.answer.cosines import SentenceCosines
 from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
 from rag.answer.qtype import (
+    NAMED_PLACE,
     PERSON,
     PLACE,
     carries_type,
+    located_places,
+    place_kind,
     question_type,
     shape_check,
 )
@@ -43,7 +46,7 @@ from rag.index.tokens import normalise_text
 from rag.search.query import NO_FILTERS, Hit, SearchFilters
 from rag.search.retrieve import SearchIndex
 
-TAGGED_KINDS = (PERSON, PLACE)  # answer types the part-of-speech tagger can recognise
+TAGGED_KINDS = (PERSON, PLACE, NAMED_PLACE)  # answer types the part-of-speech tagger can recognise
 # Headline, byline and caption lines answer only questions about them.
 _ASKS_TITLE = re.compile(r"标题|题目|原题|记者|作者|来源|署名|图片|照片")
 
@@ -161,16 +164,18 @@ class Answerer:
         (when similarity weighs anything, or `embed`: calibration tries every weight) and, for
         who/where questions, the tagger's names."""
         cosines = SentenceCosines(self.index, question, hits)
-        given = self._given(question, kind)
+        given, places = self._given(question, kind), place_kind(question)
         shape = shape_check(question)
 
         def typed(feature: SentenceFeatures, text: str) -> bool:
             if feature.typed or kind not in TAGGED_KINDS:
                 return feature.typed
-            flags = {
-                flag for word, flag in self.index.tokenizer.tagged(text) if normalise_text(word) not in given
-            }
-            return carries_type(_without(text, given), kind, flags) and (shape is None or shape(text))
+            tagged = self.index.tokenizer.tagged(text)
+            if places.located:
+                located = [(w, "ns") for w in located_places(tagged)]
+                tagged = [(w, f) for w, f in tagged if f != "ns"] + located
+            flags = {flag for word, flag in tagged if normalise_text(word) not in given}
+            return carries_type(_without(text, given), kind, flags, places) and (shape is None or shape(text))
 
         def complete(positions: list[int]) -> list[SentenceFeatures]:
             chosen = [features[p] for p in positions]
@@ -230,6 +235,7 @@ class Answerer:
             terms.held_by(p, articles[h.article_id], h.date) for p, h in zip(passages, hits, strict=True)
         ]
         shape = shape_check(question)  # "多久": a span of time, not any number; "什么方式": a manner
+        places = place_kind(question)  # "哪个城市": a city, not a country
         features = [
             SentenceFeatures(
                 hit_index=i,
@@ -238,7 +244,8 @@ class Answerer:
                 coverage=coverage(fold, local),
                 similarity=UNKNOWN_SIMILARITY,
                 passage=hits[i].score / best_passage,
-                typed=carries_type(_without(text, given), kind) and (shape is None or shape(text)),
+                typed=carries_type(_without(text, given), kind, places=places)
+                and (shape is None or shape(text)),
                 passage_coverage=passage_coverage[i],
                 key_terms_found=key_terms_found[i],
             )

@@ -50,8 +50,13 @@ def completed(
     ]
     considered = {id(f) for f in answering(features)}
     candidates = [p for p, f in enumerate(features) if id(f) in considered]
-    fill([p for p in candidates if could_support(features[p], cal, kind) and ceiling[p] >= cal.refuse_below])
-    supported = {p for p, f in done.items() if f.score(cal) >= cal.refuse_below}
+    # A sentence still to be tagged may hold the type a question needs (REQUIRED_TYPES).
+    pairs = zip(features, type_pending, strict=True)
+    hopeful = [dataclasses.replace(f, typed=f.typed or waits) for f, waits in pairs]
+    fill([p for p in candidates if could_support(hopeful[p], cal, kind) and ceiling[p] >= cal.refuse_below])
+    supported = {
+        p for p, f in done.items() if could_support(f, cal, kind) and f.score(cal) >= cal.refuse_below
+    }
     missing = cal.max_sentences - len(supported)
     if supported and missing > 0:
         # The best of the rest complete the answer when they reach `second_ratio` of the best:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.answers import Answer, Citation, cite, refusal
-from rag.answer.qtype import NUMBER, OTHER, answers_measure, carries_type
+from rag.answer.qtype import NUMBER, OTHER, REQUIRED_TYPES, answers_measure, carries_type
 from rag.calibration import AnswerCalibration
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
@@ -142,11 +142,12 @@ def carried_over(
 
 def could_support(feature: SentenceFeatures, cal: AnswerCalibration, kind: str) -> bool:
     """The support rules that do not depend on the score: the passage holds enough of the
-    question's words and all its names, and a how-many question gets a number."""
+    question's words and all its names, and a how-many question gets a number (any question
+    of `REQUIRED_TYPES` its type)."""
     return (
         feature.passage_coverage >= cal.min_coverage
         and (feature.key_terms_found or not cal.require_key_terms)
-        and (kind != NUMBER or feature.typed)
+        and (kind not in REQUIRED_TYPES or feature.typed)
     )
 
 
