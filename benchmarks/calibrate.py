@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import write_section
 
 from rag.answer.extractive import Answerer
-from rag.answer.qtype import NUMBER, question_type
+from rag.answer.qtype import REQUIRED_TYPES, question_type
 from rag.answer.sentence_choice import Asked, answering, compose_answer, ranked_supported
 from rag.calibration import (
     AnswerCalibration,
@@ -181,7 +181,7 @@ def tune_answer(
     def summary(rows: list[tuple], with_answers: bool) -> list[tuple[np.ndarray, bool]]:
         out = []
         for q, hits, features, weights, kind in rows:
-            candidates = [f for f in answering(features) if kind != NUMBER or f.typed]
+            candidates = [f for f in answering(features) if kind not in REQUIRED_TYPES or f.typed]
             table = np.array(
                 [(f.score(best), f.passage_coverage, f.key_terms_found) for f in candidates], dtype=float
             ).reshape(-1, 3)

@@ -17,7 +17,7 @@ from rag.index.build import build_index
 from rag.index.records import ArticleRecord
 from rag.search.backend import ArticleRows
 from rag.search.catalog import _CJK_RUN, _FOLDS_TO_HAN, Catalog
-from rag.search.mentions import Mentions
+from rag.search.mentions import Mentions, merged
 from rag.search.retrieve import open_index
 
 ARTICLES = {
@@ -96,8 +96,9 @@ ROW_ARTICLES = st.lists(
 
 @given(parts=st.lists(ROW_ARTICLES, min_size=1, max_size=3), skip=st.integers(0, 2))
 def test_mentions_group_order_merge_and_trim_rows_as_lists_would(parts, skip):
-    """Rows of articles ranked -1..7 (-1: not in the table) grouped, oldest first, merged with
-    the first part's rows winning, then trimmed: the same as done with dicts and lists."""
+    """Rows of articles ranked -1..7 (-1: not in the table) grouped, oldest first, joined with
+    the first part's rows winning, then trimmed, or merged with every part's rows: the same as
+    done with dicts and lists."""
     table = [ArticleRecord(str(rank), f"t{rank}", "", "") for rank in range(8)]  # id: its rank
     found = []
     for number, pairs in enumerate(parts):
@@ -113,7 +114,14 @@ def test_mentions_group_order_merge_and_trim_rows_as_lists_would(parts, skip):
         for rank, rows in by_rank.items():
             if rank >= 0:
                 expected.setdefault(rank, (sorted(rows), f"p{number}"))
-    merged = Mentions.union(found)
-    assert _as_lists(merged) == [(rank, *expected[rank]) for rank in sorted(expected)]
-    trimmed = merged.take(np.arange(len(merged)), np.minimum(skip, np.diff(merged.bounds)))
+    joined = Mentions.union(found)
+    assert _as_lists(joined) == [(rank, *expected[rank]) for rank in sorted(expected)]
+    trimmed = joined.take(np.arange(len(joined)), np.minimum(skip, np.diff(joined.bounds)))
     assert [rows for _, rows, _ in _as_lists(trimmed)] == [expected[r][0][skip:] for r in sorted(expected)]
+    every_row: dict[int, set[int]] = {}
+    for pairs in parts:
+        for row, rank in pairs:
+            if rank >= 0:
+                every_row.setdefault(rank, set()).add(row)
+    spelled = [(rank, sorted(rows), "p0") for rank, rows in sorted(every_row.items())]
+    assert _as_lists(merged(found)) == spelled  # spellings of one phrase: every row, one phrase

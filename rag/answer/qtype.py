@@ -19,7 +19,7 @@ _QUESTION_PATTERNS = (
     (DATE, re.compile(r"哪一?天|何时|什么时候|几月几[日号]|哪一?年|哪个月|什么日子|日期是|几号")),
     (NUMBER, re.compile(r"多少|几[个家条场点天年次位种项名所]?|多大|多高|多长|多久|比重|比例|百分之")),
     (PERSON, re.compile(r"谁|哪位|哪些人|什么人|叫什么名字|哪名")),
-    (PLACE, re.compile(r"哪里|哪儿|在哪|何地|什么地方|何处|哪[个座一]?" + _PLACE_NOUNS)),
+    (PLACE, re.compile(r"哪里|哪儿|在哪|何地|什么地方|何处|哪国|哪[个座一家]?" + _PLACE_NOUNS)),
 )
 _CN_DIGITS = "零〇○一二两三四五六七八九十百千万亿"
 _NUMBER_SPAN = re.compile(
@@ -38,7 +38,7 @@ _NAMED_NUMERAL = re.compile(
 # another word (国家, 国际, 市委, 市场, 省政府, 区域).
 _CITY = r"市(?![委政场民长级内区])"
 _COUNTRY = r"国(?![家际内外务有企])"
-_VENUE = r"(?:中心|会馆|馆|大厦|广场|酒店|宾馆|公园|大学|会场|现场|镇|村|园区)"
+_VENUE = r"(?:中心|会馆|馆|大厦|广场|酒店|宾馆|公园|大学|会场|镇|村|园区)"
 _ADMINISTRATIVE = rf"(?:省(?![委政长级内])|{_CITY}|区(?![域别块])|县(?![委政长级])|{_COUNTRY}|州|岛)"
 _NAMED = r"[\u4e00-\u9fff]{1,8}"
 _PLACE_SPAN = re.compile(rf"{_NAMED}(?:{_ADMINISTRATIVE}|{_VENUE})")
@@ -58,7 +58,7 @@ class PlaceKind(NamedTuple):
 
 ANY_PLACE = PlaceKind(_PLACE_SPAN, located=False)
 _PLACE_KINDS = (
-    (re.compile(r"哪[个座一]?(?:城市|市)"), PlaceKind(re.compile(_NAMED + _CITY), located=True)),
+    (re.compile(rf"哪[个座一]?(?:城市|{_CITY})"), PlaceKind(re.compile(_NAMED + _CITY), located=True)),
     (re.compile(r"哪[个一]?国家|哪国"), PlaceKind(re.compile(_NAMED + _COUNTRY), located=False)),
     (
         re.compile(r"哪[个座家一]?(?:场馆|会场|场地|会议中心|酒店|宾馆)"),
@@ -155,13 +155,27 @@ def asks_manner(question: str) -> bool:
     return bool(_MANNER_ASKED.search(question))
 
 
+# A how-much question counting in a measure word of its own ("多少辆", "多少场活动") is answered
+# by a figure in it ("23.1万辆", "72场"), not by another figure of the passage ("第22次",
+# "20万元"). "几家骑士团" may be answered by naming them, so 几 is not held to it.
+_MEASURE_ASKED = re.compile(r"多少(辆|台|座|套|件|批|家|场|位|名|所|架|艘|篇|款)")
+
+
+def _counted_in(measure: str) -> re.Pattern[str]:
+    return re.compile(rf"[\d{_CN_DIGITS}][\d{_CN_DIGITS}.,]*\s*(?:多|余)?\s*(?:万|亿)?\s*{measure}")
+
+
 def shape_check(question: str) -> Callable[[str], bool] | None:
     """What an answer sentence must hold besides the asked type, if anything: a span of time
-    for how-long questions (`holds_span`), a manner for how-held ones ("以视频方式", "现场")."""
+    for how-long questions (`holds_span`), a manner for how-held ones ("以视频方式", "现场"), a
+    figure in the measure word a how-much question counts in."""
     if asks_duration(question):
         return holds_span
     if asks_manner(question):
         return lambda text: bool(_MANNER.search(text))
+    if measure := _MEASURE_ASKED.search(question):
+        counted = _counted_in(measure.group(1))
+        return lambda text: bool(counted.search(text))
     return None
 
 

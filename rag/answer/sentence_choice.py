@@ -8,12 +8,14 @@ are trimmed to the clauses that hold the question's words.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.answer.answers import Answer, Citation, cite, refusal
-from rag.answer.qtype import NUMBER, OTHER, REQUIRED_TYPES, answers_measure, carries_type
+from rag.answer.qtype import NUMBER, OTHER, REQUIRED_TYPES, answers_measure, carries_type, place_kind
 from rag.calibration import AnswerCalibration
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
@@ -67,10 +69,11 @@ _MANNER = re.compile(r"怎么|怎样|如何|打算|计划")
 
 
 def _clause_window(
-    sentence: str, weights: dict[str, float], kind: str, limit: int, reach: bool = False
+    sentence: str, weights: dict[str, float], typed: Callable[[str], bool], limit: int, reach: bool = False
 ) -> tuple[int, int]:
-    """The run of clauses (at most `limit` chars) that best covers the query and the answer type:
-    the shortest such run, or with `reach` the longest (the answer follows the asked words)."""
+    """The run of clauses (at most `limit` chars) that best covers the query and holds the answer
+    type (`typed`): the shortest such run, or with `reach` the longest (the answer follows the
+    asked words)."""
     if len(sentence) <= limit:
         return 0, len(sentence)
     cuts = _clause_cuts(sentence)
@@ -82,7 +85,7 @@ def _clause_window(
             piece = sentence[cuts[i] : cuts[j]]
             score = (
                 coverage(normalise_text(piece), weights)
-                + (0.5 if carries_type(piece, kind) else 0.0)
+                + (0.5 if typed(piece) else 0.0)
                 + (0.001 if reach else -0.001) * len(piece)
             )
             if score > best_score:
@@ -210,10 +213,12 @@ def compose_answer(
     numbers: dict[int, int] = {}
     parts = []
     said: set[str] = set()
+    places = place_kind(question)  # "哪个城市": the clause naming a city, not the country
     for feature in chosen:
         hit = hits[feature.hit_index]
         sentence = hit.text[feature.start : feature.end]
-        window = _clause_window(sentence, weights, kind, cal.max_sentence_chars,
+        typed = functools.partial(carries_type, kind=kind, places=places)
+        window = _clause_window(sentence, weights, typed, cal.max_sentence_chars,
                                 reach=kind == OTHER and bool(_MANNER.search(question)))  # fmt: skip
         if kind == OTHER and feature is ranked[0]:  # the answer itself reads to its end
             window = _completed(sentence, window, cal.max_sentence_chars)

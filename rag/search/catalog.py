@@ -20,7 +20,7 @@ import numpy as np
 from rag.index.aliases import spellings
 from rag.index.records import ArticleRecord, ChunkRecord
 from rag.index.tokens import BIGRAM_PREFIX, normalise_text
-from rag.search.mentions import Mention, Mentions
+from rag.search.mentions import Mention, Mentions, merged
 from rag.search.retrieve import SearchIndex
 
 _READ_BATCH = 500  # rows a phrase lookup reads in one query per segment
@@ -136,7 +136,8 @@ class Catalog:
     def mentions(self, phrase: str) -> Mentions:
         """Every article whose title or text holds `phrase` (case and width folded) or another
         spelling of it ("G20" / "二十国集团", rag.index.aliases), oldest first."""
-        return Mentions.union([self._mentions_as_written(s, phrase) for s in spellings(phrase)])
+        parts = [self._mentions_as_written(s, phrase) for s in spellings(phrase)]
+        return parts[0] if len(parts) == 1 else merged(parts)
 
     def holding_chunks(self, mentions: list[Mention]) -> list[ChunkRecord | None]:
         """For each mention, the first of its chunks whose text holds its phrase or another

@@ -104,6 +104,20 @@ class Mentions:
         return joined.take(order[first])
 
 
+def merged(parts: Sequence[Mentions]) -> Mentions:
+    """Every article any part holds, with the rows of all of them, found by the first part's
+    phrase (the parts are spellings of one phrase: "G20" and "二十国集团")."""
+    ranks = np.concatenate([np.repeat(p.ranks, np.diff(p.bounds)) for p in parts])
+    rows = np.concatenate([p.rows for p in parts])
+    order = np.lexsort((rows, ranks))
+    ranks, rows = ranks[order], rows[order]
+    distinct = np.ones(len(rows), dtype=bool)
+    distinct[1:] = (ranks[1:] != ranks[:-1]) | (rows[1:] != rows[:-1])
+    found = ArticleRows.grouping(ranks[distinct], rows[distinct])  # grouped by rank: oldest first
+    phrase_of = np.zeros(len(found.numbers), dtype=np.int64)
+    return Mentions(parts[0].table, found.numbers, found.rows, found.bounds, phrase_of, parts[0].phrases[:1])
+
+
 def held_by(parts: Sequence[Mentions], count: int) -> np.ndarray:
     """The ranks of the articles that at least `count` of the parts hold."""
     ranks, times = np.unique(np.concatenate([p.ranks for p in parts]), return_counts=True)
