@@ -7,6 +7,7 @@ from rag.answer.answers import NOT_FOUND
 from rag.answer.conversation import Turn
 from rag.answer.extractive import Answerer
 from rag.answer.followup import needs_context, rewrite_followup
+from rag.answer.places import located_places, place_kind
 from rag.answer.qtype import (
     DATE,
     NAMED_PLACE,
@@ -17,8 +18,6 @@ from rag.answer.qtype import (
     answers_measure,
     asks_manner,
     carries_type,
-    located_places,
-    place_kind,
     question_type,
     shape_check,
 )

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from rag.answer.answers import Answer, AnswererView, search_and_answer
 from rag.answer.cosines import SentenceCosines
 from rag.answer.lazy_features import UNKNOWN_SIMILARITY, completed
+from rag.answer.places import located_places, place_kind
 from rag.answer.qtype import (
     NAMED_PLACE,
     PERSON,
     PLACE,
     carries_type,
-    located_places,
-    place_kind,
     question_type,
     shape_check,
 )

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.answer.answers import Answer, Citation, cite, refusal
-from rag.answer.qtype import NUMBER, OTHER, REQUIRED_TYPES, answers_measure, carries_type, place_kind
+from rag.answer.places import place_kind
+from rag.answer.qtype import NUMBER, OTHER, REQUIRED_TYPES, answers_measure, carries_type
 from rag.calibration import AnswerCalibration
 from rag.index.tokens import normalise_text
 from rag.search.fusion import dedup_key
