@@ -175,8 +175,8 @@ class Router:
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == SPEECH:
             lines, people = self._speech(intent, exclude), self.people(question)
-            silent = len(people) == 1 and quoted_nowhere(self.context, question, people[0], intent.published)
-            if not lines and silent:
+            silent = not lines and len(people) == 1  # quoted nowhere is only looked for then
+            if silent and quoted_nowhere(self.context, question, people[0], intent.published):
                 return Answer(question, f"资料提到了{people[0]}，但没有记录其讲话的内容。", False, [])
             return self._lines_or_fact(intent, lines, k, filters)
         if intent.kind == LIST and intent.points:

@@ -214,11 +214,11 @@ def compose_answer(
     numbers: dict[int, int] = {}
     parts = []
     said: set[str] = set()
-    places = place_kind(question)  # "哪个城市": the clause naming a city, not the country
+    # "哪个城市": the clause naming a city, not the country.
+    typed = functools.partial(carries_type, kind=kind, places=place_kind(question))
     for feature in chosen:
         hit = hits[feature.hit_index]
         sentence = hit.text[feature.start : feature.end]
-        typed = functools.partial(carries_type, kind=kind, places=places)
         window = _clause_window(sentence, weights, typed, cal.max_sentence_chars,
                                 reach=kind == OTHER and bool(_MANNER.search(question)))  # fmt: skip
         if kind == OTHER and feature is ranked[0]:  # the answer itself reads to its end

@@ -120,26 +120,23 @@ class RecordStore:
 
     def chunks(self, rows: np.ndarray | list[int]) -> list[ChunkRecord]:
         """Records of global rows, in the given order (one SQL query per segment)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        found: list[ChunkRecord | None] = [None] * len(rows)
-        for segment, positions, local in self.version.by_segment(rows):
-            placeholders = ",".join("?" * len(local))
-            by_row = {r["row"]: r for r in segment.query(f"{_CHUNK_SQL} WHERE c.row IN ({placeholders})",
-                                                         local.tolist())}  # fmt: skip
-            for position, local_row in zip(positions, local, strict=True):
-                found[position] = ChunkRecord.from_row(by_row[int(local_row)])
-        return [record for record in found if record is not None]
+        return [ChunkRecord.from_row(r) for r in self._in_order(rows, _CHUNK_SQL, "c.row")]
 
     def chunk_texts(self, rows: np.ndarray) -> list[str]:
         """The texts of global rows, in the given order: half the pages `chunks` reads (no join
         with the articles), for checks that need the text alone."""
-        found: list[str] = [""] * len(rows)
-        for segment, positions, local in self.version.by_segment(np.asarray(rows, dtype=np.int64)):
-            sql = f"SELECT row, text FROM chunks WHERE row IN ({','.join('?' * len(local))})"
-            by_row: dict[int, str] = {row: text for row, text in segment.query(sql, local.tolist())}
-            for position, local_row in zip(positions, local.tolist(), strict=True):
+        return [r["text"] for r in self._in_order(rows, "SELECT row, text FROM chunks", "row")]
+
+    def _in_order(self, rows: np.ndarray | list[int], select: str, row_column: str) -> list[sqlite3.Row]:
+        """`select`'s results (its first column the local row) for global rows, in their order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        found: list[sqlite3.Row | None] = [None] * len(rows)
+        for segment, positions, local in self.version.by_segment(rows):
+            sql = f"{select} WHERE {row_column} IN ({','.join('?' * len(local))})"
+            by_row = {r[0]: r for r in segment.query(sql, local.tolist())}
+            for position, local_row in zip(positions.tolist(), local.tolist(), strict=True):
                 found[position] = by_row[local_row]
-        return found
+        return [r for r in found if r is not None]
 
     def _lookups(self) -> dict[str, int]:
         """article_id -> number and category -> numbers, read once on the first filtered query."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.answer.extractive import Answerer
+from rag.answer.periods import Period
 from rag.answer.sentences import Sentence, article_sentences, is_filler
 from rag.index.aliases import spellings
 from rag.index.tokens import normalise_text
 from rag.search.catalog import ArticleRecord, Catalog
+from rag.search.mentions import Mention
 from rag.search.retrieve import SearchIndex
 
 LEAD_CHARS = 400  # an article's opening that holds its title lines, caption and lead sentence
@@ -31,6 +33,10 @@ class Context:
 
     def sentences(self, article_id: str) -> list[Sentence]:
         return article_sentences(self.text(article_id))
+
+    def mentions(self, phrase: str, period: Period | None = None) -> list[Mention]:
+        """The articles naming `phrase`, oldest first; those published in `period` when given."""
+        return [m for m in self.catalog.mentions(phrase) if period is None or period.holds(m.article.day)]
 
     def record(self, article_id: str) -> ArticleRecord:
         found = self.catalog.by_id(article_id)

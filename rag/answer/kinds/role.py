@@ -52,9 +52,7 @@ def role_lines(
 ) -> list[Line]:
     """Lines naming `person`'s post, each with the sentence it is written in (see the docstring);
     `over_time` (a timeline question: "职务有什么变化") lists every post."""
-    articles = [m.article for m in context.catalog.mentions(person)]
-    if period is not None:
-        articles = [a for a in articles if period.holds(a.day)]
+    articles = [m.article for m in context.mentions(person, period)]
     if NOW.search(question):  # the newest dated report that writes a post; older ones are not read
         dated = (a for a in reversed(articles) if a.day)
         found = next(([(a, post)] for a in dated if (post := _post_in(context, a, person))), [])

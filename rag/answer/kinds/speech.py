@@ -49,7 +49,7 @@ _WORDS_ASKED = re.compile(
 def quoted_nowhere(context: Context, question: str, person: str, period: Period | None = None) -> bool:
     """Whether the question asks what `person` said while the articles (published in `period`)
     name them but never give their words ("陈吉宁…参加学习"): a sentence about them is no answer."""
-    mentions = [m for m in context.catalog.mentions(person) if period is None or period.holds(m.article.day)]
+    mentions = context.mentions(person, period)
     return bool(_WORDS_ASKED.search(question.replace(person, " ")) and mentions) and not any(
         attributed(context.sentences(m.article.article_id), person) for m in mentions
     )
@@ -103,7 +103,7 @@ def speech_lines(
     When the question names an occasion ("在第五届数博会开幕式上"), only the article that best
     matches it is used; otherwise every article where the speaker speaks, by date.
     """
-    mentions = [m for m in context.catalog.mentions(speaker) if period is None or period.holds(m.article.day)]
+    mentions = context.mentions(speaker, period)
     if not mentions:
         return []
     spoken = {
